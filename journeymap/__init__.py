@@ -1,0 +1,3 @@
+"""Journeymap: designed journeys, observed behaviour and omnichannel maturity, side by side."""
+
+__version__ = "0.1.0"
