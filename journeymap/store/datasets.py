@@ -1,0 +1,334 @@
+"""Registry of ingested event datasets and of saved column mappings.
+
+A dataset is ingested once (read, encoded, sorted, cached as Parquet) and recomputed
+from its cache many times; this module records where that cache is and what it was
+built from. Column mappings are settings a team reuses: saving one under an existing
+name replaces it, and a file whose header has the same columns gets it suggested.
+
+Mappings are stored as JSON text; their meaning belongs to the event engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Text, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from journeymap.errors import UserInputError
+from journeymap.store.maps import MapRecord
+
+__all__ = [
+    "DatasetBase",
+    "DatasetInfo",
+    "DatasetRecord",
+    "MappingInfo",
+    "SavedMapping",
+    "find_mapping_for_columns",
+    "get_dataset",
+    "get_mapping",
+    "list_datasets",
+    "list_mappings",
+    "register_dataset",
+    "save_mapping",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without a zone, PostgreSQL in the session's zone;
+    # everything is written in UTC and shown in UTC.
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- datasets -----------------------------------------------------------------------
+
+
+class DatasetBase(SQLModel):
+    """What describes an ingested dataset."""
+
+    name: str = Field(max_length=200)
+    source_filename: str = Field(max_length=500)
+    content_hash: str = Field(max_length=64, index=True)
+    cache_path: str = Field(max_length=2000)
+    rows: int
+    customers: int
+    created_by: str = Field(max_length=200)
+    mapping_json: str = Field(sa_type=Text)
+    map_id: int | None = Field(default=None, foreign_key=f"{MapRecord.__tablename__}.id")
+
+
+class DatasetRecord(DatasetBase, table=True):
+    """One ingested dataset: the file's hash, the mapping used, and its cache."""
+
+    __tablename__ = "datasets"
+    # The same file read with another column mapping is another dataset (another cache).
+    __table_args__ = (UniqueConstraint("content_hash", "mapping_hash", name="uq_datasets_content_mapping"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    mapping_hash: str = Field(max_length=64)
+
+
+class DatasetInfo(DatasetBase):
+    """A registered dataset, detached from any session."""
+
+    id: int
+    created_at: datetime
+
+
+def _dataset_info(row: DatasetRecord) -> DatasetInfo:
+    data = row.model_dump(exclude={"mapping_hash"})
+    data["created_at"] = _utc(row.created_at)
+    return DatasetInfo(**data)
+
+
+def _canonical_json(text: str, *, what: str) -> str:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserInputError(
+            f"is not valid JSON ({exc.msg})",
+            source=what,
+            location=f"line {exc.lineno}, column {exc.colno}",
+            hint="Set the column mapping again in the import form.",
+        ) from None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _mapping_hash(mapping_json: str) -> str:
+    canonical = _canonical_json(mapping_json, what="column mapping")
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _existing_dataset(session: Session, content_hash: str, mapping_hash: str) -> DatasetRecord | None:
+    return session.exec(
+        select(DatasetRecord).where(
+            col(DatasetRecord.content_hash) == content_hash, col(DatasetRecord.mapping_hash) == mapping_hash
+        )
+    ).first()
+
+
+def register_dataset(
+    *,
+    session: Session,
+    name: str,
+    source_filename: str,
+    content_hash: str,
+    cache_path: str,
+    rows: int,
+    customers: int,
+    mapping_json: str,
+    created_by: str,
+    map_id: int | None = None,
+) -> DatasetInfo:
+    """Record an ingested dataset; the same file with the same mapping returns the existing record.
+
+    Mappings are compared by their JSON value, so key order and spacing do not matter.
+
+    Examples
+    --------
+    >>> from journeymap.store import init_db, make_engine
+    >>> engine = make_engine("sqlite://")
+    >>> init_db(engine)
+    >>> with Session(engine) as session:
+    ...     kwargs = dict(name="Orders", source_filename="orders.csv", content_hash="ab" * 32,
+    ...                   cache_path="/cache/ab.parquet", rows=10, customers=3,
+    ...                   mapping_json='{"customer": "cid"}', created_by="Ana")
+    ...     first = register_dataset(session=session, **kwargs)
+    ...     again = register_dataset(session=session, **kwargs)
+    >>> first.id == again.id
+    True
+    """
+    content_hash = content_hash.strip().lower()
+    mapping_hash = _mapping_hash(mapping_json)
+    existing = _existing_dataset(session, content_hash, mapping_hash)
+    if existing is not None:
+        return _dataset_info(existing)
+    row = DatasetRecord(
+        name=name.strip()[:200] or source_filename[:200],
+        source_filename=source_filename[:500],
+        content_hash=content_hash,
+        cache_path=cache_path,
+        rows=rows,
+        customers=customers,
+        created_by=created_by.strip()[:200],
+        mapping_json=mapping_json,
+        mapping_hash=mapping_hash,
+        map_id=map_id,
+    )
+    try:
+        session.add(row)
+        session.flush()
+        result = _dataset_info(row)
+        session.commit()
+    except IntegrityError:
+        # Registered by another session a moment ago: that record is the answer.
+        session.rollback()
+        existing = _existing_dataset(session, content_hash, mapping_hash)
+        if existing is None:
+            raise
+        return _dataset_info(existing)
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+def list_datasets(*, session: Session) -> list[DatasetInfo]:
+    """Registered datasets, newest first."""
+    rows = session.exec(
+        select(DatasetRecord).order_by(col(DatasetRecord.created_at).desc(), col(DatasetRecord.id).desc())
+    ).all()
+    return [_dataset_info(row) for row in rows]
+
+
+def get_dataset(*, session: Session, dataset_id: int) -> DatasetInfo:
+    """One registered dataset; :class:`UserInputError` for an unknown id."""
+    row = session.get(DatasetRecord, dataset_id)
+    if row is None:
+        raise UserInputError(
+            f"No registered dataset with id {dataset_id}; it may have been deleted",
+            hint="Choose a dataset from the list, or import the file again.",
+        )
+    return _dataset_info(row)
+
+
+# --- column mappings ----------------------------------------------------------------
+
+
+class SavedMapping(SQLModel, table=True):
+    """A named column mapping and the header it was made for."""
+
+    __tablename__ = "saved_mappings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    mapping_json: str = Field(sa_type=Text)
+    source_columns_json: str = Field(sa_type=Text)
+    # The header as a sorted set, so "same columns in another order" is one indexed look-up.
+    columns_key: str = Field(sa_type=Text, index=True)
+
+
+class MappingInfo(SQLModel):
+    """A saved column mapping, detached from any session."""
+
+    id: int
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    mapping_json: str
+    source_columns: list[str]
+
+
+def _columns_key(columns: list[str]) -> str:
+    return json.dumps(sorted(set(columns)), ensure_ascii=False)
+
+
+def _mapping_info(row: SavedMapping) -> MappingInfo:
+    assert row.id is not None
+    return MappingInfo(
+        id=row.id,
+        name=row.name,
+        created_at=_utc(row.created_at),
+        updated_at=_utc(row.updated_at),
+        mapping_json=row.mapping_json,
+        source_columns=json.loads(row.source_columns_json),
+    )
+
+
+def _mapping_row(session: Session, name: str) -> SavedMapping | None:
+    return session.exec(select(SavedMapping).where(col(SavedMapping.name) == name)).first()
+
+
+def save_mapping(*, session: Session, name: str, mapping_json: str, source_columns: list[str]) -> MappingInfo:
+    """Save a column mapping under ``name``, replacing a mapping of that name.
+
+    Examples
+    --------
+    >>> from journeymap.store import init_db, make_engine
+    >>> engine = make_engine("sqlite://")
+    >>> init_db(engine)
+    >>> with Session(engine) as session:
+    ...     _ = save_mapping(session=session, name="Shop export", mapping_json='{"customer": "cid"}',
+    ...                      source_columns=["cid", "ts", "page"])
+    ...     find_mapping_for_columns(session=session, columns=["page", "cid", "ts"]).name
+    'Shop export'
+    """
+    name = name.strip()
+    if not name:
+        raise UserInputError(
+            "the mapping has no name",
+            source="save column mapping",
+            location="field 'name'",
+            hint="Give the mapping a name, such as the system the file comes from.",
+        )
+    if len(name) > 200:
+        raise UserInputError(
+            f"the name is {len(name)} characters long; at most 200 are allowed",
+            source="save column mapping",
+            location="field 'name'",
+            hint="Choose a shorter name.",
+        )
+    _canonical_json(mapping_json, what=f"column mapping '{name}'")
+    for attempt in range(2):
+        try:
+            row = _mapping_row(session, name)
+            now = _now()
+            if row is None:
+                row = SavedMapping(name=name, created_at=now, mapping_json="", source_columns_json="", columns_key="")
+            row.mapping_json = mapping_json
+            row.source_columns_json = json.dumps(list(source_columns), ensure_ascii=False)
+            row.columns_key = _columns_key(source_columns)
+            row.updated_at = now
+            session.add(row)
+            session.flush()
+            result = _mapping_info(row)
+            session.commit()
+            return result
+        except IntegrityError:
+            # Saved under the same name by another session at the same moment: overwrite it.
+            session.rollback()
+            if attempt:
+                raise
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def list_mappings(*, session: Session) -> list[MappingInfo]:
+    """Saved mappings, most recently saved first."""
+    rows = session.exec(
+        select(SavedMapping).order_by(col(SavedMapping.updated_at).desc(), col(SavedMapping.id).desc())
+    ).all()
+    return [_mapping_info(row) for row in rows]
+
+
+def find_mapping_for_columns(*, session: Session, columns: list[str]) -> MappingInfo | None:
+    """The most recently saved mapping made for exactly these columns (in any order), if any."""
+    row = session.exec(
+        select(SavedMapping)
+        .where(col(SavedMapping.columns_key) == _columns_key(columns))
+        .order_by(col(SavedMapping.updated_at).desc(), col(SavedMapping.id).desc())
+    ).first()
+    return None if row is None else _mapping_info(row)
+
+
+def get_mapping(*, session: Session, name: str) -> MappingInfo:
+    """A saved mapping by name; :class:`UserInputError` when there is none."""
+    row = _mapping_row(session, name.strip())
+    if row is None:
+        raise UserInputError(
+            f"No saved column mapping named '{name.strip()}'",
+            hint="Choose a mapping from the list, or map the columns and save the mapping.",
+        )
+    return _mapping_info(row)
