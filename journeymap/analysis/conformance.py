@@ -1,0 +1,124 @@
+"""Conformance: how far observed journeys follow the designed map.
+
+* ``undesigned`` — observed transitions that are not on the map, with how often they occur;
+* ``unobserved`` — designed transitions that no journey took;
+* ``conforming_journey_share`` — the share of journeys whose every transition is designed
+  (a journey with a single event has no transition and conforms);
+* ``unknown_touchpoints`` — touchpoint labels in the data that are not touchpoints of the
+  map (raw labels the column mapping could not place), with their event counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from journeymap.events.log import EventLog
+from journeymap.model import JourneyMap
+
+__all__ = ["Conformance", "check_conformance"]
+
+
+@dataclass(frozen=True)
+class Conformance:
+    """Designed versus observed transitions.
+
+    Attributes
+    ----------
+    undesigned:
+        Columns ``source``, ``target``, ``count``: observed, not designed; most frequent first.
+    unobserved:
+        ``(source, target)`` of designed transitions never observed, in map order.
+    conforming_journey_share:
+        Journeys whose every transition is designed, over all journeys (0.0 without journeys).
+    unknown_touchpoints:
+        Columns ``label``, ``count``: labels in the data missing from the map; most frequent first.
+    """
+
+    undesigned: pl.DataFrame
+    unobserved: list[tuple[str, str]]
+    conforming_journey_share: float
+    unknown_touchpoints: pl.DataFrame
+
+
+def check_conformance(
+    log: EventLog, journeys: pl.DataFrame, transitions: pl.DataFrame, journey_map: JourneyMap
+) -> Conformance:
+    """Compare the observed journeys with the designed map.
+
+    Parameters
+    ----------
+    log:
+        The event log with ``journey`` and ``step`` columns (from ``cut_journeys``).
+    journeys:
+        The journeys frame (its height is the number of journeys).
+    transitions:
+        Transition metrics (``source``, ``target``, ``count``, ``designed`` are used).
+    journey_map:
+        The designed map.
+
+    Returns
+    -------
+    Conformance
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint, Transition
+    >>> m = JourneyMap(name="m", stages=(Stage(id="s", name="S"),), channels=(Channel(id="web", name="Web"),),
+    ...     touchpoints=tuple(Touchpoint(id=t, name=t, channel="web", stage="s") for t in ("a", "b")),
+    ...     transitions=(Transition(source="a", target="b"),))
+    >>> events = pl.DataFrame({"touchpoint": [0, 1, 0, 2], "journey": [0, 0, 1, 1]})
+    >>> log = EventLog(events, ("a", "b", "x"), ("web",), ())
+    >>> transitions = pl.DataFrame({"source": ["a", "a"], "target": ["b", "x"], "count": [1, 1],
+    ...     "designed": [True, False]})
+    >>> c = check_conformance(log, pl.DataFrame({"journey": [0, 1]}), transitions, m)
+    >>> c.undesigned.rows(), c.unobserved, c.conforming_journey_share, c.unknown_touchpoints.rows()
+    ([('a', 'x', 1)], [], 0.5, [('x', 1)])
+    """
+    undesigned = (
+        transitions.filter(~pl.col("designed"))
+        .group_by("source", "target")
+        .agg(pl.col("count").sum().cast(pl.Int64))
+        .sort(["count", "source", "target"], descending=[True, False, False])
+    )
+    seen = set(transitions.select("source", "target").iter_rows())
+    unobserved = [(t.source, t.target) for t in journey_map.transitions if (t.source, t.target) not in seen]
+
+    code = {label: i for i, label in enumerate(log.touchpoints)}
+    width = max(len(log.touchpoints), 1)
+    designed_keys = [
+        code[t.source] * width + code[t.target] for t in journey_map.transitions if {t.source, t.target} <= code.keys()
+    ]
+    pair = pl.col("touchpoint").cast(pl.Int64) * width + pl.col("touchpoint").shift(-1).cast(pl.Int64)
+    same_journey = (pl.col("journey").shift(-1) == pl.col("journey")).fill_null(False)
+    bad = (
+        log.events.lazy()
+        .filter(same_journey & ~pair.is_in(designed_keys))
+        .select(pl.col("journey").n_unique())
+        .collect()
+        .item()
+    )
+    total = journeys.height
+    share = (total - bad) / total if total else 0.0
+
+    known = {t.id for t in journey_map.touchpoints}
+    unknown_codes = [i for i, label in enumerate(log.touchpoints) if label not in known]
+    unknown = (
+        log.events.filter(pl.col("touchpoint").is_in(unknown_codes))
+        .group_by("touchpoint")
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+        .select(
+            pl.col("touchpoint")
+            .replace_strict(unknown_codes, [log.touchpoints[i] for i in unknown_codes], return_dtype=pl.String)
+            .alias("label"),
+            "count",
+        )
+        .sort(["count", "label"], descending=[True, False])
+    )
+    return Conformance(
+        undesigned=undesigned,
+        unobserved=unobserved,
+        conforming_journey_share=share,
+        unknown_touchpoints=unknown,
+    )

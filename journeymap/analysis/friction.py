@@ -1,0 +1,240 @@
+"""Friction ranking: touchpoints and transitions where customers struggle well above the map's baseline.
+
+Four raw measures are read for every item (touchpoint or observed transition):
+
+===============  ==========================================  ==========================================
+measure          touchpoint                                  transition ``source → target``
+===============  ==========================================  ==========================================
+dropoff          ``dropoff_rate`` (journeys ending there      ``1 - conversion_share`` (journeys through
+                 abandoned / journeys visiting it)           it that did not convert)
+repeat           ``repeat_rate`` (visits repeating an         ``repeat_step_rate`` of the silo handoff
+                 earlier visit of the same journey)          (handoffs only)
+wait             ``dwell_median_s`` (time to the next event)  ``median_s`` (time from source to target)
+context_loss     not applicable                              ``context_loss_score`` of the silo handoff
+                                                             (handoffs only)
+===============  ==========================================  ==========================================
+
+Each measure is compared with the map's *baseline*: the median of that measure over all
+items of the same kind that have it and were observed at least ``settings.min_volume``
+times. Small samples are first pulled toward the baseline,
+``shrunk = (raw * n + baseline * PRIOR_OBSERVATIONS) / (n + PRIOR_OBSERVATIONS)`` with ``n``
+the item's visits (touchpoints) or count (transitions), so that a touchpoint seen three
+times cannot top the ranking by chance. The *component* counts the doublings over the
+baseline::
+
+    component = clip(log2(shrunk / max(baseline, FLOOR)), 0, COMPONENT_CAP)
+
+``0`` means "at or below the baseline", ``1`` "twice the baseline", ``2`` "four times";
+``FLOOR`` is :data:`RATE_FLOOR` for shares and :data:`WAIT_FLOOR_S` for waits, so that a
+baseline of zero does not make every non-zero value infinite. The logarithm keeps waits,
+which spread over orders of magnitude (seconds on a web page, days for a delivery),
+comparable with shares. A measure that does not apply leaves its
+component null. The ``score`` is the weighted sum of the components with
+:data:`FRICTION_WEIGHTS` (nulls count as 0). ``customers_affected`` is the number of distinct
+customers who went through the item.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from journeymap.analysis._shared import format_duration, format_share
+from journeymap.events.settings import OverlaySettings
+
+__all__ = [
+    "COMPONENTS",
+    "COMPONENT_CAP",
+    "FRICTION_COLUMNS",
+    "FRICTION_WEIGHTS",
+    "PRIOR_OBSERVATIONS",
+    "RATE_FLOOR",
+    "WAIT_FLOOR_S",
+    "rank_friction",
+]
+
+FRICTION_WEIGHTS: dict[str, float] = {"dropoff": 0.35, "repeat": 0.20, "wait": 0.15, "context_loss": 0.30}
+"""Weight of each component in the friction ``score``."""
+
+COMPONENTS = tuple(FRICTION_WEIGHTS)
+PRIOR_OBSERVATIONS = 20
+"""Pseudo-observations at the baseline value mixed into every item's raw measure."""
+RATE_FLOOR = 0.05
+"""Smallest baseline a share is divided by (5 percentage points)."""
+WAIT_FLOOR_S = 60.0
+"""Smallest baseline a wait is divided by (one minute)."""
+COMPONENT_CAP = 5.0
+"""Largest value of one component (32 times the baseline), so one extreme measure cannot hide the others."""
+
+FRICTION_COLUMNS = (
+    "kind",
+    "id",
+    "dropoff",
+    "repeat",
+    "wait",
+    "context_loss",
+    "score",
+    "customers_affected",
+    "finding",
+    "dropoff_raw",
+    "repeat_raw",
+    "wait_raw",
+    "context_loss_raw",
+    "dropoff_baseline",
+    "repeat_baseline",
+    "wait_baseline",
+    "context_loss_baseline",
+)
+
+_FLOORS = {"dropoff": RATE_FLOOR, "repeat": RATE_FLOOR, "wait": WAIT_FLOOR_S, "context_loss": RATE_FLOOR}
+_RAW_SCHEMA = {
+    "kind": pl.String,
+    "id": pl.String,
+    "n": pl.Int64,
+    "customers_affected": pl.Int64,
+    "dropoff_raw": pl.Float64,
+    "repeat_raw": pl.Float64,
+    "wait_raw": pl.Float64,
+    "context_loss_raw": pl.Float64,
+}
+
+
+def _touchpoint_raw(touchpoints: pl.DataFrame) -> pl.DataFrame:
+    return touchpoints.select(
+        pl.lit("touchpoint").alias("kind"),
+        pl.col("touchpoint").alias("id"),
+        pl.col("visits").alias("n"),
+        pl.col("customers").alias("customers_affected"),
+        pl.col("dropoff_rate").alias("dropoff_raw"),
+        pl.col("repeat_rate").alias("repeat_raw"),
+        pl.col("dwell_median_s").alias("wait_raw"),
+        pl.lit(None).alias("context_loss_raw"),
+    ).cast(_RAW_SCHEMA)  # type: ignore[arg-type]
+
+
+def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame) -> pl.DataFrame:
+    keys = ["source", "target", "source_channel", "target_channel"]
+    handoff = silo.select(*keys, "repeat_step_rate", "context_loss_score")
+    return (
+        transitions.join(handoff, on=keys, how="left")
+        .select(
+            pl.lit("transition").alias("kind"),
+            pl.format("{} → {}", "source", "target").alias("id"),
+            pl.col("count").alias("n"),
+            pl.col("customers").alias("customers_affected"),
+            (1.0 - pl.col("conversion_share")).alias("dropoff_raw"),
+            pl.col("repeat_step_rate").alias("repeat_raw"),
+            pl.col("median_s").alias("wait_raw"),
+            pl.col("context_loss_score").alias("context_loss_raw"),
+        )
+        .cast(_RAW_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def _score_kind(raw: pl.DataFrame) -> pl.DataFrame:
+    """Baselines and components for items of one kind (already filtered by min_volume)."""
+    k = float(PRIOR_OBSERVATIONS)
+    baselines = raw.select(pl.col(f"{c}_raw").median().alias(f"{c}_baseline") for c in COMPONENTS)
+    out = raw.join(baselines, how="cross")
+    exprs = []
+    for c in COMPONENTS:
+        raw_c, base_c = pl.col(f"{c}_raw"), pl.col(f"{c}_baseline")
+        shrunk = (raw_c * pl.col("n") + base_c * k) / (pl.col("n") + k)
+        denominator = pl.max_horizontal(base_c, pl.lit(_FLOORS[c]))
+        exprs.append((shrunk / denominator).log(2).clip(0.0, COMPONENT_CAP).round(6).alias(c))
+    out = out.with_columns(exprs)
+    score = pl.sum_horizontal(pl.col(c).fill_null(0.0) * w for c, w in FRICTION_WEIGHTS.items())
+    shown = [f"{c}_{part}" for c in COMPONENTS for part in ("raw", "baseline")]
+    return out.with_columns(score=score.round(6)).with_columns(pl.col(shown).round(9))
+
+
+def rank_friction(
+    touchpoints: pl.DataFrame,
+    transitions: pl.DataFrame,
+    silo: pl.DataFrame,
+    settings: OverlaySettings,
+) -> pl.DataFrame:
+    """Rank touchpoints and transitions by friction relative to the map's baseline.
+
+    Parameters
+    ----------
+    touchpoints:
+        Touchpoint metrics (``touchpoint``, ``visits``, ``customers``, ``dropoff_rate``,
+        ``repeat_rate``, ``dwell_median_s`` are used).
+    transitions:
+        Transition metrics (``source``, ``target``, ``source_channel``, ``target_channel``,
+        ``count``, ``customers``, ``conversion_share``, ``median_s`` are used).
+    silo:
+        Observed silo handoffs from :func:`journeymap.analysis.silo.find_observed_silo_handoffs`.
+    settings:
+        ``min_volume``: items observed fewer times are left out.
+
+    Returns
+    -------
+    pl.DataFrame
+        The columns of :data:`FRICTION_COLUMNS`: ``kind``, ``id``, the four components,
+        ``score``, ``customers_affected``, ``finding``, then the raw measures and baselines
+        the components came from. Sorted by ``score`` (highest first), then
+        ``customers_affected``.
+
+    Examples
+    --------
+    >>> tps = pl.DataFrame({"touchpoint": ["cart", "pay", "home"], "visits": [100, 100, 100],
+    ...     "customers": [90, 80, 95], "dropoff_rate": [0.1, 0.5, 0.1], "repeat_rate": [0.0, 0.0, 0.0],
+    ...     "dwell_median_s": [60.0, 60.0, 60.0]})
+    >>> empty = pl.DataFrame(schema={"source": pl.String, "target": pl.String, "source_channel": pl.String,
+    ...     "target_channel": pl.String, "count": pl.Int64, "customers": pl.Int64,
+    ...     "conversion_share": pl.Float64, "median_s": pl.Float64})
+    >>> silo = pl.DataFrame(schema={"source": pl.String, "target": pl.String, "source_channel": pl.String,
+    ...     "target_channel": pl.String, "repeat_step_rate": pl.Float64, "context_loss_score": pl.Float64})
+    >>> ranked = rank_friction(tps, empty, silo, OverlaySettings())
+    >>> ranked.select("id", "dropoff", "score").row(0)
+    ('pay', 2.115477, 0.740417)
+    >>> ranked["finding"][0]
+    "50% of journeys that reach pay end there unconverted, 5.0× the map's median of 10%."
+    """
+    parts = [
+        _touchpoint_raw(touchpoints).filter(pl.col("n") >= settings.min_volume),
+        _transition_raw(transitions, silo).filter(pl.col("n") >= settings.min_volume),
+    ]
+    scored = pl.concat([_score_kind(part) for part in parts], how="vertical_relaxed")
+    scored = scored.sort(["score", "customers_affected", "kind", "id"], descending=[True, True, False, False])
+    findings = [_finding(row) for row in scored.iter_rows(named=True)]
+    return scored.with_columns(finding=pl.Series(findings, dtype=pl.String)).select(FRICTION_COLUMNS)
+
+
+def _ratio(raw: float, base: float) -> str:
+    return f", {raw / base:.1f}× the map's median of " if base > 0 else ", against a map median of "
+
+
+def _finding(row: dict[str, Any]) -> str:
+    contributions = {c: (row[c] or 0.0) * w for c, w in FRICTION_WEIGHTS.items()}
+    top = max(contributions, key=lambda c: contributions[c])
+    item = row["id"]
+    if contributions[top] <= 0:
+        return f"{item}: no friction above the map's baseline."
+    raw, base = float(row[f"{top}_raw"]), float(row[f"{top}_baseline"])
+    touchpoint = row["kind"] == "touchpoint"
+    if top == "dropoff":
+        subject = (
+            f"of journeys that reach {item} end there unconverted"
+            if touchpoint
+            else f"of journeys through {item} do not convert"
+        )
+        return f"{format_share(raw)} {subject}{_ratio(raw, base)}{format_share(base)}."
+    if top == "repeat":
+        subject = (
+            f"of visits to {item} repeat an earlier step"
+            if touchpoint
+            else f"of moves {item} are followed by a repeated step"
+        )
+        return f"{format_share(raw)} {subject}{_ratio(raw, base)}{format_share(base)}."
+    if top == "wait":
+        subject = (
+            f"Customers wait a median {format_duration(raw)} after {item}"
+            if touchpoint
+            else f"Moves {item} take a median {format_duration(raw)}"
+        )
+        return f"{subject}{_ratio(raw, base)}{format_duration(base)}."
+    return f"Context loss score {raw:.2f} on {item}{_ratio(raw, base)}{base:.2f} (see silo handoffs)."

@@ -1,0 +1,179 @@
+"""Journey KPIs measured from the event data.
+
+==============================  =================================================================
+KPI                             definition
+==============================  =================================================================
+journeys, customers             counts in the journeys frame
+completion_rate                 converted journeys / journeys that are over (converted + abandoned);
+                                ongoing journeys are left out
+repeat_contact_rate             assisted contacts followed by another assisted contact of the same
+                                customer within ``settings.repeat_contact_window``, over all
+                                assisted contacts (a contact is a run of events in one assisted
+                                channel, split by a pause of more than an hour)
+first_contact_resolution        ``1 - repeat_contact_rate``
+effort_steps                    mean events per converted journey
+effort_switches                 mean channel switches per converted journey
+measured_integration_factor     ``1 -`` the count-weighted mean ``context_loss_score`` of the
+                                cross-channel silo handoffs: 1 when context always travels
+omnichannel_effectiveness       ``Σ channel engagement × integration factor / touchpoints``
+==============================  =================================================================
+
+The *channel engagement metric* of a channel is the share of customers with at least one
+event in it, so the sum over channels is the mean number of channels a customer uses.
+*Touchpoints* is the number of distinct touchpoints observed in the log. A KPI whose
+denominator is empty (no converted journey, no assisted contact, no cross-channel handoff)
+is ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import polars as pl
+
+from journeymap.analysis._shared import assisted_channel_codes, with_contact_flags
+from journeymap.events.log import EventLog
+from journeymap.events.settings import OverlaySettings
+from journeymap.model import JourneyMap
+
+__all__ = ["JourneyKpis", "journey_kpis"]
+
+
+@dataclass(frozen=True)
+class JourneyKpis:
+    """Journey-level KPIs of one overlay; see the module docstring for definitions."""
+
+    journeys: int
+    customers: int
+    completion_rate: float | None
+    repeat_contact_rate: float | None
+    first_contact_resolution: float | None
+    effort_steps: float | None
+    effort_switches: float | None
+    measured_integration_factor: float | None
+    omnichannel_effectiveness: float | None
+    channel_engagement: tuple[tuple[str, float], ...] = ()
+
+    def as_dict(self) -> dict[str, int | float | None]:
+        """The scalar KPIs by name (``channel_engagement`` is left out).
+
+        Examples
+        --------
+        >>> JourneyKpis(1, 1, 1.0, None, None, 3.0, 1.0, 0.5, 0.25).as_dict()["effort_steps"]
+        3.0
+        """
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "channel_engagement"}
+
+
+def _mean_or_none(series: pl.Series) -> float | None:
+    value = series.mean()
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def journey_kpis(
+    log: EventLog,
+    journeys: pl.DataFrame,
+    transitions: pl.DataFrame,
+    silo: pl.DataFrame,
+    journey_map: JourneyMap | None,
+    settings: OverlaySettings,
+) -> JourneyKpis:
+    """Compute the journey KPIs of an overlay.
+
+    Parameters
+    ----------
+    log:
+        The event log with ``journey`` and ``step`` columns (from ``cut_journeys``).
+    journeys:
+        The journeys frame (``customer``, ``events``, ``switches``, ``outcome`` are used).
+    transitions:
+        Transition metrics (not needed by the current definitions; kept for the overlay contract).
+    silo:
+        Observed silo handoffs (``source_channel``, ``target_channel``, ``count``,
+        ``context_loss_score`` are used).
+    journey_map:
+        Tells which channels are assisted; may be ``None``.
+    settings:
+        ``repeat_contact_window``.
+
+    Returns
+    -------
+    JourneyKpis
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> t = [datetime(2024, 1, d, tzinfo=timezone.utc) for d in (1, 2, 3)]
+    >>> events = pl.DataFrame({"customer": [0, 0, 1], "ts": t, "touchpoint": [0, 1, 1], "channel": [0, 1, 1],
+    ...     "journey": [0, 0, 1]})
+    >>> log = EventLog(events, ("faq", "call"), ("web", "phone"), ())
+    >>> journeys = pl.DataFrame({"journey": [0, 1], "customer": [0, 1], "events": [2, 1], "switches": [1, 0],
+    ...     "outcome": ["converted", "abandoned"]})
+    >>> silo = pl.DataFrame({"source_channel": ["web"], "target_channel": ["phone"], "count": [1],
+    ...     "context_loss_score": [0.2]})
+    >>> k = journey_kpis(log, journeys, pl.DataFrame(), silo, None, OverlaySettings())
+    >>> k.completion_rate, k.first_contact_resolution, k.effort_steps, k.measured_integration_factor
+    (0.5, 1.0, 2.0, 0.8)
+    >>> k.channel_engagement, round(k.omnichannel_effectiveness, 6)
+    ((('web', 0.5), ('phone', 1.0)), 0.6)
+    """
+    del transitions  # part of the shared signature; every KPI here comes from the other inputs
+    n_journeys = journeys.height
+    n_customers = journeys.get_column("customer").n_unique()
+    outcome = journeys.get_column("outcome")
+    converted = int((outcome == "converted").sum())
+    finished = converted + int((outcome == "abandoned").sum())
+    completion = converted / finished if finished else None
+
+    contacts = (
+        with_contact_flags(
+            log.events.lazy().select("customer", "ts", "channel", "journey"),
+            assisted_channel_codes(log, journey_map),
+            settings.repeat_contact_window,
+        )
+        .select(
+            pl.col("contact_start").sum().alias("contacts"),
+            (pl.col("contact_start") & pl.col("next_contact_soon")).sum().alias("repeats"),
+        )
+        .collect()
+    )
+    n_contacts, repeats = (int(v) for v in contacts.row(0))
+    repeat_rate = repeats / n_contacts if n_contacts else None
+
+    done = journeys.filter(pl.col("outcome") == "converted")
+    effort_steps = _mean_or_none(done.get_column("events").cast(pl.Float64))
+    effort_switches = _mean_or_none(done.get_column("switches").cast(pl.Float64))
+
+    cross = silo.filter(pl.col("source_channel") != pl.col("target_channel"))
+    volume = float(cross.get_column("count").sum()) if cross.height else 0.0
+    factor = None
+    if volume > 0:
+        loss = float((cross.get_column("count").cast(pl.Float64) * cross.get_column("context_loss_score")).sum())
+        factor = round(1.0 - loss / volume, 9)
+
+    total = log.events.get_column("customer").n_unique()
+    per_channel = (
+        log.events.group_by("channel").agg(pl.col("customer").n_unique().alias("customers")).sort("channel")
+        if total
+        else pl.DataFrame(schema={"channel": pl.Int64, "customers": pl.Int64})
+    )
+    engagement = tuple(
+        (log.channels[code], count / total) for code, count in per_channel.select("channel", "customers").iter_rows()
+    )
+    n_touchpoints = log.events.get_column("touchpoint").n_unique()
+    effectiveness = None
+    if factor is not None and n_touchpoints:
+        effectiveness = sum(share for _, share in engagement) * factor / n_touchpoints
+
+    return JourneyKpis(
+        journeys=n_journeys,
+        customers=n_customers,
+        completion_rate=completion,
+        repeat_contact_rate=repeat_rate,
+        first_contact_resolution=None if repeat_rate is None else 1.0 - repeat_rate,
+        effort_steps=effort_steps,
+        effort_switches=effort_switches,
+        measured_integration_factor=factor,
+        omnichannel_effectiveness=effectiveness,
+        channel_engagement=engagement,
+    )

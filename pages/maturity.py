@@ -1,0 +1,550 @@
+"""Maturity: how omnichannel are we? A workshop's answers, the evidence beside them, gaps and next steps."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from journeymap.errors import UserInputError
+from journeymap.events.settings import OverlaySettings
+from journeymap.maturity import (
+    Answer,
+    DimensionEvidence,
+    Evidence,
+    Framework,
+    assessment_from_json,
+    assessment_to_json,
+    characteristics_rows,
+    combine_evidence,
+    current_levels,
+    evidence_from_map,
+    evidence_from_overlay,
+    find_disagreements,
+    framework_from_json,
+    framework_to_json,
+    load_builtin_framework,
+    map_elements,
+    radar_figure,
+    recommend,
+    recommendation_rows,
+    score_dimensions,
+    score_evidence,
+    score_rows,
+)
+from journeymap.store import get_dataset, latest_revision, list_datasets, list_maps, session_scope
+from journeymap.store.assessments import (
+    AssessmentInfo,
+    create_assessment,
+    ensure_framework,
+    export_assessment,
+    get_framework,
+    import_assessment,
+    list_answers,
+    list_assessments,
+    list_frameworks,
+    save_answers,
+    save_framework,
+    set_targets,
+)
+from journeymap.ui import flash, init_page, md, show_flash
+from journeymap.ui.overlay_state import cached_log, cached_overlay
+
+
+class MaturityKeys:
+    """Session-state, widget and URL keys of this page (all prefixed so no other page can collide)."""
+
+    QUERY_ASSESSMENT = "assessment"
+    ASSESSMENT_ID = "jm_maturity_assessment_id"
+    PICK = "jm_maturity_pick"
+    PENDING = "jm_maturity_pending"
+    NEW_FORM = "jm_maturity_new_form"
+    NEW_NAME = "jm_maturity_new_name"
+    NEW_UNIT = "jm_maturity_new_unit"
+    NEW_DATE = "jm_maturity_new_date"
+    NEW_FRAMEWORK = "jm_maturity_new_framework"
+    NEW_SUBMIT = "jm_maturity_new_submit"
+    ANSWER_FORM = "jm_maturity_answer_form"
+    ANSWER_PREFIX = "jm_maturity_answer_"
+    NOTE_PREFIX = "jm_maturity_note_"
+    LINK_PREFIX = "jm_maturity_link_"
+    ANSWER_SUBMIT = "jm_maturity_answer_submit"
+    TARGET_FORM = "jm_maturity_target_form"
+    TARGET_PREFIX = "jm_maturity_target_"
+    TARGET_SUBMIT = "jm_maturity_target_submit"
+    SCORE_TABLE = "jm_maturity_score_table"
+    RADAR = "jm_maturity_radar"
+    EVIDENCE_MAP = "jm_maturity_evidence_map"
+    EVIDENCE_DATASET = "jm_maturity_evidence_dataset"
+    EVIDENCE_TABLE = "jm_maturity_evidence_table"
+    COMPARE_PICK = "jm_maturity_compare_pick"
+    COMPARE_RADAR = "jm_maturity_compare_radar"
+    COMPARE_TABLE = "jm_maturity_compare_table"
+    CHARACTERISTICS_TABLE = "jm_maturity_characteristics"
+    RECOMMEND_LARGEST = "jm_maturity_recommend_largest"
+    RECOMMEND_TABLE = "jm_maturity_recommend_table"
+    EXPORT = "jm_maturity_export"
+    IMPORT_FILE = "jm_maturity_import_file"
+    IMPORT_SUBMIT = "jm_maturity_import_submit"
+    FRAMEWORK_PICK = "jm_maturity_framework_pick"
+    FRAMEWORK_TEXT = "jm_maturity_framework_text"
+    FRAMEWORK_BASE = "jm_maturity_framework_base"
+    FRAMEWORK_SUBMIT = "jm_maturity_framework_submit"
+
+
+NOT_ANSWERED = 0
+DONT_KNOW = -1
+NO_MAP = -1
+NO_DATASET = -1
+
+ctx = init_page()
+st.title("Omnichannel maturity")
+st.caption(
+    "Score the organisation from multichannel (channels run as silos) to omnichannel (one connected journey): "
+    "a workshop's answers, the evidence of the maps beside them, the gaps to the target and what to do next."
+)
+
+
+def select_assessment(assessment_id: int) -> None:
+    """Open ``assessment_id`` on the next run (call ``st.rerun()`` next)."""
+    st.session_state[MaturityKeys.ASSESSMENT_ID] = assessment_id
+    st.session_state[MaturityKeys.PENDING] = assessment_id
+    st.query_params[MaturityKeys.QUERY_ASSESSMENT] = str(assessment_id)
+
+
+# --- state: the workspace's frameworks and assessments -------------------------------------------------
+with session_scope(ctx.engine) as session:
+    ensure_framework(session=session, framework=load_builtin_framework())
+    frameworks = list_frameworks(session=session)
+    assessments = list_assessments(session=session)
+by_id = {a.id: a for a in assessments}
+
+# The picker's value lives in session state: a new or imported assessment is put there before the widget is drawn
+# (the browser would otherwise send the old choice back); a refreshed page starts from the URL.
+requested = st.query_params.get(MaturityKeys.QUERY_ASSESSMENT)
+pending = st.session_state.pop(MaturityKeys.PENDING, None)
+if pending in by_id:
+    st.session_state[MaturityKeys.PICK] = pending
+elif st.session_state.get(MaturityKeys.PICK) not in by_id:
+    remembered = st.session_state.get(MaturityKeys.ASSESSMENT_ID)
+    if requested is not None and requested.isdigit() and int(requested) in by_id:
+        st.session_state[MaturityKeys.PICK] = int(requested)
+    elif remembered in by_id:
+        st.session_state[MaturityKeys.PICK] = remembered
+    elif assessments:
+        st.session_state[MaturityKeys.PICK] = assessments[0].id
+chosen_id: int | None = st.session_state.get(MaturityKeys.PICK)
+
+choose_area = st.container()
+with choose_area:
+    pick_col, new_col = st.columns([3, 2])
+    with pick_col:
+        st.subheader("Assessment")
+        show_flash("maturity-choose")
+        if assessments:
+            chosen_id = st.selectbox(
+                "Open an assessment (name · business unit · date)",
+                options=list(by_id),
+                format_func=lambda i: by_id[i].label,
+                key=MaturityKeys.PICK,
+            )
+            if chosen_id is not None and requested != str(chosen_id):
+                st.query_params[MaturityKeys.QUERY_ASSESSMENT] = str(chosen_id)
+    with new_col, st.expander("New assessment", expanded=not assessments):
+        with st.form(key=MaturityKeys.NEW_FORM, clear_on_submit=True):
+            new_name = st.text_input("Name", key=MaturityKeys.NEW_NAME, max_chars=200, placeholder="e.g. Q3 review")
+            new_unit = st.text_input("Business unit", key=MaturityKeys.NEW_UNIT, max_chars=200)
+            new_date = st.date_input("Assessed on", value=date.today(), key=MaturityKeys.NEW_DATE)
+            fw_keys = [f.framework_key for f in frameworks]
+            fw_names = {f.framework_key: f"{f.name} (revision {f.number})" for f in frameworks}
+            new_fw = st.selectbox(
+                "Framework", options=fw_keys, format_func=fw_names.__getitem__, key=MaturityKeys.NEW_FRAMEWORK
+            )
+            create_clicked = st.form_submit_button("Create assessment", type="primary", key=MaturityKeys.NEW_SUBMIT)
+        if create_clicked and new_fw is not None:
+            try:
+                with session_scope(ctx.engine) as session:
+                    fw_info, fw_doc = get_framework(session=session, key=new_fw)
+                    omni = fw_doc.reference_profiles.get("omnichannel", fw_doc.level_count)
+                    created = create_assessment(
+                        session=session,
+                        name=new_name,
+                        business_unit=new_unit,
+                        assessed_on=new_date if isinstance(new_date, date) else date.today(),
+                        framework_key=fw_info.framework_key,
+                        framework_revision=fw_info.number,
+                        targets={d.id: omni for d in fw_doc.dimensions},
+                    )
+            except UserInputError as exc:
+                st.error(md(str(exc)))
+            else:
+                select_assessment(created.id)
+                flash("maturity-choose", "success", f"Created '{created.label}'.")
+                st.rerun()
+
+# --- guard ---------------------------------------------------------------------------------------------
+if chosen_id is None:
+    st.info("No assessment yet: create one above, or import an exported one on the 'Export and import' tab.")
+assessment: AssessmentInfo | None = by_id.get(chosen_id) if chosen_id is not None else None
+
+framework: Framework | None = None
+answers: tuple[Answer, ...] = ()
+if assessment is not None:
+    st.session_state[MaturityKeys.ASSESSMENT_ID] = assessment.id
+    try:
+        with session_scope(ctx.engine) as session:
+            _, framework = get_framework(
+                session=session, key=assessment.framework_key, number=assessment.framework_revision
+            )
+            answers = list_answers(session=session, assessment_id=assessment.id)
+    except UserInputError as exc:
+        st.error(md(str(exc)))
+        assessment = None
+
+tab_names = ["Answer", "Scores", "Evidence", "Compare", "Recommendations", "Export and import", "Framework"]
+(answer_tab, score_tab, evidence_tab, compare_tab, recommend_tab, files_tab, framework_tab) = st.tabs(tab_names)
+
+
+# --- export and import (available without an assessment) --------------------------------------------
+with files_tab:
+    if assessment is not None:
+        with session_scope(ctx.engine) as session:
+            exported = assessment_to_json(export_assessment(session=session, assessment_id=assessment.id))
+        st.download_button(
+            "Export assessment (JSON)",
+            data=exported,
+            file_name=f"assessment-{assessment.id}.json",
+            mime="application/json",
+            key=MaturityKeys.EXPORT,
+        )
+    upload = st.file_uploader("Import an exported assessment", type=["json"], key=MaturityKeys.IMPORT_FILE)
+    if st.button("Import as a new assessment", key=MaturityKeys.IMPORT_SUBMIT, disabled=upload is None):
+        assert upload is not None
+        try:
+            document = assessment_from_json(upload.getvalue(), source=upload.name)
+            with session_scope(ctx.engine) as session:
+                imported = import_assessment(session=session, document=document, author=ctx.author or "import")
+        except UserInputError as exc:
+            st.error(md(str(exc)))
+        else:
+            select_assessment(imported.id)
+            flash("maturity-choose", "success", f"Imported '{imported.label}'.")
+            st.rerun()
+
+# --- framework: view and edit as a new revision ----------------------------------------------------
+with framework_tab:
+    show_flash("maturity-framework")
+    st.caption(
+        "A framework is a JSON document: dimensions, levels with one descriptor each, questions, evidence "
+        "thresholds and recommendations. Edit it here and save it as a new revision; existing assessments keep "
+        "the revision they were answered against. Frameworks may use another number of levels, as long as every "
+        "dimension describes each level and evidence thresholds number one fewer than the levels."
+    )
+    if frameworks:
+        fw_by_key = {f.framework_key: f for f in frameworks}
+        edit_key = st.selectbox(
+            "Framework to edit",
+            options=list(fw_by_key),
+            format_func=lambda k: f"{fw_by_key[k].name} ({k}, revision {fw_by_key[k].number})",
+            key=MaturityKeys.FRAMEWORK_PICK,
+        )
+        base = st.session_state.get(MaturityKeys.FRAMEWORK_BASE)
+        if base is None or base[0] != edit_key:
+            with session_scope(ctx.engine) as session:
+                info, doc = get_framework(session=session, key=edit_key)
+            st.session_state[MaturityKeys.FRAMEWORK_BASE] = (edit_key, info.number)
+            st.session_state[MaturityKeys.FRAMEWORK_TEXT] = framework_to_json(doc)
+        text = st.text_area(
+            "Framework document (change 'key' to save it as a new framework)",
+            key=MaturityKeys.FRAMEWORK_TEXT,
+            height=360,
+        )
+        if st.button("Save framework revision", key=MaturityKeys.FRAMEWORK_SUBMIT):
+            try:
+                edited = framework_from_json(text, source="framework document")
+                base_key, base_number = st.session_state[MaturityKeys.FRAMEWORK_BASE]
+                with session_scope(ctx.engine) as session:
+                    saved = save_framework(
+                        session=session,
+                        framework=edited,
+                        author=ctx.author,
+                        base_number=base_number if edited.key == base_key else None,
+                    )
+            except UserInputError as exc:
+                st.error(md(str(exc)))
+            else:
+                st.session_state.pop(MaturityKeys.FRAMEWORK_BASE, None)
+                flash("maturity-framework", "success", f"Saved '{saved.framework_key}' revision {saved.number}.")
+                st.rerun()
+
+if assessment is None or framework is None:
+    st.stop()
+
+# --- evidence: a saved map, and an event dataset overlaid on it -------------------------------------
+with session_scope(ctx.engine) as session:
+    saved_maps = list_maps(session=session)
+    datasets = list_datasets(session=session)
+map_names = {s.id: s.name for s in saved_maps}
+dataset_names = {d.id: f"{d.name} ({d.rows:,} events)" for d in datasets}
+evidence = Evidence()
+elements: dict[str, tuple[str, ...]] | None = None
+with evidence_tab:
+    st.caption(
+        "Indicators are mapped to levels with the thresholds in the framework; the weakest indicator of a dimension "
+        "sets its evidence level. The map gives the designed integration factor and the shares of cross-owner and "
+        "silo handoffs; an event dataset overlaid on it (default overlay settings) adds the measured integration "
+        "factor, repeat contacts, context loss at handoffs and conformance. The identity-stitching rate is only "
+        "known while a file is ingested, so it is not available here."
+    )
+    evidence_map = st.selectbox(
+        "Map to take evidence from",
+        options=[NO_MAP, *map_names],
+        format_func=lambda i: "no map" if i == NO_MAP else f"{map_names[i]} (#{i})",
+        key=MaturityKeys.EVIDENCE_MAP,
+    )
+    if evidence_map != NO_MAP:
+        try:
+            with session_scope(ctx.engine) as session:
+                revision = latest_revision(session=session, map_id=int(evidence_map))
+        except UserInputError as exc:
+            st.error(md(str(exc)))
+        else:
+            evidence = evidence_from_map(revision.journey_map)
+            elements = map_elements(revision.journey_map)
+            dataset_id = st.selectbox(
+                "Event dataset overlaid on that map",
+                options=[NO_DATASET, *dataset_names],
+                format_func=lambda i: "none" if i == NO_DATASET else dataset_names[i],
+                key=MaturityKeys.EVIDENCE_DATASET,
+                disabled=not datasets,
+                help=None if datasets else "Load event data on the Overlay page first.",
+            )
+            if dataset_id != NO_DATASET:
+                try:
+                    with session_scope(ctx.engine) as session:
+                        dataset = get_dataset(session=session, dataset_id=int(dataset_id))
+                    log = cached_log(dataset.content_hash, dataset.mapping_json, dataset.cache_path)
+                    overlay = cached_overlay(
+                        log,
+                        content_hash=dataset.content_hash,
+                        mapping_json=dataset.mapping_json,
+                        revision_id=revision.id,
+                        journey_map=revision.journey_map,
+                        settings=OverlaySettings(),
+                    )
+                except UserInputError as exc:
+                    st.error(md(str(exc)))
+                else:
+                    evidence = combine_evidence(evidence, evidence_from_overlay(overlay))
+evidence_scores: tuple[DimensionEvidence, ...] = score_evidence(framework, evidence)
+with evidence_tab:
+    rows = [
+        {
+            "Dimension": e.name,
+            "Indicator": i.label,
+            "Value": round(i.value, 3),
+            "Suggests level": i.level,
+        }
+        for e in evidence_scores
+        for i in e.indicators
+    ]
+    if rows:
+        st.dataframe(
+            pd.DataFrame(rows, columns=["Dimension", "Indicator", "Value", "Suggests level"]),
+            hide_index=True,
+            key=MaturityKeys.EVIDENCE_TABLE,
+        )
+    else:
+        st.info("No evidence yet: pick a map with handoffs, and an event dataset when one is loaded.")
+
+# --- answer --------------------------------------------------------------------------------------------
+assessor = ctx.author
+with answer_tab:
+    show_flash("maturity-answer")
+    if not assessor:
+        st.info("Enter your name in the sidebar to answer: every assessor's answers are kept apart.")
+    else:
+        mine = {a.question_id: a for a in answers if a.assessor == assessor}
+        options = [NOT_ANSWERED, DONT_KNOW, *range(1, framework.level_count + 1)]
+        st.caption(
+            f"Answering as **{md(assessor)}**. Pick the level whose description fits best, or 'don't know'. "
+            "Other assessors' answers are kept; the Scores tab shows the spread."
+        )
+        with st.form(key=f"{MaturityKeys.ANSWER_FORM}_{assessment.id}"):
+            for dim in framework.dimensions:
+                st.markdown(f"**{md(dim.name)}**")
+                st.caption(f"Multichannel: {md(dim.multichannel)} Omnichannel: {md(dim.omnichannel)}")
+
+                def label(value: int, levels: tuple[str, ...] = dim.levels) -> str:
+                    if value == NOT_ANSWERED:
+                        return "not answered"
+                    if value == DONT_KNOW:
+                        return "don't know"
+                    return f"{value} · {framework.levels[value - 1].name}: {levels[value - 1]}"
+
+                for question in dim.questions:
+                    given = mine.get(question.id)
+                    current = NOT_ANSWERED if given is None else (DONT_KNOW if given.level is None else given.level)
+                    suffix = f"{assessment.id}_{assessor}_{question.id}"
+                    st.selectbox(
+                        question.text,
+                        options=options,
+                        index=options.index(current),
+                        format_func=label,
+                        key=f"{MaturityKeys.ANSWER_PREFIX}{suffix}",
+                    )
+                    note_col, link_col = st.columns(2)
+                    note_col.text_input(
+                        "Note",
+                        value=given.note if given else "",
+                        key=f"{MaturityKeys.NOTE_PREFIX}{suffix}",
+                        max_chars=5000,
+                    )
+                    link_col.text_input(
+                        "Evidence link",
+                        value=given.evidence_link if given else "",
+                        key=f"{MaturityKeys.LINK_PREFIX}{suffix}",
+                        max_chars=2000,
+                    )
+            submitted = st.form_submit_button("Save my answers", type="primary", key=MaturityKeys.ANSWER_SUBMIT)
+        if submitted:
+            new_answers = []
+            for question_id in framework.question_ids:
+                suffix = f"{assessment.id}_{assessor}_{question_id}"
+                value = st.session_state[f"{MaturityKeys.ANSWER_PREFIX}{suffix}"]
+                if value == NOT_ANSWERED:
+                    continue
+                new_answers.append(
+                    Answer(
+                        assessor,
+                        question_id,
+                        None if value == DONT_KNOW else int(value),
+                        st.session_state[f"{MaturityKeys.NOTE_PREFIX}{suffix}"],
+                        st.session_state[f"{MaturityKeys.LINK_PREFIX}{suffix}"],
+                    )
+                )
+            try:
+                with session_scope(ctx.engine) as session:
+                    count = save_answers(session=session, assessment_id=assessment.id, answers=new_answers)
+            except UserInputError as exc:
+                st.error(md(str(exc)))
+            else:
+                flash("maturity-answer", "success", f"Saved {count} answer(s) for {assessor}.")
+                st.rerun()
+
+# --- scores --------------------------------------------------------------------------------------------
+scores = score_dimensions(framework, answers)
+current = current_levels(scores)
+disagreements = find_disagreements(scores, evidence_scores)
+with score_tab:
+    show_flash("maturity-targets")
+    assessors = sorted({a.assessor for a in answers})
+    st.caption(
+        f"{len(assessors)} assessor(s): {', '.join(assessors) or 'none yet'}. Consensus is the median of the "
+        "assessors' dimension scores; spread is their minimum, maximum and standard deviation. Dimensions nobody "
+        "scored are 'not assessed'."
+    )
+    for flag in disagreements:
+        st.warning(md(flag.message))
+    st.dataframe(
+        pd.DataFrame(
+            score_rows(scores, targets=assessment.targets, evidence=evidence_scores, disagreements=disagreements)
+        ),
+        hide_index=True,
+        key=MaturityKeys.SCORE_TABLE,
+    )
+    evidence_levels = {e.dimension_id: float(e.level) for e in evidence_scores if e.level is not None}
+    profiles: list[tuple[str, dict[str, float]]] = [
+        ("Current (consensus)", current),
+        ("Target", {k: float(v) for k, v in assessment.targets.items()}),
+    ]
+    if evidence_levels:
+        profiles.append(("Evidence", evidence_levels))
+    st.plotly_chart(radar_figure(framework, profiles, title=assessment.label), key=MaturityKeys.RADAR)
+    with st.expander("Target levels"), st.form(key=MaturityKeys.TARGET_FORM):
+        for dim in framework.dimensions:
+            st.select_slider(
+                dim.name,
+                options=list(range(1, framework.level_count + 1)),
+                value=assessment.targets.get(dim.id, framework.level_count),
+                key=f"{MaturityKeys.TARGET_PREFIX}{assessment.id}_{dim.id}",
+            )
+        if st.form_submit_button("Save targets", key=MaturityKeys.TARGET_SUBMIT):
+            targets = {
+                d.id: int(st.session_state[f"{MaturityKeys.TARGET_PREFIX}{assessment.id}_{d.id}"])
+                for d in framework.dimensions
+            }
+            try:
+                with session_scope(ctx.engine) as session:
+                    set_targets(session=session, assessment_id=assessment.id, targets=targets)
+            except UserInputError as exc:
+                st.error(md(str(exc)))
+            else:
+                flash("maturity-targets", "success", "Targets saved.")
+                st.rerun()
+
+# --- compare -------------------------------------------------------------------------------------------
+with compare_tab:
+    comparable = [a for a in assessments if a.framework_key == assessment.framework_key]
+    comparable.sort(key=lambda a: (a.assessed_on, a.id))
+    labels = {a.id: a.label for a in comparable}
+    picked_ids = st.multiselect(
+        "Assessments to overlay (business units, or the same unit over time)",
+        options=list(labels),
+        default=[assessment.id],
+        format_func=labels.__getitem__,
+        key=f"{MaturityKeys.COMPARE_PICK}_{assessment.id}",
+    )
+    compared: list[tuple[str, dict[str, float]]] = []
+    with session_scope(ctx.engine) as session:
+        for other_id in picked_ids:
+            other = by_id[other_id]
+            _, other_fw = get_framework(session=session, key=other.framework_key, number=other.framework_revision)
+            if other_fw.level_count != framework.level_count:
+                st.warning(md(f"'{other.label}' uses a {other_fw.level_count}-level scale and is left out."))
+                continue
+            other_scores = score_dimensions(other_fw, list_answers(session=session, assessment_id=other_id))
+            compared.append((other.label, current_levels(other_scores)))
+    st.plotly_chart(radar_figure(framework, compared), key=MaturityKeys.COMPARE_RADAR)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"Assessment": name, **{d.name: levels.get(d.id) for d in framework.dimensions}}
+                for name, levels in compared
+            ]
+        ),
+        hide_index=True,
+        key=MaturityKeys.COMPARE_TABLE,
+    )
+    st.markdown("**Multichannel versus omnichannel**")
+    st.dataframe(pd.DataFrame(characteristics_rows(framework)), hide_index=True, key=MaturityKeys.CHARACTERISTICS_TABLE)
+
+# --- recommendations ---------------------------------------------------------------------------------
+with recommend_tab:
+    largest = st.number_input(
+        "Dimensions with the largest gaps to cover",
+        min_value=1,
+        max_value=len(framework.dimensions),
+        value=min(3, len(framework.dimensions)),
+        key=MaturityKeys.RECOMMEND_LARGEST,
+    )
+    actions = recommend(framework, current, assessment.targets, map_elements=elements, largest=int(largest))
+    if not actions:
+        st.info("No gap to close: every assessed dimension has reached its target (or nothing is assessed yet).")
+    else:
+        if elements is None:
+            st.caption("Pick a map on the Evidence tab to list the touchpoints and handoffs each step concerns.")
+        st.dataframe(pd.DataFrame(recommendation_rows(actions)), hide_index=True, key=MaturityKeys.RECOMMEND_TABLE)
+        for action in actions:
+            rec = action.recommendation
+            st.markdown(
+                f"**{md(rec.title)}** — {md(action.gap.name)}, "
+                f"{round(action.gap.current, 2):g} → {action.gap.target}; "
+                f"impact {rec.impact.value}, effort {rec.effort.value}"
+            )
+            st.markdown("\n".join(f"1. {md(step)}" for step in rec.steps))
+            for kind, found in action.elements:
+                if found:
+                    with st.expander(f"{kind.capitalize()} on the map ({len(found)})"):
+                        st.markdown("\n".join(f"- {md(item)}" for item in found))
+                else:
+                    st.caption(f"No {kind} on the selected map.")

@@ -1,0 +1,110 @@
+"""The maturity page in a real browser: answer, save, reload, compare two assessments, and look at it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+ANSWER_FORM = '[data-testid="stForm"]'
+
+
+def _settle(page: Page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished the rerun an action started."""
+    page.wait_for_timeout(400)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+def _screenshot(page: Page, path: Path) -> None:
+    # Streamlit scrolls inside stMain: grow the viewport to its height for a full-page picture.
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": int(height) + 40})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def _pick(page: Page, label: str, typed: str) -> None:
+    """Choose in a selectbox by typing the start of the option, as a keyboard user would."""
+    combo = page.get_by_role("combobox", name=label)
+    combo.click()
+    combo.press_sequentially(typed)
+    page.wait_for_timeout(300)
+    combo.press("Enter")
+    page.wait_for_timeout(300)
+
+
+def _sign_in(page: Page) -> None:
+    name = page.get_by_label("Your name (author of saved revisions)")
+    name.fill("Playwright")
+    name.press("Enter")
+    _settle(page)
+
+
+def _create(page: Page, name: str, unit: str) -> None:
+    expander = page.get_by_text("New assessment", exact=True)
+    if not page.get_by_label("Business unit", exact=True).is_visible():
+        expander.click()
+    page.get_by_label("Name", exact=True).first.fill(name)
+    page.get_by_label("Business unit", exact=True).fill(unit)
+    page.get_by_role("button", name="Create assessment").click()
+    _settle(page)
+    expect(page.get_by_text(f"Created '{name} · {unit} · ", exact=False)).to_be_visible()
+
+
+def _answer(page: Page, answers: dict[str, int]) -> None:
+    page.get_by_role("tab", name="Answer").click()
+    for question, level in answers.items():
+        _pick(page, question, f"{level} · ")
+    page.get_by_role("button", name="Save my answers").click()
+    _settle(page)
+
+
+def test_answer_reload_and_compare(page: Page, app_url: str, screenshot_dir: Path) -> None:
+    page.goto(f"{app_url}/maturity")
+    _settle(page)
+    expect(page.get_by_role("heading", name="Omnichannel maturity")).to_be_visible()
+    _sign_in(page)
+    _create(page, "Browser review", "Retail")
+    assert "assessment=" in page.url
+    _answer(
+        page,
+        {
+            "Is there one customer profile that every channel reads and writes?": 2,
+            "Can a channel see what the customer did in the other channels, and how fresh is it?": 3,
+            "Who is accountable when a customer's problem spans two channels?": 2,
+        },
+    )
+    expect(page.get_by_text("Saved 3 answer(s) for Playwright.")).to_be_visible()
+
+    # A refresh loses session state (the assessor types their name again); the answers come from the database.
+    page.reload()
+    _settle(page)
+    _sign_in(page)
+    page.get_by_role("tab", name="Answer").click()
+    profile = page.get_by_role("combobox", name="Is there one customer profile that every channel reads and writes?")
+    expect(profile).to_have_value(re.compile(r"^2 · Multichannel \(silos\)"))
+
+    page.get_by_role("tab", name="Scores").click()
+    expect(page.get_by_text("1 assessor(s): Playwright.", exact=False)).to_be_visible()
+
+    _create(page, "Browser review", "Online")
+    _answer(
+        page,
+        {
+            "Is there one customer profile that every channel reads and writes?": 4,
+            "Who is accountable when a customer's problem spans two channels?": 4,
+        },
+    )
+    page.get_by_role("tab", name="Compare").click()
+    _pick(page, "Assessments to overlay (business units, or the same unit over time)", "Browser review · Retail")
+    page.keyboard.press("Escape")
+    _settle(page)
+    chart = page.locator('[data-testid="stPlotlyChart"]').last
+    expect(chart.get_by_text("Browser review · Retail", exact=False).first).to_be_attached()
+    expect(chart.get_by_text("Browser review · Online", exact=False).first).to_be_attached()
+    _screenshot(page, screenshot_dir / "maturity.png")

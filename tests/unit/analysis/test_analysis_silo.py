@@ -1,0 +1,129 @@
+"""Observed silo handoffs on the hand-made support log (see ``analysis_fixtures`` for the table)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import pytest
+from analysis_fixtures import support_journeys, support_log, support_map, support_transitions
+
+from journeymap.analysis._shared import assisted_channel_codes, format_duration
+from journeymap.analysis.silo import SILO_COLUMNS, WEIGHTS, find_observed_silo_handoffs, transition_instances
+from journeymap.events.settings import OverlaySettings
+from journeymap.model import JourneyMap
+
+
+def test_weights_add_up_to_one() -> None:
+    assert sum(WEIGHTS.values()) == pytest.approx(1.0)
+
+
+def test_transition_instances_flags_every_sign_by_hand() -> None:
+    got = transition_instances(support_log(), support_journeys(), None, OverlaySettings())
+    assert got.height == 8  # 5 + 2 + 1 consecutive pairs inside journeys
+    flags = ["repeat_step", "reidentify", "bounce_back", "repeat_contact", "abandon"]
+    switches = got.filter(pl.col("source_channel") != pl.col("target_channel"))
+    assert switches.select("source", "target", *flags).rows() == [
+        # A faq → chat (c0): verify re-identifies, but on the phone, not in the chat; the call at
+        # 00:30 is another contact.
+        (1, 2, False, False, False, True, True),
+        # B chat → call: faq (done at step 1) comes back at step 5; verify re-identifies on the phone.
+        (2, 3, True, True, False, False, True),
+        # C verify → faq: faq repeats; the journey ends abandoned right away.
+        (4, 1, True, False, False, False, True),
+        # D faq → chat (c1): back on the web 5 minutes later; calls on day 5 are within 7 days.
+        (1, 2, True, False, True, True, False),
+        # E chat → faq: faq repeats; journey 2's call is within 7 days of 00:10.
+        (2, 1, True, False, False, True, False),
+    ]
+
+
+def test_rates_scores_and_headlines() -> None:
+    silo = find_observed_silo_handoffs(
+        support_log(), support_journeys(), support_transitions(), None, OverlaySettings()
+    )
+    assert silo.columns == list(SILO_COLUMNS)
+    assert silo.drop("finding").rows() == [
+        ("chat", "call", "chat", "phone", 1, 1, 1.0, 1.0, 0.0, 0.0, 1.0, 0.7, "partial", True),
+        ("faq", "chat", "web", "chat", 2, 2, 0.5, 0.0, 0.5, 1.0, 0.5, 0.45, "full", True),
+        ("verify", "faq", "phone", "web", 1, 1, 1.0, 0.0, 0.0, 0.0, 1.0, 0.45, None, False),
+        ("chat", "faq", "chat", "web", 1, 1, 1.0, 0.0, 0.0, 1.0, 0.0, 0.4, "none", False),
+    ]
+
+
+def test_findings_name_the_dominant_sign_and_the_declaration() -> None:
+    silo = find_observed_silo_handoffs(
+        support_log(), support_journeys(), support_transitions(), support_map(), OverlaySettings()
+    )
+    findings = {(row[0], row[1]): row[2] for row in silo.select("source", "target", "finding").iter_rows()}
+    assert findings == {
+        ("chat", "call"): "In 100% of the 1 move from Chat with us (Chat) to Call (Phone), customers repeat a step "
+        "they had already done; the map declares this handoff as partial context.",
+        ("faq", "chat"): "In 100% of the 2 moves from FAQ (Website) to Chat with us (Chat), customers need another "
+        "assisted contact within 7.0 days; the map declares this handoff as full context.",
+        ("verify", "faq"): "In 100% of the 1 move from verify (Phone) to FAQ (Website), customers repeat a step they "
+        "had already done; this handoff is not on the map.",
+        ("chat", "faq"): "In 100% of the 1 move from Chat with us (Chat) to FAQ (Website), customers repeat a step "
+        "they had already done; the map already marks this handoff as losing context.",
+    }
+
+
+def test_returning_along_a_designed_transition_is_no_bounce() -> None:
+    # D goes faq → chat → faq; the map designs chat → faq, so with the map it is the journey as designed.
+    def bounce(journey_map: JourneyMap | None) -> float:
+        silo = find_observed_silo_handoffs(
+            support_log(), support_journeys(), support_transitions(), journey_map, OverlaySettings()
+        )
+        return float(silo.filter((pl.col("source") == "faq") & (pl.col("target") == "chat"))["bounce_back_rate"][0])
+
+    assert bounce(None) == 0.5
+    assert bounce(support_map()) == 0.0
+
+
+def test_min_volume_keeps_rare_handoffs_out_of_the_headlines() -> None:
+    silo = find_observed_silo_handoffs(
+        support_log(), support_journeys(), support_transitions(), None, OverlaySettings(min_volume=2)
+    )
+    assert silo.filter(pl.col("headline")).select("source", "target").rows() == [("faq", "chat")]
+
+
+def test_windows_come_from_the_settings() -> None:
+    # A 1-minute bounce window misses D's return after 5 minutes; a 1-day repeat-contact window
+    # misses the day-5 calls; a 5-minute abandon window misses A (ends 20 minutes later), not C.
+    settings = OverlaySettings(
+        bounce_window=timedelta(minutes=1),
+        repeat_contact_window=timedelta(days=1),
+        abandon_window=timedelta(minutes=5),
+    )
+    silo = find_observed_silo_handoffs(support_log(), support_journeys(), support_transitions(), None, settings)
+    faq_chat = silo.filter((pl.col("source") == "faq") & (pl.col("target") == "chat"))
+    # A: abandon needs the end (00:40) within 5 min of 00:20 → no; repeat contact (call 10 min later) → yes.
+    assert faq_chat.select("bounce_back_rate", "repeat_contact_rate", "abandon_rate").row(0) == (0.0, 0.5, 0.0)
+    verify_faq = silo.filter(pl.col("source") == "verify")
+    assert verify_faq["abandon_rate"][0] == 1.0
+
+
+def test_no_silo_row_for_single_channel_transitions() -> None:
+    silo = find_observed_silo_handoffs(
+        support_log(), support_journeys(), support_transitions(), None, OverlaySettings()
+    )
+    assert ("call", "call") not in set(silo.select("source", "target").iter_rows())
+    assert silo.height == 4
+
+
+def test_assisted_channels_from_the_map_else_from_the_id() -> None:
+    log = support_log()
+    assert assisted_channel_codes(log, None) == [1, 2]  # "chat" and "phone" by name
+    assert assisted_channel_codes(log, support_map()) == [2]  # the map says chat is messaging
+
+
+def test_repeat_contacts_follow_the_map_channel_kinds() -> None:
+    got = transition_instances(support_log(), support_journeys(), support_map(), OverlaySettings())
+    switches = got.filter(pl.col("source_channel") != pl.col("target_channel"))
+    # With chat not assisted, A still has the call at 00:30; D and E still reach the day-5 calls.
+    assert switches["repeat_contact"].to_list() == [True, False, False, True, True]
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(45, "45 s"), (720, "12 min"), (12_600, "3.5 h"), (181_440, "2.1 days")])
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
