@@ -1,0 +1,13 @@
+"""Journeymap in the browser: page configuration and navigation only; each page draws itself."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Journeymap", page_icon="🧭", layout="wide")
+
+PAGES = [
+    st.Page("pages/editor.py", title="Map editor", url_path="editor", default=True),
+    st.Page("pages/maps.py", title="Maps", url_path="maps"),
+    st.Page("pages/maturity.py", title="Maturity", url_path="maturity"),
+]
+
+st.navigation(PAGES).run()

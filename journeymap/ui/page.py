@@ -1,0 +1,124 @@
+"""What every page does first: state defaults, the engine, the client key and the shared sidebar."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+from streamlit.delta_generator import DeltaGenerator
+
+from journeymap.model import JourneyMap
+from journeymap.ui.resources import get_engine
+from journeymap.ui.state import QueryParams, StateKeys
+
+__all__ = ["FlashLevel", "PageContext", "flash", "init_page", "md", "show_flash"]
+
+FlashLevel = Literal["success", "info", "warning", "error"]
+
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:&")
+
+
+def md(text: str) -> str:
+    r"""User text made literal for Streamlit's markdown: every markdown and HTML character escaped.
+
+    Examples
+    --------
+    >>> md("<img src=x> *x*")
+    '\\<img src=x\\> \\*x\\*'
+    """
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page needs from :func:`init_page`."""
+
+    engine: Engine
+    client_key: str
+    map_slot: DeltaGenerator
+
+    def show_current_map(self, journey_map: JourneyMap, *, unsaved: bool) -> None:
+        """Show ``journey_map`` in the sidebar as the current map."""
+        _show_current_map(self.map_slot, journey_map, unsaved=unsaved)
+
+    @property
+    def author(self) -> str:
+        """The name the user typed in the sidebar (empty when not given yet)."""
+        return str(st.session_state.get(StateKeys.AUTHOR, "")).strip()
+
+
+def _client_key() -> str:
+    # The client key names this browser's drafts. It lives in the URL so that a refresh finds them again;
+    # session state keeps it when navigation drops the query string.
+    from_url = st.query_params.get(QueryParams.CLIENT)
+    key = from_url or st.session_state.get(StateKeys.CLIENT_KEY) or secrets.token_urlsafe(9)
+    st.session_state[StateKeys.CLIENT_KEY] = key
+    if from_url != key:
+        st.query_params[QueryParams.CLIENT] = key
+    return str(key)
+
+
+def _remember_author() -> None:
+    st.session_state[StateKeys.AUTHOR] = st.session_state[StateKeys.SIDEBAR_AUTHOR]
+
+
+def _show_current_map(slot: DeltaGenerator, journey_map: JourneyMap | None, *, unsaved: bool) -> None:
+    with slot.container():
+        st.subheader("Current map")
+        if journey_map is None:
+            st.caption("No map open yet.")
+            return
+        st.text(journey_map.name)
+        st.caption(
+            f"{len(journey_map.touchpoints)} touchpoints · {len(journey_map.transitions)} transitions"
+            + (" · unsaved edits" if unsaved else "")
+        )
+
+
+def _sidebar() -> DeltaGenerator:
+    with st.sidebar:
+        # A slot, so that a page which opens a map later in this run can show it here.
+        slot = st.empty()
+        working = st.session_state.get(StateKeys.WORKING_MAP)
+        _show_current_map(
+            slot,
+            working if isinstance(working, JourneyMap) else None,
+            unsaved=bool(st.session_state.get(StateKeys.DIRTY, False)),
+        )
+        if StateKeys.SIDEBAR_AUTHOR not in st.session_state:
+            st.session_state[StateKeys.SIDEBAR_AUTHOR] = st.session_state.get(StateKeys.AUTHOR, "")
+        st.text_input(
+            "Your name (author of saved revisions)",
+            key=StateKeys.SIDEBAR_AUTHOR,
+            on_change=_remember_author,
+            max_chars=200,
+        )
+    return slot
+
+
+def init_page() -> PageContext:
+    """Prepare a page: session-state defaults, database engine, client key and sidebar."""
+    st.session_state.setdefault(StateKeys.AUTHOR, "")
+    st.session_state.setdefault(StateKeys.FLASH, {})
+    st.session_state.setdefault(StateKeys.TABLE_VERSION, 0)
+    engine = get_engine()
+    client_key = _client_key()
+    return PageContext(engine=engine, client_key=client_key, map_slot=_sidebar())
+
+
+def flash(section: str, level: FlashLevel, text: str) -> None:
+    """Queue a message for ``section``; :func:`show_flash` shows it once, where the user acted."""
+    st.session_state.setdefault(StateKeys.FLASH, {})[section] = (level, text)
+
+
+def show_flash(section: str) -> None:
+    """Show and forget the message queued for ``section``, if any (as plain text, never as HTML)."""
+    queued = st.session_state.get(StateKeys.FLASH, {}).pop(section, None)
+    if queued is None:
+        return
+    level, text = queued
+    {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[level](md(text))
