@@ -1,0 +1,252 @@
+"""The ``journeymap`` command: headless overlays and column-mapping guesses.
+
+Examples (shell)::
+
+    journeymap overlay events.csv --map map.json --mapping mapping.json --out overlay/ --gap 3d
+    journeymap mapping guess events.csv > mapping.json
+
+Problems in the user's files end with a one-line message on stderr and exit code 2,
+never a traceback. Heavy modules are imported inside the commands so that ``--help``
+stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from journeymap.errors import UserInputError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from journeymap.events.log import EventLog
+    from journeymap.events.overlay import Overlay
+    from journeymap.model import JourneyMap
+
+__all__ = ["main", "parse_duration"]
+
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_PROGRESS_MIN_BYTES = 5 * 1024 * 1024
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"3d"``, ``"12h"``, ``"1d12h"``, ``"30m"``, ``"90s"``, ``"2w"`` as a timedelta.
+
+    Examples
+    --------
+    >>> parse_duration("1d12h")
+    datetime.timedelta(days=1, seconds=43200)
+    >>> parse_duration("soon")
+    Traceback (most recent call last):
+    ...
+    journeymap.errors.UserInputError: --gap: 'soon' is not a duration. Write it like 3d, 12h, 1d12h, 30m or 90s.
+    """
+    parts = re.fullmatch(r"\s*((?:\d+(?:\.\d+)?\s*[wdhms]\s*)+)", text.lower())
+    if not parts:
+        raise UserInputError(
+            f"{text!r} is not a duration", source="--gap", hint="Write it like 3d, 12h, 1d12h, 30m or 90s."
+        )
+    seconds = sum(float(n) * _UNITS[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)\s*([wdhms])", text.lower()))
+    return timedelta(seconds=seconds)
+
+
+def _progress_printer(path: Path) -> Callable[[float], None] | None:
+    try:
+        if path.stat().st_size < _PROGRESS_MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    shown = [-1]
+
+    def show(share: float) -> None:
+        percent = int(share * 100)
+        if percent // 5 != shown[0] // 5 or percent == 100:
+            shown[0] = percent
+            bar = "#" * (percent // 5)
+            end = "\n" if percent >= 100 else ""
+            print(f"\rreading {path.name} [{bar:<20}] {percent:3d}%", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _read_map(path: str | None) -> JourneyMap | None:
+    if path is None:
+        return None
+    from journeymap.model import map_from_json
+
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError("file not found", source=str(p), hint="Check the --map path.")
+    return map_from_json(p.read_bytes(), source=p.name)
+
+
+def _load_events(args: argparse.Namespace, journey_map: JourneyMap | None) -> tuple[EventLog, str]:
+    """The event log: a cached log as is, else read + map + ingest. Returns it and a report text."""
+    import polars as pl
+
+    from journeymap.events.ingest import ingest, load_log
+    from journeymap.events.mapping import guess_mapping, mapping_from_json
+    from journeymap.events.read import read_events
+
+    path = Path(args.events)
+    if path.suffix.lower() in (".parquet", ".pq") and path.is_file():
+        try:
+            is_cached = "journeymap.event_log" in pl.read_parquet_metadata(path)
+        except Exception:  # a damaged file is reported by read_events below
+            is_cached = False
+        if is_cached:
+            log = load_log(path)
+            return log, f"{path.name}: cached event log, {log.events.height:,} events."
+    raw = read_events(
+        path, encoding=args.encoding, delimiter=args.delimiter, progress=_progress_printer(path), fmt=args.fmt
+    )
+    if args.mapping:
+        mapping_path = Path(args.mapping)
+        if not mapping_path.is_file():
+            raise UserInputError("file not found", source=str(mapping_path), hint="Check the --mapping path.")
+        mapping = mapping_from_json(mapping_path.read_bytes(), source=mapping_path.name)
+        note = ""
+    else:
+        mapping = guess_mapping(raw, journey_map)
+        note = "\n(no --mapping given: columns were guessed; save one with 'journeymap mapping guess')"
+    log, report, _identity = ingest(raw, mapping, journey_map, source=path.name)
+    return log, report.summary() + note
+
+
+def _write_frames(frames: dict[str, pl.DataFrame], out: Path, fmt: str, extra: dict[str, str]) -> list[Path]:
+    """Write all frames into a fresh sibling directory, then move them in: no half-written output."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.{os.getpid()}.partial"
+    staging.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        for name, frame in frames.items():
+            target = staging / f"{name}.{fmt}"
+            if fmt == "parquet":
+                frame.write_parquet(target)
+            elif fmt == "csv":
+                frame.write_csv(target)
+            else:
+                frame.write_json(target)
+        for name, text in extra.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        for item in sorted(staging.iterdir()):
+            final = out / item.name
+            os.replace(item, final)
+            written.append(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _summary(overlay: Overlay) -> str:
+    import polars as pl
+
+    kpis = overlay.kpis
+    lines = [
+        f"events {overlay.log.events.height:,} · customers {kpis.customers:,} · journeys {kpis.journeys:,} · "
+        f"completion rate {_percent(kpis.completion_rate)}",
+    ]
+    friction = overlay.friction
+    if friction.height and "finding" in friction.columns:
+        lines.append("Top friction:")
+        lines.extend(f"  {i}. {text}" for i, text in enumerate(friction.get_column("finding").head(5).to_list(), 1))
+    silo = overlay.silo_handoffs
+    if silo.height and "headline" in silo.columns:
+        headlines = silo.filter(pl.col("headline")).get_column("finding").head(5).to_list()
+        if headlines:
+            lines.append("Silo handoffs that break the map's promise:")
+            lines.extend(f"  - {text}" for text in headlines)
+    return "\n".join(lines)
+
+
+def _cmd_overlay(args: argparse.Namespace) -> int:
+    from journeymap.events.overlay import compute_overlay
+    from journeymap.events.settings import OverlaySettings
+
+    journey_map = _read_map(args.map)
+    log, report = _load_events(args, journey_map)
+    settings = OverlaySettings(gap=parse_duration(args.gap)) if args.gap else OverlaySettings()
+    overlay = compute_overlay(log, journey_map, settings)
+    summary = _summary(overlay)
+    out = Path(args.out)
+    written = _write_frames(
+        overlay.frames(), out, args.format, {"summary.txt": summary + "\n", "validation.txt": report + "\n"}
+    )
+    print(report)
+    print(summary)
+    print(f"wrote {len(written)} files to {out}/")
+    return 0
+
+
+def _cmd_mapping_guess(args: argparse.Namespace) -> int:
+    from journeymap.events.mapping import guess_mapping, mapping_to_json
+    from journeymap.events.read import read_events
+
+    journey_map = _read_map(args.map)
+    path = Path(args.events)
+    raw = read_events(
+        path, encoding=args.encoding, delimiter=args.delimiter, fmt=args.fmt, progress=_progress_printer(path)
+    )
+    print(mapping_to_json(guess_mapping(raw, journey_map)))
+    return 0
+
+
+def _add_read_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("events", help="event export: CSV, Parquet, XES (.xes/.xes.gz) or JSON lines")
+    parser.add_argument(
+        "--format-in",
+        dest="fmt",
+        choices=["csv", "parquet", "xes", "jsonl"],
+        default=None,
+        help="input format (default: from the file name)",
+    )
+    parser.add_argument("--encoding", default=None, help="CSV text encoding (default: detected)")
+    parser.add_argument("--delimiter", default=None, help="CSV delimiter (default: sniffed)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="journeymap", description="Journey maps, event overlays and silo handoffs.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    overlay = commands.add_parser("overlay", help="overlay an event export on a journey map and write every table")
+    _add_read_options(overlay)
+    overlay.add_argument("--map", default=None, help="journey map JSON (exported from Journeymap)")
+    overlay.add_argument("--mapping", default=None, help="column mapping JSON (default: guessed)")
+    overlay.add_argument("--out", default="overlay", help="output directory (default: ./overlay)")
+    overlay.add_argument("--format", choices=["parquet", "csv", "json"], default="parquet", help="output file format")
+    overlay.add_argument("--gap", default=None, help="inactivity gap that cuts journeys, e.g. 3d, 12h (default 3d)")
+    overlay.set_defaults(run=_cmd_overlay)
+    mapping = commands.add_parser("mapping", help="column mappings")
+    mapping_commands = mapping.add_subparsers(dest="mapping_command", required=True)
+    guess = mapping_commands.add_parser("guess", help="print a guessed column mapping as JSON")
+    _add_read_options(guess)
+    guess.add_argument("--map", default=None, help="journey map JSON, to map labels to its touchpoints")
+    guess.set_defaults(run=_cmd_mapping_guess)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (2 for problems in the user's input)."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except UserInputError as exc:
+        print(f"journeymap: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

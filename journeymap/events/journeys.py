@@ -1,0 +1,174 @@
+"""Cutting each customer's event stream into journeys.
+
+A new journey starts at a customer's first event, after an inactivity gap longer than
+:attr:`OverlaySettings.gap`, and right after a goal event (a converted event or a goal
+touchpoint): reaching the goal ends the journey. Everything is shift/cumulative-sum
+arithmetic on the sorted integer frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from journeymap.events._columnar import distinct_pair_counts
+from journeymap.events.log import EventLog
+from journeymap.events.settings import OverlaySettings
+
+__all__ = ["JOURNEY_SCHEMA", "cut_journeys", "decode", "goal_expr"]
+
+JOURNEY_SCHEMA: dict[str, pl.DataType] = {
+    "journey": pl.UInt32(),
+    "customer": pl.UInt32(),
+    "start": pl.Datetime("us", "UTC"),
+    "end": pl.Datetime("us", "UTC"),
+    "events": pl.UInt32(),
+    "touchpoints": pl.UInt32(),
+    "channels": pl.UInt32(),
+    "switches": pl.UInt32(),
+    "outcome": pl.String(),
+    "first_touchpoint": pl.String(),
+    "last_touchpoint": pl.String(),
+}
+
+
+def decode(expr: pl.Expr, labels: tuple[str, ...]) -> pl.Expr:
+    """Integer codes -> their labels (String); use on aggregated, small frames."""
+    return expr.replace_strict(list(range(len(labels))), list(labels), default=None, return_dtype=pl.String)
+
+
+def goal_expr(log: EventLog, settings: OverlaySettings) -> pl.Expr:
+    """True for events that reach the goal: ``converted`` or a goal touchpoint."""
+    goals = set(settings.goal_touchpoints)
+    codes = [i for i, label in enumerate(log.touchpoints) if label in goals]
+    expr = pl.col("converted").fill_null(False)
+    if codes:
+        expr = expr | pl.col("touchpoint").is_in(codes)
+    return expr
+
+
+def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl.DataFrame]:
+    """Add ``journey`` and ``step`` to the events and summarise each journey.
+
+    Parameters
+    ----------
+    log:
+        Events sorted by customer, ts, seq.
+    settings:
+        ``gap``, ``goal_touchpoints`` and ``ongoing_after`` are used.
+
+    Returns
+    -------
+    tuple[EventLog, polars.DataFrame]
+        The log with ``journey`` (UInt32, numbered in sorted order) and ``step`` (UInt32,
+        0-based), and one row per journey (:data:`JOURNEY_SCHEMA`). ``outcome`` is
+        ``"converted"`` when a goal event is in the journey, else ``"ongoing"`` when its last
+        event is at or after ``ongoing_after`` (default: latest event minus ``gap``), else
+        ``"abandoned"``.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timedelta, UTC
+    >>> t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> ev = pl.DataFrame({"customer": [0, 0, 0], "ts": [t0, t0 + timedelta(hours=1), t0 + timedelta(days=9)],
+    ...     "seq": [1, 2, 3], "touchpoint": [0, 1, 0], "channel": [0, 1, 0], "converted": [False, True, False]},
+    ...     schema_overrides={"customer": pl.UInt32, "seq": pl.UInt32, "touchpoint": pl.UInt32, "channel": pl.UInt32})
+    >>> log = EventLog(ev, ("home", "buy"), ("web", "app"), ())
+    >>> cut, journeys = cut_journeys(log, OverlaySettings())
+    >>> cut.events["journey"].to_list(), cut.events["step"].to_list()
+    ([0, 0, 1], [0, 1, 0])
+    >>> journeys.select("events", "switches", "outcome", "last_touchpoint").rows()
+    [(2, 1, 'converted', 'buy'), (1, 0, 'ongoing', 'home')]
+    """
+    events = log.events.drop([c for c in ("journey", "step") if c in log.events.columns])
+    if max(events.n_chunks("all"), default=1) > 1:
+        events = events.rechunk()  # zero-copy numpy views below, and for every metric after
+    if events.height == 0:
+        empty = events.with_columns(pl.lit(0, pl.UInt32).alias("journey"), pl.lit(0, pl.UInt32).alias("step"))
+        return _with_events(log, empty), pl.DataFrame(schema=JOURNEY_SCHEMA)
+    # Plain array arithmetic on the sorted integer columns: the journey cut is a handful of
+    # vectorised comparisons, a cumulative sum and a gather.
+    n = events.height
+    customer = events.get_column("customer").to_numpy()
+    ts = events.get_column("ts").to_physical().to_numpy()
+    channel = events.get_column("channel").to_numpy()
+    touchpoint = events.get_column("touchpoint").to_numpy()
+    goal = events.select(goal_expr(log, settings)).to_series().to_numpy()
+    gap_us = int(settings.gap.total_seconds() * 1_000_000)
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(customer[1:], customer[:-1], out=new[1:])
+    new[1:] |= (ts[1:] - ts[:-1]) > gap_us
+    new[1:] |= goal[:-1]
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:] - 1, n - 1]
+    journey = np.cumsum(new, dtype=np.uint32)
+    journey -= np.uint32(1)
+    step = np.arange(n, dtype=np.uint32)
+    step -= starts.astype(np.uint32)[journey]
+    switch = np.zeros(n, dtype=bool)
+    np.not_equal(channel[1:], channel[:-1], out=switch[1:])
+    switch &= ~new
+    events = events.with_columns(pl.Series("journey", journey), pl.Series("step", step))
+    switch_sum = np.cumsum(switch, dtype=np.int64)
+    goal_sum = np.cumsum(goal, dtype=np.int64)
+    goal_before = goal_sum[starts] - goal[starts]
+    n_journeys = starts.size
+    n_tp = max(len(log.touchpoints), int(touchpoint.max()) + 1)
+    n_ch = max(len(log.channels), int(channel.max()) + 1)
+    starts_s = pl.Series(starts)
+    ends_s = pl.Series(ends)
+    summary = pl.DataFrame(
+        {
+            "journey": np.arange(n_journeys, dtype=np.uint32),
+            "customer": events.get_column("customer").gather(starts_s),
+            "start": events.get_column("ts").gather(starts_s),
+            "end": events.get_column("ts").gather(ends_s),
+            "events": (ends - starts + 1).astype(np.uint32),
+            "touchpoints": distinct_pair_counts(
+                journey, touchpoint, n_journeys, n_tp, by="outer", starts=starts
+            ).astype(np.uint32),
+            "channels": distinct_pair_counts(journey, channel, n_journeys, n_ch, by="outer", starts=starts).astype(
+                np.uint32
+            ),
+            "switches": (switch_sum[ends] - switch_sum[starts]).astype(np.uint32),
+            "__converted": goal_sum[ends] - goal_before > 0,
+            "__first": events.get_column("touchpoint").gather(starts_s),
+            "__last": events.get_column("touchpoint").gather(ends_s),
+        }
+    )
+    ongoing_after = settings.ongoing_after
+    if ongoing_after is None:
+        latest = events.get_column("ts").max()
+        ongoing_at: pl.Expr = pl.lit(latest) - pl.lit(settings.gap)
+    else:
+        ongoing_at = (
+            pl.lit(ongoing_after).dt.convert_time_zone("UTC")
+            if ongoing_after.tzinfo
+            else pl.lit(ongoing_after).dt.replace_time_zone("UTC")
+        )
+    journeys = summary.select(
+        "journey",
+        "customer",
+        "start",
+        "end",
+        "events",
+        "touchpoints",
+        "channels",
+        "switches",
+        pl.when(pl.col("__converted"))
+        .then(pl.lit("converted"))
+        .when(pl.col("end") >= ongoing_at)
+        .then(pl.lit("ongoing"))
+        .otherwise(pl.lit("abandoned"))
+        .alias("outcome"),
+        decode(pl.col("__first"), log.touchpoints).alias("first_touchpoint"),
+        decode(pl.col("__last"), log.touchpoints).alias("last_touchpoint"),
+    )
+    return _with_events(log, events), journeys
+
+
+def _with_events(log: EventLog, events: pl.DataFrame) -> EventLog:
+    return EventLog(
+        events=events, touchpoints=log.touchpoints, channels=log.channels, owners=log.owners, source=log.source
+    )

@@ -1,0 +1,426 @@
+"""Reading raw event exports: CSV, Parquet, XES (plain or gzipped) and JSON lines.
+
+:func:`read_events` returns the file's raw columns as a Polars frame; mapping them to
+customers, touchpoints and channels is :mod:`journeymap.events.mapping`'s job. Every
+problem a user can cause (empty file, truncated gzip, wrong delimiter, a line too long
+to be an event) raises :class:`~journeymap.errors.UserInputError` naming the file.
+
+XES is streamed: elements are parsed incrementally and cleared as soon as their event
+is recorded, so memory grows with the number of events, not with the size of the XML
+tree. Trace attributes become columns prefixed ``case:`` (``case:concept:name``), as
+process-mining tools name them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Literal, cast
+from xml.parsers import expat
+
+import polars as pl
+
+from journeymap.errors import UserInputError
+
+__all__ = ["FORMATS", "MAX_LINE_BYTES", "EventFormat", "detect_format", "read_events"]
+
+EventFormat = Literal["csv", "parquet", "xes", "jsonl"]
+FORMATS: tuple[EventFormat, ...] = ("csv", "parquet", "xes", "jsonl")
+MAX_LINE_BYTES = 8 * 1024 * 1024
+"""Longest line (CSV, JSON lines, XES) accepted; longer lines are reported, never loaded."""
+
+_CHUNK = 1024 * 1024
+_SAMPLE = 64 * 1024
+_DELIMITERS = ",;\t|"
+_SUFFIXES: dict[str, EventFormat] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xes": "xes",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+
+
+def detect_format(path: str | Path) -> EventFormat:
+    """The event format a file name suggests.
+
+    Examples
+    --------
+    >>> detect_format("exports/helpdesk.xes.gz"), detect_format("clicks.CSV")
+    ('xes', 'csv')
+    >>> detect_format("notes.docx")
+    Traceback (most recent call last):
+    ...
+    journeymap.errors.UserInputError: notes.docx: is not a format Journeymap reads ('.docx'). ...
+    """
+    p = Path(path)
+    suffixes = [s.lower() for s in p.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in _SUFFIXES:
+        return _SUFFIXES[suffix]
+    raise UserInputError(
+        f"is not a format Journeymap reads ({suffix or 'no extension'!r})",
+        source=p.name,
+        hint="Use CSV, Parquet, XES (.xes or .xes.gz) or JSON lines (.jsonl), or name the format explicitly.",
+    )
+
+
+def read_events(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    progress: Callable[[float], None] | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> pl.DataFrame:
+    """Read a raw event export into a frame of its own columns.
+
+    Parameters
+    ----------
+    path:
+        The file. ``.gz`` is decompressed on the fly for XES.
+    fmt:
+        ``"csv"``, ``"parquet"``, ``"xes"`` or ``"jsonl"``; guessed from the name when ``None``.
+    encoding:
+        Text encoding of a CSV file; detected (UTF-8, else Windows-1252/Latin-1) when ``None``.
+    delimiter:
+        CSV field separator; sniffed from the first lines when ``None``.
+    progress:
+        Called with the share of the file read so far (0.0 to 1.0).
+    max_line_bytes:
+        Longest accepted line; a longer line is reported instead of being loaded.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per event, raw column names and values.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = p.write_text("customer;ts;event\\nc1;2024-01-01;visit\\n")
+    >>> read_events(p).columns
+    ['customer', 'ts', 'event']
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError("file not found", source=str(p), hint="Check the path.")
+    kind: str = fmt.lower() if fmt else detect_format(p)
+    if kind not in FORMATS:
+        raise UserInputError(
+            f"is not a format Journeymap reads ({kind!r})",
+            source=p.name,
+            hint=f"Choose one of {', '.join(FORMATS)}.",
+        )
+    if p.stat().st_size == 0:
+        raise UserInputError("is empty (0 bytes)", source=p.name, hint="Export the events again.")
+    report = progress or _no_progress
+    report(0.0)
+    if kind == "parquet":
+        frame = _read_parquet(p)
+    elif kind == "xes":
+        frame = _read_xes(p, report, max_line_bytes)
+    elif kind == "jsonl":
+        frame = _read_jsonl(p, report, max_line_bytes)
+    else:
+        frame = _read_csv(p, encoding, delimiter, report, max_line_bytes)
+    if frame.height == 0:
+        raise UserInputError(
+            "holds no events (only a header or no rows)", source=p.name, hint="Export the events again."
+        )
+    report(1.0)
+    return frame
+
+
+def _no_progress(_share: float) -> None:
+    return None
+
+
+def _open_binary(p: Path) -> BinaryIO:
+    with p.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return cast(BinaryIO, gzip.open(p, "rb"))
+    return p.open("rb")
+
+
+def _chunks(p: Path, report: Callable[[float], None]) -> Iterator[bytes]:
+    """Decompressed chunks of a file, reporting progress on the compressed size."""
+    size = max(p.stat().st_size, 1)
+    with p.open("rb") as raw:
+        magic = raw.read(2)
+        raw.seek(0)
+        stream: BinaryIO = cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb")) if magic == b"\x1f\x8b" else raw
+        try:
+            while True:
+                chunk = stream.read(_CHUNK)
+                if not chunk:
+                    return
+                report(min(raw.tell() / size, 0.99))
+                yield chunk
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise UserInputError(
+                f"is a damaged or truncated gzip file ({exc})",
+                source=p.name,
+                hint="Download or export the file again; the compressed data ends early.",
+            ) from None
+
+
+class _LineGuard:
+    """Tracks the current line length across chunks; refuses over-long lines."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        self.name = name
+        self.limit = limit
+        self.line = 1
+        self.run = 0
+
+    def feed(self, chunk: bytes) -> None:
+        # Chunks are never longer than the limit, so an over-long line always crosses a chunk
+        # boundary and is seen by this running count.
+        first = chunk.find(b"\n")
+        if first < 0:
+            self.run += len(chunk)
+            self._check()
+            return
+        self.run += first
+        self._check()
+        self.line += chunk.count(b"\n")
+        self.run = len(chunk) - chunk.rfind(b"\n") - 1
+        self._check()
+
+    def _check(self) -> None:
+        if self.run > self.limit:
+            raise UserInputError(
+                f"line is longer than {self.limit:,} bytes; a single event cannot be that long",
+                source=self.name,
+                location=f"line {self.line}",
+                hint="The file is probably not an event export, or a field holds a whole document: "
+                "remove that field and export again.",
+            )
+
+
+def _scan_lines(p: Path, report: Callable[[float], None], limit: int) -> None:
+    guard = _LineGuard(p.name, limit)
+    for chunk in _chunks(p, report):
+        for start in range(0, len(chunk), limit):
+            guard.feed(chunk[start : start + limit])
+
+
+def _read_parquet(p: Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(p)
+    except Exception as exc:  # Polars raises several error types for foreign or damaged files
+        raise UserInputError(
+            f"is not a readable Parquet file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+            source=p.name,
+            hint="Export the file again, or choose the right format.",
+        ) from None
+
+
+def _read_jsonl(p: Path, report: Callable[[float], None], limit: int) -> pl.DataFrame:
+    _scan_lines(p, report, limit)
+    try:
+        return pl.read_ndjson(p, infer_schema_length=10_000)
+    except Exception as exc:
+        raise UserInputError(
+            f"is not valid JSON lines ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
+            source=p.name,
+            hint='Each line must be one JSON object, such as {"customer": "c1", "ts": "2024-01-01"}.',
+        ) from None
+
+
+def _detect_encoding(sample: bytes) -> str:
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 4:  # a multi-byte character cut by the sample end
+            return "utf-8"
+        return "cp1252"
+
+
+def _sniff_delimiter(text: str) -> str:
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    if not lines:
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: lines[0].count(d) for d in _DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def _read_csv(
+    p: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    report: Callable[[float], None],
+    limit: int,
+) -> pl.DataFrame:
+    _scan_lines(p, report, limit)
+    with _open_binary(p) as fh:
+        sample = fh.read(_SAMPLE)
+    enc = (encoding or _detect_encoding(sample)).lower().replace("_", "-")
+    try:
+        text_sample = sample.decode(enc, errors="replace")
+    except LookupError:
+        raise UserInputError(
+            f"unknown text encoding {encoding!r}", source=p.name, hint="Use utf-8, latin-1 or cp1252."
+        ) from None
+    sep = delimiter or _sniff_delimiter(text_sample)
+    source: Path | io.BytesIO = p
+    if enc not in ("utf-8", "utf8"):
+        # Polars reads UTF-8 only: re-encode once in memory.
+        with _open_binary(p) as fh:
+            source = io.BytesIO(fh.read().decode(enc, errors="replace").encode("utf-8"))
+    try:
+        frame = pl.read_csv(
+            source,
+            separator=sep,
+            infer_schema=False,
+            truncate_ragged_lines=False,
+            encoding="utf8-lossy",
+            quote_char='"',
+        )
+    except pl.exceptions.NoDataError:
+        raise UserInputError(
+            "holds no events (no header line)", source=p.name, hint="Export the events again."
+        ) from None
+    except Exception as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserInputError(
+            f"could not be read as CSV with delimiter {sep!r} ({message})",
+            source=p.name,
+            hint="Check that every row has the same number of fields, or pass the delimiter explicitly.",
+        ) from None
+    if frame.width <= 1:
+        header = frame.columns[0] if frame.columns else ""
+        raise UserInputError(
+            f"only one column was found with delimiter {sep!r} (header: {header[:80]!r})",
+            source=p.name,
+            location="line 1",
+            hint="The delimiter is probably different: pass it explicitly (for example ';' or a tab).",
+        )
+    return frame
+
+
+# --- XES -------------------------------------------------------------------------------------------------
+
+_ATTRIBUTE_TAGS = frozenset({"string", "date", "int", "float", "boolean", "id"})
+
+
+def _read_xes(p: Path, report: Callable[[float], None], limit: int) -> pl.DataFrame:
+    # A bare expat parser with handlers: no element tree is built at all, which is ~10x faster
+    # than ElementTree's pull parser and keeps memory to the recorded values.
+    state = _XesState()
+    parser = expat.ParserCreate()
+    parser.buffer_text = False
+    parser.StartElementHandler = state.start
+    parser.EndElementHandler = state.end
+    guard = _LineGuard(p.name, limit)
+    try:
+        for chunk in _chunks(p, report):
+            for start in range(0, len(chunk), limit):
+                piece = chunk[start : start + limit]
+                guard.feed(piece)
+                parser.Parse(piece, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise UserInputError(
+            f"is not valid XES/XML ({expat.ErrorString(exc.code)})",
+            source=p.name,
+            location=f"line {exc.lineno}, column {exc.offset}",
+            hint="Export the log again; the file may be truncated or not XES.",
+        ) from None
+    if not state.rows:
+        raise UserInputError("holds no XES events (no <event> inside a <trace>)", source=p.name, hint="Check the file.")
+    # Attribute keys are few, so building columns per key is cheap; values stay strings, then typed.
+    event_keys = sorted({k for row in state.rows for k in row})
+    trace_keys = sorted({k for t in state.traces for k in t})
+    columns: list[pl.Series] = []
+    trace_index = pl.Series("t", state.trace_of_row, dtype=pl.UInt32)
+    for key in trace_keys:
+        per_trace = pl.Series(key, [t.get(key) for t in state.traces], dtype=pl.String)
+        columns.append(per_trace.gather(trace_index))
+    for key in event_keys:
+        if key in trace_keys:
+            continue
+        columns.append(pl.Series(key, [row.get(key) for row in state.rows], dtype=pl.String))
+    frame = pl.DataFrame(columns)
+    casts: list[pl.Expr] = []
+    for key, kind in state.types.items():
+        if key not in frame.columns:
+            continue
+        if kind == "int":
+            casts.append(pl.col(key).cast(pl.Int64, strict=False))
+        elif kind == "float":
+            casts.append(pl.col(key).cast(pl.Float64, strict=False))
+        elif kind == "boolean":
+            casts.append(pl.col(key).str.to_lowercase().eq("true").alias(key))
+        elif kind == "date":
+            casts.append(_parse_xes_date(key))
+    return frame.with_columns(casts) if casts else frame
+
+
+class _XesState:
+    """Expat callbacks recording trace and event attributes (nested attributes are ignored)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.rows: list[dict[str, str]] = []
+        self.trace_of_row: list[int] = []
+        self.traces: list[dict[str, str]] = []
+        self.types: dict[str, str] = {}
+        self.trace: dict[str, str] | None = None
+        self.row: dict[str, str] | None = None
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
+        tag = name.rpartition(":")[2]
+        if tag in _ATTRIBUTE_TAGS:
+            key = attrs.get("key")
+            if key is None:
+                return
+            if self.depth == 4 and self.row is not None:
+                self.row[key] = attrs.get("value", "")
+                if key not in self.types:
+                    self.types[key] = tag
+            elif self.depth == 3 and self.trace is not None:
+                self.trace["case:" + key] = attrs.get("value", "")
+                if "case:" + key not in self.types:
+                    self.types["case:" + key] = tag
+        elif self.depth == 3 and tag == "event" and self.trace is not None:
+            self.row = {}
+        elif self.depth == 2 and tag == "trace":
+            self.trace = {}
+
+    def end(self, name: str) -> None:
+        if self.depth == 3 and self.row is not None:
+            self.rows.append(self.row)
+            self.trace_of_row.append(len(self.traces))
+            self.row = None
+        elif self.depth == 2 and self.trace is not None:
+            self.traces.append(self.trace)
+            self.trace = None
+        self.depth -= 1
+
+
+def _parse_xes_date(key: str) -> pl.Expr:
+    col = pl.col(key).str.replace(r"Z$", "+00:00")
+    with_zone = col.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us", time_zone="UTC")
+    naive = col.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone("UTC")
+    return pl.coalesce(with_zone, naive).alias(key)
