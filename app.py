@@ -7,6 +7,7 @@ st.set_page_config(page_title="Journeymap", page_icon="🧭", layout="wide")
 PAGES = [
     st.Page("pages/editor.py", title="Map editor", url_path="editor", default=True),
     st.Page("pages/maps.py", title="Maps", url_path="maps"),
+    st.Page("pages/overlay.py", title="Overlay", url_path="overlay"),
     st.Page("pages/maturity.py", title="Maturity", url_path="maturity"),
 ]
 

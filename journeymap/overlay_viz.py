@@ -1,0 +1,963 @@
+"""Figures and graph payloads for an overlay: what customers did, drawn on the designed journey.
+
+Pure builders: they take overlay frames in the shapes documented in
+:mod:`journeymap.events.overlay` (touchpoint metrics, transition metrics, the channel switch
+matrix, silo handoffs, journeys) and return agraph node/edge keyword dicts or plotly figures.
+Nothing here reads files or touches a page.
+
+Visual encoding of the journey graph
+------------------------------------
+- edge width grows linearly with the observed count (:func:`edge_width`);
+- edge colour is a score bin (:func:`score_color`): the context-loss score of the handoff
+  (in [0, 1], bins :data:`CONTEXT_LOSS_BINS`) or the friction score of the transition (0 at the
+  map's baseline, bins :data:`FRICTION_BINS`);
+- node size grows with the square root of visits, so its area is proportional (:func:`node_size`);
+- a node whose drop-off rate reaches the badge threshold gets a label suffix ``▼ 42%``;
+- in the conformance view (``view="both"``) observed transitions that are not on the map are
+  dashed and designed transitions never observed are thin and grey.
+
+Every figure takes an explicit ``template`` so exported images keep their colours whatever
+template the host application made the default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import plotly.graph_objects as go
+import polars as pl
+
+from journeymap.model import JourneyMap
+from journeymap.viz import (
+    COLUMN_WIDTH,
+    KIND_SHAPES,
+    ROW_HEIGHT,
+    agraph_config_kwargs,
+    node_positions,
+    tooltip_text,
+    truncate_label,
+)
+from journeymap.viz import channel_colors as _channel_colors
+
+__all__ = [
+    "CONTEXT_LOSS_BINS",
+    "DESIGNED_UNOBSERVED_COLOR",
+    "FRICTION_BINS",
+    "HIGHLIGHT_COLOR",
+    "OTHER_LABEL",
+    "SCORE_COLORS",
+    "UNMAPPED_COLOR",
+    "UNMAPPED_SHAPE",
+    "UNSCORED_COLOR",
+    "GraphView",
+    "HeatmapData",
+    "KpiItem",
+    "SankeyData",
+    "channel_palette",
+    "dropoff_badge",
+    "edge_width",
+    "flow_sankey",
+    "heatmap_data",
+    "journey_paths",
+    "journey_timeline",
+    "journeys_behind",
+    "kpi_strip",
+    "mask_id",
+    "node_size",
+    "outcome_funnel",
+    "overlay_graph",
+    "overlay_graph_config",
+    "sankey_data",
+    "score_color",
+    "stage_reach",
+    "switch_heatmap",
+    "timeline_events",
+]
+
+GraphView = Literal["both", "designed", "observed"]
+
+# Four bins, green → red.
+SCORE_COLORS: tuple[str, ...] = ("#2e7d32", "#f9a825", "#ef6c00", "#c62828")
+CONTEXT_LOSS_BINS: tuple[float, ...] = (0.1, 0.25, 0.5)
+"""Context-loss thresholds: 0.15 contradicts a handoff declared "full", 0.30 one declared "partial"."""
+FRICTION_BINS: tuple[float, ...] = (0.1, 0.35, 0.7)
+"""Friction thresholds: 0.35 is the drop-off component alone at twice the baseline; 0.7 twice that."""
+UNSCORED_COLOR = "#78909c"
+DESIGNED_UNOBSERVED_COLOR = "#cfd8dc"
+UNMAPPED_COLOR = "#9e9e9e"
+UNMAPPED_SHAPE = "hexagon"
+HIGHLIGHT_COLOR = "#6a1b9a"
+OTHER_LABEL = "Other"
+
+_PALETTE: tuple[str, ...] = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
+_X_STEP = 260
+_Y_STEP = 110
+
+
+# --- small encodings ----------------------------------------------------------------------------
+
+
+def mask_id(value: object, *, salt: str = "journeymap") -> str:
+    """A short, stable pseudonym for a customer identifier.
+
+    The same value always gives the same pseudonym (so a customer can be followed across
+    figures), but the identifier itself is not shown.
+
+    Examples
+    --------
+    >>> mask_id("alice@example.com")
+    'c-8ab7a055'
+    >>> mask_id("alice@example.com") == mask_id("alice@example.com")
+    True
+    """
+    digest = hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
+    return f"c-{digest[:8]}"
+
+
+def score_color(score: float | None, bins: Sequence[float] = CONTEXT_LOSS_BINS) -> str:
+    """The colour of a score: one of :data:`SCORE_COLORS` by bin, grey when there is no score.
+
+    A score equal to a threshold falls in the higher bin.
+
+    Examples
+    --------
+    >>> score_color(0.05), score_color(0.1), score_color(0.3), score_color(0.9), score_color(None)
+    ('#2e7d32', '#f9a825', '#ef6c00', '#c62828', '#78909c')
+    """
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        return UNSCORED_COLOR
+    index = sum(1 for threshold in bins if score >= threshold)
+    return SCORE_COLORS[min(index, len(SCORE_COLORS) - 1)]
+
+
+def edge_width(count: float, max_count: float, *, low: float = 1.0, high: float = 12.0) -> float:
+    """Edge width growing linearly with its count, from ``low`` (no volume) to ``high`` (the busiest).
+
+    Examples
+    --------
+    >>> edge_width(50, 100), edge_width(100, 100), edge_width(0, 100), edge_width(3, 0)
+    (6.5, 12.0, 1.0, 1.0)
+    """
+    if max_count <= 0 or count <= 0:
+        return low
+    return round(low + (high - low) * min(count / max_count, 1.0), 2)
+
+
+def node_size(visits: float, max_visits: float, *, low: float = 10.0, high: float = 40.0) -> float:
+    """Node size growing with the square root of visits, so the drawn area is proportional to them.
+
+    Examples
+    --------
+    >>> node_size(25, 100), node_size(100, 100), node_size(0, 100)
+    (25.0, 40.0, 10.0)
+    """
+    if max_visits <= 0 or visits <= 0:
+        return low
+    return round(low + (high - low) * math.sqrt(min(visits / max_visits, 1.0)), 1)
+
+
+def dropoff_badge(rate: float | None, *, threshold: float = 0.1) -> str:
+    """The label suffix that flags a drop-off rate at or above ``threshold``.
+
+    Examples
+    --------
+    >>> dropoff_badge(0.42), dropoff_badge(0.05), dropoff_badge(None)
+    (' ▼ 42%', '', '')
+    """
+    if rate is None or math.isnan(rate) or rate < threshold or rate <= 0:
+        return ""
+    return f" ▼ {round(rate * 100)}%"
+
+
+def channel_palette(channel_ids: Sequence[str]) -> dict[str, str]:
+    """One colour per channel, in the given order (the palette repeats after ten channels).
+
+    Examples
+    --------
+    >>> channel_palette(["web", "store"])
+    {'web': '#1f77b4', 'store': '#ff7f0e'}
+    """
+    return {channel: _PALETTE[i % len(_PALETTE)] for i, channel in enumerate(channel_ids)}
+
+
+# --- the journey graph --------------------------------------------------------------------------
+
+
+def _layout(journey_map: JourneyMap, extra: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """The editor's lanes layout (stage columns, channel lanes); unmapped labels in a grid to the right.
+
+    The grid is about square (at least four rows), so a file with many labels the map does not
+    know does not turn the drawing into one thin, tall column.
+    """
+    positions = dict(node_positions(journey_map))
+    rows = max(4, math.ceil(math.sqrt(len(extra))))
+    left = len(journey_map.stages) * COLUMN_WIDTH
+    for index, label in enumerate(extra):
+        column, row = divmod(index, rows)
+        positions[label] = (left + column * COLUMN_WIDTH, row * ROW_HEIGHT)
+    return positions
+
+
+def _fmt_rate(value: Any) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.0%}"
+
+
+def overlay_graph(
+    journey_map: JourneyMap,
+    touchpoints: pl.DataFrame,
+    transitions: pl.DataFrame,
+    *,
+    edge_scores: Mapping[tuple[str, str], float] | None = None,
+    score_bins: Sequence[float] = CONTEXT_LOSS_BINS,
+    view: GraphView = "both",
+    min_volume: int = 1,
+    highlight: str | tuple[str, str] | None = None,
+    badge_threshold: float = 0.1,
+    channel_colors: Mapping[str, str] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Agraph node and edge keyword dicts for the journey map with the observed overlay on it.
+
+    Parameters
+    ----------
+    journey_map:
+        The designed journey; its touchpoints are always drawn, in stage columns.
+    touchpoints:
+        Touchpoint metrics (``touchpoint, channel, visits, customers, dropoff_rate, repeat_rate``).
+        Observed touchpoints missing from the map are drawn grey in a last column unless
+        ``view="designed"``.
+    transitions:
+        Transition metrics (``source, target, count, designed`` ...).
+    edge_scores:
+        Score per ``(source, target)`` that colours the edge through ``score_bins``; unscored
+        observed edges are grey-blue.
+    view:
+        ``"designed"``: the map's transitions only; ``"observed"``: transitions seen in the data
+        only; ``"both"``: the union, with undesigned observed transitions dashed.
+    min_volume:
+        Observed transitions (and unmapped touchpoints) seen fewer times are left out.
+    highlight:
+        A touchpoint id or a ``(source, target)`` pair drawn in :data:`HIGHLIGHT_COLOR`.
+
+    Returns
+    -------
+    tuple of (nodes, edges)
+        Lists of dicts that ``streamlit_agraph.Node(**d)`` / ``Edge(**d)`` accept.
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint, Transition
+    >>> m = JourneyMap(name="m", stages=(Stage(id="s", name="S"),), channels=(Channel(id="web", name="Web"),),
+    ...     touchpoints=(Touchpoint(id="a", name="A", channel="web", stage="s"),
+    ...                  Touchpoint(id="b", name="B", channel="web", stage="s")),
+    ...     transitions=(Transition(source="a", target="b"),))
+    >>> tps = pl.DataFrame({"touchpoint": ["a", "b"], "visits": [10, 4], "dropoff_rate": [0.0, 0.5]})
+    >>> trs = pl.DataFrame({"source": ["a", "b"], "target": ["b", "a"], "count": [4, 2], "designed": [True, False]})
+    >>> nodes, edges = overlay_graph(m, tps, trs)
+    >>> [(n["label"], n["size"]) for n in nodes]
+    [('A', 40.0), ('B ▼ 50%', 29.0)]
+    >>> [(e["source"], e["target"], e["width"], e["dashes"]) for e in edges]
+    [('a', 'b', 12.0, False), ('b', 'a', 6.5, True)]
+    """
+    scores = dict(edge_scores or {})
+    colors = dict(channel_colors or _channel_colors(journey_map))
+    shapes = {c.id: KIND_SHAPES.get(c.kind.value, "dot") for c in journey_map.channels}
+    map_ids = {tp.id for tp in journey_map.touchpoints}
+
+    tp_rows = {str(r["touchpoint"]): r for r in touchpoints.to_dicts()}
+    max_visits = max((float(r.get("visits") or 0) for r in tp_rows.values()), default=0.0)
+
+    all_rows = {(str(r["source"]), str(r["target"])): r for r in transitions.to_dicts()}
+    observed = {pair: r for pair, r in all_rows.items() if int(r.get("count") or 0) >= max(min_volume, 1)}
+    designed_pairs = [(tr.source, tr.target) for tr in journey_map.transitions]
+    carry = {(tr.source, tr.target): tr.context_carry.value for tr in journey_map.transitions}
+
+    if view == "designed":
+        pairs = designed_pairs
+    elif view == "observed":
+        pairs = list(observed)
+    else:
+        pairs = designed_pairs + [p for p in observed if p not in set(designed_pairs)]
+    counted = all_rows if view == "designed" else observed
+    visible_counts = [int(counted[p].get("count") or 0) for p in pairs if p in counted]
+    max_count = float(max(visible_counts, default=0))
+
+    # Unmapped touchpoints seen in the data: only when observed edges are drawn and busy enough.
+    extra: list[str] = []
+    if view != "designed":
+        for label, row in tp_rows.items():
+            if label not in map_ids and int(row.get("visits") or 0) >= max(min_volume, 1):
+                extra.append(label)
+        for source, target in pairs:
+            for end in (source, target):
+                if end not in map_ids and end not in extra:
+                    extra.append(end)
+    positions = _layout(journey_map, extra)
+
+    nodes: list[dict[str, Any]] = []
+    for tp in journey_map.touchpoints:
+        nodes.append(
+            _node(tp.id, tp.name, tp_rows.get(tp.id), colors.get(tp.channel, UNMAPPED_COLOR), positions[tp.id],
+                  max_visits=max_visits, badge_threshold=badge_threshold, highlight=highlight,
+                  shape=shapes.get(tp.channel, "dot"))
+        )  # fmt: skip
+    for label in extra:
+        nodes.append(
+            _node(label, label, tp_rows.get(label), UNMAPPED_COLOR, positions[label],
+                  max_visits=max_visits, badge_threshold=badge_threshold, highlight=highlight, shape=None)
+        )  # fmt: skip
+
+    edges: list[dict[str, Any]] = []
+    for source, target in pairs:
+        edge_row = counted.get((source, target))
+        count = int(edge_row.get("count") or 0) if edge_row else 0
+        is_designed = (source, target) in carry
+        score = scores.get((source, target))
+        if count == 0:
+            color = DESIGNED_UNOBSERVED_COLOR if score is None else score_color(score, score_bins)
+        else:
+            color = score_color(score, score_bins)
+        title = [f"{source} → {target}", f"observed: {count:,}"]
+        if edge_row and edge_row.get("customers") is not None:
+            title.append(f"customers: {int(edge_row['customers']):,}")
+        title.append(f"designed, context carry: {carry[(source, target)]}" if is_designed else "not on the map")
+        if score is not None:
+            title.append(f"score: {score:.2f}")
+        width = edge_width(count, max_count)
+        if highlight == (source, target):
+            color, width = HIGHLIGHT_COLOR, max(width, 6.0)
+        edges.append(
+            {
+                "id": f"{source}→{target}",
+                "source": source,
+                "target": target,
+                "width": width,
+                "color": color,
+                "dashes": bool(view == "both" and count > 0 and not is_designed),
+                "title": tooltip_text(title),
+            }
+        )
+    return nodes, edges
+
+
+def _node(
+    node_id: str,
+    name: str,
+    row: Mapping[str, Any] | None,
+    color: str,
+    position: tuple[int, int],
+    *,
+    max_visits: float,
+    badge_threshold: float,
+    highlight: str | tuple[str, str] | None,
+    shape: str | None,
+) -> dict[str, Any]:
+    mapped = shape is not None
+    visits = int(row.get("visits") or 0) if row else 0
+    rate = row.get("dropoff_rate") if row else None
+    title = [name if mapped else f"{name} (not on the map)", f"visits: {visits:,}"]
+    if row:
+        if row.get("customers") is not None:
+            title.append(f"customers: {int(row['customers']):,}")
+        title.append(f"drop-off: {_fmt_rate(rate)}")
+        title.append(f"repeat: {_fmt_rate(row.get('repeat_rate'))}")
+    node: dict[str, Any] = {
+        "id": node_id,
+        "label": truncate_label(name) + dropoff_badge(rate, threshold=badge_threshold),
+        "title": tooltip_text(title),
+        "size": node_size(visits, max_visits),
+        "color": HIGHLIGHT_COLOR if highlight == node_id else color,
+        "shape": shape or UNMAPPED_SHAPE,
+        "x": position[0],
+        "y": position[1],
+        "borderWidth": 4 if highlight == node_id else 1,
+    }
+    return node
+
+
+def overlay_graph_config(height: int = 560) -> dict[str, Any]:
+    """``streamlit_agraph.Config`` keyword arguments for :func:`overlay_graph`: the editor's fixed layout.
+
+    Examples
+    --------
+    >>> overlay_graph_config(400)["height"], overlay_graph_config()["physics"]
+    (400, False)
+    """
+    return agraph_config_kwargs(height)
+
+
+# --- silo handoff matrix ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeatmapData:
+    """A channel × channel matrix: rows are the channel switched from, columns the channel switched to."""
+
+    channels: tuple[str, ...]
+    labels: tuple[str, ...]
+    z: tuple[tuple[float | None, ...], ...]
+
+
+def heatmap_data(
+    switch_matrix: pl.DataFrame,
+    silo_handoffs: pl.DataFrame | None = None,
+    *,
+    metric: Literal["count", "context_loss"] = "count",
+    channel_order: Sequence[str] = (),
+    channel_names: Mapping[str, str] | None = None,
+) -> HeatmapData:
+    """The matrix behind :func:`switch_heatmap`.
+
+    ``metric="count"`` gives switch volume (0 where nobody switched); ``"context_loss"`` gives
+    the count-weighted mean ``context_loss_score`` of the silo handoffs between the two
+    channels (``None`` where there is none). Channels follow ``channel_order``, then the others
+    sorted.
+
+    Examples
+    --------
+    >>> sm = pl.DataFrame({"from_channel": ["web", "chat"], "to_channel": ["chat", "phone"],
+    ...                    "count": [8, 3], "customers": [6, 3]})
+    >>> heatmap_data(sm, channel_order=["web"]).z
+    ((0, 8, 0), (0, 0, 3), (0, 0, 0))
+    """
+    names = dict(channel_names or {})
+    seen = {str(c) for c in switch_matrix["from_channel"].to_list() + switch_matrix["to_channel"].to_list()}
+    if silo_handoffs is not None and silo_handoffs.height:
+        seen |= {str(c) for c in silo_handoffs["source_channel"].to_list() + silo_handoffs["target_channel"].to_list()}
+    channels = [c for c in channel_order if c in seen] + sorted(seen - set(channel_order))
+    index = {c: i for i, c in enumerate(channels)}
+    z: list[list[float | None]]
+    if metric == "count":
+        z = [[0 for _ in channels] for _ in channels]
+        for row in switch_matrix.iter_rows(named=True):
+            z[index[str(row["from_channel"])]][index[str(row["to_channel"])]] = int(row["count"])
+    else:
+        z = [[None for _ in channels] for _ in channels]
+        if silo_handoffs is not None and silo_handoffs.height:
+            pairs = (
+                silo_handoffs.filter(pl.col("source_channel") != pl.col("target_channel"))
+                .group_by("source_channel", "target_channel")
+                .agg(
+                    ((pl.col("context_loss_score") * pl.col("count")).sum() / pl.col("count").sum()).alias("loss"),
+                )
+            )
+            for row in pairs.iter_rows(named=True):
+                if row["loss"] is not None:
+                    value = round(float(row["loss"]), 4)
+                    z[index[str(row["source_channel"])]][index[str(row["target_channel"])]] = value
+    return HeatmapData(
+        channels=tuple(channels),
+        labels=tuple(names.get(c, c) for c in channels),
+        z=tuple(tuple(r) for r in z),
+    )
+
+
+def switch_heatmap(
+    data: HeatmapData, *, metric: Literal["count", "context_loss"] = "count", template: str = "plotly"
+) -> go.Figure:
+    """Plotly heatmap of a :class:`HeatmapData` whose cells can be clicked.
+
+    Plotly heatmaps emit no selection events, so one transparent marker per cell is laid over
+    it in a single scatter trace (trace 1) carrying ``customdata = [from id, to id]`` and the
+    hover text; a click selects the nearest cell's marker.
+
+    Examples
+    --------
+    >>> fig = switch_heatmap(HeatmapData(("web", "chat"), ("Web", "Chat"), ((0, 5), (2, 0))))
+    >>> [list(r) for r in fig.data[0].z], fig.data[0].x
+    ([[0, 5], [2, 0]], ('Web', 'Chat'))
+    >>> fig.data[1].x, fig.data[1].y, fig.data[1].customdata[1]
+    (('Web', 'Chat', 'Web', 'Chat'), ('Web', 'Web', 'Chat', 'Chat'), ['web', 'chat'])
+    """
+    is_count = metric == "count"
+    title = "Channel switches (count)" if is_count else "Context-loss score of handoffs"
+    cells = [(i, j) for i in range(len(data.channels)) for j in range(len(data.channels))]
+
+    def shown(value: float | None) -> str:
+        return "–" if value is None else (f"{value:,.0f}" if is_count else f"{value:.2f}")
+
+    fig = go.Figure(
+        go.Heatmap(
+            z=data.z,
+            x=data.labels,
+            y=data.labels,
+            colorscale="Blues"
+            if is_count
+            else [[0.0, SCORE_COLORS[0]], [0.5, SCORE_COLORS[1]], [1.0, SCORE_COLORS[3]]],
+            zmin=None if is_count else 0.0,
+            zmax=None if is_count else 1.0,
+            texttemplate="%{z}" if is_count else "%{z:.2f}",
+            hoverinfo="skip",
+            colorbar={"title": {"text": "switches" if is_count else "loss"}},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=tuple(data.labels[j] for _, j in cells),
+            y=tuple(data.labels[i] for i, _ in cells),
+            customdata=tuple((data.channels[i], data.channels[j]) for i, j in cells),
+            text=tuple(f"from {data.labels[i]} to {data.labels[j]}: {shown(data.z[i][j])}" for i, j in cells),
+            mode="markers",
+            marker={"symbol": "square", "size": 28, "opacity": 0.0},
+            hovertemplate="%{text}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        template=template,
+        title=title,
+        xaxis={"title": {"text": "to channel"}, "side": "bottom"},
+        yaxis={"title": {"text": "from channel"}, "autorange": "reversed"},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=max(260, 60 + 48 * len(data.channels)),
+        hovermode="closest",
+        hoverdistance=-1,
+    )
+    return fig
+
+
+# --- flows ---------------------------------------------------------------------------------------
+
+
+def journey_paths(
+    events: pl.DataFrame,
+    journeys: pl.DataFrame,
+    labels: Mapping[int, str],
+    *,
+    max_steps: int = 5,
+) -> pl.DataFrame:
+    """Distinct journey paths with their outcome and number of journeys.
+
+    Each event's touchpoint code is turned into a label (a touchpoint name, or a stage name for
+    a stage-by-stage view) through ``labels``; repeated consecutive labels are collapsed and the
+    path is cut after ``max_steps`` labels.
+
+    Parameters
+    ----------
+    events:
+        Events with ``journey`` and ``touchpoint`` (code) columns, sorted inside each journey.
+    journeys:
+        Journeys with ``journey`` and ``outcome``.
+    labels:
+        Touchpoint code → label; codes missing from it are labelled ``"Unmapped"``.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``path`` (list of str), ``outcome``, ``journeys``; sorted by journeys desc, then path.
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"journey": [0, 0, 0, 1, 1], "touchpoint": [0, 0, 1, 0, 1]},
+    ...                   schema={"journey": pl.UInt32, "touchpoint": pl.UInt32})
+    >>> jr = pl.DataFrame({"journey": [0, 1], "outcome": ["converted", "converted"]},
+    ...                   schema={"journey": pl.UInt32, "outcome": pl.String})
+    >>> journey_paths(ev, jr, {0: "Browse", 1: "Buy"}).rows()
+    [(['Browse', 'Buy'], 'converted', 2)]
+    """
+    mapping = pl.DataFrame(
+        {"touchpoint": list(labels.keys()), "label": list(labels.values())},
+        schema={"touchpoint": events.schema["touchpoint"], "label": pl.String},
+    )
+    labelled = (
+        events.select("journey", "touchpoint")
+        .with_row_index("_order")
+        .join(mapping, on="touchpoint", how="left")
+        .with_columns(pl.col("label").fill_null("Unmapped"))
+        .sort("journey", "_order")
+    )
+    starts = (pl.col("label") != pl.col("label").shift(1)) | (pl.col("journey") != pl.col("journey").shift(1))
+    collapsed = (
+        labelled.filter(starts.fill_null(True))
+        .with_columns(pl.int_range(pl.len()).over("journey").alias("_k"))
+        .filter(pl.col("_k") < max_steps)
+    )
+    paths = collapsed.group_by("journey", maintain_order=True).agg(pl.col("label").alias("path"))
+    return (
+        paths.join(journeys.select("journey", "outcome"), on="journey", how="left")
+        .with_columns(pl.col("outcome").fill_null("ongoing"))
+        .group_by("path", "outcome")
+        .agg(pl.len().cast(pl.Int64).alias("journeys"))
+        .with_columns(pl.col("path").list.join("\u0000").alias("_key"))
+        .sort(["journeys", "_key", "outcome"], descending=[True, False, False])
+        .drop("_key")
+    )
+
+
+@dataclass(frozen=True)
+class SankeyData:
+    """Nodes and links of a path Sankey: ``labels[i]`` names node ``i``; links are index triples."""
+
+    labels: tuple[str, ...]
+    sources: tuple[int, ...]
+    targets: tuple[int, ...]
+    values: tuple[int, ...]
+
+
+def sankey_data(paths: pl.DataFrame, *, top_n: int = 10) -> SankeyData:
+    """Nodes and links for the ``top_n`` most frequent paths; the rest flow through an ``Other`` node.
+
+    Each step position has its own nodes (``Browse`` at step 1 and at step 3 are two nodes), so the
+    diagram reads left to right; every path ends in its outcome node (``converted`` ...). A path
+    outside the top keeps its first step and then goes through ``Other`` to its outcome.
+
+    Examples
+    --------
+    >>> p = pl.DataFrame({"path": [["A", "B"], ["A", "C"], ["B"]], "outcome": ["converted", "abandoned", "abandoned"],
+    ...                   "journeys": [5, 2, 1]})
+    >>> d = sankey_data(p, top_n=1)
+    >>> d.labels
+    ('A', 'B', 'converted', 'Other', 'abandoned', 'B')
+    >>> list(zip(d.sources, d.targets, d.values))
+    [(0, 1, 5), (1, 2, 5), (0, 3, 2), (3, 4, 3), (5, 3, 1)]
+    """
+    rows = paths.sort(["journeys"], descending=True, maintain_order=True).rows(named=True)
+    node_index: dict[tuple[str, Any], int] = {}
+    labels: list[str] = []
+    links: dict[tuple[int, int], int] = {}
+
+    def node(key: tuple[str, Any], label: str) -> int:
+        if key not in node_index:
+            node_index[key] = len(labels)
+            labels.append(label)
+        return node_index[key]
+
+    for rank, row in enumerate(rows):
+        steps = [str(s) for s in row["path"]] or ["(no events)"]
+        if rank >= top_n:
+            steps = [steps[0], OTHER_LABEL]
+        keys: list[tuple[str, Any]] = [("step", (i, s)) for i, s in enumerate(steps)]
+        keys.append(("end", str(row["outcome"])))
+        names = [*steps, str(row["outcome"])]
+        ids = [node(k, n) for k, n in zip(keys, names, strict=True)]
+        for a, b in zip(ids, ids[1:], strict=False):
+            links[(a, b)] = links.get((a, b), 0) + int(row["journeys"])
+    return SankeyData(
+        labels=tuple(labels),
+        sources=tuple(a for a, _ in links),
+        targets=tuple(b for _, b in links),
+        values=tuple(links.values()),
+    )
+
+
+def flow_sankey(data: SankeyData, *, title: str = "Journey paths", template: str = "plotly") -> go.Figure:
+    """Plotly Sankey of a :class:`SankeyData` (one trace).
+
+    Examples
+    --------
+    >>> fig = flow_sankey(SankeyData(("A", "converted"), (0,), (1,), (4,)))
+    >>> fig.data[0].node.label, fig.data[0].link.value
+    (('A', 'converted'), (4,))
+    """
+    outcome_colors = {"converted": SCORE_COLORS[0], "abandoned": SCORE_COLORS[3], "ongoing": UNSCORED_COLOR}
+    node_colors = [outcome_colors.get(label, "#90a4ae" if label == OTHER_LABEL else "#1f77b4") for label in data.labels]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={"label": data.labels, "color": node_colors, "pad": 12, "thickness": 14},
+            link={"source": data.sources, "target": data.targets, "value": data.values},
+        )
+    )
+    fig.update_layout(template=template, title=title, margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=420)
+    return fig
+
+
+def stage_reach(
+    events: pl.DataFrame,
+    journeys: pl.DataFrame,
+    touchpoint_labels: Sequence[str],
+    journey_map: JourneyMap,
+) -> pl.DataFrame:
+    """Journeys that reached each stage of the map (in stage order), then the converted ones.
+
+    Returns ``step`` (stage name, then ``"Converted"``) and ``journeys``.
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint
+    >>> m = JourneyMap(name="m", stages=(Stage(id="s1", name="Look"), Stage(id="s2", name="Buy")),
+    ...     channels=(Channel(id="web", name="Web"),),
+    ...     touchpoints=(Touchpoint(id="a", name="A", channel="web", stage="s1"),
+    ...                  Touchpoint(id="b", name="B", channel="web", stage="s2")))
+    >>> ev = pl.DataFrame({"journey": [0, 0, 1], "touchpoint": [0, 1, 0]}, schema={"journey": pl.UInt32,
+    ...                   "touchpoint": pl.UInt32})
+    >>> jr = pl.DataFrame({"journey": [0, 1], "outcome": ["converted", "abandoned"]})
+    >>> stage_reach(ev, jr, ("a", "b"), m).rows()
+    [('Look', 2), ('Buy', 1), ('Converted', 1)]
+    """
+    stage_of = {tp.id: tp.stage for tp in journey_map.touchpoints}
+    codes = {code: stage_of[label] for code, label in enumerate(touchpoint_labels) if label in stage_of}
+    mapping = pl.DataFrame(
+        {"touchpoint": list(codes.keys()), "stage": list(codes.values())},
+        schema={"touchpoint": events.schema["touchpoint"], "stage": pl.String},
+    )
+    reached = (
+        events.select("journey", "touchpoint")
+        .join(mapping, on="touchpoint", how="inner")
+        .group_by("stage")
+        .agg(pl.col("journey").n_unique().alias("journeys"))
+    )
+    counts = dict(zip(reached["stage"].to_list(), reached["journeys"].to_list(), strict=True))
+    steps = [s.name for s in journey_map.stages] + ["Converted"]
+    values = [int(counts.get(s.id, 0)) for s in journey_map.stages]
+    values.append(int(journeys.filter(pl.col("outcome") == "converted").height))
+    return pl.DataFrame({"step": steps, "journeys": values}, schema={"step": pl.String, "journeys": pl.Int64})
+
+
+def outcome_funnel(reach: pl.DataFrame, *, template: str = "plotly") -> go.Figure:
+    """Plotly funnel of :func:`stage_reach` (journeys reaching each stage, then converting).
+
+    Examples
+    --------
+    >>> outcome_funnel(pl.DataFrame({"step": ["Look", "Converted"], "journeys": [5, 2]})).data[0].x
+    (5, 2)
+    """
+    fig = go.Figure(
+        go.Funnel(
+            y=tuple(reach["step"].to_list()),
+            x=tuple(int(v) for v in reach["journeys"].to_list()),
+            textinfo="value+percent initial",
+            marker={"color": "#1f77b4"},
+        )
+    )
+    fig.update_layout(
+        template=template, title="Journeys reaching each stage", margin={"l": 10, "r": 10, "t": 40, "b": 10}
+    )
+    return fig
+
+
+# --- drill-down ----------------------------------------------------------------------------------
+
+
+def journeys_behind(
+    events: pl.DataFrame,
+    touchpoint_labels: Sequence[str],
+    item: str | tuple[str, str],
+    *,
+    limit: int = 5,
+    ending: bool = False,
+) -> list[int]:
+    """Ids of up to ``limit`` journeys behind a finding, in journey order.
+
+    ``item`` is a touchpoint id (journeys that visited it; with ``ending=True``, journeys that
+    ended there) or a ``(source, target)`` pair (journeys in which ``target`` directly follows
+    ``source``). Ids unknown to the log give no journeys.
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"journey": [0, 0, 1, 1, 2], "touchpoint": [0, 1, 1, 0, 0]},
+    ...                   schema={"journey": pl.UInt32, "touchpoint": pl.UInt32})
+    >>> journeys_behind(ev, ("a", "b"), ("a", "b")), journeys_behind(ev, ("a", "b"), "a", ending=True)
+    ([0], [1, 2])
+    """
+    code_of = {label: code for code, label in enumerate(touchpoint_labels)}
+    tp = pl.col("touchpoint")
+    same_journey_next = pl.col("journey").shift(-1) == pl.col("journey")
+    if isinstance(item, tuple):
+        source, target = item
+        if source not in code_of or target not in code_of:
+            return []
+        condition = (tp == code_of[source]) & (tp.shift(-1) == code_of[target]) & same_journey_next
+    else:
+        if item not in code_of:
+            return []
+        condition = tp == code_of[item]
+        if ending:
+            condition = condition & ~same_journey_next.fill_null(False)
+    hits = (
+        events.select("journey", "touchpoint")
+        .filter(condition.fill_null(False))
+        .select(pl.col("journey").unique(maintain_order=True))
+        .sort("journey")
+        .head(limit)
+    )
+    return [int(j) for j in hits["journey"].to_list()]
+
+
+def timeline_events(
+    events: pl.DataFrame,
+    journey_ids: Sequence[int],
+    *,
+    touchpoint_labels: Sequence[str],
+    channel_labels: Sequence[str],
+    touchpoint_names: Mapping[str, str] | None = None,
+    mask: bool = True,
+) -> pl.DataFrame:
+    """The events of some journeys, decoded for display: ``journey, customer, ts, touchpoint, channel``.
+
+    ``customer`` is :func:`mask_id` of the customer code when ``mask`` is true, else the code
+    itself as text.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> ev = pl.DataFrame({"journey": [4, 4], "customer": [9, 9], "ts": [datetime(2024, 1, 1), datetime(2024, 1, 2)],
+    ...                    "touchpoint": [1, 0], "channel": [0, 0]})
+    >>> timeline_events(ev, [4], touchpoint_labels=("a", "b"), channel_labels=("web",), mask=False).rows()[0][1:]
+    ('9', datetime.datetime(2024, 1, 1, 0, 0), 'b', 'web')
+    """
+    names = dict(touchpoint_names or {})
+    tp_labels = [names.get(label, label) for label in touchpoint_labels]
+    picked = events.filter(pl.col("journey").is_in(list(journey_ids))).select(
+        "journey", "customer", "ts", "touchpoint", "channel"
+    )
+    customers = sorted({int(c) for c in picked["customer"].to_list()})
+    shown = {c: (mask_id(c) if mask else str(c)) for c in customers}
+    return picked.select(
+        pl.col("journey").cast(pl.Int64),
+        pl.col("customer").replace_strict(shown, return_dtype=pl.String)
+        if shown
+        else pl.col("customer").cast(pl.String),
+        pl.col("ts"),
+        pl.col("touchpoint").replace_strict(dict(enumerate(tp_labels)), default="?", return_dtype=pl.String),
+        pl.col("channel").replace_strict(dict(enumerate(channel_labels)), default="?", return_dtype=pl.String),
+    )
+
+
+def journey_timeline(
+    events: pl.DataFrame,
+    *,
+    channel_order: Sequence[str] = (),
+    title: str = "Sample journeys",
+    template: str = "plotly",
+) -> go.Figure:
+    """Timeline of a few journeys: one lane per channel, time across, one line per journey.
+
+    ``events`` is the output of :func:`timeline_events`. Lanes follow ``channel_order``, then
+    any other channel seen.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> ev = pl.DataFrame({"journey": [1, 1], "customer": ["c-1", "c-1"], "ts": [datetime(2024, 1, 1),
+    ...                    datetime(2024, 1, 2)], "touchpoint": ["cart", "call"], "channel": ["web", "phone"]})
+    >>> fig = journey_timeline(ev, channel_order=["phone", "web"])
+    >>> fig.layout.yaxis.categoryarray, fig.data[0].y
+    (('phone', 'web'), ('web', 'phone'))
+    """
+    seen = list(dict.fromkeys(events["channel"].to_list()))
+    lanes = [c for c in channel_order if c in seen] + [c for c in seen if c not in channel_order]
+    fig = go.Figure()
+    for (journey,), part in events.sort("journey", "ts").group_by("journey", maintain_order=True):
+        customer = part["customer"][0]
+        fig.add_trace(
+            go.Scatter(
+                x=tuple(part["ts"].to_list()),
+                y=tuple(part["channel"].to_list()),
+                mode="lines+markers",
+                name=f"{customer} · journey {journey}",
+                text=tuple(part["touchpoint"].to_list()),
+                hovertemplate="%{text}<br>%{y}<br>%{x}<extra></extra>",
+                marker={"size": 10},
+            )
+        )
+    fig.update_layout(
+        template=template,
+        title=title,
+        yaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": tuple(lanes),
+            "title": {"text": "channel"},
+        },
+        xaxis={"title": {"text": "time"}},
+        height=max(260, 120 + 50 * len(lanes)),
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend={"orientation": "h"},
+    )
+    return fig
+
+
+# --- KPI strip -----------------------------------------------------------------------------------
+
+
+_KPI_LABELS = {
+    "journeys": "Journeys",
+    "customers": "Customers",
+    "completion_rate": "Completion rate",
+    "repeat_contact_rate": "Repeat-contact rate",
+    "first_contact_resolution": "FCR",
+    "effort_steps": "Effort",
+    "measured_integration_factor": "Integration factor",
+    "omnichannel_effectiveness": "Omnichannel effectiveness",
+}
+_KPI_HELP = {
+    "journeys": "Journeys cut from the events by the inactivity gap",
+    "customers": "Customers after identity resolution",
+    "completion_rate": "Share of finished journeys that converted",
+    "repeat_contact_rate": "Assisted contacts followed by another one within the repeat-contact window",
+    "first_contact_resolution": "First-contact resolution: assisted contacts not followed by another one",
+    "measured_integration_factor": "1 − volume-weighted context-loss score of cross-channel handoffs (1 = no loss)",
+    "omnichannel_effectiveness": "Σ channel engagement × integration factor / number of touchpoints",
+}
+
+
+@dataclass(frozen=True)
+class KpiItem:
+    """One metric of the KPI strip: its label, the value as shown, and what it means."""
+
+    key: str
+    label: str
+    value: str
+    help: str
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def kpi_strip(kpis: Mapping[str, Any]) -> list[KpiItem]:
+    """The eight journey KPIs of the overlay page, formatted (``–`` when a KPI cannot be measured).
+
+    ``kpis`` is ``JourneyKpis.as_dict()``.
+
+    Examples
+    --------
+    >>> items = kpi_strip({"journeys": 1200, "customers": 950, "completion_rate": 0.4123,
+    ...     "repeat_contact_rate": None, "first_contact_resolution": 0.8, "effort_steps": 4.25,
+    ...     "effort_switches": 1.5, "measured_integration_factor": 0.72, "omnichannel_effectiveness": 0.0312})
+    >>> [(i.label, i.value) for i in items][:4]
+    [('Journeys', '1,200'), ('Customers', '950'), ('Completion rate', '41%'), ('Repeat-contact rate', '–')]
+    >>> [i.value for i in items][4:]
+    ['80%', '4.2 steps', '0.72', '0.031']
+    """
+
+    def get(name: str) -> Any:
+        value = kpis.get(name)
+        return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+    journeys, customers = get("journeys"), get("customers")
+    switches = get("effort_switches")
+    effort_help = "Mean events per converted journey"
+    if switches is not None:
+        effort_help += f"; {switches:.1f} channel switches per converted journey"
+    values = {
+        "journeys": "–" if journeys is None else f"{int(journeys):,}",
+        "customers": "–" if customers is None else f"{int(customers):,}",
+        "completion_rate": _share(get("completion_rate")),
+        "repeat_contact_rate": _share(get("repeat_contact_rate")),
+        "first_contact_resolution": _share(get("first_contact_resolution")),
+        "effort_steps": "–" if get("effort_steps") is None else f"{_number(get('effort_steps'))} steps",
+        "measured_integration_factor": _number(get("measured_integration_factor"), 2),
+        "omnichannel_effectiveness": _number(get("omnichannel_effectiveness"), 3),
+    }
+    helps = {**_KPI_HELP, "effort_steps": effort_help}
+    return [KpiItem(key, label, values[key], helps[key]) for key, label in _KPI_LABELS.items()]

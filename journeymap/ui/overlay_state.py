@@ -1,0 +1,639 @@
+"""State keys and cached loaders of the overlay page.
+
+Ingest once, recompute often. A raw export is read once per content hash, ingested once per
+(content hash, column mapping) into an :class:`~journeymap.events.log.EventLog` that is kept as
+Parquet on disk and registered in the store; the page then recomputes overlays from that log,
+cached per (dataset, mapping, map revision, settings). Everything here wraps pure functions of
+:mod:`journeymap` in ``st.cache_data`` (small results) or ``st.cache_resource`` (event frames,
+shared read-only so a rerun never copies millions of rows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+import streamlit as st
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+
+from journeymap.analysis.friction import rank_friction
+from journeymap.editing import new_id, upsert_touchpoint
+from journeymap.errors import UserInputError
+from journeymap.events.identity import IdentityReport
+from journeymap.events.ingest import ValidationReport, ingest, load_log, save_log
+from journeymap.events.log import EventLog
+from journeymap.events.mapping import ColumnMapping, guess_mapping, mapping_from_json, mapping_to_json
+from journeymap.events.overlay import Overlay, compute_overlay
+from journeymap.events.read import detect_format, read_events
+from journeymap.events.settings import OverlaySettings
+from journeymap.model import JourneyMap, Touchpoint, validation_error_to_user_error
+from journeymap.overlay_viz import journey_paths, journeys_behind, stage_reach, timeline_events
+from journeymap.store import (
+    MappingInfo,
+    create_map,
+    find_mapping_for_columns,
+    list_datasets,
+    list_maps,
+    register_dataset,
+    save_mapping,
+    save_revision,
+    session_scope,
+)
+from journeymap.templates import load_template
+
+__all__ = [
+    "DEMO_EVENTS",
+    "DEMO_MAPPING",
+    "DEMO_TEMPLATE",
+    "IngestOutcome",
+    "OverlayKeys",
+    "RawSource",
+    "apply_mapping",
+    "cached_behind",
+    "cached_guess",
+    "cached_label_counts",
+    "cached_log",
+    "cached_log_facts",
+    "cached_overlay",
+    "cached_paths",
+    "cached_raw",
+    "cached_reach",
+    "cached_timeline",
+    "data_dir",
+    "demo_source",
+    "ensure_demo_map",
+    "hash_file",
+    "ingest_source",
+    "overlay_key",
+    "saved_mapping_for",
+    "source_from_path",
+    "store_upload",
+    "touchpoints_from_labels",
+]
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+DEMO_EVENTS = _REPO_ROOT / "data" / "sample" / "retail_events.csv.gz"
+DEMO_MAPPING = _REPO_ROOT / "data" / "sample" / "retail_mapping.json"
+DEMO_TEMPLATE = "retail-bopis"
+_CHUNK = 8 * 1024 * 1024
+
+
+class OverlayKeys:
+    """Session-state and widget keys of the overlay page (no page spells a key as a literal)."""
+
+    # Choices.
+    SOURCE = "jm_ov_source"
+    DATASET_ID = "jm_ov_dataset_id"
+    MAP_ID = "jm_ov_map_id"
+    INGEST_REPORT = "jm_ov_ingest_report"
+    FINDING = "jm_ov_finding"
+    PAIR = "jm_ov_pair"
+    NOTICE = "jm_ov_notice"
+
+    # Data step.
+    UPLOAD = "jm_ov_upload"
+    UPLOAD_SUBMIT = "jm_ov_upload_submit"
+    PATH = "jm_ov_path"
+    PATH_SUBMIT = "jm_ov_path_submit"
+    DEMO = "jm_ov_demo"
+    SAVED_CHOICE = "jm_ov_saved_choice"
+    SAVED_OPEN = "jm_ov_saved_open"
+    MAP_CHOICE = "jm_ov_map_choice"
+
+    # Mapping step.
+    M_PREFIX = "jm_ov_m_"
+    M_CUSTOMER = "jm_ov_m_customer"
+    M_TIME = "jm_ov_m_time"
+    M_CHANNEL = "jm_ov_m_channel"
+    M_CHANNEL_CONST = "jm_ov_m_channel_const"
+    M_TOUCHPOINT = "jm_ov_m_touchpoint"
+    M_OWNER = "jm_ov_m_owner"
+    M_OUTCOME = "jm_ov_m_outcome"
+    M_CONVERSION = "jm_ov_m_conversion"
+    M_ATTRIBUTES = "jm_ov_m_attributes"
+    M_VALUES = "jm_ov_m_values"
+    M_CHANNELS = "jm_ov_m_channels"
+    M_CREATE_STAGE = "jm_ov_m_create_stage"
+    M_CREATE_CHANNEL = "jm_ov_m_create_channel"
+    M_CREATE = "jm_ov_m_create"
+    M_SAVE_NAME = "jm_ov_m_save_name"
+    M_APPLY = "jm_ov_m_apply"
+    M_CANCEL = "jm_ov_m_cancel"
+
+    # Overlay view.
+    F_DATES = "jm_ov_f_dates"
+    F_CHANNELS = "jm_ov_f_channels"
+    F_ATTR_PREFIX = "jm_ov_f_attr_"
+    F_MIN_VOLUME = "jm_ov_f_min_volume"
+    F_GAP_HOURS = "jm_ov_f_gap_hours"
+    F_VIEW = "jm_ov_f_view"
+    F_COLOR = "jm_ov_f_color"
+    GRAPH = "jm_ov_graph"
+    BOARD = "jm_ov_board"
+    BOARD_KIND = "jm_ov_board_kind"
+    HEATMAP = "jm_ov_heatmap"
+    HEATMAP_METRIC = "jm_ov_heatmap_metric"
+    PAIR_CHOICE = "jm_ov_pair_choice"
+    SANKEY_LEVEL = "jm_ov_sankey_level"
+    SANKEY_TOP = "jm_ov_sankey_top"
+    SANKEY = "jm_ov_sankey"
+    FUNNEL = "jm_ov_funnel"
+    DRILL_CHOICE = "jm_ov_drill_choice"
+    DRILL_UNMASK = "jm_ov_drill_unmask"
+    TIMELINE = "jm_ov_timeline"
+
+
+@dataclass(frozen=True)
+class RawSource:
+    """A raw event file the user chose: where it is, what to call it, and its content hash."""
+
+    path: str
+    name: str
+    content_hash: str
+    mapping_json: str | None = None  # a mapping that comes with the file (the demo dataset)
+
+
+def data_dir() -> Path:
+    """Where uploads and ingested logs are kept: ``JOURNEYMAP_DATA_DIR``, else beside the database."""
+    configured = os.environ.get("JOURNEYMAP_DATA_DIR", "").strip()
+    if configured:
+        base = Path(configured).expanduser()
+    else:
+        db = os.environ.get("JOURNEYMAP_DB", "").strip()
+        base = (Path(db).expanduser().resolve().parent if db else _REPO_ROOT / ".journeymap") / "datasets"
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+def _suffix(name: str) -> str:
+    parts = [s.lower() for s in Path(name).suffixes][-2:]
+    return "".join(parts) if parts else ""
+
+
+def hash_file(path: str | Path, progress: Callable[[float], None] | None = None) -> str:
+    """SHA-256 of a file, read in chunks (reports the share read to ``progress``)."""
+    p = Path(path)
+    size = max(p.stat().st_size, 1)
+    digest = hashlib.sha256()
+    done = 0
+    with p.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(min(done / size, 1.0))
+    return digest.hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _hash_cached(path: str, size: int, mtime_ns: int) -> str:
+    del size, mtime_ns  # part of the key: a changed file is hashed again
+    return hash_file(path)
+
+
+def source_from_path(text: str, *, mapping_json: str | None = None) -> RawSource:
+    """A server-side file named by the user; :class:`UserInputError` when it is not a readable file."""
+    raw = text.strip().strip('"').strip("'")
+    if not raw:
+        raise UserInputError("no path given", source="server-side path", hint="Type the full path of an event file.")
+    p = Path(raw).expanduser()
+    if not p.is_file():
+        raise UserInputError(
+            "is not a file on the server",
+            source=str(p),
+            hint="Check the path; it is read on the machine that runs Journeymap, not on your computer.",
+        )
+    stat = p.stat()
+    return RawSource(
+        str(p.resolve()), p.name, _hash_cached(str(p.resolve()), stat.st_size, stat.st_mtime_ns), mapping_json
+    )
+
+
+def store_upload(upload: IO[bytes], name: str, size: int, progress: Callable[[float], None] | None = None) -> RawSource:
+    """Copy an uploaded file into :func:`data_dir`, hashing it on the way; returns where it now is.
+
+    The copy goes to a temporary name first and is renamed when complete, so a broken upload
+    never leaves a half-written file under a content hash.
+    """
+    uploads = data_dir() / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    done = 0
+    upload.seek(0)
+    fd, tmp_name = tempfile.mkstemp(dir=uploads, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := upload.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(min(done / max(size, 1), 1.0))
+        content_hash = digest.hexdigest()
+        final = uploads / f"{content_hash[:32]}{_suffix(name)}"
+        if final.exists():
+            os.unlink(tmp_name)
+        else:
+            shutil.move(tmp_name, final)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return RawSource(str(final), name, content_hash)
+
+
+@st.cache_resource(show_spinner="Reading the event file…", max_entries=2)
+def _raw_cached(content_hash: str, path: str, name: str) -> pl.DataFrame:
+    del content_hash
+    return read_events(path, fmt=detect_format(name))
+
+
+def cached_raw(source: RawSource) -> pl.DataFrame:
+    """The raw frame of a source (read once per content hash; shared, do not modify it)."""
+    return _raw_cached(source.content_hash, source.path, source.name)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _guess_cached(content_hash: str, revision_id: int, path: str, name: str, _journey_map: JourneyMap) -> str:
+    del revision_id
+    return mapping_to_json(guess_mapping(_raw_cached(content_hash, path, name), _journey_map))
+
+
+def cached_guess(source: RawSource, revision_id: int, journey_map: JourneyMap) -> str:
+    """The guessed column mapping (JSON) for a source and a map revision."""
+    return _guess_cached(source.content_hash, revision_id, source.path, source.name, journey_map)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _label_counts_cached(content_hash: str, column: str, limit: int, path: str, name: str) -> list[tuple[str, int]]:
+    raw = _raw_cached(content_hash, path, name)
+    if column not in raw.columns:
+        return []
+    counts = (
+        raw.select(pl.col(column).cast(pl.String).alias("label"))
+        .drop_nulls()
+        .group_by("label")
+        .agg(pl.len().alias("n"))
+        .sort(["n", "label"], descending=[True, False])
+        .head(limit)
+    )
+    return [(str(label), int(n)) for label, n in counts.iter_rows()]
+
+
+def cached_label_counts(source: RawSource, column: str, limit: int) -> list[tuple[str, int]]:
+    """The most frequent values of a raw column with their counts."""
+    return _label_counts_cached(source.content_hash, column, limit, source.path, source.name)
+
+
+def saved_mapping_for(engine: Engine, columns: list[str]) -> MappingInfo | None:
+    """The saved mapping made for a file with exactly these columns, if any."""
+    with session_scope(engine) as session:
+        return find_mapping_for_columns(session=session, columns=columns)
+
+
+def demo_source() -> RawSource:
+    """The bundled demo dataset with its mapping."""
+    if not DEMO_EVENTS.is_file() or not DEMO_MAPPING.is_file():
+        raise UserInputError(
+            "the demo dataset is not installed",
+            source=str(DEMO_EVENTS.relative_to(_REPO_ROOT)),
+            hint="Reinstall Journeymap, or upload an event file instead.",
+        )
+    return source_from_path(str(DEMO_EVENTS), mapping_json=DEMO_MAPPING.read_text(encoding="utf-8"))
+
+
+def ensure_demo_map(engine: Engine, *, author: str) -> int:
+    """The id of the saved map made from the demo's template, created from the template when missing."""
+    template = load_template(DEMO_TEMPLATE)
+    with session_scope(engine) as session:
+        for summary in list_maps(session=session):
+            if summary.name == template.name:
+                return summary.id
+        revision = create_map(
+            session=session, journey_map=template, author=author or "Journeymap demo", message="Created for the demo"
+        )
+        return revision.map_id
+
+
+def _dominant_channels(raw: pl.DataFrame, touchpoint: str, channel: str | None) -> dict[str, str]:
+    if channel is None or channel not in raw.columns:
+        return {}
+    counts = (
+        raw.select(pl.col(touchpoint).cast(pl.String).alias("t"), pl.col(channel).cast(pl.String).alias("c"))
+        .drop_nulls()
+        .group_by("t", "c")
+        .agg(pl.len().alias("n"))
+        .sort(["t", "n", "c"], descending=[False, True, False])
+        .unique("t", keep="first", maintain_order=True)
+    )
+    return dict(zip(counts["t"].to_list(), counts["c"].to_list(), strict=True))
+
+
+def touchpoints_from_labels(
+    journey_map: JourneyMap,
+    labels: list[str],
+    *,
+    stage: str,
+    channels: dict[str, str],
+    fallback_channel: str,
+) -> tuple[JourneyMap, dict[str, str]]:
+    """The map with one new touchpoint per raw label, and the raw label → new touchpoint id mapping.
+
+    Each touchpoint goes to ``channels[label]`` when that is a channel of the map, else to
+    ``fallback_channel``; ids are made from the labels and never collide with existing ones.
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage
+    >>> m = JourneyMap(name="m", stages=(Stage(id="s", name="S"),),
+    ...     channels=(Channel(id="web", name="Web"), Channel(id="app", name="App")))
+    >>> new_map, added = touchpoints_from_labels(m, ["Read FAQ", "Scan"], stage="s", channels={"Scan": "app"},
+    ...                                          fallback_channel="web")
+    >>> added, [(t.id, t.channel) for t in new_map.touchpoints]
+    ({'Read FAQ': 'read-faq', 'Scan': 'scan'}, [('read-faq', 'web'), ('scan', 'app')])
+    """
+    channel_ids = {c.id for c in journey_map.channels}
+    taken = [tp.id for tp in journey_map.touchpoints]
+    added: dict[str, str] = {}
+    new_map = journey_map
+    for label in labels:
+        tp_id = new_id(label, taken)
+        taken.append(tp_id)
+        channel = channels.get(label, fallback_channel)
+        tp = Touchpoint(
+            id=tp_id,
+            name=label.strip()[:200] or tp_id,
+            channel=channel if channel in channel_ids else fallback_channel,
+            stage=stage,
+        )
+        new_map = upsert_touchpoint(new_map, tp)
+        added[label] = tp_id
+    return new_map, added
+
+
+def _parse_mapping(data: dict[str, Any]) -> ColumnMapping:
+    try:
+        return ColumnMapping.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error_to_user_error(exc, source="column mapping") from None
+
+
+def apply_mapping(
+    engine: Engine,
+    source: RawSource,
+    mapping: dict[str, Any] | None,
+    journey_map: JourneyMap,
+    *,
+    map_id: int,
+    revision_id: int,
+    author: str,
+    create: tuple[list[str], str, str] | None,
+    save_name: str | None,
+) -> int:
+    """Validate the mapping, optionally add touchpoints from the data, ingest, register; the dataset id.
+
+    ``mapping`` of ``None`` uses the mapping that came with the source. ``create`` is
+    ``(raw labels, stage id, fallback channel id)``: those labels become touchpoints of a new
+    revision of the map first. Every problem is a :class:`UserInputError`; the ingest report
+    is kept in session state for the page to show.
+    """
+    if mapping is None:
+        if source.mapping_json is None:
+            raise UserInputError("no column mapping given", source=source.name, hint="Map the columns first.")
+        column_mapping = mapping_from_json(source.mapping_json, source=f"mapping of {source.name}")
+    else:
+        column_mapping = _parse_mapping(mapping)
+    if create is not None:
+        labels, stage, fallback = create
+        raw = cached_raw(source)
+        touchpoint_col = column_mapping.touchpoint or ""
+        dominant = _dominant_channels(raw, touchpoint_col, column_mapping.channel) if touchpoint_col else {}
+        dominant = {label: column_mapping.channel_map.get(ch, ch) for label, ch in dominant.items()}
+        journey_map, added = touchpoints_from_labels(
+            journey_map, labels, stage=stage, channels=dominant, fallback_channel=fallback
+        )
+        with session_scope(engine) as session:
+            new_revision = save_revision(
+                session=session,
+                map_id=map_id,
+                journey_map=journey_map,
+                author=author or "Anonymous",
+                message=f"Added {len(added)} touchpoint(s) from {source.name}",
+                base_revision_id=revision_id,
+            )
+        journey_map = new_revision.journey_map
+        column_mapping = column_mapping.model_copy(update={"value_map": {**column_mapping.value_map, **added}})
+    mapping_json = mapping_to_json(column_mapping)
+    outcome = ingest_source(engine, source, mapping_json, journey_map, map_id=map_id, author=author)
+    if save_name and save_name.strip():
+        with session_scope(engine) as session:
+            save_mapping(
+                session=session,
+                name=save_name.strip(),
+                mapping_json=mapping_json,
+                source_columns=cached_raw(source).columns,
+            )
+    lines: list[str] = []
+    for report in (outcome.validation, outcome.identity):
+        text = report.summary() if report is not None else ""
+        if text and not any(text in line for line in lines):
+            lines.append(text)
+    st.session_state[OverlayKeys.INGEST_REPORT] = lines
+    return outcome.dataset_id
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What an ingest produced: the registered dataset id and the reports (``None`` when the cache was reused)."""
+
+    dataset_id: int
+    validation: ValidationReport | None
+    identity: IdentityReport | None
+
+
+def _mapping_hash(mapping_json: str) -> str:
+    canonical = json.dumps(json.loads(mapping_json), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ingest_source(
+    engine: Engine,
+    source: RawSource,
+    mapping_json: str,
+    journey_map: JourneyMap,
+    *,
+    map_id: int | None,
+    author: str,
+) -> IngestOutcome:
+    """Ingest a raw source with a mapping, cache the log as Parquet and register the dataset.
+
+    A dataset already ingested from the same content with the same mapping (and whose cache
+    file is still there) is reused without reading the file again. Raises
+    :class:`UserInputError` for problems in the file or the mapping; nothing is registered then.
+    """
+    wanted = _mapping_hash(mapping_json)
+    with session_scope(engine) as session:
+        for known in list_datasets(session=session):
+            if (
+                known.content_hash == source.content_hash
+                and _mapping_hash(known.mapping_json) == wanted
+                and Path(known.cache_path).is_file()
+            ):
+                return IngestOutcome(dataset_id=known.id, validation=None, identity=None)
+    mapping = mapping_from_json(mapping_json, source="column mapping")
+    raw = cached_raw(source)
+    log, validation, identity = ingest(raw, mapping, journey_map, source=source.name)
+    target = data_dir() / "logs" / f"{source.content_hash[:32]}-{wanted[:16]}.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_log(log, target)
+    customers = int(log.events["customer"].n_unique()) if log.events.height else 0
+    with session_scope(engine) as session:
+        info = register_dataset(
+            session=session,
+            name=source.name,
+            source_filename=source.name,
+            content_hash=source.content_hash,
+            cache_path=str(target),
+            rows=log.events.height,
+            customers=customers,
+            mapping_json=mapping_json,
+            created_by=author or "Anonymous",
+            map_id=map_id,
+        )
+    _log_cached.clear()  # the cache file may have been rewritten under the same key
+    return IngestOutcome(dataset_id=info.id, validation=validation, identity=identity)
+
+
+@st.cache_resource(show_spinner="Loading the event log…", max_entries=3)
+def _log_cached(content_hash: str, mapping_hash: str, cache_path: str) -> EventLog:
+    del content_hash, mapping_hash
+    return load_log(cache_path)
+
+
+def cached_log(content_hash: str, mapping_json: str, cache_path: str) -> EventLog:
+    """The ingested log of a dataset, loaded once from its Parquet cache and shared."""
+    return _log_cached(content_hash, _mapping_hash(mapping_json), cache_path)
+
+
+def overlay_key(content_hash: str, mapping_json: str, revision_id: int, settings: OverlaySettings) -> str:
+    """The cache key of one overlay's journeys: dataset content, mapping, map revision and settings.
+
+    ``min_volume`` is left out: it only changes the rankings, which are redone on the small
+    metric frames (see :func:`cached_overlay`).
+    """
+    return f"{content_hash[:32]}:{_mapping_hash(mapping_json)[:16]}:{revision_id}:{replace(settings, min_volume=1)!r}"
+
+
+@st.cache_resource(show_spinner="Computing the overlay…", max_entries=8)
+def _overlay_cached(key: str, _log: EventLog, _journey_map: JourneyMap, _settings: OverlaySettings) -> Overlay:
+    del key
+    return compute_overlay(_log, _journey_map, _settings)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _reranked(key: str, min_volume: int, _overlay: Overlay) -> Overlay:
+    del key
+    settings = replace(_overlay.settings, min_volume=min_volume)
+    silo = _overlay.silo_handoffs
+    if silo.height:
+        silo = silo.with_columns((pl.col("headline") & (pl.col("count") >= min_volume)).alias("headline"))
+    friction = rank_friction(_overlay.touchpoints, _overlay.transitions, silo, settings)
+    return replace(_overlay, silo_handoffs=silo, friction=friction, settings=settings)
+
+
+def cached_overlay(
+    log: EventLog,
+    *,
+    content_hash: str,
+    mapping_json: str,
+    revision_id: int,
+    journey_map: JourneyMap,
+    settings: OverlaySettings,
+) -> Overlay:
+    """The overlay of a dataset on a map revision under some settings, computed once per key.
+
+    The journeys and metrics are computed with ``min_volume=1`` and cached; a higher minimum
+    volume re-ranks friction and re-flags headline handoffs from the cached metric frames, so
+    moving that slider never recomputes journeys from the events.
+    """
+    key = overlay_key(content_hash, mapping_json, revision_id, settings)
+    overlay = _overlay_cached(key, log, journey_map, replace(settings, min_volume=1))
+    return overlay if settings.min_volume <= 1 else _reranked(key, settings.min_volume, overlay)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _log_facts_cached(content_hash: str, mapping_hash: str, cache_path: str) -> tuple[date, date, dict[str, list[str]]]:
+    log = _log_cached(content_hash, mapping_hash, cache_path)
+    events = log.events
+    if not events.height:
+        today = datetime.now(UTC).date()
+        return today, today, {}
+    bounds = events.select(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last")).row(0)
+    values = {
+        attr: [str(v) for v in events[f"attr_{attr}"].cast(pl.String).drop_nulls().unique().sort().head(200)]
+        for attr in log.attributes
+    }
+    return bounds[0].date(), bounds[1].date(), values
+
+
+def cached_log_facts(content_hash: str, mapping_json: str, cache_path: str) -> tuple[date, date, dict[str, list[str]]]:
+    """First and last event day of a dataset, and the values of each attribute (for the filters)."""
+    return _log_facts_cached(content_hash, _mapping_hash(mapping_json), cache_path)
+
+
+# Figures' data derived from one overlay, keyed by :func:`overlay_key` (the overlay itself is not hashed).
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_paths(key: str, level: str, *, _overlay: Overlay, _journey_map: JourneyMap) -> pl.DataFrame:
+    """Journey paths (stage by stage, or touchpoint by touchpoint) of an overlay."""
+    del key
+    labels = _overlay.log.touchpoints
+    if level == "stage":
+        stage_names = {s.id: s.name for s in _journey_map.stages}
+        stage_of = {tp.id: stage_names[tp.stage] for tp in _journey_map.touchpoints}
+        names = {code: stage_of.get(label, "Unmapped") for code, label in enumerate(labels)}
+    else:
+        tp_names = {tp.id: tp.name for tp in _journey_map.touchpoints}
+        names = {code: tp_names.get(label, label) for code, label in enumerate(labels)}
+    return journey_paths(_overlay.log.events, _overlay.journeys, names, max_steps=6)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_reach(key: str, *, _overlay: Overlay, _journey_map: JourneyMap) -> pl.DataFrame:
+    """Journeys reaching each stage of the map, then converting."""
+    del key
+    return stage_reach(_overlay.log.events, _overlay.journeys, _overlay.log.touchpoints, _journey_map)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_behind(key: str, item: str | tuple[str, str], *, _overlay: Overlay) -> list[int]:
+    """Sample journeys behind a finding (a touchpoint id or a ``(source, target)`` pair)."""
+    del key
+    return journeys_behind(_overlay.log.events, _overlay.log.touchpoints, item, limit=5)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_timeline(
+    key: str, journey_ids: tuple[int, ...], mask: bool, *, _overlay: Overlay, _names: dict[str, str]
+) -> pl.DataFrame:
+    """Decoded events of some journeys for the timeline; customers masked unless ``mask`` is false."""
+    del key
+    return timeline_events(
+        _overlay.log.events,
+        journey_ids,
+        touchpoint_labels=_overlay.log.touchpoints,
+        channel_labels=_overlay.log.channels,
+        touchpoint_names=_names,
+        mask=mask,
+    )

@@ -1,0 +1,415 @@
+"""The overlay page on a tiny event file whose answer is worked out by hand.
+
+Map ``support``: Browse (web) → Ask in chat (chat) → Call (phone), both designed with full context.
+Events (``events.csv``), all on 2024-05-01 except c5:
+
+====  ===========================  =========================
+c1    browse → ask → call          converts at the call
+c2    browse → ask → call          abandons
+c3    browse → ask                 abandons
+c4    browse → call                abandons (browse → call is not on the map)
+c5    browse on 2024-06-01         ongoing (last event of the file)
+====  ===========================  =========================
+
+So: 5 journeys, 5 customers, 4 finished of which 1 converted (25%). Transitions browse → ask 3,
+ask → call 2, browse → call 1; channel switches web → chat 3, chat → phone 2, web → phone 1. Call is
+reached by 3 journeys, 2 of which end there unconverted (drop-off 67%); Ask by 3, 1 ends there (33%).
+Context loss of browse → ask: 2 of 3 switchers give up within 24 h (abandon 0.20 weight) and 2 of 3
+need another assisted contact (phone) within 7 days (0.15 weight): 0.2 × 2/3 + 0.15 × 2/3 = 0.233.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from journeymap.model import Channel, ChannelKind, ContextCarry, JourneyMap, Stage, Touchpoint, Transition
+from journeymap.overlay_viz import HIGHLIGHT_COLOR, SCORE_COLORS, mask_id
+from journeymap.store import create_map, latest_revision, list_datasets, list_mappings, session_scope
+from journeymap.ui.overlay_state import OverlayKeys
+
+PAGE = "pages/overlay.py"
+
+EVENTS = """customer_id,timestamp,channel,activity,outcome,segment
+c1,2024-05-01T09:00:00Z,web,browse,,vip
+c1,2024-05-01T09:10:00Z,chat,ask,,vip
+c1,2024-05-01T09:30:00Z,phone,call,converted,vip
+c2,2024-05-01T10:00:00Z,web,browse,,vip
+c2,2024-05-01T10:05:00Z,chat,ask,,vip
+c2,2024-05-01T10:20:00Z,phone,call,,vip
+c3,2024-05-01T11:00:00Z,web,browse,,regular
+c3,2024-05-01T11:10:00Z,chat,ask,,regular
+c4,2024-05-01T12:00:00Z,web,browse,,regular
+c4,2024-05-01T12:30:00Z,phone,call,,regular
+c5,2024-06-01T08:00:00Z,web,browse,,regular
+"""
+
+
+def support_map() -> JourneyMap:
+    return JourneyMap(
+        name="Support",
+        stages=(Stage(id="look", name="Look"), Stage(id="help", name="Help")),
+        channels=(
+            Channel(id="web", name="Website"),
+            Channel(id="chat", name="Chat", kind=ChannelKind.MESSAGING),
+            Channel(id="phone", name="Phone", kind=ChannelKind.ASSISTED),
+        ),
+        touchpoints=(
+            Touchpoint(id="browse", name="Browse", channel="web", stage="look"),
+            Touchpoint(id="ask", name="Ask in chat", channel="chat", stage="help"),
+            Touchpoint(id="call", name="Call", channel="phone", stage="help"),
+        ),
+        transitions=(
+            Transition(source="browse", target="ask", context_carry=ContextCarry.FULL),
+            Transition(source="ask", target="call", context_carry=ContextCarry.FULL),
+        ),
+    )
+
+
+@pytest.fixture
+def support_map_id(engine: Engine) -> int:
+    from journeymap.store import init_db
+
+    init_db(engine)
+    with session_scope(engine) as session:
+        return create_map(session=session, journey_map=support_map(), author="Test").map_id
+
+
+@pytest.fixture
+def events_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "events.csv"
+    path.write_text(EVENTS, encoding="utf-8")
+    return path
+
+
+def _by_key_prefix(elements: Any, prefix: str) -> Any:
+    found = [el for el in elements if el.key and el.key.startswith(prefix)]
+    assert len(found) == 1, f"expected one widget with key {prefix}*, found {[el.key for el in elements]}"
+    return found[0]
+
+
+def _open(make_app: Callable[..., AppTest], map_id: int, path: Path) -> AppTest:
+    """The page with the file read through the server-side path and the guessed mapping applied."""
+    at = make_app(PAGE)
+    at.session_state[OverlayKeys.MAP_ID] = map_id
+    at.run()
+    at.text_input(key=OverlayKeys.PATH).input(str(path))
+    at.button(key=OverlayKeys.PATH_SUBMIT).click()
+    at.run()
+    assert not at.exception and not at.error
+    _by_key_prefix(at.button, OverlayKeys.M_APPLY).click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _figures(at: AppTest) -> dict[str, dict[str, Any]]:
+    """Plotly figures on the page by their first trace type."""
+    out: dict[str, dict[str, Any]] = {}
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)  # type: ignore[attr-defined]
+        out[spec["data"][0]["type"] if spec["data"] else "empty"] = spec
+    return out
+
+
+def _edges(graph_payload: Callable[[AppTest], dict[str, Any]], at: AppTest) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(e["from"], e["to"]): e for e in graph_payload(at)["edges"]}
+
+
+def test_path_input_to_overlay_shows_kpis_graph_board_and_heatmap(
+    make_app: Callable[..., AppTest],
+    support_map_id: int,
+    events_csv: Path,
+    graph_payload: Callable[[AppTest], dict[str, Any]],
+    frame: Callable[..., Any],
+    engine: Engine,
+) -> None:
+    at = _open(make_app, support_map_id, events_csv)
+
+    kpis = _metrics(at)
+    assert kpis["Journeys"] == "5"
+    assert kpis["Customers"] == "5"
+    assert kpis["Completion rate"] == "25%"
+    assert kpis["Effort"] == "3.0 steps"  # the one converted journey has 3 events
+
+    edges = _edges(graph_payload, at)
+    assert list(edges) == [("browse", "ask"), ("ask", "call"), ("browse", "call")]
+    # Width 1 + 11 × count / 3.
+    assert [edges[p]["width"] for p in edges] == [12.0, 8.33, 4.67]
+    assert [edges[p]["dashes"] for p in edges] == [False, False, True]
+    assert edges[("browse", "ask")]["color"] == SCORE_COLORS[1]  # context loss 0.233: amber bin [0.1, 0.25)
+    nodes = {n["id"]: n for n in graph_payload(at)["nodes"]}
+    assert nodes["browse"]["size"] == 40.0  # 5 visits, the most
+    assert nodes["call"]["label"] == "Call ▼ 67%"
+    assert nodes["ask"]["label"] == "Ask in chat ▼ 33%"
+
+    board = frame(at, "kind", "item")
+    first = board.iloc[0]
+    assert (first["kind"], first["item"], first["customers_affected"]) == ("touchpoint", "Call", 3)
+    assert first["finding"].startswith("67% of journeys that reach call end there unconverted")
+    assert set(board["item"]) == {"Browse", "Ask in chat", "Call", "Browse → Ask in chat", "Ask in chat → Call",
+                                  "Browse → Call"}  # fmt: skip
+
+    heatmap = _figures(at)["heatmap"]["data"][0]
+    assert heatmap["x"] == ["Website", "Chat", "Phone"]
+    assert heatmap["z"] == [[0, 3, 1], [0, 0, 2], [0, 0, 0]]
+
+    pairs = frame(at, "source", "target", "count")
+    assert pairs.iloc[0][["source", "target", "count"]].tolist() == ["browse", "ask", 3]
+    assert round(float(pairs.iloc[0]["context_loss_score"]), 3) == 0.233
+
+    sankey = _figures(at)["sankey"]["data"][0]
+    assert "Look" in sankey["node"]["label"] and "converted" in sankey["node"]["label"]
+    funnel = _figures(at)["funnel"]["data"][0]
+    assert funnel["y"] == ["Look", "Help", "Converted"]
+    assert funnel["x"] == [5, 4, 1]
+
+    with session_scope(engine) as session:
+        datasets = list_datasets(session=session)
+        mappings = list_mappings(session=session)
+    assert [(d.name, d.rows, d.customers) for d in datasets] == [("events.csv", 11, 5)]
+    assert [m.name for m in mappings] == ["events"]
+    assert Path(datasets[0].cache_path).is_file()
+
+
+def test_filters_and_view_toggle_change_the_graph(
+    make_app: Callable[..., AppTest],
+    support_map_id: int,
+    events_csv: Path,
+    graph_payload: Callable[[AppTest], dict[str, Any]],
+    frame: Callable[..., Any],
+) -> None:
+    at = _open(make_app, support_map_id, events_csv)
+    _by_key_prefix(at.number_input, OverlayKeys.F_MIN_VOLUME).set_value(2).run()
+    assert list(_edges(graph_payload, at)) == [("browse", "ask"), ("ask", "call")]  # browse → call seen once
+    assert "Browse → Call" not in set(frame(at, "kind", "item")["item"])  # left out of the ranking too
+
+    at.radio(key=OverlayKeys.F_VIEW).set_value("observed").run()
+    assert list(_edges(graph_payload, at)) == [("browse", "ask"), ("ask", "call")]
+    _by_key_prefix(at.number_input, OverlayKeys.F_MIN_VOLUME).set_value(1).run()
+    at.radio(key=OverlayKeys.F_VIEW).set_value("designed").run()
+    edges = _edges(graph_payload, at)
+    assert list(edges) == [("browse", "ask"), ("ask", "call")]
+    assert not any(e["dashes"] for e in edges.values())
+
+    at.radio(key=OverlayKeys.F_VIEW).set_value("both").run()
+    _by_key_prefix(at.multiselect, OverlayKeys.F_CHANNELS).set_value(["web", "chat"]).run()
+    assert not at.exception
+    edges = _edges(graph_payload, at)
+    # Phone events are gone: only browse → ask is observed; ask → call stays as designed, unobserved.
+    assert (edges[("browse", "ask")]["width"], edges[("ask", "call")]["width"]) == (12.0, 1.0)
+    assert ("browse", "call") not in edges
+    assert _metrics(at)["Journeys"] == "5"
+
+    at.radio(key=OverlayKeys.F_COLOR).set_value("friction").run()
+    assert not at.exception
+
+    _by_key_prefix(at.multiselect, OverlayKeys.F_CHANNELS).set_value([]).run()
+    _by_key_prefix(at.multiselect, OverlayKeys.F_ATTR_PREFIX + "segment").set_value(["vip"]).run()
+    assert _metrics(at)["Journeys"] == "2"  # c1 and c2
+    # The filtered log ends with c2's call, so c2's journey is still ongoing: 1 converted of 1 finished.
+    assert _metrics(at)["Completion rate"] == "100%"
+    edges = _edges(graph_payload, at)
+    assert [edges[p]["width"] for p in (("browse", "ask"), ("ask", "call"))] == [12.0, 12.0]
+
+
+def test_choosing_a_finding_highlights_it_and_shows_masked_journeys(
+    make_app: Callable[..., AppTest],
+    support_map_id: int,
+    events_csv: Path,
+    graph_payload: Callable[[AppTest], dict[str, Any]],
+) -> None:
+    at = _open(make_app, support_map_id, events_csv)
+    choice = _by_key_prefix(at.selectbox, OverlayKeys.DRILL_CHOICE)
+    choice.set_value("transition|browse → call").run()
+    edges = _edges(graph_payload, at)
+    assert edges[("browse", "call")]["color"] == HIGHLIGHT_COLOR
+    assert edges[("browse", "ask")]["color"] != HIGHLIGHT_COLOR
+
+    timeline = _figures(at)["scatter"]
+    assert timeline["layout"]["yaxis"]["categoryarray"] == ["Website", "Phone"]
+    assert len(timeline["data"]) == 1  # only c4 went browse → call
+    assert timeline["data"][0]["y"] == ["Website", "Phone"]
+    name = timeline["data"][0]["name"]
+    assert name.startswith("c-") and "c4" not in name
+
+    at.toggle(key=OverlayKeys.DRILL_UNMASK).set_value(True).run()
+    unmasked = _figures(at)["scatter"]["data"][0]["name"]
+    assert not unmasked.startswith("c-")
+    assert unmasked == f"{unmasked.split(' · ')[0]} · journey {unmasked.rsplit(' ', 1)[1]}"
+    assert mask_id(unmasked.split(" · ")[0]) == name.split(" · ")[0]
+
+    # A touchpoint finding highlights the node.
+    _by_key_prefix(at.selectbox, OverlayKeys.DRILL_CHOICE).set_value("touchpoint|call").run()
+    nodes = {n["id"]: n for n in graph_payload(at)["nodes"]}
+    assert nodes["call"]["color"] == HIGHLIGHT_COLOR
+    assert "67% of journeys that reach call" in " ".join(m.value for m in at.markdown)
+
+
+def test_saved_mapping_is_offered_for_the_same_columns(
+    make_app: Callable[..., AppTest], support_map_id: int, events_csv: Path, tmp_path: Path
+) -> None:
+    _open(make_app, support_map_id, events_csv)
+    other = tmp_path / "later.csv"
+    other.write_text(EVENTS.replace("2024-06-01", "2024-06-02"), encoding="utf-8")
+    at = make_app(PAGE)
+    at.session_state[OverlayKeys.MAP_ID] = support_map_id
+    at.run()
+    at.text_input(key=OverlayKeys.PATH).input(str(other))
+    at.button(key=OverlayKeys.PATH_SUBMIT).click()
+    at.run()
+    assert any("Using the saved mapping 'events'" in i.value for i in at.info)
+
+
+def test_create_touchpoints_from_data_adds_a_revision(
+    make_app: Callable[..., AppTest],
+    support_map_id: int,
+    tmp_path: Path,
+    engine: Engine,
+    graph_payload: Callable[[AppTest], dict[str, Any]],
+) -> None:
+    path = tmp_path / "faq.csv"
+    path.write_text(EVENTS + "c3,2024-05-01T11:20:00Z,web,Read FAQ,,regular\n", encoding="utf-8")
+    at = make_app(PAGE)
+    at.session_state[OverlayKeys.MAP_ID] = support_map_id
+    at.run()
+    at.text_input(key=OverlayKeys.PATH).input(str(path))
+    at.button(key=OverlayKeys.PATH_SUBMIT).click()
+    at.run()
+    _by_key_prefix(at.checkbox, OverlayKeys.M_CREATE).check().run()
+    _by_key_prefix(at.button, OverlayKeys.M_APPLY).click().run()
+    assert not at.exception and not at.error
+    with session_scope(engine) as session:
+        latest = latest_revision(session=session, map_id=support_map_id)
+    assert latest.number == 2
+    added = latest.journey_map.touchpoint("read-faq")
+    assert (added.name, added.channel, added.stage) == ("Read FAQ", "web", "look")
+    assert "read-faq" in {n["id"] for n in graph_payload(at)["nodes"]}
+    assert ("ask", "read-faq") in _edges(graph_payload, at)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "is not a file on the server"),
+        ("customer_id,timestamp,activity\nc1,yesterday-ish,browse\nc1,not a date,ask\n", "timestamp"),
+    ],
+)
+def test_bad_input_shows_a_readable_error(
+    make_app: Callable[..., AppTest], support_map_id: int, tmp_path: Path, content: str | None, expected: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    at = make_app(PAGE)
+    at.session_state[OverlayKeys.MAP_ID] = support_map_id
+    at.run()
+    at.text_input(key=OverlayKeys.PATH).input(str(path))
+    at.button(key=OverlayKeys.PATH_SUBMIT).click()
+    at.run()
+    if content is not None:
+        _by_key_prefix(at.button, OverlayKeys.M_APPLY).click().run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value.replace("\\", "")  # the page escapes markdown in user text
+    assert expected in message
+    assert "bad.csv" in message
+    assert not at.metric  # nothing half-computed is shown
+
+
+def test_demo_dataset_is_one_click(
+    make_app: Callable[..., AppTest], graph_payload: Callable[[AppTest], dict[str, Any]], engine: Engine
+) -> None:
+    at = make_app(PAGE)
+    at.run()
+    at.button(key=OverlayKeys.DEMO).click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    with session_scope(engine) as session:
+        datasets = list_datasets(session=session)
+    assert [d.name for d in datasets] == ["retail_events.csv.gz"]
+    assert int(_metrics(at)["Journeys"].replace(",", "")) > 100
+    payload = graph_payload(at)
+    ids = {n["id"] for n in payload["nodes"]}
+    assert {"web-checkout", "pickup-counter", "wismo-call"} <= ids  # the retail template's touchpoints
+    assert sum(1 for e in payload["edges"] if e["width"] > 1.0) > 10  # observed volumes drawn
+    assert "heatmap" in _figures(at)
+
+
+def test_ingest_report_and_channel_pair_listing(
+    make_app: Callable[..., AppTest], support_map_id: int, events_csv: Path, frame: Callable[..., Any]
+) -> None:
+    at = _open(make_app, support_map_id, events_csv)
+    report = [line for t in at.text for line in t.value.splitlines()]
+    assert "events.csv: 11 rows read, 11 kept." in report
+    identity = [line for line in report if "5 customers from 5 identifier values (customer_id)" in line]
+    assert len(identity) == 1  # shown once, not again under the validation summary
+
+    _by_key_prefix(at.selectbox, OverlayKeys.PAIR_CHOICE).set_value(("chat", "phone")).run()
+    pairs = frame(at, "source", "target", "count")
+    assert pairs[["source", "target", "count", "customers"]].values.tolist() == [["ask", "call", 2, 2]]
+
+
+def test_clicking_a_graph_node_opens_its_finding(
+    make_app: Callable[..., AppTest],
+    support_map_id: int,
+    events_csv: Path,
+    graph_payload: Callable[[AppTest], dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at = _open(make_app, support_map_id, events_csv)
+    import journeymap.ui.graph as graph_module
+
+    draw = graph_module._call_component
+    monkeypatch.setattr(graph_module, "_call_component", lambda **kwargs: (draw(**kwargs), "ask")[1])
+    at.run()
+    assert _by_key_prefix(at.selectbox, OverlayKeys.DRILL_CHOICE).value == "touchpoint|ask"
+    nodes = {n["id"]: n for n in graph_payload(at)["nodes"]}
+    assert nodes["ask"]["color"] == HIGHLIGHT_COLOR
+    timeline = _figures(at)["scatter"]
+    assert len(timeline["data"]) == 3  # c1, c2 and c3 asked in chat
+
+
+def test_saved_dataset_reopens_without_reading_the_file(
+    make_app: Callable[..., AppTest], support_map_id: int, events_csv: Path
+) -> None:
+    _open(make_app, support_map_id, events_csv)
+    events_csv.unlink()  # the cached, encoded log is all a saved dataset needs
+    at = make_app(PAGE)
+    at.run()
+    assert at.selectbox(key=OverlayKeys.SAVED_CHOICE).value is not None
+    at.button(key=OverlayKeys.SAVED_OPEN).click().run()
+    assert not at.exception and not at.error
+    assert at.session_state[OverlayKeys.MAP_ID] == support_map_id  # the dataset remembers its map
+    assert _metrics(at)["Journeys"] == "5"
+
+
+def test_store_upload_copies_hashes_and_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import io
+
+    from journeymap.ui import overlay_state
+
+    monkeypatch.setenv("JOURNEYMAP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(overlay_state, "_CHUNK", 4)
+    content = EVENTS.encode()
+    shares: list[float] = []
+    source = overlay_state.store_upload(io.BytesIO(content), "events.csv.gz", len(content), shares.append)
+    assert source.content_hash == hashlib.sha256(content).hexdigest()
+    assert Path(source.path) == tmp_path / "data" / "uploads" / f"{source.content_hash[:32]}.csv.gz"
+    assert Path(source.path).read_bytes() == content
+    assert shares[-1] == 1.0 and shares == sorted(shares) and len(shares) == -(-len(content) // 4)
+    again = overlay_state.store_upload(io.BytesIO(content), "copy.csv.gz", len(content))
+    assert (again.path, again.name) == (source.path, "copy.csv.gz")
+    assert [p.name for p in (tmp_path / "data" / "uploads").iterdir()] == [Path(source.path).name]  # no .part left

@@ -1,0 +1,391 @@
+"""Overlay figures and graph payloads on tiny hand-made frames whose answer is worked out by hand."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from journeymap.model import Channel, ChannelKind, ContextCarry, JourneyMap, Stage, Touchpoint, Transition
+from journeymap.overlay_viz import (
+    DESIGNED_UNOBSERVED_COLOR,
+    FRICTION_BINS,
+    HIGHLIGHT_COLOR,
+    OTHER_LABEL,
+    SCORE_COLORS,
+    UNMAPPED_COLOR,
+    UNMAPPED_SHAPE,
+    UNSCORED_COLOR,
+    HeatmapData,
+    SankeyData,
+    dropoff_badge,
+    edge_width,
+    flow_sankey,
+    heatmap_data,
+    journey_paths,
+    journey_timeline,
+    journeys_behind,
+    mask_id,
+    node_size,
+    outcome_funnel,
+    overlay_graph,
+    sankey_data,
+    score_color,
+    stage_reach,
+    switch_heatmap,
+    timeline_events,
+)
+
+
+def chat_phone_map() -> JourneyMap:
+    """web:browse → chat:ask → phone:call, designed; phone → web is not on the map."""
+    return JourneyMap(
+        name="Support",
+        stages=(Stage(id="look", name="Look"), Stage(id="help", name="Help")),
+        channels=(
+            Channel(id="web", name="Website"),
+            Channel(id="chat", name="Chat", kind=ChannelKind.MESSAGING),
+            Channel(id="phone", name="Phone", kind=ChannelKind.ASSISTED),
+        ),
+        touchpoints=(
+            Touchpoint(id="browse", name="Browse", channel="web", stage="look"),
+            Touchpoint(id="ask", name="Ask in chat", channel="chat", stage="help"),
+            Touchpoint(id="call", name="Call", channel="phone", stage="help"),
+        ),
+        transitions=(
+            Transition(source="browse", target="ask", context_carry=ContextCarry.FULL),
+            Transition(source="ask", target="call", context_carry=ContextCarry.FULL),
+        ),
+    )
+
+
+def tp_metrics() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "touchpoint": ["browse", "ask", "call", "mystery"],
+            "channel": ["web", "chat", "phone", "web"],
+            "visits": [100, 25, 4, 9],
+            "customers": [80, 20, 4, 9],
+            "dropoff_rate": [0.0, 0.05, 0.42, 1.0],
+            "repeat_rate": [0.1, 0.0, 0.5, 0.0],
+        }
+    )
+
+
+def tr_metrics() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "source": ["browse", "ask", "call", "browse"],
+            "target": ["ask", "call", "browse", "mystery"],
+            "count": [20, 10, 2, 1],
+            "customers": [18, 10, 2, 1],
+            "designed": [True, True, False, False],
+        }
+    )
+
+
+def by_id(items: list[dict[str, object]], key: str = "id") -> dict[object, dict[str, object]]:
+    return {item[key]: item for item in items}
+
+
+# --- encodings -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("score", "bins", "expected"),
+    [
+        (0.0, (0.1, 0.25, 0.5), SCORE_COLORS[0]),
+        (0.099, (0.1, 0.25, 0.5), SCORE_COLORS[0]),
+        (0.1, (0.1, 0.25, 0.5), SCORE_COLORS[1]),
+        (0.25, (0.1, 0.25, 0.5), SCORE_COLORS[2]),
+        (0.5, (0.1, 0.25, 0.5), SCORE_COLORS[3]),
+        (3.0, (0.1, 0.25, 0.5), SCORE_COLORS[3]),
+        (0.6, FRICTION_BINS, SCORE_COLORS[2]),
+        (None, (0.1,), UNSCORED_COLOR),
+        (math.nan, (0.1,), UNSCORED_COLOR),
+    ],
+)
+def test_score_color_bins(score: float | None, bins: tuple[float, ...], expected: str) -> None:
+    assert score_color(score, bins) == expected
+
+
+def test_width_scales_linearly_with_count() -> None:
+    assert [edge_width(c, 20) for c in (0, 5, 10, 20, 40)] == [1.0, 3.75, 6.5, 12.0, 12.0]
+
+
+def test_node_size_area_proportional_to_visits() -> None:
+    assert [node_size(v, 100) for v in (0, 1, 25, 100)] == [10.0, 13.0, 25.0, 40.0]
+
+
+def test_dropoff_badge_threshold() -> None:
+    assert dropoff_badge(0.42) == " ▼ 42%"
+    assert dropoff_badge(0.1) == " ▼ 10%"
+    assert dropoff_badge(0.099) == ""
+    assert dropoff_badge(0.0, threshold=0.0) == ""
+    assert dropoff_badge(0.3, threshold=0.5) == ""
+
+
+def test_mask_id_is_short_stable_and_hides_the_value() -> None:
+    masked = mask_id("alice@example.com")
+    assert masked == mask_id("alice@example.com")
+    assert masked != mask_id("bob@example.com")
+    assert masked.startswith("c-") and len(masked) == 10
+    assert "alice" not in masked
+    assert mask_id(17) == mask_id("17")
+    assert mask_id("x", salt="a") != mask_id("x", salt="b")
+
+
+# --- overlay graph -------------------------------------------------------------------------------
+
+
+def test_both_view_draws_union_with_undesigned_dashed() -> None:
+    scores = {("ask", "call"): 0.6, ("browse", "ask"): 0.05}
+    nodes, edges = overlay_graph(chat_phone_map(), tp_metrics(), tr_metrics(), edge_scores=scores)
+    e = by_id(edges)
+    assert list(e) == ["browse→ask", "ask→call", "call→browse", "browse→mystery"]
+    assert e["browse→ask"]["width"] == 12.0  # busiest
+    assert e["ask→call"]["width"] == 6.5  # half of it
+    assert e["call→browse"]["width"] == 2.1  # 1 + 11 * 2/20
+    assert e["browse→mystery"]["width"] == 1.55
+    assert e["ask→call"]["color"] == SCORE_COLORS[3]
+    assert e["browse→ask"]["color"] == SCORE_COLORS[0]
+    assert e["call→browse"]["color"] == UNSCORED_COLOR
+    assert [e[k]["dashes"] for k in e] == [False, False, True, True]
+    assert "designed, context carry: full" in str(e["ask→call"]["title"])
+    assert "not on the map" in str(e["call→browse"]["title"])
+    n = by_id(nodes)
+    assert list(n) == ["browse", "ask", "call", "mystery"]
+    assert n["browse"]["size"] == 40.0
+    assert n["ask"]["size"] == 25.0  # sqrt(25/100) = 0.5
+    assert n["call"]["label"] == "Call ▼ 42%"
+    assert n["ask"]["label"] == "Ask in chat"  # 5% is under the badge threshold
+    assert n["mystery"]["color"] == UNMAPPED_COLOR
+    assert n["mystery"]["shape"] == UNMAPPED_SHAPE
+    assert (n["browse"]["shape"], n["ask"]["shape"], n["call"]["shape"]) == ("dot", "triangle", "diamond")
+    # The editor's lanes: stage columns 280 px apart, one 130 px lane per channel; unmapped in a last column.
+    assert [(n[k]["x"], n[k]["y"]) for k in n] == [(0, 0), (280, 130), (280, 260), (560, 0)]
+
+
+def test_designed_view_keeps_only_map_transitions_and_grey_unobserved() -> None:
+    trs = tr_metrics().filter(pl.col("source") != "ask")  # ask → call never observed
+    nodes, edges = overlay_graph(chat_phone_map(), tp_metrics(), trs, view="designed")
+    e = by_id(edges)
+    assert list(e) == ["browse→ask", "ask→call"]
+    assert e["ask→call"]["color"] == DESIGNED_UNOBSERVED_COLOR
+    assert e["ask→call"]["width"] == 1.0
+    assert e["browse→ask"]["width"] == 12.0
+    assert not any(edge["dashes"] for edge in edges)
+    assert [node["id"] for node in nodes] == ["browse", "ask", "call"]  # no unmapped touchpoints
+
+
+def test_observed_view_and_min_volume_hide_rare_transitions() -> None:
+    nodes, edges = overlay_graph(chat_phone_map(), tp_metrics(), tr_metrics(), view="observed", min_volume=2)
+    assert [(edge["source"], edge["target"]) for edge in edges] == [
+        ("browse", "ask"),
+        ("ask", "call"),
+        ("call", "browse"),
+    ]
+    assert not any(edge["dashes"] for edge in edges)
+    assert "mystery" in {node["id"] for node in nodes}  # 9 visits ≥ 2
+    nodes, _ = overlay_graph(chat_phone_map(), tp_metrics(), tr_metrics(), view="observed", min_volume=10)
+    assert "mystery" not in {node["id"] for node in nodes}
+
+
+def test_highlight_marks_one_edge_or_one_node() -> None:
+    _, edges = overlay_graph(chat_phone_map(), tp_metrics(), tr_metrics(), highlight=("call", "browse"))
+    e = by_id(edges)
+    assert e["call→browse"]["color"] == HIGHLIGHT_COLOR
+    assert e["call→browse"]["width"] == 6.0
+    assert e["browse→ask"]["color"] != HIGHLIGHT_COLOR
+    nodes, _ = overlay_graph(chat_phone_map(), tp_metrics(), tr_metrics(), highlight="ask")
+    n = by_id(nodes)
+    assert (n["ask"]["color"], n["ask"]["borderWidth"]) == (HIGHLIGHT_COLOR, 4)
+    assert n["browse"]["borderWidth"] == 1
+
+
+def test_graph_payload_fits_agraph_node_and_edge() -> None:
+    from streamlit_agraph import Edge, Node
+
+    nodes, edges = overlay_graph(chat_phone_map(), tp_metrics(), tr_metrics())
+    assert Node(**nodes[0]).to_dict()["label"] == "Browse"
+    assert Edge(**edges[0]).to_dict()["from"] == "browse"
+
+
+# --- heatmap -------------------------------------------------------------------------------------
+
+
+def switch_matrix() -> pl.DataFrame:
+    return pl.DataFrame(
+        {"from_channel": ["web", "chat", "phone"], "to_channel": ["chat", "phone", "web"], "count": [20, 10, 2]}
+    )
+
+
+def silo() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "source": ["ask", "ask", "browse"],
+            "target": ["call", "call2", "ask"],
+            "source_channel": ["chat", "chat", "web"],
+            "target_channel": ["phone", "phone", "chat"],
+            "count": [10, 30, 20],
+            "context_loss_score": [0.8, 0.4, 0.1],
+        }
+    )
+
+
+def test_heatmap_counts_follow_channel_order() -> None:
+    data = heatmap_data(switch_matrix(), channel_order=["web", "chat", "phone"], channel_names={"web": "Website"})
+    assert data.channels == ("web", "chat", "phone")
+    assert data.labels == ("Website", "chat", "phone")
+    assert data.z == ((0, 20, 0), (0, 0, 10), (2, 0, 0))
+
+
+def test_heatmap_context_loss_is_count_weighted() -> None:
+    data = heatmap_data(switch_matrix(), silo(), metric="context_loss", channel_order=["web", "chat", "phone"])
+    # chat → phone: (0.8 * 10 + 0.4 * 30) / 40 = 0.5
+    assert data.z == ((None, 0.1, None), (None, None, 0.5), (None, None, None))
+
+
+def test_heatmap_figure_has_one_clickable_trace_with_ids_in_customdata() -> None:
+    data = heatmap_data(switch_matrix(), channel_order=["web", "chat", "phone"])
+    fig = switch_heatmap(data, template="plotly_white")
+    assert [trace.type for trace in fig.data] == ["heatmap", "scatter"]  # cells are one clickable trace
+    assert [list(r) for r in fig.data[0].z] == [[0, 20, 0], [0, 0, 10], [2, 0, 0]]
+    cell = 1 * 3 + 2  # row chat, column phone
+    assert (fig.data[1].y[cell], fig.data[1].x[cell]) == ("chat", "phone")
+    assert list(fig.data[1].customdata[cell]) == ["chat", "phone"]
+    assert fig.data[1].text[cell] == "from chat to phone: 10"
+    assert fig.layout.template.layout.paper_bgcolor == "white"
+    loss = switch_heatmap(heatmap_data(switch_matrix(), silo(), metric="context_loss"), metric="context_loss")
+    assert (loss.data[0].zmin, loss.data[0].zmax) == (0.0, 1.0)
+
+
+def test_empty_switch_matrix_gives_empty_heatmap() -> None:
+    empty = pl.DataFrame(schema={"from_channel": pl.String, "to_channel": pl.String, "count": pl.Int64})
+    assert heatmap_data(empty) == HeatmapData((), (), ())
+
+
+# --- flows ---------------------------------------------------------------------------------------
+
+
+def flow_events() -> tuple[pl.DataFrame, pl.DataFrame]:
+    # codes: 0 browse, 1 ask, 2 call
+    events = pl.DataFrame(
+        {"journey": [0, 0, 0, 1, 1, 2, 3, 3, 3], "touchpoint": [0, 0, 1, 0, 1, 0, 0, 2, 0]},
+        schema={"journey": pl.UInt32, "touchpoint": pl.UInt32},
+    )
+    journeys = pl.DataFrame(
+        {"journey": [0, 1, 2, 3], "outcome": ["converted", "converted", "abandoned", "ongoing"]},
+        schema={"journey": pl.UInt32, "outcome": pl.String},
+    )
+    return events, journeys
+
+
+def test_journey_paths_collapse_repeats_and_count() -> None:
+    events, journeys = flow_events()
+    paths = journey_paths(events, journeys, {0: "Browse", 1: "Ask", 2: "Call"})
+    assert paths.rows() == [
+        (["Browse", "Ask"], "converted", 2),
+        (["Browse"], "abandoned", 1),
+        (["Browse", "Call", "Browse"], "ongoing", 1),
+    ]
+    short = journey_paths(events, journeys, {0: "Look", 1: "Help"}, max_steps=2)
+    assert short.rows() == [
+        (["Look", "Help"], "converted", 2),
+        (["Look"], "abandoned", 1),
+        (["Look", "Unmapped"], "ongoing", 1),
+    ]
+
+
+def test_sankey_top_n_and_other() -> None:
+    events, journeys = flow_events()
+    paths = journey_paths(events, journeys, {0: "Browse", 1: "Ask", 2: "Call"})
+    data = sankey_data(paths, top_n=1)
+    assert data.labels == ("Browse", "Ask", "converted", OTHER_LABEL, "abandoned", "ongoing")
+    links = set(zip(data.sources, data.targets, data.values, strict=True))
+    assert links == {(0, 1, 2), (1, 2, 2), (0, 3, 2), (3, 4, 1), (3, 5, 1)}
+    full = sankey_data(paths, top_n=10)
+    assert OTHER_LABEL not in full.labels
+    assert sum(v for s, v in zip(full.sources, full.values, strict=True) if s == 0) == 4  # all start at Browse
+    fig = flow_sankey(data, template="plotly")
+    assert len(fig.data) == 1
+    assert fig.data[0].node.label == data.labels
+    assert fig.data[0].link.value == data.values
+
+
+def test_stage_reach_and_funnel() -> None:
+    events, journeys = flow_events()
+    reach = stage_reach(events, journeys, ("browse", "ask", "call"), chat_phone_map())
+    assert reach.rows() == [("Look", 4), ("Help", 3), ("Converted", 2)]
+    fig = outcome_funnel(reach)
+    assert fig.data[0].x == (4, 3, 2)
+    assert fig.data[0].y == ("Look", "Help", "Converted")
+
+
+def test_empty_sankey() -> None:
+    assert sankey_data(pl.DataFrame({"path": [], "outcome": [], "journeys": []})) == SankeyData((), (), (), ())
+
+
+# --- drill-down ----------------------------------------------------------------------------------
+
+
+def test_journeys_behind_transition_and_touchpoint() -> None:
+    events, _ = flow_events()
+    labels = ("browse", "ask", "call")
+    assert journeys_behind(events, labels, ("browse", "ask")) == [0, 1]
+    assert journeys_behind(events, labels, ("ask", "browse")) == []  # crosses journeys 0 → 1, not a transition
+    assert journeys_behind(events, labels, ("call", "browse")) == [3]
+    assert journeys_behind(events, labels, "call") == [3]
+    assert journeys_behind(events, labels, "browse", ending=True) == [2, 3]
+    assert journeys_behind(events, labels, "browse", limit=2) == [0, 1]
+    assert journeys_behind(events, labels, "nowhere") == []
+
+
+def timeline_frame() -> pl.DataFrame:
+    t = [datetime(2024, 5, 1, h, tzinfo=UTC) for h in (9, 10, 11, 9, 12)]
+    schema = {
+        "journey": pl.UInt32,
+        "customer": pl.UInt32,
+        "ts": pl.Datetime("us", "UTC"),
+        "touchpoint": pl.UInt32,
+        "channel": pl.UInt32,
+    }
+    data = {"journey": [0, 0, 0, 1, 1], "customer": [7, 7, 7, 8, 8], "ts": t}
+    return pl.DataFrame({**data, "touchpoint": [0, 1, 2, 0, 1], "channel": [0, 1, 2, 0, 1]}, schema=schema)
+
+
+def test_timeline_masks_customers_by_default() -> None:
+    kwargs = {"touchpoint_labels": ("browse", "ask", "call"), "channel_labels": ("web", "chat", "phone")}
+    masked = timeline_events(timeline_frame(), [0], touchpoint_names={"ask": "Ask in chat"}, **kwargs)
+    assert masked["customer"].unique().to_list() == [mask_id(7)]
+    assert masked["touchpoint"].to_list() == ["browse", "Ask in chat", "call"]
+    assert masked["channel"].to_list() == ["web", "chat", "phone"]
+    shown = timeline_events(timeline_frame(), [0, 1], mask=False, **kwargs)
+    assert shown["customer"].to_list() == ["7", "7", "7", "8", "8"]
+
+
+def test_timeline_lanes_are_channels() -> None:
+    kwargs = {"touchpoint_labels": ("browse", "ask", "call"), "channel_labels": ("web", "chat", "phone")}
+    events = timeline_events(timeline_frame(), [0, 1], **kwargs)
+    fig = journey_timeline(events, channel_order=["phone", "chat", "web"], template="plotly")
+    assert fig.layout.yaxis.categoryarray == ("phone", "chat", "web")
+    assert len(fig.data) == 2  # one line per journey
+    assert fig.data[0].y == ("web", "chat", "phone")
+    assert fig.data[1].y == ("web", "chat")
+    assert fig.data[0].name == f"{mask_id(7)} · journey 0"
+    assert fig.data[0].text == ("browse", "ask", "call")
+
+
+def test_many_unmapped_labels_are_laid_out_in_a_grid() -> None:
+    labels = [f"raw {i}" for i in range(10)]
+    tps = pl.DataFrame({"touchpoint": labels, "visits": [5] * 10})
+    trs = pl.DataFrame(schema={"source": pl.String, "target": pl.String, "count": pl.Int64, "designed": pl.Boolean})
+    nodes, _ = overlay_graph(chat_phone_map(), tps, trs)
+    grid = {n["id"]: (n["x"], n["y"]) for n in nodes if n["id"] in labels}
+    # ceil(sqrt(10)) = 4 rows 90 px apart, columns 280 px apart after the last stage.
+    assert grid["raw 0"] == (560, 0)
+    assert grid["raw 3"] == (560, 270)
+    assert grid["raw 4"] == (840, 0)
+    assert grid["raw 9"] == (1120, 90)
