@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # Modules of journeymap.store that define tables; a module not written yet is skipped.
-TABLE_MODULES = ("maps", "datasets", "assessments")
+TABLE_MODULES = ("maps", "datasets", "assessments", "reviews", "access")
 
 # Long enough for another browser session to finish saving a map, short enough to
 # report a genuinely stuck database instead of hanging a page.

@@ -1,0 +1,256 @@
+"""Who may do what: password hashing, share-link tokens, roles and permission checks.
+
+Pure functions, no database and no Streamlit: :mod:`journeymap.store.access` keeps accounts and
+share links, :mod:`journeymap.ui.access` asks the browser session who is there.
+
+Passwords are never stored. :func:`hash_password` derives a key with ``hashlib.scrypt``
+(``n=2**14, r=8, p=1``, 32 bytes) from the password and a fresh 16-byte random salt per account,
+and keeps ``scrypt$n$r$p$salt$key`` (salt and key in URL-safe base64); :func:`verify_password`
+recomputes the key with the stored parameters and compares with :func:`hmac.compare_digest`, in
+constant time. Two accounts with the same password get different hashes because their salts differ.
+
+Share links carry a random token (``secrets.token_urlsafe(24)``, 192 bits). Only its SHA-256
+(:func:`hash_token`) is stored, so a copy of the database does not open any shared map.
+
+Roles
+-----
+``editor``
+    may change maps, manage share links and accounts, run workshops, comment and resolve.
+``viewer``
+    a signed-in reviewer: reads maps, comments, resolves their own comments.
+``guest``
+    anyone else, including a visitor who opened a share link: reads only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from journeymap.errors import UserInputError
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "Action",
+    "Actor",
+    "PermissionDenied",
+    "Role",
+    "can",
+    "check_password_strength",
+    "hash_password",
+    "hash_token",
+    "new_join_code",
+    "new_share_token",
+    "require",
+    "verify_password",
+]
+
+MIN_PASSWORD_LENGTH = 8
+
+# scrypt cost: ~16 MiB and a few tens of milliseconds per check on this class of machine.
+_SCRYPT_N = 2**14
+_SCRYPT_R = 8
+_SCRYPT_P = 1
+_KEY_BYTES = 32
+_SALT_BYTES = 16
+# Letters and digits that cannot be misread when a join code is read aloud or projected (no 0/O, 1/I/L).
+_JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+class Role(StrEnum):
+    """What a person may do; accounts are editors or viewers, everyone else is a guest."""
+
+    EDITOR = "editor"
+    VIEWER = "viewer"
+    GUEST = "guest"
+
+
+class Action(StrEnum):
+    """Things that need a permission."""
+
+    EDIT_MAP = "edit map"
+    SHARE = "manage share links"
+    MANAGE_ACCOUNTS = "manage accounts"
+    COMMENT = "comment"
+    RESOLVE_ANY_COMMENT = "resolve any comment"
+    DELETE_COMMENT = "delete comments"
+    MANAGE_OPPORTUNITIES = "manage opportunities"
+    FACILITATE = "facilitate workshops"
+
+
+_ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.EDITOR: frozenset(Action),
+    Role.VIEWER: frozenset({Action.COMMENT}),
+    Role.GUEST: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person doing something: a display name and a role.
+
+    Examples
+    --------
+    >>> Actor("Ana", Role.EDITOR).can(Action.EDIT_MAP)
+    True
+    >>> Actor("Share link", Role.GUEST).can(Action.COMMENT)
+    False
+    """
+
+    name: str
+    role: Role
+
+    def can(self, action: Action) -> bool:
+        """Whether this actor's role allows ``action``."""
+        return can(self.role, action)
+
+
+class PermissionDenied(UserInputError):
+    """An actor tried something their role does not allow; nothing was written."""
+
+    def __init__(self, actor: Actor, action: Action) -> None:
+        self.actor = actor
+        self.action = action
+        hint = (
+            "Sign in with an editor account to do this."
+            if actor.role != Role.EDITOR
+            else "Ask an editor to do this for you."
+        )
+        super().__init__(f"{actor.role.value}s may not {action.value}", source=actor.name or "this session", hint=hint)
+
+
+def can(role: Role, action: Action) -> bool:
+    """Whether ``role`` allows ``action``.
+
+    Examples
+    --------
+    >>> can(Role.VIEWER, Action.COMMENT), can(Role.VIEWER, Action.EDIT_MAP), can(Role.EDITOR, Action.SHARE)
+    (True, False, True)
+    """
+    return action in _ALLOWED[Role(role)]
+
+
+def require(actor: Actor, action: Action) -> Actor:
+    """``actor`` if their role allows ``action``; otherwise raise :class:`PermissionDenied`.
+
+    Examples
+    --------
+    >>> require(Actor("Ana", Role.EDITOR), Action.SHARE).name
+    'Ana'
+    >>> require(Actor("Bo", Role.VIEWER), Action.EDIT_MAP)
+    Traceback (most recent call last):
+    ...
+    journeymap.access.PermissionDenied: Bo: viewers may not edit map. Sign in with an editor account to do this.
+    """
+    if not actor.can(action):
+        raise PermissionDenied(actor, action)
+    return actor
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse a password too short to resist guessing.
+
+    Examples
+    --------
+    >>> check_password_strength("correct horse")
+    >>> check_password_strength("short")
+    Traceback (most recent call last):
+    ...
+    journeymap.errors.UserInputError: new account, field 'password': is shorter than 8 characters. Choose a longer one.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserInputError(
+            f"is shorter than {MIN_PASSWORD_LENGTH} characters",
+            source="new account",
+            location="field 'password'",
+            hint="Choose a longer one.",
+        )
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """A salted scrypt hash of ``password``, with its parameters, safe to store.
+
+    ``salt`` is for tests only; by default every call draws a fresh random salt.
+
+    Examples
+    --------
+    >>> stored = hash_password("correct horse")
+    >>> stored.startswith("scrypt$16384$8$1$"), "correct horse" in stored
+    (True, False)
+    >>> stored == hash_password("correct horse")
+    False
+    """
+    salt = secrets.token_bytes(_SALT_BYTES) if salt is None else salt
+    key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_KEY_BYTES)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(key)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches a hash from :func:`hash_password` (constant-time comparison).
+
+    A malformed stored value never matches.
+
+    Examples
+    --------
+    >>> stored = hash_password("correct horse")
+    >>> verify_password("correct horse", stored), verify_password("Correct horse", stored)
+    (True, False)
+    >>> verify_password("x", "plain text")
+    False
+    """
+    try:
+        scheme, n, r, p, salt_text, key_text = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        salt, expected = _unb64(salt_text), _unb64(key_text)
+        key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(key, expected)
+
+
+def new_share_token() -> str:
+    """A fresh random share-link token (32 URL-safe characters, 192 bits).
+
+    Examples
+    --------
+    >>> token = new_share_token()
+    >>> len(token), token == new_share_token()
+    (32, False)
+    """
+    return secrets.token_urlsafe(24)
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 of a token, in hex: what the database keeps instead of the token.
+
+    Examples
+    --------
+    >>> hash_token("abc")
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+    """
+    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+
+
+def new_join_code(length: int = 6) -> str:
+    """A random workshop join code, easy to read aloud (no 0/O, 1/I/L).
+
+    Examples
+    --------
+    >>> code = new_join_code()
+    >>> len(code), set(code) <= set(_JOIN_ALPHABET)
+    (6, True)
+    """
+    return "".join(secrets.choice(_JOIN_ALPHABET) for _ in range(length))

@@ -1,0 +1,358 @@
+"""Local accounts and read-only share links.
+
+Accounts
+    Local accounts with a role (``editor`` or ``viewer``) and a salted scrypt password hash
+    (see :mod:`journeymap.access`); the password itself is never stored. While no account
+    exists the workspace is in *open local mode*: everyone may edit, which suits one person on
+    their own machine. The first account created is always an editor and ends open mode; from
+    then on only editors create further accounts.
+Share links
+    A random token opens one map read-only. Only the token's SHA-256 is stored, with who made
+    the link, when, an optional expiry and, once revoked, when and by whom. The token itself is
+    returned once, by :func:`create_share_link`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from sqlalchemy import DateTime, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from journeymap.access import (
+    Action,
+    Actor,
+    Role,
+    check_password_strength,
+    hash_password,
+    hash_token,
+    new_share_token,
+    require,
+    verify_password,
+)
+from journeymap.errors import UserInputError
+from journeymap.store.maps import get_map
+
+__all__ = [
+    "Account",
+    "ShareLink",
+    "ShareLinkInfo",
+    "UserAccount",
+    "authenticate",
+    "count_users",
+    "create_share_link",
+    "create_user",
+    "is_open_mode",
+    "list_share_links",
+    "list_users",
+    "resolve_share_link",
+    "revoke_share_link",
+]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- tables -------------------------------------------------------------------------
+
+
+class UserAccount(SQLModel, table=True):
+    """A local account; ``password_hash`` is ``scrypt$n$r$p$salt$key``."""
+
+    __tablename__ = "user_accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=200, unique=True, index=True)
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=300)
+    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+
+
+class ShareLink(SQLModel, table=True):
+    """A read-only link to one map, known by its token's hash."""
+
+    __tablename__ = "share_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    map_id: int = Field(foreign_key="maps.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    label: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked_by: str | None = Field(default=None, max_length=200)
+
+
+# --- public values ------------------------------------------------------------------
+
+
+class Account(SQLModel):
+    """An account without its password hash."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    created_at: datetime
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.display_name, self.role)
+
+
+class ShareLinkInfo(SQLModel):
+    """A share link as lists show it (never with its token)."""
+
+    id: int
+    map_id: int
+    label: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        """Not revoked and not expired at ``now`` (default: the current time)."""
+        now = now or _now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+def _account(row: UserAccount) -> Account:
+    assert row.id is not None
+    return Account(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        created_at=_utc(row.created_at),
+    )
+
+
+def _link(row: ShareLink) -> ShareLinkInfo:
+    assert row.id is not None
+    return ShareLinkInfo(
+        id=row.id,
+        map_id=row.map_id,
+        label=row.label,
+        created_by=row.created_by,
+        created_at=_utc(row.created_at),
+        expires_at=_utc(row.expires_at) if row.expires_at else None,
+        revoked_at=_utc(row.revoked_at) if row.revoked_at else None,
+        revoked_by=row.revoked_by,
+    )
+
+
+# --- accounts -----------------------------------------------------------------------
+
+
+def count_users(*, session: Session) -> int:
+    """How many local accounts exist."""
+    return int(session.exec(select(func.count()).select_from(UserAccount)).one())
+
+
+def is_open_mode(*, session: Session) -> bool:
+    """True while no account exists: everyone may edit (open local mode)."""
+    return count_users(session=session) == 0
+
+
+def list_users(*, session: Session) -> list[Account]:
+    """Every account, oldest first."""
+    rows = session.exec(select(UserAccount).order_by(col(UserAccount.id))).all()
+    return [_account(row) for row in rows]
+
+
+def _clean_username(username: str) -> str:
+    cleaned = username.strip().lower()
+    if not cleaned or len(cleaned) > 200 or any(ch.isspace() for ch in cleaned):
+        raise UserInputError(
+            "must be 1 to 200 characters without spaces",
+            source="new account",
+            location="field 'username'",
+            hint="Use an email address or a short name such as 'ana'.",
+        )
+    return cleaned
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    role: Role = Role.VIEWER,
+    display_name: str = "",
+    actor: Actor | None = None,
+) -> Account:
+    """Create a local account. The first account is always an editor and needs no ``actor``.
+
+    Later accounts are created by an editor (``actor``); anything else raises
+    :class:`journeymap.access.PermissionDenied`. A taken username raises ``UserInputError``.
+
+    Examples
+    --------
+    >>> from journeymap.store import init_db, make_engine
+    >>> engine = make_engine("sqlite://")
+    >>> init_db(engine)
+    >>> with Session(engine) as session:
+    ...     first = create_user(session=session, username="Ana@example.org", password="correct horse")
+    ...     (first.username, first.role.value, is_open_mode(session=session))
+    ('ana@example.org', 'editor', False)
+    """
+    name = _clean_username(username)
+    check_password_strength(password)
+    if count_users(session=session) == 0:
+        role = Role.EDITOR
+    else:
+        if actor is None:
+            raise UserInputError(
+                "only an editor can create accounts once the first one exists",
+                source="new account",
+                hint="Sign in with an editor account first.",
+            )
+        require(actor, Action.MANAGE_ACCOUNTS)
+    if Role(role) == Role.GUEST:
+        raise UserInputError("accounts are editors or viewers", source="new account", location="field 'role'")
+    row = UserAccount(
+        username=name,
+        display_name=(display_name.strip() or name)[:200],
+        role=Role(role).value,
+        password_hash=hash_password(password),
+    )
+    try:
+        session.add(row)
+        session.flush()
+        result = _account(row)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise UserInputError(
+            f"the username '{name}' is taken", source="new account", location="field 'username'", hint="Choose another."
+        ) from None
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+def authenticate(*, session: Session, username: str, password: str) -> Account:
+    """The account whose username and password match; otherwise ``UserInputError``.
+
+    The message does not say which of the two was wrong, and an unknown username costs as
+    much time as a wrong password.
+    """
+    row = session.exec(select(UserAccount).where(col(UserAccount.username) == username.strip().lower())).first()
+    stored = row.password_hash if row is not None else _dummy_hash()
+    if not verify_password(password, stored) or row is None:
+        raise UserInputError(
+            "wrong username or password",
+            source="sign in",
+            hint="Check both and try again; passwords are case-sensitive.",
+        )
+    return _account(row)
+
+
+@cache
+def _dummy_hash() -> str:
+    # Checked against when the username is unknown, so both failures take the same time.
+    return hash_password("journeymap-no-such-account", salt=b"\x00" * 16)
+
+
+# --- share links --------------------------------------------------------------------
+
+
+def create_share_link(
+    *,
+    session: Session,
+    actor: Actor,
+    map_id: int,
+    label: str = "",
+    expires_in: timedelta | None = None,
+) -> tuple[str, ShareLinkInfo]:
+    """A new read-only link to ``map_id``: the token (shown once) and the stored link.
+
+    Only editors share. ``expires_in`` of ``None`` makes a link that lasts until revoked.
+    """
+    require(actor, Action.SHARE)
+    get_map(session=session, map_id=map_id)  # an unknown map raises a UserInputError
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise UserInputError("must be in the future", source="share link", location="field 'expires'")
+    token = new_share_token()
+    now = _now()
+    row = ShareLink(
+        map_id=map_id,
+        token_hash=hash_token(token),
+        label=label.strip()[:200],
+        created_by=actor.name[:200],
+        created_at=now,
+        expires_at=now + expires_in if expires_in is not None else None,
+    )
+    try:
+        session.add(row)
+        session.flush()
+        info = _link(row)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return token, info
+
+
+def resolve_share_link(*, session: Session, token: str, now: datetime | None = None) -> ShareLinkInfo:
+    """The active link for ``token``; ``UserInputError`` when unknown, revoked or expired."""
+    row = session.exec(select(ShareLink).where(col(ShareLink.token_hash) == hash_token(token))).first()
+    if row is None:
+        raise UserInputError(
+            "this share link is not valid", source="share link", hint="Check that the whole link was copied."
+        )
+    info = _link(row)
+    now = now or _now()
+    if info.revoked_at is not None:
+        raise UserInputError(
+            f"this share link was revoked on {info.revoked_at:%Y-%m-%d %H:%M} UTC",
+            source="share link",
+            hint="Ask the person who shared the map for a new link.",
+        )
+    if info.expires_at is not None and info.expires_at <= now:
+        raise UserInputError(
+            f"this share link expired on {info.expires_at:%Y-%m-%d %H:%M} UTC",
+            source="share link",
+            hint="Ask the person who shared the map for a new link.",
+        )
+    return info
+
+
+def revoke_share_link(*, session: Session, actor: Actor, link_id: int) -> ShareLinkInfo:
+    """Revoke a link (only editors); revoking an already revoked link changes nothing."""
+    require(actor, Action.SHARE)
+    row = session.get(ShareLink, link_id)
+    if row is None:
+        raise UserInputError(f"No share link with id {link_id}", hint="Choose a link from the list.")
+    try:
+        if row.revoked_at is None:
+            row.revoked_at = _now()
+            row.revoked_by = actor.name[:200]
+            session.add(row)
+            session.flush()
+        info = _link(row)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return info
+
+
+def list_share_links(*, session: Session, map_id: int | None = None) -> list[ShareLinkInfo]:
+    """Share links (of one map, or all), newest first, revoked and expired ones included."""
+    statement = select(ShareLink).order_by(col(ShareLink.id).desc())
+    if map_id is not None:
+        statement = statement.where(col(ShareLink.map_id) == map_id)
+    return [_link(row) for row in session.exec(statement).all()]

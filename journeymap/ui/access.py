@@ -1,0 +1,518 @@
+"""Who is using this browser session, and the guards pages call before showing or doing edits.
+
+Identity, in order of precedence:
+
+1. A local account signed in with :func:`sign_in_form` (kept in session state: a browser refresh
+   signs out).
+2. Streamlit's own OIDC login (``st.login``, configured under ``[auth]`` in
+   ``.streamlit/secrets.toml``) when an identity provider is set up and the user is logged in:
+   the account whose username is the user's email gives the role, otherwise the user is a viewer.
+3. A session that opened a share link (:func:`enter_share_session`): a guest, read-only, even in
+   open local mode, so a share link never leads to edit controls.
+4. No account exists yet (open local mode): everyone is an editor, named by the sidebar's author field.
+5. Anyone else: a guest, who must sign in to edit.
+
+Where an identity provider exists, configure Streamlit's login in ``.streamlit/secrets.toml``::
+
+    [auth]
+    redirect_uri = "https://journeymap.example.org/oauth2callback"
+    cookie_secret = "a long random string"
+    client_id = "..."
+    client_secret = "..."
+    server_metadata_url = "https://idp.example.org/.well-known/openid-configuration"
+
+then create a local account whose username is each editor's email (``create_user``): they get the
+editor role when they log in through the provider, everyone else who logs in is a viewer. The sign-in
+form then also offers "Sign in with your identity provider".
+
+Pages use :func:`current_actor` / :func:`current_role` to decide what to draw and
+:func:`require_editor` before drawing edit controls or performing a write; the store's write
+functions check the actor again on the server side.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from journeymap.access import Action, Actor, Role
+from journeymap.errors import UserInputError
+from journeymap.model import JourneyMap
+from journeymap.store import session_scope
+from journeymap.store.access import Account, UserAccount, authenticate, create_user, is_open_mode
+from journeymap.store.reviews import (
+    OpportunityStatus,
+    TargetKind,
+    add_comment,
+    add_opportunity,
+    handoff_target,
+    is_locked,
+    list_comments,
+    list_opportunities,
+    resolve_comment,
+    update_opportunity,
+)
+from journeymap.ui.page import md
+from journeymap.ui.state import StateKeys
+
+__all__ = [
+    "LOCAL_USER",
+    "ReviewKeys",
+    "access_sidebar",
+    "can_edit",
+    "comments_panel",
+    "current_actor",
+    "current_role",
+    "enter_share_session",
+    "first_account_form",
+    "map_is_locked",
+    "opportunities_panel",
+    "require_editor",
+    "sign_in_form",
+    "sign_out",
+]
+
+LOCAL_USER = "Local user"
+
+
+class ReviewKeys:
+    """Session-state and widget keys of the access, view and workshop pages."""
+
+    ACCOUNT = "jm_access_account"
+    SHARE_MAP_ID = "jm_access_share_map_id"
+    SIGNIN_FORM = "jm_access_signin_form"
+    SIGNIN_USER = "jm_access_signin_user"
+    SIGNIN_PASSWORD = "jm_access_signin_password"
+    SIGNIN_SUBMIT = "jm_access_signin_submit"
+    SIGNOUT = "jm_access_signout"
+    OIDC_LOGIN = "jm_access_oidc_login"
+    FIRST_FORM = "jm_access_first_form"
+    FIRST_USER = "jm_access_first_user"
+    FIRST_NAME = "jm_access_first_name"
+    FIRST_PASSWORD = "jm_access_first_password"
+    FIRST_SUBMIT = "jm_access_first_submit"
+    FLASH = "jm_access_flash"
+
+    REVIEW_MAP = "jm_feedback_map"
+    COMMENT_FORM = "jm_comment_form"
+    COMMENT_TARGET = "jm_comment_target"
+    COMMENT_BODY = "jm_comment_body"
+    COMMENT_SUBMIT = "jm_comment_submit"
+    COMMENT_RESOLVE_PREFIX = "jm_comment_resolve"
+    COMMENT_REOPEN_PREFIX = "jm_comment_reopen"
+    OPP_FORM = "jm_opp_form"
+    OPP_TITLE = "jm_opp_title"
+    OPP_TOUCHPOINT = "jm_opp_touchpoint"
+    OPP_OWNER = "jm_opp_owner"
+    OPP_DUE = "jm_opp_due"
+    OPP_SUBMIT = "jm_opp_submit"
+    OPP_STATUS_PREFIX = "jm_opp_status"
+
+    VIEW_GRAPH = "jm_view_graph"
+    VIEW_TABLE = "jm_view_table"
+    VIEW_COMMENTS = "jm_view_comments"
+    VIEW_OPPORTUNITIES = "jm_view_opportunities"
+    SHARE_MAP = "jm_share_map"
+    SHARE_FORM = "jm_share_form"
+    SHARE_LABEL = "jm_share_label"
+    SHARE_EXPIRY = "jm_share_expiry"
+    SHARE_SUBMIT = "jm_share_submit"
+    SHARE_REVOKE_PREFIX = "jm_share_revoke"
+
+    WS_MAP = "jm_ws_map"
+    WS_TITLE = "jm_ws_title"
+    WS_START = "jm_ws_start"
+    WS_JOIN_FORM = "jm_ws_join_form"
+    WS_JOIN_CODE = "jm_ws_join_code"
+    WS_JOIN_NAME = "jm_ws_join_name"
+    WS_JOIN_SUBMIT = "jm_ws_join_submit"
+    WS_ADD_FORM = "jm_ws_add_form"
+    WS_ADD_TOUCHPOINT = "jm_ws_add_touchpoint"
+    WS_ADD_KIND = "jm_ws_add_kind"
+    WS_ADD_TEXT = "jm_ws_add_text"
+    WS_ADD_SUBMIT = "jm_ws_add_submit"
+    WS_VOTE_PREFIX = "jm_ws_vote"
+    WS_PROMOTE_OPP_PREFIX = "jm_ws_promote_opp"
+    WS_PROMOTE_PAIN_PREFIX = "jm_ws_promote_pain"
+    WS_LOCK = "jm_ws_lock"
+    WS_CLOSE = "jm_ws_close"
+    WS_GRAPH = "jm_ws_graph"
+    WS_COUNTS = "jm_ws_counts"
+    WS_FLASH = "jm_ws_flash"
+    WS_OPEN_PREFIX = "jm_ws_open"
+
+
+def _signed_in() -> Actor | None:
+    account = st.session_state.get(ReviewKeys.ACCOUNT)
+    if isinstance(account, dict):
+        return Actor(str(account["display_name"]), Role(account["role"]))
+    return None
+
+
+def _oidc_email() -> str | None:
+    # st.user only reports a login when [auth] is configured in secrets.toml; anything else means "no OIDC".
+    try:
+        user: Any = st.user
+        if not user.is_logged_in:
+            return None
+        email = user.get("email") or user.get("sub")
+    except Exception:
+        return None
+    return str(email) if email else None
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:
+        return False
+
+
+def _oidc_actor(engine: Engine, email: str) -> Actor:
+    with session_scope(engine) as session:
+        row = session.exec(select(UserAccount).where(UserAccount.username == email.strip().lower())).first()
+        role = Role(row.role) if row is not None else Role.VIEWER
+        name = row.display_name if row is not None else email
+    return Actor(name, role)
+
+
+def _open_mode(engine: Engine) -> bool:
+    with session_scope(engine) as session:
+        return is_open_mode(session=session)
+
+
+def current_actor(engine: Engine) -> Actor:
+    """The person using this session, with their role (see the module docstring for the precedence)."""
+    signed_in = _signed_in()
+    if signed_in is not None:
+        return signed_in
+    email = _oidc_email()
+    if email is not None:
+        return _oidc_actor(engine, email)
+    if st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None:
+        return Actor("Share link", Role.GUEST)
+    if _open_mode(engine):
+        author = str(st.session_state.get(StateKeys.AUTHOR, "")).strip()
+        return Actor(author or LOCAL_USER, Role.EDITOR)
+    return Actor("Guest", Role.GUEST)
+
+
+def current_role(engine: Engine) -> Role:
+    """The role of :func:`current_actor`."""
+    return current_actor(engine).role
+
+
+def enter_share_session(map_id: int) -> None:
+    """Mark this session as a share-link visitor: read-only everywhere until someone signs in."""
+    st.session_state[ReviewKeys.SHARE_MAP_ID] = map_id
+
+
+def _remember(account: Account) -> None:
+    st.session_state[ReviewKeys.ACCOUNT] = {
+        "id": account.id,
+        "username": account.username,
+        "display_name": account.display_name,
+        "role": account.role.value,
+    }
+
+
+def sign_out() -> None:
+    """Forget the signed-in account of this session."""
+    st.session_state.pop(ReviewKeys.ACCOUNT, None)
+
+
+def _on_sign_in(engine: Engine) -> None:
+    username = str(st.session_state.get(ReviewKeys.SIGNIN_USER, ""))
+    password = str(st.session_state.get(ReviewKeys.SIGNIN_PASSWORD, ""))
+    try:
+        with session_scope(engine) as session:
+            account = authenticate(session=session, username=username, password=password)
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+        return
+    _remember(account)
+    st.session_state[ReviewKeys.FLASH] = ("success", f"Signed in as {account.display_name} ({account.role.value}).")
+
+
+def _on_first_account(engine: Engine) -> None:
+    try:
+        with session_scope(engine) as session:
+            account = create_user(
+                session=session,
+                username=str(st.session_state.get(ReviewKeys.FIRST_USER, "")),
+                display_name=str(st.session_state.get(ReviewKeys.FIRST_NAME, "")),
+                password=str(st.session_state.get(ReviewKeys.FIRST_PASSWORD, "")),
+            )
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+        return
+    _remember(account)
+    st.session_state[ReviewKeys.FLASH] = ("success", f"Account '{account.username}' created: you are its editor.")
+
+
+def _show_flash() -> None:
+    queued = st.session_state.pop(ReviewKeys.FLASH, None)
+    if queued:
+        level, text = queued
+        (st.success if level == "success" else st.error)(md(text))
+
+
+def sign_in_form(engine: Engine) -> None:
+    """A username and password form; on success the session acts as that account."""
+    _show_flash()
+    with st.form(key=ReviewKeys.SIGNIN_FORM, clear_on_submit=True):
+        st.text_input("Username", key=ReviewKeys.SIGNIN_USER, max_chars=200)
+        st.text_input("Password", key=ReviewKeys.SIGNIN_PASSWORD, type="password", max_chars=200)
+        st.form_submit_button("Sign in", key=ReviewKeys.SIGNIN_SUBMIT, on_click=_on_sign_in, args=(engine,))
+    if _oidc_configured():
+        st.button("Sign in with your identity provider", key=ReviewKeys.OIDC_LOGIN, on_click=st.login)
+
+
+def first_account_form(engine: Engine) -> None:
+    """Create the first account (an editor); this ends open local mode."""
+    with st.form(key=ReviewKeys.FIRST_FORM, clear_on_submit=True):
+        st.text_input("Username", key=ReviewKeys.FIRST_USER, max_chars=200)
+        st.text_input("Display name", key=ReviewKeys.FIRST_NAME, max_chars=200)
+        st.text_input("Password (8 characters or more)", key=ReviewKeys.FIRST_PASSWORD, type="password")
+        st.form_submit_button(
+            "Create editor account", key=ReviewKeys.FIRST_SUBMIT, on_click=_on_first_account, args=(engine,)
+        )
+
+
+def access_sidebar(engine: Engine) -> Actor:
+    """The sidebar's access section: the mode, who is signed in, sign-in or sign-out; returns the actor."""
+    actor = current_actor(engine)
+    with st.sidebar:
+        st.subheader("Access")
+        if _signed_in() is not None:
+            st.caption(md(f"Signed in as {actor.name} ({actor.role.value})."))
+            st.button("Sign out", key=ReviewKeys.SIGNOUT, on_click=sign_out)
+        elif _oidc_email() is not None:
+            st.caption(md(f"Signed in as {actor.name} ({actor.role.value}) through your identity provider."))
+        elif st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None:
+            st.caption("Read-only: this session opened a share link.")
+        elif _open_mode(engine):
+            st.caption("Open local mode: no account exists yet, so everyone can edit.")
+            with st.expander("Require sign-in"):
+                st.caption("The first account is an editor; after that, only signed-in editors can change maps.")
+                first_account_form(engine)
+            _show_flash()
+        else:
+            st.caption("Not signed in: you can read maps. Sign in to edit.")
+            with st.expander("Sign in"):
+                sign_in_form(engine)
+    return actor
+
+
+def map_is_locked(engine: Engine, map_id: int) -> bool:
+    """Whether a running workshop has locked ``map_id`` (the editor shows it read-only and refuses saves)."""
+    with session_scope(engine) as session:
+        return is_locked(session=session, map_id=map_id)
+
+
+def can_edit(engine: Engine, *, map_id: int | None = None) -> bool:
+    """Whether this session may change ``map_id`` now: an editor, and the map not locked by a workshop.
+
+    For widget callbacks, which run before the page script (and so before :func:`require_editor`): a
+    control drawn while editing was allowed can still fire after a lock or a sign-out.
+    """
+    if current_actor(engine).role != Role.EDITOR:
+        return False
+    return map_id is None or not map_is_locked(engine, map_id)
+
+
+def require_editor(engine: Engine, *, map_id: int | None = None) -> Actor:
+    """The current actor if they may edit (and ``map_id``, when given, is not locked); otherwise stop the page.
+
+    Shows why (read-only session, viewer account, map locked by a workshop) and, where it helps,
+    the sign-in form, then calls ``st.stop()`` so nothing after it is drawn or written.
+    """
+    actor = current_actor(engine)
+    if actor.role != Role.EDITOR:
+        if st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None and _signed_in() is None:
+            st.warning("This session opened a read-only share link: editing is not available.")
+        elif actor.role == Role.VIEWER:
+            st.warning(md(f"{actor.name} is a viewer: only editors can change maps."))
+        else:
+            st.warning("Sign in with an editor account to change maps.")
+            sign_in_form(engine)
+        st.stop()
+    if map_id is not None and map_is_locked(engine, map_id):
+        st.warning("A workshop has locked this map: edits are refused until the facilitator unlocks it.")
+        st.stop()
+    return actor
+
+
+# --- review panels: comments and the opportunity backlog of one map ---------------------------------------------
+
+
+def _targets(journey_map: JourneyMap) -> dict[str, str]:
+    names = {tp.id: tp.name for tp in journey_map.touchpoints}
+    options = {f"{TargetKind.MAP.value}|": "The whole map"}
+    options.update(
+        {f"{TargetKind.TOUCHPOINT.value}|{tp.id}": f"Touchpoint: {tp.name}" for tp in journey_map.touchpoints}
+    )
+    options.update(
+        {
+            f"{TargetKind.HANDOFF.value}|{handoff_target(tr.source, tr.target)}": (
+                f"Transition: {names[tr.source]} → {names[tr.target]}"
+            )
+            for tr in journey_map.transitions
+        }
+    )
+    return options
+
+
+def _target_label(journey_map: JourneyMap, kind: TargetKind, target_id: str) -> str:
+    return _targets(journey_map).get(f"{kind.value}|{target_id}", f"{kind.value} {target_id} (no longer on the map)")
+
+
+def _on_comment(engine: Engine, map_id: int) -> None:
+    kind, _, target = str(st.session_state.get(ReviewKeys.COMMENT_TARGET, "map|")).partition("|")
+    try:
+        with session_scope(engine) as session:
+            add_comment(
+                session=session,
+                actor=current_actor(engine),
+                map_id=map_id,
+                body=str(st.session_state.get(ReviewKeys.COMMENT_BODY, "")),
+                target_kind=TargetKind(kind),
+                target_id=target,
+            )
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+
+
+def _on_resolve(engine: Engine, comment_id: int, resolved: bool) -> None:
+    try:
+        with session_scope(engine) as session:
+            resolve_comment(session=session, actor=current_actor(engine), comment_id=comment_id, resolved=resolved)
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+
+
+def comments_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None:
+    """Comments on a map: read by everyone; added by viewers and editors; resolved by editors or their author."""
+    actor = current_actor(engine)
+    with session_scope(engine) as session:
+        comments = list_comments(session=session, map_id=map_id)
+    open_comments = [c for c in comments if not c.resolved]
+    st.subheader(f"Comments ({len(open_comments)} open)")
+    _show_flash()
+    for comment in open_comments:
+        cols = st.columns([6, 1])
+        cols[0].text(
+            f"{_target_label(journey_map, comment.target_kind, comment.target_id)} · {comment.author}: {comment.body}"
+        )
+        if actor.can(Action.RESOLVE_ANY_COMMENT) or (actor.role != Role.GUEST and comment.author == actor.name):
+            cols[1].button(
+                "Resolve",
+                key=f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{comment.id}",
+                on_click=_on_resolve,
+                args=(engine, comment.id, True),
+            )
+    if not open_comments:
+        st.caption("No open comment.")
+    resolved = [c for c in comments if c.resolved]
+    if resolved:
+        with st.expander(f"Resolved comments ({len(resolved)})"):
+            for comment in resolved:
+                cols = st.columns([6, 1])
+                cols[0].text(
+                    f"{_target_label(journey_map, comment.target_kind, comment.target_id)} · "
+                    f"{comment.author}: {comment.body} (resolved by {comment.resolved_by})"
+                )
+                if actor.can(Action.RESOLVE_ANY_COMMENT) or (actor.role != Role.GUEST and comment.author == actor.name):
+                    cols[1].button(
+                        "Reopen",
+                        key=f"{ReviewKeys.COMMENT_REOPEN_PREFIX}_{comment.id}",
+                        on_click=_on_resolve,
+                        args=(engine, comment.id, False),
+                    )
+    if not actor.can(Action.COMMENT):
+        return
+    targets = _targets(journey_map)
+    with st.form(key=ReviewKeys.COMMENT_FORM, clear_on_submit=True):
+        st.selectbox("About", options=list(targets), format_func=targets.__getitem__, key=ReviewKeys.COMMENT_TARGET)
+        st.text_area("Comment", key=ReviewKeys.COMMENT_BODY, max_chars=5000)
+        st.form_submit_button("Add comment", key=ReviewKeys.COMMENT_SUBMIT, on_click=_on_comment, args=(engine, map_id))
+
+
+def _on_opportunity(engine: Engine, map_id: int) -> None:
+    touchpoint = str(st.session_state.get(ReviewKeys.OPP_TOUCHPOINT, ""))
+    due = st.session_state.get(ReviewKeys.OPP_DUE)
+    try:
+        with session_scope(engine) as session:
+            add_opportunity(
+                session=session,
+                actor=current_actor(engine),
+                map_id=map_id,
+                title=str(st.session_state.get(ReviewKeys.OPP_TITLE, "")),
+                touchpoint_id=touchpoint or None,
+                owner=str(st.session_state.get(ReviewKeys.OPP_OWNER, "")),
+                due=due if isinstance(due, date) else None,
+                source="review",
+            )
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+
+
+def _on_status(engine: Engine, opportunity_id: int) -> None:
+    status = st.session_state.get(f"{ReviewKeys.OPP_STATUS_PREFIX}_{opportunity_id}")
+    try:
+        with session_scope(engine) as session:
+            update_opportunity(
+                session=session, actor=current_actor(engine), opportunity_id=opportunity_id, status=str(status)
+            )
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+
+
+def opportunities_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None:
+    """The map's opportunity backlog: read by everyone; added to and moved along by editors."""
+    actor = current_actor(engine)
+    names = {tp.id: tp.name for tp in journey_map.touchpoints}
+    with session_scope(engine) as session:
+        backlog = list_opportunities(session=session, map_id=map_id)
+    st.subheader("Opportunities")
+    statuses = [s.value for s in OpportunityStatus]
+    for item in backlog:
+        cols = st.columns([5, 2])
+        due = f", due {item.due.isoformat()}" if item.due else ""
+        where = names.get(item.touchpoint_id or "", "the map")
+        cols[0].text(f"{item.title} · {where} · owner {item.owner or 'unassigned'}{due}")
+        if actor.can(Action.MANAGE_OPPORTUNITIES):
+            key = f"{ReviewKeys.OPP_STATUS_PREFIX}_{item.id}"
+            st.session_state.setdefault(key, item.status.value)
+            cols[1].selectbox(
+                "Status",
+                options=statuses,
+                key=key,
+                on_change=_on_status,
+                args=(engine, item.id),
+                label_visibility="collapsed",
+            )
+        else:
+            cols[1].text(item.status.value)
+    if not backlog:
+        st.caption("No opportunity recorded.")
+    if not actor.can(Action.MANAGE_OPPORTUNITIES):
+        return
+    with st.form(key=ReviewKeys.OPP_FORM, clear_on_submit=True):
+        st.text_input("Opportunity (a pain point to fix)", key=ReviewKeys.OPP_TITLE, max_chars=200)
+        options = ["", *names]
+        st.selectbox(
+            "Touchpoint",
+            options=options,
+            format_func=lambda i: names.get(i, "The whole map"),
+            key=ReviewKeys.OPP_TOUCHPOINT,
+        )
+        st.text_input("Owner", key=ReviewKeys.OPP_OWNER, max_chars=200)
+        st.date_input("Due (optional)", value=None, key=ReviewKeys.OPP_DUE)
+        st.form_submit_button(
+            "Add opportunity", key=ReviewKeys.OPP_SUBMIT, on_click=_on_opportunity, args=(engine, map_id)
+        )

@@ -1,0 +1,330 @@
+"""The read-only share view and the access guards, under AppTest: no share session ever gets an edit widget."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from streamlit.testing.v1 import AppTest
+
+from journeymap.access import Actor, Role
+from journeymap.store import create_map, init_db, list_revisions, session_scope
+from journeymap.store.access import (
+    ShareLink,
+    create_share_link,
+    create_user,
+    list_share_links,
+    resolve_share_link,
+    revoke_share_link,
+)
+from journeymap.store.reviews import (
+    TargetKind,
+    add_comment,
+    add_opportunity,
+    list_comments,
+    list_opportunities,
+    review_counts,
+)
+from journeymap.ui.access import ReviewKeys
+from journeymap.ui.page import md
+from tests.fixtures import bopis_map
+
+MakeApp = Callable[..., AppTest]
+EDITOR = Actor("Ana", Role.EDITOR)
+# Every widget type that could change something.
+INPUT_WIDGETS = (
+    "button",
+    "checkbox",
+    "color_picker",
+    "date_input",
+    "multiselect",
+    "number_input",
+    "radio",
+    "select_slider",
+    "selectbox",
+    "slider",
+    "text_area",
+    "text_input",
+    "time_input",
+    "toggle",
+)
+
+
+def _inputs(at: AppTest) -> dict[str, int]:
+    return {kind: len(at.get(kind)) for kind in INPUT_WIDGETS if at.get(kind)}
+
+
+def _seed(engine: Engine) -> tuple[int, str]:
+    """A saved BOPIS map and a share link to it; returns the map id and the token."""
+    init_db(engine)
+    with Session(engine) as session:
+        map_id = create_map(session=session, journey_map=bopis_map(), author="Ana").map_id
+        token, _ = create_share_link(session=session, actor=EDITOR, map_id=map_id, label="Board")
+    return map_id, token
+
+
+def _view(make_app: MakeApp, **params: str) -> AppTest:
+    at = make_app("pages/view.py")
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def _graph_nodes(at: AppTest) -> list[str]:
+    found = [el for el in at.get("component_instance") if el.proto.component_name == "streamlit_agraph.agraph"]  # type: ignore[attr-defined]
+    if not found:
+        return []
+    return sorted(n["id"] for n in json.loads(json.loads(found[0].proto.json_args)["data"])["nodes"])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("extra", [{}, {"edit": "1"}, {"edit": "1", "map": "1", "mode": "editor"}])
+def test_share_link_shows_the_map_and_no_edit_widget(make_app: MakeApp, engine: Engine, extra: dict[str, str]) -> None:
+    _, token = _seed(engine)
+    at = _view(make_app, share=token, **extra)
+    assert not at.exception
+    assert [t.value for t in at.title] == [md(bopis_map().name)]
+    assert _graph_nodes(at) == sorted(tp.id for tp in bopis_map().touchpoints)
+    assert _inputs(at) == {}
+    assert "Read-only: this map was shared with you through a link." in [c.value for c in at.sidebar.caption]
+    table = next(df.value for df in at.dataframe if "Touchpoint" in df.value.columns)
+    assert table["Touchpoint"].tolist() == [tp.name for tp in bopis_map().touchpoints]
+
+
+def test_view_lists_open_comments_and_opportunities(make_app: MakeApp, engine: Engine) -> None:
+    map_id, token = _seed(engine)
+    with Session(engine) as session:
+        add_comment(session=session, actor=EDITOR, map_id=map_id, body="Why two apps?")
+        add_comment(
+            session=session,
+            actor=EDITOR,
+            map_id=map_id,
+            body="Slow desk",
+            target_kind=TargetKind.TOUCHPOINT,
+            target_id="pickup-desk",
+        )
+        add_opportunity(
+            session=session,
+            actor=EDITOR,
+            map_id=map_id,
+            title="Hand order to desk",
+            owner="Stores",
+            touchpoint_id="pickup-desk",
+        )
+    at = _view(make_app, share=token)
+    comments = next(df.value for df in at.dataframe if "Comment" in df.value.columns)
+    assert comments.to_dict("records") == [
+        {"On": "the map", "Author": "Ana", "Comment": "Why two apps?"},
+        {"On": "Pick-up desk", "Author": "Ana", "Comment": "Slow desk"},
+    ]
+    backlog = next(df.value for df in at.dataframe if "Opportunity" in df.value.columns)
+    assert backlog[["Opportunity", "Owner", "Status"]].to_dict("records") == [
+        {"Opportunity": "Hand order to desk", "Owner": "Stores", "Status": "open"}
+    ]
+
+
+def test_revoked_link_shows_a_clear_message_and_no_map(make_app: MakeApp, engine: Engine) -> None:
+    _, token = _seed(engine)
+    with Session(engine) as session:
+        (link,) = list_share_links(session=session)
+        revoke_share_link(session=session, actor=EDITOR, link_id=link.id)
+    at = _view(make_app, share=token, edit="1")
+    assert len(at.error) == 1 and "this share link was revoked on" in at.error[0].value
+    assert "Ask the person who shared the map for a new link" in at.error[0].value
+    assert _graph_nodes(at) == [] and len(at.dataframe) == 0
+    assert [t.value for t in at.title] == ["Shared map"]
+    assert _inputs(at) == {}
+
+
+def test_expired_and_unknown_links_show_a_message_and_no_map(make_app: MakeApp, engine: Engine) -> None:
+    _, token = _seed(engine)
+    with Session(engine) as session:
+        row = session.get(ShareLink, 1)
+        assert row is not None
+        row.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.add(row)
+        session.commit()
+    at = _view(make_app, share=token)
+    assert "this share link expired on" in at.error[0].value and _graph_nodes(at) == []
+    at = _view(make_app, share=token[:-1] + ("A" if token[-1] != "A" else "B"))
+    assert "this share link is not valid" in at.error[0].value and _graph_nodes(at) == []
+
+
+def test_editor_creates_a_share_link_that_opens_the_map(make_app: MakeApp, engine: Engine) -> None:
+    map_id, _ = _seed(engine)
+    at = make_app("pages/view.py").run()  # open local mode: everyone is an editor
+    at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id)
+    at.text_input(key=ReviewKeys.SHARE_LABEL).set_value("Steering group")
+    at.selectbox(key=ReviewKeys.SHARE_EXPIRY).set_value("7 days")
+    at.button(key=ReviewKeys.SHARE_SUBMIT).click().run()
+    assert not at.exception
+    (shown,) = [c.value for c in at.code]
+    token = shown.split("share=", 1)[1]
+    with Session(engine) as session:
+        link = resolve_share_link(session=session, token=token)
+    assert (link.map_id, link.label, link.created_by) == (map_id, "Steering group", "Local user")
+    assert link.expires_at is not None and timedelta(days=6, hours=23) < link.expires_at - link.created_at
+    at.button(key=f"{ReviewKeys.SHARE_REVOKE_PREFIX}_{link.id}").click().run()
+    with Session(engine) as session:
+        assert [lk.revoked_by for lk in list_share_links(session=session, map_id=map_id)] == ["Local user", None]
+
+
+def test_without_a_token_guests_only_get_a_hint(make_app: MakeApp, engine: Engine) -> None:
+    _seed(engine)
+    with Session(engine) as session:
+        create_user(session=session, username="ana", password="correct horse")
+    at = make_app("pages/view.py").run()
+    assert at.info[0].value.startswith("Open the share link you were sent")
+    assert [b.label for b in at.main.button] == [] and len(at.main.selectbox) == 0
+
+
+def test_sign_in_with_wrong_then_right_password(make_app: MakeApp, engine: Engine) -> None:
+    _seed(engine)
+    with Session(engine) as session:
+        create_user(session=session, username="ana", password="correct horse", display_name="Ana")
+    at = make_app("pages/view.py").run()
+    at.text_input(key=ReviewKeys.SIGNIN_USER).set_value("ana")
+    at.text_input(key=ReviewKeys.SIGNIN_PASSWORD).set_value("wrong horse")
+    at.button(key=ReviewKeys.SIGNIN_SUBMIT).click().run()
+    assert "wrong username or password" in at.error[0].value
+    assert ReviewKeys.ACCOUNT not in at.session_state
+    at.text_input(key=ReviewKeys.SIGNIN_USER).set_value("ana")
+    at.text_input(key=ReviewKeys.SIGNIN_PASSWORD).set_value("correct horse")
+    at.button(key=ReviewKeys.SIGNIN_SUBMIT).click().run()
+    assert at.session_state[ReviewKeys.ACCOUNT]["role"] == "editor"
+    assert [t.value for t in at.title] == ["Review and share"]
+    assert at.button(key=ReviewKeys.SHARE_SUBMIT).label == "Create share link"
+
+
+def _sign_in(at: AppTest, username: str, password: str = "correct horse") -> AppTest:
+    at.text_input(key=ReviewKeys.SIGNIN_USER).set_value(username)
+    at.text_input(key=ReviewKeys.SIGNIN_PASSWORD).set_value(password)
+    return at.button(key=ReviewKeys.SIGNIN_SUBMIT).click().run()
+
+
+def test_viewer_comments_and_resolves_own_but_cannot_manage_the_backlog(make_app: MakeApp, engine: Engine) -> None:
+    map_id, _ = _seed(engine)
+    with Session(engine) as session:
+        ana = create_user(session=session, username="ana", password="correct horse", display_name="Ana")
+        create_user(session=session, username="bo", password="correct horse", display_name="Bo", actor=ana.actor)
+        other = add_comment(session=session, actor=EDITOR, map_id=map_id, body="Editor note")
+        add_opportunity(session=session, actor=EDITOR, map_id=map_id, title="Fix desk", touchpoint_id="pickup-desk")
+    at = _sign_in(make_app("pages/view.py").run(), "bo")
+    at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id).run()
+    at.selectbox(key=ReviewKeys.COMMENT_TARGET).set_value("touchpoint|pickup-desk")
+    at.text_area(key=ReviewKeys.COMMENT_BODY).set_value("Queue is long")
+    at.button(key=ReviewKeys.COMMENT_SUBMIT).click().run()
+    assert not at.exception
+    with Session(engine) as session:
+        mine = list_comments(session=session, map_id=map_id, target_kind=TargetKind.TOUCHPOINT)
+    assert [(c.author, c.target_id, c.body) for c in mine] == [("Bo", "pickup-desk", "Queue is long")]
+    assert "Touchpoint: Pick-up desk · Bo: Queue is long" in [t.value for t in at.text]
+    resolve_keys = [b.key for b in at.button if b.key and b.key.startswith(ReviewKeys.COMMENT_RESOLVE_PREFIX)]
+    assert resolve_keys == [f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{mine[0].id}"]  # not the editor's comment
+    assert f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{other.id}" not in resolve_keys
+    at.button(key=resolve_keys[0]).click().run()
+    with Session(engine) as session:
+        assert review_counts(session=session, map_id=map_id).open_comments == 1
+    # The backlog is read-only for a viewer: no status selectbox, no form, no share links.
+    assert "Fix desk · Pick-up desk · owner unassigned" in [t.value for t in at.text]
+    assert [s.key for s in at.selectbox] == [ReviewKeys.REVIEW_MAP, ReviewKeys.COMMENT_TARGET]
+    assert ReviewKeys.OPP_SUBMIT not in [b.key for b in at.button]
+    assert ReviewKeys.SHARE_SUBMIT not in [b.key for b in at.button]
+
+
+def test_editor_keeps_the_opportunity_backlog(make_app: MakeApp, engine: Engine) -> None:
+    map_id, _ = _seed(engine)
+    at = make_app("pages/view.py").run()  # open local mode
+    at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id).run()
+    at.text_input(key=ReviewKeys.OPP_TITLE).set_value("Show order at the desk")
+    at.selectbox(key=ReviewKeys.OPP_TOUCHPOINT).set_value("pickup-desk")
+    at.text_input(key=ReviewKeys.OPP_OWNER).set_value("Stores")
+    at.date_input(key=ReviewKeys.OPP_DUE).set_value(date(2027, 1, 15))
+    at.button(key=ReviewKeys.OPP_SUBMIT).click().run()
+    assert not at.exception
+    with Session(engine) as session:
+        (made,) = list_opportunities(session=session, map_id=map_id)
+    assert (made.title, made.touchpoint_id, made.owner, made.due, made.status.value) == (
+        "Show order at the desk",
+        "pickup-desk",
+        "Stores",
+        date(2027, 1, 15),
+        "open",
+    )
+    at.selectbox(key=f"{ReviewKeys.OPP_STATUS_PREFIX}_{made.id}").set_value("in progress").run()
+    with Session(engine) as session:
+        assert [o.status.value for o in list_opportunities(session=session, map_id=map_id)] == ["in progress"]
+
+
+def _guarded_page() -> None:
+    """A stand-in for an edit page: guard first, then an edit control."""
+    import streamlit as st
+
+    from journeymap.ui.access import can_edit, enter_share_session, require_editor
+    from journeymap.ui.resources import get_engine
+
+    engine = get_engine()
+    if st.query_params.get("share_session"):
+        enter_share_session(1)
+    map_id = int(st.query_params["map"]) if st.query_params.get("map") else None
+    st.session_state["can_edit"] = can_edit(engine, map_id=map_id)
+    require_editor(engine, map_id=map_id)
+    st.button("Save revision", key="save")
+
+
+def _guarded(**params: str) -> AppTest:
+    at = AppTest.from_function(_guarded_page, default_timeout=30)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_require_editor_lets_open_mode_edit_but_not_a_share_session(engine: Engine) -> None:
+    init_db(engine)
+    at = _guarded()
+    assert [b.label for b in at.button] == ["Save revision"] and at.session_state["can_edit"] is True
+    at = _guarded(share_session="1", edit="1")
+    assert _inputs(at) == {} and "read-only share link" in at.warning[0].value
+    assert at.session_state["can_edit"] is False
+
+
+def test_require_editor_refuses_guests_and_viewers_and_locked_maps(engine: Engine) -> None:
+    from journeymap.store.reviews import set_workshop_locked, start_workshop
+
+    map_id, _ = _seed(engine)
+    with Session(engine) as session:
+        create_user(session=session, username="ana", password="correct horse")
+        workshop = start_workshop(session=session, actor=EDITOR, map_id=map_id)
+        set_workshop_locked(session=session, actor=EDITOR, workshop_id=workshop.id)
+    at = _guarded()
+    assert at.warning[0].value == "Sign in with an editor account to change maps."
+    assert [b.label for b in at.button] == ["Sign in"]  # the sign-in form, never the edit control
+    at.session_state[ReviewKeys.ACCOUNT] = {"id": 2, "username": "bo", "display_name": "Bo", "role": "viewer"}
+    at.run()
+    assert "Bo is a viewer" in at.warning[0].value.replace("\\", "") and _inputs(at) == {}
+    at.session_state[ReviewKeys.ACCOUNT] = {"id": 1, "username": "ana", "display_name": "Ana", "role": "editor"}
+    at.query_params["map"] = str(map_id)
+    at.run()
+    assert "A workshop has locked this map" in at.warning[0].value and _inputs(at) == {}
+    assert at.session_state["can_edit"] is False
+    at.query_params.pop("map")
+    at.run()
+    assert [b.label for b in at.button] == ["Save revision"] and at.session_state["can_edit"] is True
+
+
+def test_editor_page_after_a_share_link_has_no_edit_widgets(make_app: MakeApp, engine: Engine) -> None:
+    from pathlib import Path
+
+    if "require_editor" not in (Path(__file__).resolve().parents[2] / "pages" / "editor.py").read_text():
+        pytest.skip("pages/editor.py does not call require_editor yet")
+    map_id, token = _seed(engine)
+    at = _view(make_app, share=token, edit="1")
+    at.query_params["map"] = str(map_id)
+    at.switch_page("pages/editor.py").run()
+    assert not at.exception
+    assert _inputs(at) == {}
+    with session_scope(engine) as session:
+        assert len(list_revisions(session=session, map_id=map_id)) == 1
