@@ -9,6 +9,7 @@ PAGES = [
     st.Page("pages/maps.py", title="Maps", url_path="maps"),
     st.Page("pages/overlay.py", title="Overlay", url_path="overlay"),
     st.Page("pages/maturity.py", title="Maturity", url_path="maturity"),
+    st.Page("pages/review.py", title="Review", url_path="review"),
     st.Page("pages/workshop.py", title="Workshop", url_path="workshop"),
     st.Page("pages/view.py", title="Shared map", url_path="view"),
 ]

@@ -9,6 +9,7 @@ from journeymap.store import list_maps, session_scope
 from journeymap.templates import list_templates, load_template
 from journeymap.ui import (
     MAPS_PAGE,
+    VIEW_PAGE,
     QueryParams,
     StateKeys,
     cached_graph,
@@ -19,6 +20,7 @@ from journeymap.ui import (
     show_flash,
 )
 from journeymap.ui import editor_forms as forms
+from journeymap.ui.access import can_edit, require_editor
 from journeymap.ui.workspace import discard_edits, ensure_open, is_dirty, revision_history, working_map
 from journeymap.viz import channel_colors, switch_matrix_figure
 
@@ -63,6 +65,9 @@ except Exception as exc:  # an unknown or damaged map: say so instead of a trace
     st.page_link(MAPS_PAGE, label="Go to Maps")
     st.stop()
 st.session_state[StateKeys.MAP_ID] = map_id
+if not can_edit(ctx.engine, map_id=map_id):
+    st.page_link(VIEW_PAGE, label="Read maps on the Shared map page")
+    require_editor(ctx.engine, map_id=map_id)
 if st.query_params.get(QueryParams.MAP) != str(map_id):
     st.query_params[QueryParams.MAP] = str(map_id)
 

@@ -32,6 +32,13 @@ comparable with shares. A measure that does not apply leaves its
 component null. The ``score`` is the weighted sum of the components with
 :data:`FRICTION_WEIGHTS` (nulls count as 0). ``customers_affected`` is the number of distinct
 customers who went through the item.
+
+Each item's ``finding`` is one sentence on its largest weighted component, naming
+touchpoints by their names on the map (raw labels for touchpoints missing from it) and
+comparing the raw measure with the baseline: "2.5× the map's median of 10%", or, when the
+baseline is (nearly) zero, "where most moves on this map show none"; a move that is not on
+the map is marked "(not on the map)". The ``id`` column
+keeps the ids: the touchpoint id, or ``"source → target"`` for a transition.
 """
 
 from __future__ import annotations
@@ -40,8 +47,9 @@ from typing import Any
 
 import polars as pl
 
-from journeymap.analysis._shared import format_duration, format_share
+from journeymap.analysis._shared import format_duration, format_share, touchpoint_label
 from journeymap.events.settings import OverlaySettings
+from journeymap.model import JourneyMap
 
 __all__ = [
     "COMPONENTS",
@@ -91,6 +99,9 @@ _FLOORS = {"dropoff": RATE_FLOOR, "repeat": RATE_FLOOR, "wait": WAIT_FLOOR_S, "c
 _RAW_SCHEMA = {
     "kind": pl.String,
     "id": pl.String,
+    "_source": pl.String,
+    "_target": pl.String,
+    "_designed": pl.Boolean,
     "n": pl.Int64,
     "customers_affected": pl.Int64,
     "dropoff_raw": pl.Float64,
@@ -104,6 +115,9 @@ def _touchpoint_raw(touchpoints: pl.DataFrame) -> pl.DataFrame:
     return touchpoints.select(
         pl.lit("touchpoint").alias("kind"),
         pl.col("touchpoint").alias("id"),
+        pl.col("touchpoint").alias("_source"),
+        pl.lit(None).alias("_target"),
+        pl.lit(None).alias("_designed"),
         pl.col("visits").alias("n"),
         pl.col("customers").alias("customers_affected"),
         pl.col("dropoff_rate").alias("dropoff_raw"),
@@ -121,6 +135,9 @@ def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame) -> pl.DataFra
         .select(
             pl.lit("transition").alias("kind"),
             pl.format("{} → {}", "source", "target").alias("id"),
+            pl.col("source").alias("_source"),
+            pl.col("target").alias("_target"),
+            (pl.col("designed") if "designed" in transitions.columns else pl.lit(None)).alias("_designed"),
             pl.col("count").alias("n"),
             pl.col("customers").alias("customers_affected"),
             (1.0 - pl.col("conversion_share")).alias("dropoff_raw"),
@@ -154,6 +171,7 @@ def rank_friction(
     transitions: pl.DataFrame,
     silo: pl.DataFrame,
     settings: OverlaySettings,
+    journey_map: JourneyMap | None = None,
 ) -> pl.DataFrame:
     """Rank touchpoints and transitions by friction relative to the map's baseline.
 
@@ -164,11 +182,15 @@ def rank_friction(
         ``repeat_rate``, ``dwell_median_s`` are used).
     transitions:
         Transition metrics (``source``, ``target``, ``source_channel``, ``target_channel``,
-        ``count``, ``customers``, ``conversion_share``, ``median_s`` are used).
+        ``count``, ``customers``, ``conversion_share``, ``median_s`` are used; ``designed``, when
+        present, marks the moves that are not on the map in the findings).
     silo:
         Observed silo handoffs from :func:`journeymap.analysis.silo.find_observed_silo_handoffs`.
     settings:
         ``min_volume``: items observed fewer times are left out.
+    journey_map:
+        The designed map, for the touchpoint names in the findings; ``None`` (or a touchpoint
+        missing from the map) names touchpoints by their raw labels.
 
     Returns
     -------
@@ -200,41 +222,63 @@ def rank_friction(
     ]
     scored = pl.concat([_score_kind(part) for part in parts], how="vertical_relaxed")
     scored = scored.sort(["score", "customers_affected", "kind", "id"], descending=[True, True, False, False])
-    findings = [_finding(row) for row in scored.iter_rows(named=True)]
+    findings = [_finding(row, journey_map) for row in scored.iter_rows(named=True)]
     return scored.with_columns(finding=pl.Series(findings, dtype=pl.String)).select(FRICTION_COLUMNS)
 
 
-def _ratio(raw: float, base: float) -> str:
-    return f", {raw / base:.1f}× the map's median of " if base > 0 else ", against a map median of "
+_NONE_CLAUSES = {
+    "dropoff": "where most {items} on this map lose {almost}no journeys",
+    "repeat": "where most {items} on this map show {almost}none",
+    "wait": "where most {items} on this map take under a second",
+    "context_loss": "where most handoffs on this map show {almost}none",
+}
 
 
-def _finding(row: dict[str, Any]) -> str:
+def _compare(component: str, raw: float, base: float, items: str) -> str:
+    """``", 2.5× the map's median of 10%"``, or a plain clause when the baseline is (nearly) zero."""
+    if component == "wait":
+        shown = format_duration(base)
+    elif component == "context_loss":
+        shown = f"{base:.2f}"
+    else:
+        shown = format_share(base)
+    if base <= 0 or shown in ("0%", "0 s", "0.00"):
+        almost = "almost " if base > 0 else ""
+        return ", " + _NONE_CLAUSES[component].format(items=items, almost=almost)
+    return f", {raw / base:.1f}× the map's median of {shown}"
+
+
+def _finding(row: dict[str, Any], journey_map: JourneyMap | None) -> str:
     contributions = {c: (row[c] or 0.0) * w for c, w in FRICTION_WEIGHTS.items()}
     top = max(contributions, key=lambda c: contributions[c])
-    item = row["id"]
-    if contributions[top] <= 0:
-        return f"{item}: no friction above the map's baseline."
-    raw, base = float(row[f"{top}_raw"]), float(row[f"{top}_baseline"])
     touchpoint = row["kind"] == "touchpoint"
+    source = touchpoint_label(str(row["_source"]), journey_map)
+    if touchpoint:
+        items, place = "touchpoints", source
+    else:
+        target = touchpoint_label(str(row["_target"]), journey_map)
+        items = "moves"
+        place = f"from {source} back to {target}" if row["_source"] == row["_target"] else f"from {source} to {target}"
+        if journey_map is not None and row["_designed"] is False:
+            place += " (not on the map)"
+    if contributions[top] <= 0:
+        where = f"at {place}" if touchpoint else f"on moves {place}"
+        return f"No friction above the map's baseline {where}."
+    raw, base = float(row[f"{top}_raw"]), float(row[f"{top}_baseline"])
+    compare = _compare(top, raw, base, items)
     if top == "dropoff":
-        subject = (
-            f"of journeys that reach {item} end there unconverted"
-            if touchpoint
-            else f"of journeys through {item} do not convert"
-        )
-        return f"{format_share(raw)} {subject}{_ratio(raw, base)}{format_share(base)}."
+        if touchpoint:
+            return f"{format_share(raw)} of journeys that reach {place} end there unconverted{compare}."
+        return f"{format_share(raw)} of journeys that move {place} do not convert{compare}."
     if top == "repeat":
-        subject = (
-            f"of visits to {item} repeat an earlier step"
-            if touchpoint
-            else f"of moves {item} are followed by a repeated step"
-        )
-        return f"{format_share(raw)} {subject}{_ratio(raw, base)}{format_share(base)}."
+        if touchpoint:
+            return f"{format_share(raw)} of visits to {place} are repeat visits within the same journey{compare}."
+        return f"In {format_share(raw)} of moves {place}, customers repeat a step they had already done{compare}."
     if top == "wait":
-        subject = (
-            f"Customers wait a median {format_duration(raw)} after {item}"
-            if touchpoint
-            else f"Moves {item} take a median {format_duration(raw)}"
-        )
-        return f"{subject}{_ratio(raw, base)}{format_duration(base)}."
-    return f"Context loss score {raw:.2f} on {item}{_ratio(raw, base)}{base:.2f} (see silo handoffs)."
+        if touchpoint:
+            return f"Customers wait a median {format_duration(raw)} after {place}{compare}."
+        return f"Moves {place} take a median {format_duration(raw)}{compare}."
+    return (
+        f"Customers moving {place} show signs of having to start over: context loss score {raw:.2f}{compare} "
+        "(see silo handoffs)."
+    )

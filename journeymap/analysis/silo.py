@@ -7,7 +7,11 @@ measured; each rate is the share of those switches showing the sign:
 
 ``repeat_step_rate``
     Within the :data:`LOOKAHEAD_EVENTS` events after the switch, the customer visits a
-    touchpoint already visited before the switch in the same journey.
+    touchpoint already visited before the switch in the same journey. The switch's own
+    target counts only when the transition is not on the map: going back to an earlier
+    touchpoint along a designed transition (a back-edge such as "call → tracking page") is
+    the journey as designed, while an undesigned return is evidence that the customer started
+    over. The events after the target count whether the transition is designed or not.
 ``reidentify_rate``
     Within the :data:`LOOKAHEAD_EVENTS` events after the switch, while still in the target
     channel, there is an ``identified`` event although the customer had already identified
@@ -166,7 +170,8 @@ def transition_instances(
     journeys:
         The journeys frame (``journey``, ``end``, ``outcome`` are used).
     journey_map:
-        Tells which channels are assisted; ``None`` falls back to channel ids.
+        Tells which channels are assisted (``None`` falls back to channel ids) and which
+        transitions are designed (no bounce-back, and no repeated step at the target, along them).
     settings:
         Windows for bounce-back, repeat contact and abandon.
 
@@ -212,14 +217,17 @@ def transition_instances(
         )
     )
     # The event k steps after the switch repeats a touchpoint visited before the switch when it is
-    # not a first visit, and its first visit is not one of the events in between.
+    # not a first visit, and its first visit is not one of the events in between. The target itself
+    # (k = 1) counts only when the switch is not a designed transition.
     tp_at = [pl.col("touchpoint").shift(-k) for k in (0, 1, 2, 3)]
     first_at = [pl.col("first_visit").shift(-k) for k in (0, 1, 2, 3)]
+    switch_designed = entry_designed.shift(-1).fill_null(False) if journey_map is not None else pl.lit(False)
     repeat_step = pl.any_horizontal(
         [
             same_next[k - 1]
             & ~first_at[k]
             & ~pl.any_horizontal([(tp_at[m] == tp_at[k]) & first_at[m] for m in range(1, k)] or [pl.lit(False)])
+            & (~switch_designed if k == 1 else pl.lit(True))
             for k in (1, 2, 3)
         ]
     ).fill_null(False)

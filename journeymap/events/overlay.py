@@ -155,7 +155,7 @@ def compute_overlay(
     done("transition metrics")
     silo = find_observed_silo_handoffs(cut, journeys, transitions, journey_map, settings)
     done("silo handoffs")
-    friction = rank_friction(touchpoints, transitions, silo, settings)
+    friction = rank_friction(touchpoints, transitions, silo, settings, journey_map)
     done("friction")
     conformance = check_conformance(cut, journeys, transitions, journey_map) if journey_map is not None else None
     done("conformance")

@@ -4,10 +4,11 @@ Only this package, ``app.py`` and ``pages/`` import Streamlit; the rest of :mod:
 """
 
 from journeymap.ui.graph import COMPONENT_NAME, render_graph, safe_node_dict
-from journeymap.ui.navigation import EDITOR_PAGE, MAPS_PAGE, open_in_editor
-from journeymap.ui.page import FlashLevel, PageContext, flash, init_page, md, show_flash
+from journeymap.ui.navigation import EDITOR_PAGE, MAPS_PAGE, VIEW_PAGE, open_in_editor
+from journeymap.ui.page import FlashLevel, PageContext, flash, init_page, show_flash
 from journeymap.ui.resources import cached_graph, cached_structure, get_engine
 from journeymap.ui.state import QueryParams, StateKeys
+from journeymap.ui.text import md
 
 __all__ = [
     "COMPONENT_NAME",
@@ -17,6 +18,7 @@ __all__ = [
     "PageContext",
     "QueryParams",
     "StateKeys",
+    "VIEW_PAGE",
     "cached_graph",
     "cached_structure",
     "flash",

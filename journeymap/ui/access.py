@@ -56,8 +56,8 @@ from journeymap.store.reviews import (
     resolve_comment,
     update_opportunity,
 )
-from journeymap.ui.page import md
 from journeymap.ui.state import StateKeys
+from journeymap.ui.text import md
 
 __all__ = [
     "LOCAL_USER",

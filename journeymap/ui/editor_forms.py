@@ -29,8 +29,9 @@ from journeymap.model import (
     Transition,
     validation_error_to_user_error,
 )
-from journeymap.ui.page import PageContext, flash, md, show_flash
+from journeymap.ui.page import PageContext, flash, show_flash
 from journeymap.ui.state import StateKeys
+from journeymap.ui.text import md
 from journeymap.ui.workspace import import_as_revision, run_edit, save_working_map, working_map
 from journeymap.viz import CARRY_STYLES, PLAIN_STYLE
 

@@ -8,10 +8,11 @@ import streamlit as st
 
 from journeymap.ui.state import QueryParams, StateKeys
 
-__all__ = ["EDITOR_PAGE", "MAPS_PAGE", "open_in_editor"]
+__all__ = ["EDITOR_PAGE", "MAPS_PAGE", "VIEW_PAGE", "open_in_editor"]
 
 EDITOR_PAGE = "pages/editor.py"
 MAPS_PAGE = "pages/maps.py"
+VIEW_PAGE = "pages/view.py"
 
 
 def open_in_editor(map_id: int) -> NoReturn:

@@ -541,13 +541,13 @@ def _overlay_cached(key: str, _log: EventLog, _journey_map: JourneyMap, _setting
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _reranked(key: str, min_volume: int, _overlay: Overlay) -> Overlay:
+def _reranked(key: str, min_volume: int, _overlay: Overlay, _journey_map: JourneyMap) -> Overlay:
     del key
     settings = replace(_overlay.settings, min_volume=min_volume)
     silo = _overlay.silo_handoffs
     if silo.height:
         silo = silo.with_columns((pl.col("headline") & (pl.col("count") >= min_volume)).alias("headline"))
-    friction = rank_friction(_overlay.touchpoints, _overlay.transitions, silo, settings)
+    friction = rank_friction(_overlay.touchpoints, _overlay.transitions, silo, settings, _journey_map)
     return replace(_overlay, silo_handoffs=silo, friction=friction, settings=settings)
 
 
@@ -568,7 +568,7 @@ def cached_overlay(
     """
     key = overlay_key(content_hash, mapping_json, revision_id, settings)
     overlay = _overlay_cached(key, log, journey_map, replace(settings, min_volume=1))
-    return overlay if settings.min_volume <= 1 else _reranked(key, settings.min_volume, overlay)
+    return overlay if settings.min_volume <= 1 else _reranked(key, settings.min_volume, overlay, journey_map)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

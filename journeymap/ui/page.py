@@ -11,26 +11,14 @@ from sqlalchemy.engine import Engine
 from streamlit.delta_generator import DeltaGenerator
 
 from journeymap.model import JourneyMap
+from journeymap.ui.access import access_sidebar
 from journeymap.ui.resources import get_engine
 from journeymap.ui.state import QueryParams, StateKeys
+from journeymap.ui.text import md
 
-__all__ = ["FlashLevel", "PageContext", "flash", "init_page", "md", "show_flash"]
+__all__ = ["FlashLevel", "PageContext", "flash", "init_page", "show_flash"]
 
 FlashLevel = Literal["success", "info", "warning", "error"]
-
-
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~$:&")
-
-
-def md(text: str) -> str:
-    r"""User text made literal for Streamlit's markdown: every markdown and HTML character escaped.
-
-    Examples
-    --------
-    >>> md("<img src=x> *x*")
-    '\\<img src=x\\> \\*x\\*'
-    """
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
 
 
 @dataclass(frozen=True)
@@ -107,7 +95,9 @@ def init_page() -> PageContext:
     st.session_state.setdefault(StateKeys.TABLE_VERSION, 0)
     engine = get_engine()
     client_key = _client_key()
-    return PageContext(engine=engine, client_key=client_key, map_slot=_sidebar())
+    context = PageContext(engine=engine, client_key=client_key, map_slot=_sidebar())
+    access_sidebar(engine)
+    return context
 
 
 def flash(section: str, level: FlashLevel, text: str) -> None:

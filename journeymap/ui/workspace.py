@@ -23,6 +23,7 @@ from journeymap.store import (
     save_revision,
     session_scope,
 )
+from journeymap.ui.access import can_edit
 from journeymap.ui.page import PageContext, flash
 from journeymap.ui.state import StateKeys
 
@@ -78,8 +79,26 @@ def ensure_open(ctx: PageContext, map_id: int) -> None:
         _set_working(map_id, latest.journey_map, latest.id, dirty=False)
 
 
+def may_write(ctx: PageContext, section: str) -> bool:
+    """Whether this session may change the open map now; if not, say so in ``section``.
+
+    Widget callbacks run before the page script and its guard: a control drawn while editing was
+    allowed can still fire after a workshop locked the map or the user signed out.
+    """
+    if can_edit(ctx.engine, map_id=int(st.session_state[StateKeys.WORKING_MAP_ID])):
+        return True
+    flash(
+        section,
+        "error",
+        "This session cannot change the map now (read-only, or locked by a workshop). Nothing was changed.",
+    )
+    return False
+
+
 def accept_edit(ctx: PageContext, new_map: JourneyMap) -> None:
     """Make ``new_map`` the working copy and keep it as this browser's draft."""
+    if not may_write(ctx, "save"):
+        return
     map_id = int(st.session_state[StateKeys.WORKING_MAP_ID])
     base = int(st.session_state[StateKeys.BASE_REVISION_ID])
     with session_scope(ctx.engine) as session:
@@ -92,6 +111,8 @@ def accept_edit(ctx: PageContext, new_map: JourneyMap) -> None:
 
 def run_edit(ctx: PageContext, section: str, edit: Callable[[JourneyMap], JourneyMap], done: str) -> bool:
     """Apply a pure edit to the working copy; a refused edit leaves it untouched and says why."""
+    if not may_write(ctx, section):
+        return False
     try:
         new_map = edit(working_map())
     except UserInputError as exc:
@@ -104,6 +125,8 @@ def run_edit(ctx: PageContext, section: str, edit: Callable[[JourneyMap], Journe
 
 def save_working_map(ctx: PageContext, message: str) -> Revision | None:
     """Save the working copy as a new revision; a refused save keeps the edits and the draft."""
+    if not may_write(ctx, "save"):
+        return None
     map_id = int(st.session_state[StateKeys.WORKING_MAP_ID])
     try:
         with session_scope(ctx.engine) as session:
@@ -142,6 +165,8 @@ def import_as_revision(ctx: PageContext, content: bytes, file_name: str) -> Revi
 
     A broken or foreign file writes nothing and leaves the working copy as it was.
     """
+    if not may_write(ctx, "import"):
+        return None
     map_id = int(st.session_state[StateKeys.WORKING_MAP_ID])
     try:
         imported = map_from_json(content, source=file_name)

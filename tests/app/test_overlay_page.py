@@ -157,7 +157,7 @@ def test_path_input_to_overlay_shows_kpis_graph_board_and_heatmap(
     board = frame(at, "kind", "item")
     first = board.iloc[0]
     assert (first["kind"], first["item"], first["customers_affected"]) == ("touchpoint", "Call", 3)
-    assert first["finding"].startswith("67% of journeys that reach call end there unconverted")
+    assert first["finding"].startswith("67% of journeys that reach Call end there unconverted")
     assert set(board["item"]) == {"Browse", "Ask in chat", "Call", "Browse → Ask in chat", "Ask in chat → Call",
                                   "Browse → Call"}  # fmt: skip
 
@@ -254,7 +254,7 @@ def test_choosing_a_finding_highlights_it_and_shows_masked_journeys(
     _by_key_prefix(at.selectbox, OverlayKeys.DRILL_CHOICE).set_value("touchpoint|call").run()
     nodes = {n["id"]: n for n in graph_payload(at)["nodes"]}
     assert nodes["call"]["color"] == HIGHLIGHT_COLOR
-    assert "67% of journeys that reach call" in " ".join(m.value for m in at.markdown)
+    assert "67% of journeys that reach Call" in " ".join(m.value for m in at.markdown)
 
 
 def test_saved_mapping_is_offered_for_the_same_columns(

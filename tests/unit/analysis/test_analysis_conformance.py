@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from analysis_fixtures import support_journeys, support_log, support_map, support_transitions
-
 from journeymap.analysis.conformance import check_conformance
+from tests.unit.analysis.analysis_fixtures import support_journeys, support_log, support_map, support_transitions
 
 
 def test_conformance_by_hand() -> None:

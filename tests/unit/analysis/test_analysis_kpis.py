@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from analysis_fixtures import support_journeys, support_log, support_map, support_transitions
 
 from journeymap.analysis.kpis import JourneyKpis, journey_kpis
 from journeymap.analysis.silo import find_observed_silo_handoffs
 from journeymap.events.settings import OverlaySettings
+from tests.unit.analysis.analysis_fixtures import support_journeys, support_log, support_map, support_transitions
 
 
 def kpis_of_support(with_map: bool = False) -> JourneyKpis:

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
-from analysis_fixtures import support_journeys, support_log, support_map, support_transitions
 
 from journeymap.analysis._shared import assisted_channel_codes, format_duration
 from journeymap.analysis.silo import SILO_COLUMNS, WEIGHTS, find_observed_silo_handoffs, transition_instances
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
+from tests.unit.analysis.analysis_fixtures import support_journeys, support_log, support_map, support_transitions
 
 
 def test_weights_add_up_to_one() -> None:
@@ -38,6 +38,45 @@ def test_transition_instances_flags_every_sign_by_hand() -> None:
     ]
 
 
+def test_returning_along_a_designed_transition_is_no_repeated_step() -> None:
+    # The map designs chat → faq (a back-edge) and call → call, but not verify → faq (verify is off the map).
+    def repeats(journey_map: JourneyMap | None) -> list[tuple[int, int, bool]]:
+        got = transition_instances(support_log(), support_journeys(), journey_map, OverlaySettings())
+        return got.select("source", "target", "repeat_step").rows()
+
+    assert repeats(None) == [
+        (0, 1, False),  # login → faq: faq, chat, call all new
+        (1, 2, False),  # A faq → chat: chat, call, verify all new
+        (2, 3, True),  # B chat → call: faq (step 1) comes back 3 events later
+        (3, 4, True),  # call → verify: faq comes back 2 events later
+        (4, 1, True),  # C verify → faq: the target itself was done at step 1
+        (1, 2, True),  # D faq → chat: faq comes back 2 events later
+        (2, 1, True),  # E chat → faq: the target itself was done at step 0
+        (3, 3, True),  # call → call: the target itself is the first call
+    ]
+    assert repeats(support_map()) == [
+        (0, 1, False),
+        (1, 2, False),
+        (2, 3, True),
+        (3, 4, True),
+        (4, 1, True),  # undesigned return: still a repeated step
+        (1, 2, True),  # designed, but the repeat is the event after the target
+        (2, 1, False),  # designed back-edge: the journey as designed
+        (3, 3, False),  # designed self-loop: a second call is on the map
+    ]
+
+
+def test_an_undesigned_return_is_a_repeated_step() -> None:
+    # Without chat → faq on the map, E's return to the FAQ is evidence of starting over again.
+    designed = support_map()
+    journey_map = designed.model_copy(
+        update={"transitions": tuple(t for t in designed.transitions if (t.source, t.target) != ("chat", "faq"))}
+    )
+    got = transition_instances(support_log(), support_journeys(), journey_map, OverlaySettings())
+    e_move = got.filter((pl.col("journey") == 1) & (pl.col("source") == 2))
+    assert e_move["repeat_step"].to_list() == [True]
+
+
 def test_rates_scores_and_headlines() -> None:
     silo = find_observed_silo_handoffs(
         support_log(), support_journeys(), support_transitions(), None, OverlaySettings()
@@ -48,6 +87,20 @@ def test_rates_scores_and_headlines() -> None:
         ("faq", "chat", "web", "chat", 2, 2, 0.5, 0.0, 0.5, 1.0, 0.5, 0.45, "full", True),
         ("verify", "faq", "phone", "web", 1, 1, 1.0, 0.0, 0.0, 0.0, 1.0, 0.45, None, False),
         ("chat", "faq", "chat", "web", 1, 1, 1.0, 0.0, 0.0, 1.0, 0.0, 0.4, "none", False),
+    ]
+
+
+def test_rates_with_the_map() -> None:
+    # chat → faq is a designed back-edge: E no longer repeats a step (1.0 → 0.0, score 0.4 → 0.15); D's
+    # return to the web is no bounce; chat is messaging, so A, D and E reach a phone call within 7 days, B not.
+    silo = find_observed_silo_handoffs(
+        support_log(), support_journeys(), support_transitions(), support_map(), OverlaySettings()
+    )
+    assert silo.drop("finding").rows() == [
+        ("chat", "call", "chat", "phone", 1, 1, 1.0, 1.0, 0.0, 0.0, 1.0, 0.7, "partial", True),
+        ("verify", "faq", "phone", "web", 1, 1, 1.0, 0.0, 0.0, 0.0, 1.0, 0.45, None, False),
+        ("faq", "chat", "web", "chat", 2, 2, 0.5, 0.0, 0.0, 1.0, 0.5, 0.375, "full", True),
+        ("chat", "faq", "chat", "web", 1, 1, 0.0, 0.0, 0.0, 1.0, 0.0, 0.15, "none", False),
     ]
 
 
@@ -63,8 +116,8 @@ def test_findings_name_the_dominant_sign_and_the_declaration() -> None:
         "assisted contact within 7.0 days; the map declares this handoff as full context.",
         ("verify", "faq"): "In 100% of the 1 move from verify (Phone) to FAQ (Website), customers repeat a step they "
         "had already done; this handoff is not on the map.",
-        ("chat", "faq"): "In 100% of the 1 move from Chat with us (Chat) to FAQ (Website), customers repeat a step "
-        "they had already done; the map already marks this handoff as losing context.",
+        ("chat", "faq"): "In 100% of the 1 move from Chat with us (Chat) to FAQ (Website), customers need another "
+        "assisted contact within 7.0 days; the map already marks this handoff as losing context.",
     }
 
 

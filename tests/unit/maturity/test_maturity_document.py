@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from tests.unit.maturity.maturity_fixtures import tiny_framework
 
 from journeymap.errors import UserInputError
 from journeymap.maturity import AnswerRecord, AssessmentDocument, assessment_from_json, assessment_to_json
+from tests.unit.maturity.maturity_fixtures import tiny_framework
 
 
 def workshop_document() -> AssessmentDocument:

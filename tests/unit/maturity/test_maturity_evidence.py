@@ -8,7 +8,6 @@ from types import SimpleNamespace as NS
 import pandas as pd
 import polars as pl
 import pytest
-from tests.unit.maturity.maturity_fixtures import returns_map, tiny_framework
 
 from journeymap.events.log import EVENT_SCHEMA, EventLog
 from journeymap.events.overlay import compute_overlay
@@ -27,6 +26,7 @@ from journeymap.maturity import (
     score_evidence,
 )
 from journeymap.model import JourneyMap
+from tests.unit.maturity.maturity_fixtures import returns_map, tiny_framework
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.maturity.maturity_fixtures import tiny_framework
 
 from journeymap.maturity import (
     NOT_ASSESSED,
@@ -19,6 +18,7 @@ from journeymap.maturity import (
     score_evidence,
     score_rows,
 )
+from tests.unit.maturity.maturity_fixtures import tiny_framework
 
 
 @pytest.fixture

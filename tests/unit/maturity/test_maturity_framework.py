@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.maturity.maturity_fixtures import document_copy, tiny_framework
 
 from journeymap.errors import UserInputError
 from journeymap.maturity import (
@@ -19,6 +18,7 @@ from journeymap.maturity import (
     load_builtin_framework,
     load_framework,
 )
+from tests.unit.maturity.maturity_fixtures import document_copy, tiny_framework
 
 EXPECTED_DIMENSIONS = [
     "Customer focus",

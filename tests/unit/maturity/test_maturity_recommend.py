@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.maturity.maturity_fixtures import returns_map, tiny_framework
 
 from journeymap.maturity import Framework, find_gaps, load_builtin_framework, map_elements, recommend
+from tests.unit.maturity.maturity_fixtures import returns_map, tiny_framework
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.maturity.maturity_fixtures import tiny_framework
 
 from journeymap.errors import UserInputError
 from journeymap.maturity import Answer, Framework, check_answers, check_targets, current_levels, score_dimensions
+from tests.unit.maturity.maturity_fixtures import tiny_framework
 
 
 @pytest.fixture

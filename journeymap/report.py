@@ -1,0 +1,863 @@
+"""Reports on a journey map for review: a plain data structure, then HTML, PDF and PNG files.
+
+:func:`build_report` gathers what a reviewer reads into a :class:`Report`: the key figures,
+the journey graph, the structural analysis (handoffs, dead ends, unreachable touchpoints,
+empty stages), the designed silo handoffs and the silo handoff matrix, and, when given, what
+the event data showed (journey KPIs, observed silo handoffs, the friction board), the
+maturity radar, open opportunities and review comments.
+
+Renderers
+---------
+:func:`render_html`
+    One self-contained HTML file: inline CSS, plotly.js inlined once, no external URL, so it
+    opens offline and can be mailed. Every text that comes from data is HTML-escaped.
+:func:`render_png_graph`
+    The journey graph as a PNG, drawn with plotly and exported with kaleido.
+:func:`render_pdf`
+    A static variant of the HTML (figures as PNG images, no script) printed to PDF by a
+    headless Chromium.
+
+PNG and PDF need a Chromium or Chrome executable (``BROWSER_PATH``, else ``chromium`` on the
+``PATH``). Without one they raise :class:`~journeymap.errors.UserInputError` saying so. All
+figures of one export are drawn in one kaleido batch, so the browser starts once.
+
+Optional inputs
+---------------
+The overlay, assessment, opportunities and comments are read by attribute, so any object of
+the right shape works:
+
+``overlay``
+    ``kpis`` (with ``as_dict() -> dict[str, float | None]``), and the frames (Polars or
+    pandas) ``friction`` (``kind``, ``id``, ``score``, ``customers_affected``, ``finding``)
+    and ``silo_handoffs`` (``source``, ``target``, ``source_channel``, ``target_channel``,
+    ``count``, ``context_loss_score``, ``finding``) — :class:`journeymap.events.overlay.Overlay`.
+``assessment``
+    ``framework`` (a :class:`journeymap.maturity.framework.Framework`), ``levels`` (dimension
+    id → current level), optional ``name`` and ``targets`` (dimension id → target level);
+    see :class:`AssessmentSummary`.
+``opportunities``
+    Items with ``gap.name`` and ``recommendation`` (``title``, ``impact``, ``effort``) like
+    :class:`journeymap.maturity.recommend.PlannedAction`, or with ``title`` and optional
+    ``dimension``, ``impact``, ``effort``, ``status``; items whose ``status`` is ``done`` or
+    ``closed`` are left out.
+``comments``
+    Items with ``author`` and ``text`` (or ``body``), optional ``created_at`` and ``target``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from journeymap.compare import key_figures
+from journeymap.errors import UserInputError
+from journeymap.graph import analyze_structure, designed_switch_matrix, find_handoffs
+from journeymap.model import JourneyMap
+from journeymap.store.maps import RevisionInfo
+from journeymap.viz import (
+    CARRY_STYLES,
+    COLUMN_WIDTH,
+    PLAIN_STYLE,
+    ROW_HEIGHT,
+    channel_colors,
+    node_positions,
+    switch_matrix_figure,
+    truncate_label,
+)
+
+__all__ = [
+    "FRICTION_TOP_N",
+    "AssessmentSummary",
+    "Report",
+    "ReportFigure",
+    "Table",
+    "build_report",
+    "find_browser",
+    "journey_figure",
+    "render_html",
+    "render_pdf",
+    "render_png_graph",
+    "render_static_html",
+]
+
+FRICTION_TOP_N = 10
+"""Rows of the friction board in a report."""
+
+_PDF_TIMEOUT_S = 120
+_SYMBOLS = {"digital": "circle", "physical": "square", "assisted": "diamond", "messaging": "triangle-up"}
+_DASHES = {"full": "solid", "partial": "dash", "none": "dot"}
+_EDGE_KINDS = (
+    ("plain", "Within one channel and team"),
+    ("full", "Handoff, full context"),
+    ("partial", "Handoff, partial context"),
+    ("none", "Silo handoff (context lost)"),
+)
+_NODE_RADIUS = 14
+_CURVE_ROUNDNESS = 0.15
+_CURVE_STEPS = 16
+_MAX_SIDE = 2400
+_LABEL_MIN_SHRINK = 0.6
+_MAX_EXPORT_PIXELS = 16_000_000
+_BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+
+
+@dataclass(frozen=True)
+class AssessmentSummary:
+    """The maturity assessment as a report reads it (any object with these attributes works)."""
+
+    framework: Any
+    levels: Mapping[str, float]
+    name: str = "Current"
+    targets: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of display strings; ``key`` names it for look-ups and anchors."""
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    empty_text: str = "None."
+    note: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class ReportFigure:
+    """A plotly figure with the pixel size it is exported at."""
+
+    key: str
+    title: str
+    figure: go.Figure
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """Everything a report shows, in reading order; renderers only lay it out."""
+
+    title: str
+    subtitle: str
+    description: str
+    journey_map: JourneyMap
+    key_figures: tuple[tuple[str, str], ...]
+    sections: tuple[Table | ReportFigure, ...]
+
+    def table(self, key: str) -> Table:
+        """The table called ``key``."""
+        for section in self.sections:
+            if isinstance(section, Table) and section.key == key:
+                return section
+        raise KeyError(f"no table '{key}' in this report")
+
+    @property
+    def figures(self) -> tuple[ReportFigure, ...]:
+        """The report's figures, in order."""
+        return tuple(s for s in self.sections if isinstance(s, ReportFigure))
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1000 else f"{value:.{digits}f}"
+    return str(value)
+
+
+def _records(frame: Any, limit: int | None = None) -> list[dict[str, Any]]:
+    """The first rows of a small Polars or pandas frame as dicts."""
+    if frame is None:
+        return []
+    head = frame.head(limit) if limit is not None else frame
+    if hasattr(head, "to_dicts"):
+        return list(head.to_dicts())
+    return list(head.to_dict("records"))
+
+
+def _revision_line(revision: RevisionInfo | None) -> str:
+    if revision is None:
+        return "Unsaved map"
+    when = revision.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    line = f"Revision {revision.number} by {revision.author}, {when}"
+    return line + (f": {revision.message}" if revision.message else "")
+
+
+def _structure_tables(m: JourneyMap) -> list[Table]:
+    report = analyze_structure(m)
+    names = {tp.id: tp.name for tp in m.touchpoints}
+    stages = {st.id: st.name for st in m.stages}
+    handoff_rows = tuple(
+        (
+            h.source_name,
+            h.target_name,
+            f"{h.source_channel} → {h.target_channel}" if h.cross_channel else h.source_channel,
+            f"{h.source_owner} → {h.target_owner}" if h.cross_owner else h.source_owner,
+            h.context_carry,
+            h.note,
+        )
+        for h in report.handoffs
+    )
+    columns = ("From", "To", "Channels", "Owner teams", "Context carry", "Note")
+    matrix = designed_switch_matrix(m)
+    return [
+        Table("handoffs", "Handoffs", columns, handoff_rows, "No handoffs: every transition stays in one channel."),
+        Table(
+            "silo_handoffs",
+            "Silo handoffs (designed with no context carry)",
+            columns,
+            tuple(row for row, h in zip(handoff_rows, report.handoffs, strict=True) if h.is_silo),
+            "No silo handoffs: context travels with every handoff.",
+        ),
+        Table(
+            "silo_matrix",
+            "Silo handoff matrix (designed channel switches by context carry)",
+            ("From channel", "To channel", "Transitions", "Full", "Partial", "None (silo)"),
+            tuple(
+                (
+                    str(r["from_channel"]),
+                    str(r["to_channel"]),
+                    _fmt(r["transitions"]),
+                    _fmt(r["full"]),
+                    _fmt(r["partial"]),
+                    _fmt(r["none"]),
+                )
+                for r in _records(matrix)
+            ),
+            "No designed channel switches.",
+        ),
+        Table(
+            "dead_ends",
+            "Dead ends",
+            ("Touchpoint", "Id"),
+            tuple((names[i], i) for i in report.dead_ends),
+            "No dead ends.",
+            "Touchpoints with no way on that are not a designated end of the journey.",
+        ),
+        Table(
+            "unreachable",
+            "Unreachable touchpoints",
+            ("Touchpoint", "Id"),
+            tuple((names[i], i) for i in report.unreachable),
+            "Every touchpoint can be reached from the first stage.",
+        ),
+        Table(
+            "empty_stages",
+            "Empty stages",
+            ("Stage", "Id"),
+            tuple((stages[i], i) for i in report.empty_stages),
+            "Every stage has touchpoints.",
+        ),
+    ]
+
+
+def _overlay_tables(overlay: Any, names: Mapping[str, str]) -> list[Table]:
+    kpis = overlay.kpis.as_dict() if hasattr(overlay.kpis, "as_dict") else dict(overlay.kpis)
+    kpi_table = Table(
+        "kpis",
+        "Journey KPIs (event data)",
+        ("KPI", "Value"),
+        tuple((str(k).replace("_", " ").capitalize(), _fmt(v)) for k, v in kpis.items()),
+    )
+    silo_rows = tuple(
+        (
+            names.get(str(r.get("source")), str(r.get("source"))),
+            names.get(str(r.get("target")), str(r.get("target"))),
+            f"{r.get('source_channel')} → {r.get('target_channel')}",
+            _fmt(r.get("count")),
+            _fmt(r.get("context_loss_score")),
+            str(r.get("finding") or ""),
+        )
+        for r in _records(overlay.silo_handoffs, FRICTION_TOP_N)
+    )
+    silo_table = Table(
+        "observed_silo_handoffs",
+        "Observed silo handoffs (event data)",
+        ("From", "To", "Channels", "Count", "Context-loss score", "Finding"),
+        silo_rows,
+        "No handoffs observed in the event data.",
+    )
+
+    def label(kind: str, item: str) -> str:
+        if kind == "transition" and " → " in item:
+            source, target = item.split(" → ", 1)
+            return f"{names.get(source, source)} → {names.get(target, target)}"
+        return names.get(item, item)
+
+    friction_rows = tuple(
+        (
+            str(rank),
+            str(r.get("kind", "")),
+            label(str(r.get("kind", "")), str(r.get("id", ""))),
+            _fmt(r.get("score")),
+            _fmt(r.get("customers_affected")),
+            str(r.get("finding") or ""),
+        )
+        for rank, r in enumerate(_records(overlay.friction, FRICTION_TOP_N), start=1)
+    )
+    friction_table = Table(
+        "friction",
+        f"Friction board (top {FRICTION_TOP_N})",
+        ("Rank", "Kind", "Where", "Score", "Customers affected", "Finding"),
+        friction_rows,
+        "No friction above the map's baseline.",
+    )
+    return [kpi_table, friction_table, silo_table]
+
+
+def _assessment_parts(assessment: Any) -> list[Table | ReportFigure]:
+    from journeymap.maturity.figures import radar_figure
+
+    framework = assessment.framework
+    levels: Mapping[str, float] = assessment.levels
+    targets: Mapping[str, int] = getattr(assessment, "targets", None) or {}
+    name = str(getattr(assessment, "name", "") or "Current")
+    profiles: list[tuple[str, Mapping[str, float]]] = [(name, levels)]
+    if targets:
+        profiles.append(("Target", {k: float(v) for k, v in targets.items()}))
+    figure = radar_figure(framework, profiles, template="plotly")
+    # Room for the longest dimension names on both sides of the circle.
+    figure.update_layout(margin={"l": 170, "r": 170})
+    rows = tuple(
+        (d.name, _fmt(levels.get(d.id), 1), _fmt(targets.get(d.id), 1) if targets else "–")
+        for d in framework.dimensions
+    )
+    return [
+        ReportFigure("radar", "Omnichannel maturity", figure, 900, 560),
+        Table("maturity", "Maturity by dimension", ("Dimension", name, "Target"), rows, "Not assessed."),
+    ]
+
+
+def _opportunity_table(opportunities: Iterable[Any]) -> Table:
+    rows: list[tuple[str, ...]] = []
+    for item in opportunities:
+        status = str(getattr(item, "status", "") or "")
+        if status.lower() in ("done", "closed"):
+            continue
+        recommendation = getattr(item, "recommendation", None)
+        gap = getattr(item, "gap", None)
+        source = recommendation if recommendation is not None else item
+        title = str(getattr(source, "title", None) or item)
+        dimension = str(getattr(gap, "name", "") if gap is not None else getattr(item, "dimension", "") or "")
+        elements = getattr(item, "elements", ()) or ()
+        concerns = "; ".join(f"{kind}: {', '.join(found)}" for kind, found in elements if found)
+        rows.append(
+            (
+                dimension,
+                title,
+                str(getattr(source, "impact", "") or ""),
+                str(getattr(source, "effort", "") or ""),
+                concerns or status,
+            )
+        )
+    return Table(
+        "opportunities",
+        "Open opportunities",
+        ("Dimension", "Opportunity", "Impact", "Effort", "Concerns"),
+        tuple(rows),
+        "No open opportunities.",
+    )
+
+
+def _comment_table(comments: Iterable[Any]) -> Table:
+    rows = []
+    for c in comments:
+        created = getattr(c, "created_at", None)
+        rows.append(
+            (
+                str(getattr(c, "author", "") or ""),
+                created.strftime("%Y-%m-%d %H:%M") if isinstance(created, datetime) else _fmt(created),
+                str(getattr(c, "target", "") or ""),
+                str(getattr(c, "text", None) or getattr(c, "body", "") or ""),
+            )
+        )
+    return Table("comments", "Review comments", ("Author", "When", "On", "Comment"), tuple(rows), "No comments.")
+
+
+def build_report(
+    journey_map: JourneyMap,
+    *,
+    revision: RevisionInfo | None,
+    overlay: Any = None,
+    assessment: Any = None,
+    opportunities: Iterable[Any] | None = None,
+    comments: Iterable[Any] | None = None,
+) -> Report:
+    """Gather a map's review report; optional parts are left out when not given (see the module docs).
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint, Transition
+    >>> m = JourneyMap(
+    ...     name="Returns",
+    ...     stages=(Stage(id="s", name="Service"),),
+    ...     channels=(Channel(id="web", name="Website"), Channel(id="call", name="Call center")),
+    ...     touchpoints=(
+    ...         Touchpoint(id="form", name="Return form", channel="web", stage="s"),
+    ...         Touchpoint(id="phone", name="Return call", channel="call", stage="s", is_final=True),
+    ...     ),
+    ...     transitions=(Transition(source="form", target="phone", context_carry="none"),),
+    ... )
+    >>> report = build_report(m, revision=None)
+    >>> dict(report.key_figures)["Silo handoffs"], report.table("silo_handoffs").rows[0][:2]
+    ('1', ('Return form', 'Return call'))
+    >>> [s.key for s in report.sections]  # doctest: +NORMALIZE_WHITESPACE
+    ['graph', 'handoffs', 'silo_handoffs', 'silo_matrix', 'switch_figure', 'dead_ends', 'unreachable',
+     'empty_stages']
+    """
+    figures = key_figures(journey_map)
+    shown = tuple(
+        (name, _fmt(value) if name != "Designed integration factor" else _fmt(value, 2))
+        for name, value in figures.items()
+    )
+    names = {tp.id: tp.name for tp in journey_map.touchpoints}
+    graph = journey_figure(journey_map)
+    sections: list[Table | ReportFigure] = [
+        ReportFigure("graph", "Journey graph", graph, int(graph.layout.width), int(graph.layout.height))
+    ]
+    structure = _structure_tables(journey_map)
+    sections += structure[:3]
+    sections.append(
+        ReportFigure(
+            "switch_figure",
+            "Designed channel switches",
+            switch_matrix_figure(designed_switch_matrix(journey_map), template="plotly"),
+            760,
+            520,
+        )
+    )
+    sections += structure[3:]
+    if overlay is not None:
+        sections += _overlay_tables(overlay, names)
+    if assessment is not None:
+        sections += _assessment_parts(assessment)
+    if opportunities is not None:
+        sections.append(_opportunity_table(opportunities))
+    if comments is not None:
+        sections.append(_comment_table(comments))
+    return Report(
+        title=journey_map.name,
+        subtitle=_revision_line(revision),
+        description=journey_map.description,
+        journey_map=journey_map,
+        key_figures=shown,
+        sections=tuple(sections),
+    )
+
+
+# --- the journey graph as a plotly figure ---------------------------------------------------
+
+
+def _edge_kind(m: JourneyMap) -> dict[tuple[str, str], str]:
+    handoffs = {(h.source, h.target): h.context_carry for h in find_handoffs(m)}
+    return {(tr.source, tr.target): handoffs.get((tr.source, tr.target), "plain") for tr in m.transitions}
+
+
+def journey_figure(journey_map: JourneyMap) -> go.Figure:
+    """The journey graph as a plotly figure for export (explicit ``template="plotly"``).
+
+    Touchpoints sit at :func:`journeymap.viz.node_positions`, one marker trace per channel in
+    its :func:`~journeymap.viz.channel_colors` colour, shaped by channel kind. Transitions are
+    drawn as one line trace per kind (plain, then handoffs by context carry, styled like
+    :data:`journeymap.viz.CARRY_STYLES`) plus one arrowhead trace per kind: a handful of traces
+    whatever the size of the map. Labels are HTML-escaped (plotly reads tags in text).
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint, Transition
+    >>> m = JourneyMap(
+    ...     name="Tiny",
+    ...     stages=(Stage(id="buy", name="Purchase"),),
+    ...     channels=(Channel(id="web", name="Website"), Channel(id="call", name="Call center")),
+    ...     touchpoints=(
+    ...         Touchpoint(id="cart", name="<b>Cart</b>", channel="web", stage="buy"),
+    ...         Touchpoint(id="help", name="Help line", channel="call", stage="buy"),
+    ...     ),
+    ...     transitions=(Transition(source="cart", target="help", context_carry="none"),),
+    ... )
+    >>> fig = journey_figure(m)
+    >>> [t.name for t in fig.data if t.showlegend is not False]
+    ['Silo handoff (context lost)', 'Website', 'Call center']
+    >>> fig.data[-2].text, fig.layout.template.layout.colorway[0]
+    (('&lt;b&gt;Cart&lt;/b&gt;',), '#636efa')
+    """
+    m = journey_map
+    positions = {tp: (float(x), -float(y)) for tp, (x, y) in node_positions(m).items()}
+    colors = channel_colors(m)
+    kinds = _edge_kind(m)
+    lines: dict[str, tuple[list[float | None], list[float | None]]] = {k: ([], []) for k, _ in _EDGE_KINDS}
+    heads: dict[str, tuple[list[float | None], list[float | None], list[float]]] = {
+        k: ([], [], []) for k, _ in _EDGE_KINDS
+    }
+    for (source, target), kind in kinds.items():
+        (x0, y0), (x1, y1) = positions[source], positions[target]
+        length = math.hypot(x1 - x0, y1 - y0) or 1.0
+        # A clockwise curve, as on the page's graph: transitions stacked in one column, or running
+        # both ways between two touchpoints, bend apart instead of drawing over each other.
+        bend = _CURVE_ROUNDNESS * length
+        cx, cy = (x0 + x1) / 2 + (y1 - y0) / length * bend, (y0 + y1) / 2 - (x1 - x0) / length * bend
+        steps = [i / _CURVE_STEPS for i in range(_CURVE_STEPS + 1)]
+        line_x, line_y = lines[kind]
+        for t in steps:
+            line_x.append((1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t**2 * x1)
+            line_y.append((1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t**2 * y1)
+        line_x.append(None)
+        line_y.append(None)
+        hx, hy, sizes = heads[kind]
+        tip = max(1 - (_NODE_RADIUS + 2) / length, 0.5)
+        for t in (tip - 0.04, tip):
+            hx.append((1 - t) ** 2 * x0 + 2 * (1 - t) * t * cx + t**2 * x1)
+            hy.append((1 - t) ** 2 * y0 + 2 * (1 - t) * t * cy + t**2 * y1)
+        hx.append(None)
+        hy.append(None)
+        sizes += [0.0, 12.0, 0.0]
+    figure = go.Figure(layout={"template": "plotly"})
+    for kind, label in _EDGE_KINDS:
+        if not lines[kind][0]:
+            continue
+        style = PLAIN_STYLE if kind == "plain" else CARRY_STYLES[kind]
+        color, width = style["color"], float(style["width"])
+        figure.add_trace(
+            go.Scatter(
+                x=lines[kind][0],
+                y=lines[kind][1],
+                mode="lines",
+                name=label,
+                line={"color": color, "width": width, "dash": "solid" if kind == "plain" else _DASHES[kind]},
+                hoverinfo="skip",
+                legendgroup=kind,
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=heads[kind][0],
+                y=heads[kind][1],
+                mode="markers",
+                marker={"symbol": "arrow", "angleref": "previous", "size": heads[kind][2], "color": color},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=kind,
+            )
+        )
+    structure = analyze_structure(m)
+    flagged = set(structure.dead_ends) | set(structure.unreachable)
+    for channel in m.channels:
+        tps = [tp for tp in m.touchpoints if tp.channel == channel.id]
+        if not tps:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=[positions[tp.id][0] for tp in tps],
+                y=[positions[tp.id][1] for tp in tps],
+                mode="markers+text",
+                meta="touchpoints",
+                name=html.escape(channel.name),
+                text=[html.escape(truncate_label(tp.name)) for tp in tps],
+                textposition="bottom center",
+                textfont={"size": 13, "color": "#1F2933"},
+                hovertext=[html.escape(tp.name) for tp in tps],
+                hoverinfo="text",
+                marker={
+                    "symbol": _SYMBOLS[channel.kind.value],
+                    "size": 2 * _NODE_RADIUS,
+                    "color": colors[channel.id],
+                    "line": {
+                        "width": [3 if tp.id in flagged else 1.5 for tp in tps],
+                        "color": ["#C62828" if tp.id in flagged else "#FFFFFF" for tp in tps],
+                    },
+                },
+            )
+        )
+    xs = [x for x, _ in positions.values()] or [0.0]
+    ys = [y for _, y in positions.values()] or [0.0]
+    top = max(ys) + 55
+    for column, stage in enumerate(m.stages):
+        figure.add_annotation(
+            x=column * COLUMN_WIDTH,
+            y=top,
+            text=f"<b>{html.escape(truncate_label(stage.name))}</b>",
+            showarrow=False,
+            font={"size": 14, "color": "#1F2933"},
+        )
+    x_min, x_max = -COLUMN_WIDTH / 2, max(max(xs), (len(m.stages) - 1) * COLUMN_WIDTH) + COLUMN_WIDTH / 2
+    y_min, y_max = min(ys) - ROW_HEIGHT / 2 - 20, top + 25
+    width = int(x_max - x_min) + 40
+    height = int(y_max - y_min) + 140
+    # Big maps: shrink the whole drawing to a side of at most _MAX_SIDE pixels (an export stays a few
+    # megapixels); once touchpoints sit closer than their labels are long, the labels are left to hovering.
+    shrink = min(1.0, _MAX_SIDE / width, _MAX_SIDE / height)
+    width, height = int(width * shrink), int(height * shrink)
+    if shrink < _LABEL_MIN_SHRINK:
+        figure.update_traces(
+            mode="markers", marker_size=max(8, round(4 * _NODE_RADIUS * shrink)), selector={"meta": "touchpoints"}
+        )
+        figure.update_annotations(font_size=max(9, round(14 * shrink / _LABEL_MIN_SHRINK)))
+    figure.update_layout(
+        title={"text": html.escape(m.name), "x": 0.01},
+        width=max(width, 700),
+        height=max(height, 360),
+        plot_bgcolor="#FFFFFF",
+        paper_bgcolor="#FFFFFF",
+        margin={"l": 20, "r": 20, "t": 60, "b": 80},
+        legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0},
+        xaxis={"visible": False, "range": [x_min, x_max]},
+        yaxis={"visible": False, "range": [y_min, y_max], "scaleanchor": "x"},
+    )
+    return figure
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1F2933;
+       margin: 2rem auto; max-width: 1100px; padding: 0 1rem; line-height: 1.4; }
+h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #D9DEE3; padding-bottom: 0.2rem; }
+.subtitle { color: #52606D; margin-top: 0; } .note { color: #52606D; font-size: 0.9rem; }
+.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 0.6rem; }
+.figure { border: 1px solid #D9DEE3; border-radius: 6px; padding: 0.5rem 0.7rem; break-inside: avoid; }
+.figure .label { font-size: 0.8rem; color: #52606D; } .figure .value { font-size: 1.5rem; font-weight: 600; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
+th, td { text-align: left; padding: 0.3rem 0.5rem; border-bottom: 1px solid #E4E7EB; vertical-align: top; }
+th { background: #F5F7FA; } tr { break-inside: avoid; }
+img.chart { max-width: 100%; height: auto; }
+section { break-inside: auto; }
+footer { margin-top: 3rem; color: #7B8794; font-size: 0.8rem; }
+@page { size: A4; margin: 12mm; }
+@media print { body { margin: 0; max-width: none; font-size: 11px; } h2 { break-after: avoid; } }
+"""
+
+
+def _table_html(table: Table) -> str:
+    parts = [f'<section id="{html.escape(table.key)}"><h2>{html.escape(table.title)}</h2>']
+    if table.note:
+        parts.append(f'<p class="note">{html.escape(table.note)}</p>')
+    if not table.rows:
+        parts.append(f"<p>{html.escape(table.empty_text)}</p></section>")
+        return "".join(parts)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in table.rows)
+    parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>")
+    return "".join(parts)
+
+
+def _document(report: Report, figure_html: Callable[[ReportFigure], str]) -> str:
+    figures = "".join(
+        f'<div class="figure"><div class="label">{html.escape(name)}</div>'
+        f'<div class="value">{html.escape(value)}</div></div>'
+        for name, value in report.key_figures
+    )
+    body = [
+        f"<h1>{html.escape(report.title)}</h1>",
+        f'<p class="subtitle">{html.escape(report.subtitle)}</p>',
+    ]
+    if report.description.strip():
+        body.append(f"<p>{html.escape(report.description)}</p>")
+    body.append(f'<section id="key-figures"><h2>Key figures</h2><div class="figures">{figures}</div></section>')
+    for section in report.sections:
+        if isinstance(section, Table):
+            body.append(_table_html(section))
+        else:
+            body.append(
+                f'<section id="{html.escape(section.key)}"><h2>{html.escape(section.title)}</h2>'
+                f"{figure_html(section)}</section>"
+            )
+    body.append("<footer>Journeymap review report</footer>")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(report.title)} · Journeymap report</title>"
+        f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>\n"
+    )
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained, interactive HTML page (plotly.js inlined once, no external URL).
+
+    Examples
+    --------
+    >>> from journeymap.model import Stage
+    >>> page = render_html(build_report(JourneyMap(name="<Empty>", stages=(Stage(id="a", name="A"),)), revision=None))
+    >>> "<h1>&lt;Empty&gt;</h1>" in page, page.count("<script") >= 1
+    (True, True)
+    """
+    included: list[bool] = []
+
+    def interactive(section: ReportFigure) -> str:
+        first = not included
+        included.append(True)
+        # The page is narrower than an export: the figure follows the page width (its aspect is fixed).
+        figure = go.Figure(section.figure)
+        figure.update_layout(width=None, autosize=True)
+        return str(
+            figure.to_html(
+                full_html=False,
+                include_plotlyjs="inline" if first else False,
+                config={"displaylogo": False, "responsive": True},
+                default_width="100%",
+                default_height=f"{section.height}px",
+            )
+        )
+
+    return _document(report, interactive)
+
+
+def render_static_html(report: Report, images: Mapping[str, bytes]) -> str:
+    """The report as HTML without any script: each figure is the PNG in ``images`` under its key.
+
+    Figures missing from ``images`` are left out. This is the page :func:`render_pdf` prints.
+
+    Examples
+    --------
+    >>> from journeymap.model import Stage
+    >>> page = render_static_html(build_report(JourneyMap(name="E", stages=(Stage(id="a", name="A"),)),
+    ...                                        revision=None), {"graph": b"PNG"})
+    >>> "<script" in page, 'src="data:image/png;base64,UE5H"' in page
+    (False, True)
+    """
+
+    def static(section: ReportFigure) -> str:
+        data = images.get(section.key)
+        if data is None:
+            return ""
+        encoded = base64.b64encode(data).decode("ascii")
+        return f'<img class="chart" alt="{html.escape(section.title)}" src="data:image/png;base64,{encoded}">'
+
+    return _document(report, static)
+
+
+# --- PNG and PDF ----------------------------------------------------------------------------
+
+
+def find_browser() -> str:
+    """The Chromium/Chrome executable for exports: ``BROWSER_PATH``, else the first one on the ``PATH``.
+
+    Raises
+    ------
+    UserInputError
+        When there is none: PNG and PDF export cannot work.
+    """
+    configured = os.environ.get("BROWSER_PATH", "").strip()
+    if configured and Path(configured).is_file():
+        return configured
+    for name in _BROWSER_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise UserInputError(
+        "PDF and PNG export need Chromium, which was not found on this machine",
+        source="Export",
+        hint="Install the Debian package chromium (apt-get install chromium), "
+        "or set BROWSER_PATH to a Chromium or Chrome executable. JSON and HTML export work without it.",
+    )
+
+
+def _to_pngs(figures: Sequence[ReportFigure], *, scale: float) -> dict[str, bytes]:
+    """Export figures in one kaleido batch (one browser start for all)."""
+    if not figures:
+        return {}
+    browser = find_browser()
+    previous = os.environ.get("BROWSER_PATH")
+    # At most _MAX_EXPORT_PIXELS per image whatever the requested scale.
+    scales = [min(scale, math.sqrt(_MAX_EXPORT_PIXELS / max(f.width * f.height, 1))) for f in figures]
+    with tempfile.TemporaryDirectory(prefix="journeymap-png-") as tmp:
+        paths = [Path(tmp) / f"{i}.png" for i in range(len(figures))]
+        try:
+            os.environ["BROWSER_PATH"] = browser
+            pio.write_images(
+                [f.figure for f in figures],
+                paths,
+                format="png",
+                width=[f.width for f in figures],
+                height=[f.height for f in figures],
+                scale=scales,
+            )
+        except RuntimeError as exc:
+            if type(exc).__name__ in ("ChromeNotFoundError", "BrowserFailedError", "BrowserDepsError"):
+                raise UserInputError(
+                    f"PDF and PNG export need a working Chromium; starting {browser} failed ({exc})",
+                    source="Export",
+                    hint="Install the Debian package chromium (apt-get install chromium).",
+                ) from None
+            raise
+        finally:
+            if previous is None:
+                os.environ.pop("BROWSER_PATH", None)
+            else:
+                os.environ["BROWSER_PATH"] = previous
+        return {f.key: path.read_bytes() for f, path in zip(figures, paths, strict=True)}
+
+
+def render_png_graph(journey_map: JourneyMap, *, scale: float = 2.0) -> bytes:
+    """The journey graph (:func:`journey_figure`) as PNG bytes; needs Chromium (see :func:`find_browser`)."""
+    figure = journey_figure(journey_map)
+    section = ReportFigure("graph", "Journey graph", figure, int(figure.layout.width), int(figure.layout.height))
+    return _to_pngs([section], scale=scale)["graph"]
+
+
+def render_pdf(report: Report, *, timeout_s: float = _PDF_TIMEOUT_S) -> bytes:
+    """The report as a PDF: :func:`render_static_html` printed by headless Chromium.
+
+    Raises
+    ------
+    UserInputError
+        Chromium is missing or failed to print.
+    """
+    images = _to_pngs(report.figures, scale=1.5)
+    page = render_static_html(report, images)
+    browser = find_browser()
+    with tempfile.TemporaryDirectory(prefix="journeymap-pdf-") as tmp:
+        source, target = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        source.write_text(page, encoding="utf-8")
+        command = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            f"--user-data-dir={Path(tmp) / 'profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={target}",
+            source.as_uri(),
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise UserInputError(
+                f"Chromium did not finish printing the PDF within {timeout_s:.0f} s",
+                source="PDF export",
+                hint="Try again; if it keeps failing, export the HTML report and print it from a browser.",
+            ) from None
+        if not target.is_file() or target.stat().st_size == 0:
+            detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+            raise UserInputError(
+                f"Chromium could not print the PDF ({detail[0]})",
+                source="PDF export",
+                hint="Check that the Debian package chromium is installed and works, or export the HTML report.",
+            )
+        return target.read_bytes()

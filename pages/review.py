@@ -1,0 +1,403 @@
+"""Review: a saved map's history, restoring an old revision, comparing revisions or maps, and exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from journeymap.compare import KEY_FIGURES, MapDiff, diff_graph_elements, diff_maps, diff_summary
+from journeymap.errors import UserInputError
+from journeymap.model import map_from_json, map_to_json
+from journeymap.report import build_report, find_browser, render_html, render_pdf, render_png_graph
+from journeymap.store import (
+    MapSummary,
+    Revision,
+    RevisionInfo,
+    get_revision,
+    list_maps,
+    list_revisions,
+    restore_revision,
+    session_scope,
+)
+from journeymap.store.reviews import CommentInfo, OpportunityInfo, list_comments, list_opportunities
+from journeymap.ui import StateKeys, flash, init_page, md, render_graph, show_flash
+from journeymap.ui.access import can_edit
+from journeymap.ui.editor_forms import file_name_for
+from journeymap.viz import agraph_config_kwargs
+
+GRAPH_HEIGHT = 480
+
+
+class ReviewKeys:
+    """Session-state and widget keys of this page (the shared ones are in :class:`StateKeys`)."""
+
+    MAP = "jm_review_map"
+    OTHER_MAP = "jm_review_other_map"
+    OLD_REVISION = "jm_review_old_revision"
+    NEW_REVISION = "jm_review_new_revision"
+    HISTORY_TABLE = "jm_review_history"
+    RESTORE_CHOICE = "jm_review_restore_choice"
+    RESTORE_SUBMIT = "jm_review_restore_submit"
+    GRAPH_OLD = "jm_review_graph_old"
+    GRAPH_NEW = "jm_review_graph_new"
+    TABLE_PREFIX = "jm_review_table"
+    EXPORT_REVISION = "jm_review_export_revision"
+    EXPORT_JSON = "jm_review_export_json"
+    EXPORT_HTML = "jm_review_export_html"
+    BUILD_PDF = "jm_review_build_pdf"
+    EXPORT_PDF = "jm_review_export_pdf"
+    BUILD_PNG = "jm_review_build_png"
+    EXPORT_PNG = "jm_review_export_png"
+    PDF_FOR = "jm_review_pdf_for"
+    PNG_FOR = "jm_review_png_for"
+
+
+ctx = init_page()
+st.title("Review")
+st.caption("Browse a saved map's history, restore an earlier revision, compare revisions or two maps, and export.")
+
+pick_area = st.container()
+history_area = st.container()
+compare_area = st.container()
+graphs_area = st.container()
+details_area = st.container()
+export_area = st.container()
+
+with session_scope(ctx.engine) as session:
+    maps: list[MapSummary] = list_maps(session=session)
+if not maps:
+    with pick_area:
+        st.info("No saved maps yet. Create one on the Maps page, then come back to review it.")
+    st.stop()
+by_id = {s.id: s for s in maps}
+
+
+def _map_label(map_id: int) -> str:
+    summary = by_id[map_id]
+    return f"{summary.name} (#{map_id}, {summary.revision_count} revisions)"
+
+
+def _revision_label(info: RevisionInfo) -> str:
+    return f"Revision {info.number}: {info.author}, {info.created_at:%Y-%m-%d %H:%M} UTC" + (
+        f" ({info.message})" if info.message else ""
+    )
+
+
+def _history(map_id: int) -> list[RevisionInfo]:
+    with session_scope(ctx.engine) as session:
+        return list_revisions(session=session, map_id=map_id)
+
+
+def _load(revision_id: int) -> Revision:
+    with session_scope(ctx.engine) as session:
+        return get_revision(session=session, revision_id=revision_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _compare(old_json: str, new_json: str) -> tuple[MapDiff, list[str], tuple[Any, Any], tuple[Any, Any]]:
+    old, new = map_from_json(old_json), map_from_json(new_json)
+    diff = diff_maps(old, new)
+    return diff, diff_summary(diff), diff_graph_elements(old, new, "old"), diff_graph_elements(old, new, "new")
+
+
+def _backlog_json(map_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The map's open opportunities and unresolved comments, as JSON texts (hashable cache arguments)."""
+    with session_scope(ctx.engine) as session:
+        opportunities = [
+            o for o in list_opportunities(session=session, map_id=map_id) if o.status in ("open", "in progress")
+        ]
+        comments = list_comments(session=session, map_id=map_id, include_resolved=False)
+    return tuple(o.model_dump_json() for o in opportunities), tuple(c.model_dump_json() for c in comments)
+
+
+def _report(map_json: str, revision_json: str, backlog: tuple[tuple[str, ...], tuple[str, ...]]) -> Any:
+    return build_report(
+        map_from_json(map_json),
+        revision=RevisionInfo.model_validate_json(revision_json),
+        opportunities=[OpportunityInfo.model_validate_json(text) for text in backlog[0]],
+        comments=[CommentInfo.model_validate_json(text) for text in backlog[1]],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _pdf(map_json: str, revision_json: str, backlog: tuple[tuple[str, ...], tuple[str, ...]]) -> bytes:
+    return render_pdf(_report(map_json, revision_json, backlog))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _png(map_json: str) -> bytes:
+    return render_png_graph(map_from_json(map_json))
+
+
+# --- which map ------------------------------------------------------------------------------------------
+with pick_area:
+    show_flash("review")
+    preferred = st.session_state.get(StateKeys.MAP_ID)
+    if ReviewKeys.MAP not in st.session_state or st.session_state[ReviewKeys.MAP] not in by_id:
+        st.session_state[ReviewKeys.MAP] = preferred if preferred in by_id else maps[0].id
+    map_id = int(st.selectbox("Map to review", options=list(by_id), format_func=_map_label, key=ReviewKeys.MAP))
+    history = _history(map_id)
+    revisions = {r.id: r for r in history}
+
+# --- history and restore ----------------------------------------------------------------------------------
+with history_area:
+    st.subheader("History")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Revision": r.number,
+                    "Author": r.author,
+                    "Message": r.message,
+                    "Saved (UTC)": r.created_at.strftime("%Y-%m-%d %H:%M"),
+                    "Touchpoints": r.touchpoints,
+                    "Transitions": r.transitions,
+                    "Silo handoffs": r.silo_handoffs,
+                }
+                for r in history
+            ],
+            columns=["Revision", "Author", "Message", "Saved (UTC)", "Touchpoints", "Transitions", "Silo handoffs"],
+        ),
+        hide_index=True,
+        key=ReviewKeys.HISTORY_TABLE,
+    )
+    older = [r.id for r in history[1:]]
+    editable = can_edit(ctx.engine, map_id=map_id)
+    if not editable:
+        st.caption("Restoring needs an editor (and the map not locked by a workshop).")
+    restore_col, restore_button_col = st.columns([3, 1], vertical_alignment="bottom")
+    restore_id = restore_col.selectbox(
+        "Restore an earlier revision as a new revision (nothing is overwritten)",
+        options=older,
+        format_func=lambda rid: _revision_label(revisions[rid]),
+        key=f"{ReviewKeys.RESTORE_CHOICE}_{map_id}",
+        placeholder="This map has only one revision",
+        disabled=not older or not editable,
+    )
+    if (
+        restore_button_col.button("Restore", key=ReviewKeys.RESTORE_SUBMIT, disabled=not older or not editable)
+        and restore_id is not None
+        and can_edit(ctx.engine, map_id=map_id)
+    ):
+        try:
+            with session_scope(ctx.engine) as session:
+                restored = restore_revision(
+                    session=session,
+                    map_id=map_id,
+                    revision_id=int(restore_id),
+                    author=ctx.author or "Anonymous",
+                    base_revision_id=history[0].id,
+                )
+        except UserInputError as exc:
+            flash("review", "error", str(exc))
+        else:
+            flash(
+                "review",
+                "success",
+                f"Revision {revisions[int(restore_id)].number} restored as revision {restored.number}.",
+            )
+        st.rerun()
+
+# --- compare --------------------------------------------------------------------------------------------
+with compare_area:
+    st.subheader("Compare")
+    other_col, old_col, new_col = st.columns(3)
+    other_options: list[int | None] = [None, *[mid for mid in by_id if mid != map_id]]
+    other_id = other_col.selectbox(
+        "Compare with",
+        options=other_options,
+        format_func=lambda mid: "Another revision of this map" if mid is None else _map_label(mid),
+        key=f"{ReviewKeys.OTHER_MAP}_{map_id}",
+    )
+    new_history = history if other_id is None else _history(int(other_id))
+    new_revisions = {r.id: r for r in new_history}
+    old_id = old_col.selectbox(
+        "Older revision",
+        options=list(revisions),
+        index=1 if other_id is None and len(history) > 1 else 0,
+        format_func=lambda rid: _revision_label(revisions[rid]),
+        key=f"{ReviewKeys.OLD_REVISION}_{map_id}",
+    )
+    new_id = new_col.selectbox(
+        "Newer revision" if other_id is None else "Revision of the other map",
+        options=list(new_revisions),
+        index=0,
+        format_func=lambda rid: _revision_label(new_revisions[rid]),
+        key=f"{ReviewKeys.NEW_REVISION}_{map_id}_{other_id}",
+    )
+    try:
+        old_rev, new_rev = _load(int(old_id)), _load(int(new_id))
+    except UserInputError as exc:  # a damaged stored revision: say which, never a traceback
+        st.error(md(str(exc)))
+        st.stop()
+    diff, summary, old_graph, new_graph = _compare(map_to_json(old_rev.journey_map), map_to_json(new_rev.journey_map))
+    metric_cols = st.columns(len(KEY_FIGURES))
+    for column, name in zip(metric_cols, KEY_FIGURES, strict=True):
+        fig = diff.figure(name)
+        is_factor = name == "Designed integration factor"
+        value = "–" if fig.new is None else f"{fig.new:.2f}" if is_factor else f"{fig.new:g}"
+        delta = None if fig.delta is None or fig.delta == 0 else f"{fig.delta:+.2f}" if is_factor else f"{fig.delta:+g}"
+        worse_when_up = name in ("Silo handoffs", "Dead ends", "Unreachable")
+        column.metric(
+            "Integration factor" if is_factor else name,
+            value,
+            delta,
+            delta_color="inverse" if worse_when_up else "normal" if is_factor else "off",
+            help=f"Older: {'–' if fig.old is None else f'{fig.old:g}'}",
+        )
+    st.markdown("\n".join(f"- {md(line)}" for line in summary))
+
+with graphs_area:
+    left, right = st.columns(2)
+    config = agraph_config_kwargs(GRAPH_HEIGHT)
+    with left:
+        st.caption(f"Older: revision {old_rev.number} of {md(old_rev.journey_map.name)} (red: removed, amber: changed)")
+        render_graph(old_graph[0], old_graph[1], config, key=ReviewKeys.GRAPH_OLD)
+    with right:
+        st.caption(f"Newer: revision {new_rev.number} of {md(new_rev.journey_map.name)} (green: added, amber: changed)")
+        render_graph(new_graph[0], new_graph[1], config, key=ReviewKeys.GRAPH_NEW)
+
+
+def _table(title: str, key: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    st.markdown(f"**{title}**")
+    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, key=f"{ReviewKeys.TABLE_PREFIX}_{key}")
+
+
+with details_area:
+    st.subheader("Differences")
+    tp_tab, tr_tab, handoff_tab, part_tab = st.tabs(["Touchpoints", "Transitions", "Handoffs", "Stages and channels"])
+    with tp_tab:
+        _table(
+            "Touchpoints added, removed or changed",
+            "touchpoints",
+            [{"Change": "added", "Touchpoint": tp.name, "Id": tp.id, "Field": "", "Older": "", "Newer": ""}
+             for tp in diff.touchpoints_added]
+            + [{"Change": "removed", "Touchpoint": tp.name, "Id": tp.id, "Field": "", "Older": "", "Newer": ""}
+               for tp in diff.touchpoints_removed]
+            + [{"Change": "changed", "Touchpoint": c.name, "Id": c.new_id, "Field": f.field, "Older": f.old,
+                "Newer": f.new} for c in diff.touchpoints_changed for f in c.changes],
+            ["Change", "Touchpoint", "Id", "Field", "Older", "Newer"],
+        )  # fmt: skip
+    with tr_tab:
+        _table(
+            "Transitions added, removed or changed",
+            "transitions",
+            [{"Change": "added", "From": r.source_name, "To": r.target_name, "Field": "context carry", "Older": "",
+              "Newer": r.context_carry} for r in diff.transitions_added]
+            + [{"Change": "removed", "From": r.source_name, "To": r.target_name, "Field": "context carry",
+                "Older": r.context_carry, "Newer": ""} for r in diff.transitions_removed]
+            + [{"Change": "changed", "From": c.source_name, "To": c.target_name, "Field": f.field, "Older": f.old,
+                "Newer": f.new} for c in diff.transitions_changed for f in c.changes],
+            ["Change", "From", "To", "Field", "Older", "Newer"],
+        )  # fmt: skip
+    with handoff_tab:
+        _table(
+            "Handoffs whose context carry changed",
+            "handoffs",
+            [
+                {
+                    "From": c.source_name,
+                    "To": c.target_name,
+                    "Older carry": c.old_carry,
+                    "Newer carry": c.new_carry,
+                    "Silo handoff": "became one" if c.became_silo else "no longer" if c.stopped_silo else "",
+                }
+                for c in diff.carry_changes
+            ],
+            ["From", "To", "Older carry", "Newer carry", "Silo handoff"],
+        )
+    with part_tab:
+        _table(
+            "Stages, channels and personas",
+            "parts",
+            [
+                {
+                    "Kind": p.kind,
+                    "Change": p.change,
+                    "Older name": p.old_name or "",
+                    "Newer name": p.new_name or "",
+                    "Details": "; ".join(f"{d.field}: {d.old} → {d.new}" for d in p.details),
+                }
+                for p in diff.parts
+            ],
+            ["Kind", "Change", "Older name", "Newer name", "Details"],
+        )
+
+# --- export ---------------------------------------------------------------------------------------------
+with export_area:
+    st.subheader("Export")
+    export_id = st.selectbox(
+        "Revision to export",
+        options=list(revisions),
+        format_func=lambda rid: _revision_label(revisions[rid]),
+        key=f"{ReviewKeys.EXPORT_REVISION}_{map_id}",
+    )
+    export_info = revisions[int(export_id)]
+    try:
+        export_map = _load(export_info.id).journey_map
+    except UserInputError as exc:
+        st.error(md(str(exc)))
+        st.stop()
+    export_json = map_to_json(export_map)
+    backlog = _backlog_json(map_id)
+    base_name = file_name_for(export_map.name).removesuffix(".json") + f"-r{export_info.number}"
+
+    def _html_report() -> str:
+        # Runs when the button is clicked (on a worker thread): plain functions only.
+        return render_html(_report(export_json, export_info.model_dump_json(), backlog))
+
+    try:
+        find_browser()
+        browser_problem = None
+    except UserInputError as exc:
+        browser_problem = str(exc)
+    json_col, html_col, pdf_col, png_col = st.columns(4)
+    json_col.download_button(
+        "Download JSON",
+        data=export_json,
+        file_name=f"{base_name}.json",
+        mime="application/json",
+        key=ReviewKeys.EXPORT_JSON,
+        on_click="ignore",
+    )
+    html_col.download_button(
+        "Download HTML report",
+        data=_html_report,
+        file_name=f"{base_name}.html",
+        mime="text/html",
+        key=ReviewKeys.EXPORT_HTML,
+        on_click="ignore",
+    )
+    for column, kind, build_key, download_key, state_key, mime in (
+        (pdf_col, "PDF report", ReviewKeys.BUILD_PDF, ReviewKeys.EXPORT_PDF, ReviewKeys.PDF_FOR, "application/pdf"),
+        (png_col, "PNG of the graph", ReviewKeys.BUILD_PNG, ReviewKeys.EXPORT_PNG, ReviewKeys.PNG_FOR, "image/png"),
+    ):
+        with column:
+            if st.button(f"Prepare {kind}", key=build_key, disabled=browser_problem is not None):
+                st.session_state[state_key] = export_info.id
+            if st.session_state.get(state_key) != export_info.id or browser_problem:
+                continue
+            try:
+                with st.spinner(f"Drawing the {kind}…"):
+                    data = (
+                        _pdf(export_json, export_info.model_dump_json(), backlog)
+                        if state_key == ReviewKeys.PDF_FOR
+                        else _png(export_json)
+                    )
+            except UserInputError as exc:
+                st.session_state.pop(state_key, None)
+                st.error(md(str(exc)))
+                continue
+            st.download_button(
+                f"Download {kind}",
+                data=data,
+                file_name=f"{base_name}.{'pdf' if state_key == ReviewKeys.PDF_FOR else 'png'}",
+                mime=mime,
+                key=download_key,
+                on_click="ignore",
+                type="primary",
+            )
+    if browser_problem:
+        st.info(md(browser_problem))

@@ -1,0 +1,193 @@
+"""The review page in a real browser: compare revision 1 with 2 after an edit, then download the HTML report."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from journeymap.compare import ADDED_COLOR, CHANGED_COLOR
+from journeymap.model import ContextCarry, Touchpoint, Transition
+from journeymap.store import create_map, init_db, make_engine, save_revision, session_scope
+from tests.browser.conftest import _free_port, _stop, _wait_healthy
+from tests.fixtures import bopis_map
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+GRAPH_IFRAME = 'iframe[title="streamlit_agraph.agraph"]'
+MAP_NAME = "Review in the browser <b>"
+
+_COUNT_COLOUR_JS = """
+(hex) => {
+  const canvas = document.querySelector('div.vis-network canvas');
+  if (!canvas) return -1;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const [r, g, b] = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16));
+  let count = 0;
+  for (let p = 0; p < data.length; p += 4) {
+    if (data[p + 3] > 250 && Math.abs(data[p] - r) <= 6 && Math.abs(data[p + 1] - g) <= 6
+        && Math.abs(data[p + 2] - b) <= 6) count += 1;
+  }
+  return count;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def review_url(server_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The review page, through app.py's navigation when it lists the page, else served as its own script."""
+    in_navigation = "pages/review.py" in (ROOT / "app.py").read_text(encoding="utf-8")
+    script = "app.py" if in_navigation else "pages/review.py"
+    port = _free_port()
+    env = {**os.environ, "JOURNEYMAP_DB": str(server_db)}
+    env.pop("DATABASE_URL", None)
+    log = (tmp_path_factory.mktemp("review-server") / "streamlit.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.address",
+         "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield f"{url}/review" if in_navigation else url
+    finally:
+        _stop(process)
+        log.close()
+
+
+def _seed_two_revisions() -> int:
+    """Revision 1: bopis_map(); revision 2: curbside removed, chat help added, pick-up desk and a handoff changed."""
+    m = bopis_map().model_copy(update={"name": MAP_NAME})
+    edited = m.model_copy(
+        update={
+            "touchpoints": (
+                *(
+                    tp.model_copy(update={"emotion": 1}) if tp.id == "pickup-desk" else tp
+                    for tp in m.touchpoints
+                    if tp.id != "curbside"
+                ),
+                Touchpoint(id="chat-help", name="Chat help", channel="call", stage="collect", is_final=True),
+            ),
+            "transitions": (
+                *(
+                    tr.model_copy(update={"context_carry": ContextCarry.FULL})
+                    if (tr.source, tr.target) == ("ready-notice", "pickup-desk")
+                    else tr
+                    for tr in m.transitions
+                    if tr.source != "curbside"
+                ),
+                Transition(source="order-help", target="chat-help"),
+            ),
+        }
+    )
+    engine = make_engine()
+    init_db(engine)
+    with session_scope(engine) as session:
+        first = create_map(session=session, journey_map=m, author="Ana", message="First draft")
+        save_revision(
+            session=session,
+            map_id=first.map_id,
+            journey_map=edited,
+            author="Bo",
+            message="Desk sees the order",
+            base_revision_id=first.id,
+        )
+    return first.map_id
+
+
+def _settle(page: Page, timeout: float = 30_000) -> None:
+    page.wait_for_timeout(400)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+def _choose(page: Page, label: str, option: str) -> None:
+    combo = page.get_by_role("combobox", name=label)
+    for _ in range(3):
+        combo.click()
+        try:
+            page.get_by_role("listbox").wait_for(timeout=2_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    page.get_by_role("option", name=option, exact=True).click()
+    _settle(page)
+
+
+def _graph_frames(page: Page) -> list[Frame]:
+    page.wait_for_function(f"document.querySelectorAll('{GRAPH_IFRAME}').length === 2", timeout=30_000)
+    frames = []
+    for handle in page.query_selector_all(GRAPH_IFRAME):
+        frame = handle.content_frame()
+        assert frame is not None
+        frame.wait_for_selector("div.vis-network canvas", timeout=30_000)
+        frames.append(frame)
+    return frames
+
+
+def _colour_count(page: Page, frame: Frame, colour: str) -> int:
+    count = 0
+    for _ in range(40):
+        count = int(frame.evaluate(_COUNT_COLOUR_JS, colour))
+        if count > 20 or (count == 0 and colour == ADDED_COLOR):
+            break
+        page.wait_for_timeout(250)
+    return count
+
+
+def _screenshot(page: Page, path: Path) -> None:
+    height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": int(height) + 40})
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_compare_revisions_and_download_the_html_report(
+    page: Page, review_url: str, screenshot_dir: Path, tmp_path: Path
+) -> None:
+    map_id = _seed_two_revisions()
+    page.goto(review_url)
+    _settle(page)
+    expect(page.get_by_role("heading", name="Review", exact=True)).to_be_visible()
+    _choose(page, "Map to review", f"{MAP_NAME} (#{map_id}, 2 revisions)")
+
+    # Defaults compare revision 1 (older) with revision 2 (newer).
+    expect(page.get_by_role("combobox", name="Older revision")).to_have_value(re.compile(r"^Revision 1: Ana"))
+    expect(page.get_by_role("combobox", name="Newer revision")).to_have_value(re.compile(r"^Revision 2: Bo"))
+    expect(page.get_by_text("1 touchpoint added: Chat help.")).to_be_visible()
+    expect(page.get_by_text("1 touchpoint removed: Curbside hand-over.")).to_be_visible()
+    expect(page.get_by_text("is no longer a silo handoff (carry none → full)", exact=False)).to_be_visible()
+    silo_metric = page.locator('[data-testid="stMetric"]', has_text="Silo handoffs")
+    expect(silo_metric.locator('[data-testid="stMetricValue"]')).to_have_text("1")
+    expect(silo_metric.locator('[data-testid="stMetricDelta"]')).to_contain_text("-1")
+
+    # Both graphs drawn, with the differences in their colours.
+    # (Removed parts are red, like the warning borders and silo handoffs of both maps; green and amber are not.)
+    old_frame, new_frame = _graph_frames(page)
+    assert _colour_count(page, new_frame, ADDED_COLOR) > 20, "added chat help not drawn green on the newer graph"
+    assert _colour_count(page, old_frame, ADDED_COLOR) == 0, "nothing is added on the older graph"
+    assert _colour_count(page, old_frame, CHANGED_COLOR) > 20, "changed pick-up desk not amber on the older graph"
+    assert _colour_count(page, new_frame, CHANGED_COLOR) > 20, "changed pick-up desk not amber on the newer graph"
+
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name="Download HTML report").click()
+    download = download_info.value
+    assert download.suggested_filename == f"review-in-the-browser-b-r{2}.html"
+    saved = tmp_path / "report.html"
+    download.save_as(saved)
+    report = saved.read_text(encoding="utf-8")
+    assert f"<h1>{html.escape(MAP_NAME)}</h1>" in report
+    assert "Revision 2 by Bo" in report and "Chat help" in report
+    _settle(page)
+    _screenshot(page, screenshot_dir / "review.png")
