@@ -14,7 +14,7 @@ Share links
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import DateTime, func
@@ -33,6 +33,7 @@ from journeymap.access import (
     verify_password,
 )
 from journeymap.errors import UserInputError
+from journeymap.store.db import as_utc, utc_now
 from journeymap.store.maps import get_map
 
 __all__ = [
@@ -52,14 +53,6 @@ __all__ = [
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 # --- tables -------------------------------------------------------------------------
 
 
@@ -73,7 +66,7 @@ class UserAccount(SQLModel, table=True):
     display_name: str = Field(max_length=200)
     role: str = Field(max_length=20)
     password_hash: str = Field(max_length=300)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 class ShareLink(SQLModel, table=True):
@@ -86,7 +79,7 @@ class ShareLink(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     label: str = Field(default="", max_length=200)
     created_by: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     revoked_by: str | None = Field(default=None, max_length=200)
@@ -123,7 +116,7 @@ class ShareLinkInfo(SQLModel):
 
     def is_active(self, now: datetime | None = None) -> bool:
         """Not revoked and not expired at ``now`` (default: the current time)."""
-        now = now or _now()
+        now = now or utc_now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
@@ -134,7 +127,7 @@ def _account(row: UserAccount) -> Account:
         username=row.username,
         display_name=row.display_name,
         role=Role(row.role),
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 
@@ -145,9 +138,9 @@ def _link(row: ShareLink) -> ShareLinkInfo:
         map_id=row.map_id,
         label=row.label,
         created_by=row.created_by,
-        created_at=_utc(row.created_at),
-        expires_at=_utc(row.expires_at) if row.expires_at else None,
-        revoked_at=_utc(row.revoked_at) if row.revoked_at else None,
+        created_at=as_utc(row.created_at),
+        expires_at=as_utc(row.expires_at) if row.expires_at else None,
+        revoked_at=as_utc(row.revoked_at) if row.revoked_at else None,
         revoked_by=row.revoked_by,
     )
 
@@ -286,7 +279,7 @@ def create_share_link(
     if expires_in is not None and expires_in <= timedelta(0):
         raise UserInputError("must be in the future", source="share link", location="field 'expires'")
     token = new_share_token()
-    now = _now()
+    now = utc_now()
     row = ShareLink(
         map_id=map_id,
         token_hash=hash_token(token),
@@ -314,7 +307,7 @@ def resolve_share_link(*, session: Session, token: str, now: datetime | None = N
             "this share link is not valid", source="share link", hint="Check that the whole link was copied."
         )
     info = _link(row)
-    now = now or _now()
+    now = now or utc_now()
     if info.revoked_at is not None:
         raise UserInputError(
             f"this share link was revoked on {info.revoked_at:%Y-%m-%d %H:%M} UTC",
@@ -338,7 +331,7 @@ def revoke_share_link(*, session: Session, actor: Actor, link_id: int) -> ShareL
         raise UserInputError(f"No share link with id {link_id}", hint="Choose a link from the list.")
     try:
         if row.revoked_at is None:
-            row.revoked_at = _now()
+            row.revoked_at = utc_now()
             row.revoked_by = actor.name[:200]
             session.add(row)
             session.flush()

@@ -13,7 +13,7 @@ answers. A ``NULL`` level means "don't know"; a question without a row is unansw
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Text, UniqueConstraint, func
@@ -26,6 +26,7 @@ from journeymap.errors import UserInputError
 from journeymap.maturity.document import AnswerRecord, AssessmentDocument
 from journeymap.maturity.framework import Framework, framework_from_json, framework_to_json
 from journeymap.maturity.scoring import Answer, check_answers, check_targets
+from journeymap.store.db import as_utc, utc_now
 
 __all__ = [
     "Assessment",
@@ -50,15 +51,6 @@ __all__ = [
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without a zone; everything is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 # --- tables -------------------------------------------------------------------------
 
 
@@ -74,7 +66,7 @@ class FrameworkRevision(SQLModel, table=True):
     name: str = Field(max_length=200)
     document: str = Field(sa_type=Text)
     author: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 class Assessment(SQLModel, table=True):
@@ -89,7 +81,7 @@ class Assessment(SQLModel, table=True):
     business_unit: str = Field(default="", max_length=200, index=True)
     assessed_on: date
     targets: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 class AssessmentAnswer(SQLModel, table=True):
@@ -107,7 +99,7 @@ class AssessmentAnswer(SQLModel, table=True):
     level: int | None = Field(default=None)
     note: str = Field(default="", sa_type=Text)
     evidence_link: str = Field(default="", max_length=2000)
-    updated_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 # --- public values (no session attached) -------------------------------------------
@@ -164,7 +156,7 @@ def _framework_info(row: FrameworkRevision) -> FrameworkInfo:
         number=row.number,
         name=row.name,
         author=row.author,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 
@@ -178,7 +170,7 @@ def _assessment_info(row: Assessment) -> AssessmentInfo:
         business_unit=row.business_unit,
         assessed_on=row.assessed_on,
         targets={str(k): int(v) for k, v in (row.targets or {}).items()},
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 
@@ -466,7 +458,7 @@ def save_answers(*, session: Session, assessment_id: int, answers: Iterable[Answ
     _, framework = get_framework(session=session, key=row.framework_key, number=row.framework_revision)
     answers = list(answers)
     check_answers(framework, answers, source=f"answers to '{row.name}'")
-    now = _now()
+    now = utc_now()
     try:
         for answer in answers:
             _upsert_answer(session, assessment_id, answer, now)
@@ -552,7 +544,7 @@ def import_assessment(*, session: Session, document: AssessmentDocument, author:
         session.add(row)
         session.flush()
         assert row.id is not None
-        now = _now()
+        now = utc_now()
         for answer in document.domain_answers():
             _upsert_answer(session, row.id, answer, now)
         info = _assessment_info(row)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, Text, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from journeymap.errors import UserInputError
+from journeymap.store.db import as_utc, utc_now
 from journeymap.store.maps import MapRecord
 
 __all__ = [
@@ -35,16 +36,6 @@ __all__ = [
     "register_dataset",
     "save_mapping",
 ]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without a zone, PostgreSQL in the session's zone;
-    # everything is written in UTC and shown in UTC.
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- datasets -----------------------------------------------------------------------
@@ -72,7 +63,7 @@ class DatasetRecord(DatasetBase, table=True):
     __table_args__ = (UniqueConstraint("content_hash", "mapping_hash", name="uq_datasets_content_mapping"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     mapping_hash: str = Field(max_length=64)
 
 
@@ -85,7 +76,7 @@ class DatasetInfo(DatasetBase):
 
 def _dataset_info(row: DatasetRecord) -> DatasetInfo:
     data = row.model_dump(exclude={"mapping_hash"})
-    data["created_at"] = _utc(row.created_at)
+    data["created_at"] = as_utc(row.created_at)
     return DatasetInfo(**data)
 
 
@@ -210,8 +201,8 @@ class SavedMapping(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
-    updated_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     mapping_json: str = Field(sa_type=Text)
     source_columns_json: str = Field(sa_type=Text)
     # The header as a sorted set, so "same columns in another order" is one indexed look-up.
@@ -238,8 +229,8 @@ def _mapping_info(row: SavedMapping) -> MappingInfo:
     return MappingInfo(
         id=row.id,
         name=row.name,
-        created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
         mapping_json=row.mapping_json,
         source_columns=json.loads(row.source_columns_json),
     )
@@ -282,7 +273,7 @@ def save_mapping(*, session: Session, name: str, mapping_json: str, source_colum
     for attempt in range(2):
         try:
             row = _mapping_row(session, name)
-            now = _now()
+            now = utc_now()
             if row is None:
                 row = SavedMapping(name=name, created_at=now, mapping_json="", source_columns_json="", columns_key="")
             row.mapping_json = mapping_json

@@ -18,6 +18,7 @@ import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
 __all__ = [
+    "as_utc",
+    "utc_now",
     "SQLITE_BUSY_TIMEOUT_MS",
     "TABLE_MODULES",
     "database_url",
@@ -150,3 +153,21 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware in UTC: every timestamp is written in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A timestamp read back from the database, in UTC.
+
+    SQLite hands datetimes back without a zone, PostgreSQL in the session's zone.
+
+    Examples
+    --------
+    >>> as_utc(datetime(2026, 1, 2, 3, 4))
+    datetime.datetime(2026, 1, 2, 3, 4, tzinfo=datetime.timezone.utc)
+    """
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

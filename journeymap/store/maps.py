@@ -13,7 +13,7 @@ refreshed page can offer them back.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, Text, UniqueConstraint, func, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -21,6 +21,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from journeymap.errors import UserInputError
 from journeymap.model import ContextCarry, JourneyMap, map_from_json, map_to_json
+from journeymap.store.db import as_utc, utc_now
 
 __all__ = [
     "Draft",
@@ -48,16 +49,6 @@ __all__ = [
 ]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without a zone, PostgreSQL in the session's zone;
-    # everything is written in UTC and shown in UTC.
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 # --- tables -------------------------------------------------------------------------
 
 
@@ -69,8 +60,8 @@ class MapRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     owner: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
-    updated_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True), index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True), index=True)
     # No foreign key: map and first revision point at each other, and the map row comes first.
     latest_revision_id: int | None = Field(default=None)
     archived: bool = Field(default=False)
@@ -96,7 +87,7 @@ class MapRevision(MapRevisionBase, table=True):
     map_id: int = Field(foreign_key="maps.id", index=True)
     number: int
     parent_id: int | None = Field(default=None, foreign_key="map_revisions.id")
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     document: str = Field(sa_type=Text)
 
 
@@ -111,7 +102,7 @@ class MapDraft(SQLModel, table=True):
     client_key: str = Field(max_length=200)
     base_revision_id: int = Field(foreign_key="map_revisions.id")
     document: str = Field(sa_type=Text)
-    updated_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 # --- public values (no session attached) -------------------------------------------
@@ -175,8 +166,8 @@ class StaleRevisionError(UserInputError):
 
 
 def _when(moment: datetime) -> str:
-    moment = _utc(moment)
-    if moment.date() == _now().date():
+    moment = as_utc(moment)
+    if moment.date() == utc_now().date():
         return moment.strftime("%H:%M UTC")
     return moment.strftime("%H:%M UTC on %Y-%m-%d")
 
@@ -251,7 +242,7 @@ def _info(row: MapRevision) -> RevisionInfo:
         parent_id=row.parent_id,
         author=row.author,
         message=row.message,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
         touchpoints=row.touchpoints,
         transitions=row.transitions,
         silo_handoffs=row.silo_handoffs,
@@ -404,7 +395,7 @@ def save_revision(
     record = _get_record(session, map_id)
     base = _revision_of_map(session, record, base_revision_id)
     base_number = base.number
-    now = _now()
+    now = utc_now()
     try:
         # The guard: only the session whose base is still the latest moves the pointer.
         # On PostgreSQL the row lock makes a concurrent save wait and then see the new
@@ -509,8 +500,8 @@ def _summaries(
                 id=record.id,
                 name=record.name,
                 owner=record.owner,
-                created_at=_utc(record.created_at),
-                updated_at=_utc(record.updated_at),
+                created_at=as_utc(record.created_at),
+                updated_at=as_utc(record.updated_at),
                 archived=record.archived,
                 revision_count=revision_count,
                 latest_revision=_info(revision),
@@ -579,7 +570,7 @@ def _draft(row: MapDraft, *, map_name: str) -> Draft:
         client_key=row.client_key,
         base_revision_id=row.base_revision_id,
         journey_map=journey_map,
-        updated_at=_utc(row.updated_at),
+        updated_at=as_utc(row.updated_at),
     )
 
 
@@ -603,7 +594,7 @@ def save_draft(
                 row = MapDraft(map_id=map_id, client_key=client_key, base_revision_id=base_revision_id, document="")
             row.base_revision_id = base_revision_id
             row.document = document
-            row.updated_at = _now()
+            row.updated_at = utc_now()
             session.add(row)
             session.flush()
             result = Draft(
@@ -611,7 +602,7 @@ def save_draft(
                 client_key=client_key,
                 base_revision_id=base_revision_id,
                 journey_map=journey_map,
-                updated_at=_utc(row.updated_at),
+                updated_at=as_utc(row.updated_at),
             )
             session.commit()
             return result

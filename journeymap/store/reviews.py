@@ -22,7 +22,7 @@ permission before writing, and commits; on any error nothing is written.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -34,6 +34,7 @@ from journeymap.access import Action, Actor, Role, new_join_code, require
 from journeymap.editing import upsert_touchpoint
 from journeymap.errors import UserInputError
 from journeymap.model import JourneyMap
+from journeymap.store.db import as_utc, utc_now
 from journeymap.store.maps import Revision, latest_revision, save_revision
 
 __all__ = [
@@ -83,16 +84,8 @@ _T = TypeVar("_T")
 _R = TypeVar("_R", bound=SQLModel)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _opt_utc(moment: datetime | None) -> datetime | None:
-    return _utc(moment) if moment is not None else None
+    return as_utc(moment) if moment is not None else None
 
 
 class TargetKind(StrEnum):
@@ -133,7 +126,7 @@ class Comment(SQLModel, table=True):
     parent_id: int | None = Field(default=None, foreign_key="review_comments.id")
     author: str = Field(max_length=200)
     body: str = Field(sa_type=Text)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     resolved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     resolved_by: str | None = Field(default=None, max_length=200)
 
@@ -150,8 +143,8 @@ class Opportunity(SQLModel, table=True):
     due: date | None = Field(default=None, sa_type=Date)
     source: str = Field(default="", max_length=200)
     created_by: str = Field(max_length=200)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
-    updated_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 class Workshop(SQLModel, table=True):
@@ -164,7 +157,7 @@ class Workshop(SQLModel, table=True):
     facilitator: str = Field(max_length=200)
     locked: bool = Field(default=False)
     closed: bool = Field(default=False)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 class WorkshopItem(SQLModel, table=True):
@@ -176,7 +169,7 @@ class WorkshopItem(SQLModel, table=True):
     kind: str = Field(max_length=20)
     text: str = Field(max_length=MAX_ITEM)
     participant: str = Field(max_length=MAX_NAME)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     promoted_as: str | None = Field(default=None, max_length=20)
 
 
@@ -187,7 +180,7 @@ class WorkshopVote(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="workshop_items.id", index=True)
     participant: str = Field(max_length=MAX_NAME)
-    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
 # --- public values ------------------------------------------------------------------
@@ -273,7 +266,7 @@ def _comment(row: Comment) -> CommentInfo:
         parent_id=row.parent_id,
         author=row.author,
         body=row.body,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
         resolved_at=_opt_utc(row.resolved_at),
         resolved_by=row.resolved_by,
     )
@@ -291,8 +284,8 @@ def _opportunity(row: Opportunity) -> OpportunityInfo:
         due=row.due,
         source=row.source,
         created_by=row.created_by,
-        created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
     )
 
 
@@ -306,7 +299,7 @@ def _workshop(row: Workshop) -> WorkshopInfo:
         facilitator=row.facilitator,
         locked=row.locked,
         closed=row.closed,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
     )
 
 
@@ -319,7 +312,7 @@ def _item(row: WorkshopItem, votes: int) -> WorkshopItemInfo:
         kind=ItemKind(row.kind),
         text=row.text,
         participant=row.participant,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
         promoted_as=row.promoted_as,
         votes=votes,
     )
@@ -476,7 +469,7 @@ def resolve_comment(*, session: Session, actor: Actor, comment_id: int, resolved
     if not own:
         require(actor, Action.RESOLVE_ANY_COMMENT)
     try:
-        row.resolved_at = _now() if resolved else None
+        row.resolved_at = utc_now() if resolved else None
         row.resolved_by = actor.name if resolved else None
         session.add(row)
         session.flush()
@@ -585,7 +578,7 @@ def update_opportunity(
             row.title = _text(title, field="title", source="opportunity", limit=200)
         if due is not _KEEP:
             row.due = due if isinstance(due, date) else None
-        row.updated_at = _now()
+        row.updated_at = utc_now()
         session.add(row)
         session.flush()
     except BaseException:
