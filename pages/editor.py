@@ -5,7 +5,7 @@ import streamlit as st
 
 from journeymap.demo import DEFAULT_TEMPLATE_ID
 from journeymap.model import map_to_json
-from journeymap.store import list_maps, session_scope
+from journeymap.store import latest_revision, list_maps, session_scope
 from journeymap.templates import list_templates, load_template
 from journeymap.ui import (
     MAPS_PAGE,
@@ -20,7 +20,7 @@ from journeymap.ui import (
     show_flash,
 )
 from journeymap.ui import editor_forms as forms
-from journeymap.ui.access import can_edit, require_editor
+from journeymap.ui.access import can_edit, comments_panel, opportunities_panel, require_editor
 from journeymap.ui.workspace import discard_edits, ensure_open, is_dirty, revision_history, working_map
 from journeymap.viz import channel_colors, switch_matrix_figure
 
@@ -78,6 +78,7 @@ detail_area = st.container()
 edit_area = st.container()
 analysis_area = st.container()
 save_area = st.container()
+review_area = st.container()
 
 journey_map = working_map()
 map_json = map_to_json(journey_map)
@@ -243,3 +244,15 @@ with save_area:
             on_click=forms.on_import,
             args=(ctx,),
         )
+
+with review_area:
+    st.subheader("Comments and opportunities")
+    saved_map = journey_map
+    if is_dirty():
+        # Comments and opportunities point at saved parts: offer the latest revision's touchpoints and handoffs.
+        with session_scope(ctx.engine) as session:
+            saved_map = latest_revision(session=session, map_id=map_id).journey_map
+        st.caption("Comments and opportunities refer to the saved map: save new touchpoints to comment on them.")
+    # One above the other: side by side, the panels' own button columns get too narrow for their labels.
+    comments_panel(ctx.engine, map_id, saved_map)
+    opportunities_panel(ctx.engine, map_id, saved_map)

@@ -9,23 +9,37 @@ import streamlit as st
 
 from journeymap.compare import KEY_FIGURES, MapDiff, diff_graph_elements, diff_maps, diff_summary
 from journeymap.errors import UserInputError
-from journeymap.model import map_from_json, map_to_json
-from journeymap.report import build_report, find_browser, render_html, render_pdf, render_png_graph
+from journeymap.events.overlay import Overlay
+from journeymap.events.settings import OverlaySettings
+from journeymap.maturity import current_levels, score_dimensions
+from journeymap.model import JourneyMap, map_from_json, map_to_json
+from journeymap.report import (
+    AssessmentSummary,
+    build_report,
+    find_browser,
+    render_html,
+    render_pdf,
+    render_png_graph,
+)
 from journeymap.store import (
     MapSummary,
     Revision,
     RevisionInfo,
     get_revision,
+    list_datasets,
     list_maps,
     list_revisions,
     restore_revision,
     session_scope,
 )
+from journeymap.store.assessments import AssessmentInfo, get_framework, list_answers, list_assessments
 from journeymap.store.reviews import CommentInfo, OpportunityInfo, list_comments, list_opportunities
 from journeymap.ui import StateKeys, flash, init_page, md, render_graph, show_flash
 from journeymap.ui.access import can_edit
 from journeymap.ui.editor_forms import file_name_for
+from journeymap.ui.overlay_state import cached_log, cached_overlay, overlay_key
 from journeymap.viz import agraph_config_kwargs
+from journeymap.workspace_summary import newest_dataset_by_map
 
 GRAPH_HEIGHT = 480
 
@@ -44,6 +58,7 @@ class ReviewKeys:
     GRAPH_NEW = "jm_review_graph_new"
     TABLE_PREFIX = "jm_review_table"
     EXPORT_REVISION = "jm_review_export_revision"
+    EXPORT_ASSESSMENT = "jm_review_export_assessment"
     EXPORT_JSON = "jm_review_export_json"
     EXPORT_HTML = "jm_review_export_html"
     BUILD_PDF = "jm_review_build_pdf"
@@ -112,18 +127,66 @@ def _backlog_json(map_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(o.model_dump_json() for o in opportunities), tuple(c.model_dump_json() for c in comments)
 
 
-def _report(map_json: str, revision_json: str, backlog: tuple[tuple[str, ...], tuple[str, ...]]) -> Any:
+def _report(
+    map_json: str,
+    revision_json: str,
+    backlog: tuple[tuple[str, ...], tuple[str, ...]],
+    overlay: Overlay | None = None,
+    assessment: AssessmentSummary | None = None,
+) -> Any:
     return build_report(
         map_from_json(map_json),
         revision=RevisionInfo.model_validate_json(revision_json),
+        overlay=overlay,
+        assessment=assessment,
         opportunities=[OpportunityInfo.model_validate_json(text) for text in backlog[0]],
         comments=[CommentInfo.model_validate_json(text) for text in backlog[1]],
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _pdf(map_json: str, revision_json: str, backlog: tuple[tuple[str, ...], tuple[str, ...]]) -> bytes:
-    return render_pdf(_report(map_json, revision_json, backlog))
+def _pdf(
+    map_json: str,
+    revision_json: str,
+    backlog: tuple[tuple[str, ...], tuple[str, ...]],
+    extras: tuple[str | None, int | None],
+    *,
+    _overlay: Overlay | None,
+    _assessment: AssessmentSummary | None,
+) -> bytes:
+    del extras  # the overlay key and the assessment id: what the unhashed overlay and assessment are
+    return render_pdf(_report(map_json, revision_json, backlog, _overlay, _assessment))
+
+
+def _export_overlay(map_id: int, revision_id: int, journey_map: JourneyMap) -> tuple[str, str, Overlay] | None:
+    """The newest dataset registered for the map, overlaid on the exported revision with default settings.
+
+    Returns the dataset's name, the overlay's cache key and the overlay; ``None`` when the map has no dataset.
+    """
+    with session_scope(ctx.engine) as session:
+        dataset = newest_dataset_by_map(list_datasets(session=session)).get(map_id)
+    if dataset is None:
+        return None
+    settings = OverlaySettings()
+    log = cached_log(dataset.content_hash, dataset.mapping_json, dataset.cache_path)
+    overlay = cached_overlay(
+        log,
+        content_hash=dataset.content_hash,
+        mapping_json=dataset.mapping_json,
+        revision_id=revision_id,
+        journey_map=journey_map,
+        settings=settings,
+    )
+    return dataset.name, overlay_key(dataset.content_hash, dataset.mapping_json, revision_id, settings), overlay
+
+
+def _assessment_summary(info: AssessmentInfo) -> AssessmentSummary:
+    """An assessment as the report reads it: consensus levels of its answers, and its targets."""
+    with session_scope(ctx.engine) as session:
+        _, framework = get_framework(session=session, key=info.framework_key, number=info.framework_revision)
+        answers = list_answers(session=session, assessment_id=info.id)
+    levels = current_levels(score_dimensions(framework, answers))
+    return AssessmentSummary(framework=framework, levels=levels, name=info.name, targets=dict(info.targets))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -344,9 +407,42 @@ with export_area:
     backlog = _backlog_json(map_id)
     base_name = file_name_for(export_map.name).removesuffix(".json") + f"-r{export_info.number}"
 
+    try:
+        found_overlay = _export_overlay(map_id, export_info.id, export_map)
+    except UserInputError as exc:  # a deleted or damaged dataset cache: export without event data, and say why
+        found_overlay = None
+        st.warning(md(f"The report leaves the event data out: {exc}"))
+    export_overlay = found_overlay[2] if found_overlay else None
+    overlay_cache_key = found_overlay[1] if found_overlay else None
+    if found_overlay:
+        st.caption(
+            md(
+                f"Reports include the overlay of {found_overlay[0]}, the newest dataset registered for this map "
+                "(default overlay settings)."
+            )
+        )
+    with session_scope(ctx.engine) as session:
+        assessments = {a.id: a for a in list_assessments(session=session)}
+    assessment_id = st.selectbox(
+        "Maturity assessment to include",
+        options=[None, *assessments],
+        format_func=lambda aid: "None" if aid is None else assessments[aid].label,
+        key=ReviewKeys.EXPORT_ASSESSMENT,
+        help="Adds the maturity radar and the levels by dimension (consensus of the answers, and the targets).",
+    )
+    export_assessment: AssessmentSummary | None = None
+    if assessment_id is not None and assessment_id in assessments:
+        try:
+            export_assessment = _assessment_summary(assessments[int(assessment_id)])
+        except UserInputError as exc:
+            st.error(md(str(exc)))
+    extras = (overlay_cache_key, int(assessment_id) if export_assessment is not None else None)
+
     def _html_report() -> str:
         # Runs when the button is clicked (on a worker thread): plain functions only.
-        return render_html(_report(export_json, export_info.model_dump_json(), backlog))
+        return render_html(
+            _report(export_json, export_info.model_dump_json(), backlog, export_overlay, export_assessment)
+        )
 
     try:
         find_browser()
@@ -382,7 +478,14 @@ with export_area:
             try:
                 with st.spinner(f"Drawing the {kind}…"):
                     data = (
-                        _pdf(export_json, export_info.model_dump_json(), backlog)
+                        _pdf(
+                            export_json,
+                            export_info.model_dump_json(),
+                            backlog,
+                            extras,
+                            _overlay=export_overlay,
+                            _assessment=export_assessment,
+                        )
                         if state_key == ReviewKeys.PDF_FOR
                         else _png(export_json)
                     )

@@ -12,8 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from journeymap.model import JourneyMap, map_to_json
 from journeymap.store import create_map, get_draft, init_db, list_revisions, save_revision, session_scope
+from journeymap.store.reviews import TargetKind, handoff_target, list_comments
 from journeymap.templates import list_templates
 from journeymap.ui import graph as graph_module
+from journeymap.ui.access import ReviewKeys
 from journeymap.ui.state import QueryParams, StateKeys
 from journeymap.viz import CARRY_STYLES, PLAIN_STYLE, channel_colors
 from tests.fixtures import bopis_map
@@ -430,3 +432,61 @@ def test_stage_controls_rename_move_and_refuse_deleting_a_used_stage(
     errors = [e.value.replace("\\", "") for e in at.error]
     assert any("cannot be deleted while 4 touchpoints use it" in e for e in errors), errors
     assert len(at.session_state[StateKeys.WORKING_MAP].stages) == 5
+
+
+# --- comments and opportunities while editing ------------------------------------------------------------
+
+
+def test_comment_on_a_touchpoint_is_listed(make_app: MakeApp, bopis_id: int, engine: Engine) -> None:
+    at = _open(make_app, bopis_id)
+    assert "Comments and opportunities" in [s.value for s in at.subheader]
+    assert "Comments (0 open)" in [s.value for s in at.subheader]
+    about = at.selectbox(key=ReviewKeys.COMMENT_TARGET)
+    assert about.options[:2] == ["The whole map", "Touchpoint: Product search"]
+    assert "Touchpoint: Pick-up desk" in about.options
+    about.set_value("touchpoint|pickup-desk")
+    at.text_area(key=ReviewKeys.COMMENT_BODY).set_value("Customers wait here without their order number.")
+    at.button(key=ReviewKeys.COMMENT_SUBMIT).click().run()
+    assert not at.exception, at.exception
+    assert "Comments (1 open)" in [s.value for s in at.subheader]
+    listed = [t.value for t in at.text]
+    assert "Touchpoint: Pick-up desk · Bo: Customers wait here without their order number." in listed
+    with session_scope(engine) as session:
+        (comment,) = list_comments(session=session, map_id=bopis_id)
+    assert (comment.target_kind, comment.target_id, comment.author) == (TargetKind.TOUCHPOINT, "pickup-desk", "Bo")
+
+
+def test_comment_on_a_handoff_and_an_opportunity_reach_the_maps_page(
+    make_app: MakeApp, bopis_id: int, engine: Engine, frame: Frame
+) -> None:
+    at = _open(make_app, bopis_id)
+    at.selectbox(key=ReviewKeys.COMMENT_TARGET).set_value(f"handoff|{handoff_target('ready-notice', 'pickup-desk')}")
+    at.text_area(key=ReviewKeys.COMMENT_BODY).set_value("The desk never sees the notice.")
+    at.button(key=ReviewKeys.COMMENT_SUBMIT).click().run()
+    at.text_input(key=ReviewKeys.OPP_TITLE).set_value("Show the order on the desk screen")
+    at.selectbox(key=ReviewKeys.OPP_TOUCHPOINT).set_value("pickup-desk")
+    at.text_input(key=ReviewKeys.OPP_OWNER).set_value("Store ops")
+    at.button(key=ReviewKeys.OPP_SUBMIT).click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    texts = [t.value for t in at.text]
+    assert "Transition: Ready-for-pickup notice → Pick-up desk · Bo: The desk never sees the notice." in texts
+    assert "Show the order on the desk screen · Pick-up desk · owner Store ops" in texts
+    assert at.selectbox(key=f"{ReviewKeys.OPP_STATUS_PREFIX}_1").value == "open"
+
+    home = make_app("pages/maps.py").run()
+    assert not home.exception, home.exception
+    row = frame(home, "Name", "Owner").set_index("Name").loc[bopis_map().name]
+    assert (row["Open comments"], row["Open opportunities"]) == (1, 1)
+
+
+def test_review_panels_offer_only_saved_parts_while_edits_are_unsaved(make_app: MakeApp, bopis_id: int) -> None:
+    at = _open(make_app, bopis_id)
+    before = at.selectbox(key=ReviewKeys.COMMENT_TARGET).options
+    at.text_input(key=f"{StateKeys.TP_NEW_PREFIX}_name").set_value("Parking spot")
+    at.button(key=f"{StateKeys.TP_NEW_PREFIX}_submit").click().run()
+    assert not at.exception, at.exception
+    assert "Comments and opportunities refer to the saved map: save new touchpoints to comment on them." in [
+        c.value for c in at.caption
+    ]
+    assert at.selectbox(key=ReviewKeys.COMMENT_TARGET).options == before

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from journeymap.compare import ADDED_COLOR, CHANGED_COLOR, REMOVED_COLOR
+from journeymap.events.ingest import load_log
+from journeymap.events.overlay import Overlay, compute_overlay
+from journeymap.events.settings import OverlaySettings
+from journeymap.maturity import Answer, load_builtin_framework
 from journeymap.model import Channel, ChannelKind, ContextCarry, JourneyMap, Touchpoint, Transition
-from journeymap.store import create_map, init_db, list_revisions, save_revision, session_scope
+from journeymap.store import (
+    create_map,
+    init_db,
+    latest_revision,
+    list_datasets,
+    list_revisions,
+    save_revision,
+    session_scope,
+)
+from journeymap.store.assessments import create_assessment, ensure_framework, save_answers
+from journeymap.ui.overlay_state import OverlayKeys
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]
@@ -220,3 +238,151 @@ def test_png_and_pdf_are_prepared_on_click(make_app: MakeApp, two_revisions: int
     labels = [b.proto.label for b in at.get("download_button")]  # type: ignore[attr-defined]
     assert labels == ["Download JSON", "Download HTML report", "Download PDF report", "Download PNG of the graph"]
     assert not at.error
+
+
+# --- reports with the overlay and a maturity assessment ------------------------------------------------------
+
+
+class Downloads:
+    """The deferred downloads a page registered, by file name: ``downloads.text("x.html")`` runs the generator."""
+
+    def __init__(self) -> None:
+        self.generators: dict[str, Callable[[], Any]] = {}
+
+    def text(self, file_name: str) -> str:
+        data = self.generators[file_name]()
+        return data.decode() if isinstance(data, bytes) else str(data)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
+    """Catch the callables behind ``st.download_button(data=callable)`` (generated on click in a browser)."""
+    caught = Downloads()
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self: MediaFileManager, data_callable: Callable[[], Any], *args: Any, **kwargs: Any) -> str:
+        file_name = kwargs.get("file_name", args[2] if len(args) > 2 else None)
+        caught.generators[str(file_name)] = data_callable
+        return original(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return caught
+
+
+def _load_demo_dataset(at: AppTest, engine: Engine) -> tuple[int, Overlay]:
+    """Click 'Use the demo dataset' on the overlay page; the retail map's id and its overlay computed here."""
+    at.switch_page("pages/overlay.py").run()
+    at.button(key=OverlayKeys.DEMO).click().run()
+    assert not at.exception, at.exception
+    with session_scope(engine) as session:
+        (dataset,) = list_datasets(session=session)
+        assert dataset.map_id is not None
+        journey_map = latest_revision(session=session, map_id=dataset.map_id).journey_map
+    # Computed apart from the page: the stored log read directly, the default settings.
+    return dataset.map_id, compute_overlay(load_log(dataset.cache_path), journey_map, OverlaySettings())
+
+
+def _html_file(downloads: Downloads) -> str:
+    (name,) = [n for n in downloads.generators if n.endswith(".html")]
+    return name
+
+
+@pytest.fixture
+def assessment_id(engine: Engine) -> int:
+    """An assessment of the built-in framework: customer focus Ana 2.5 / Ben 4.0 (consensus 3.25), target 4."""
+    init_db(engine)
+    framework = load_builtin_framework()
+    with session_scope(engine) as session:
+        saved = ensure_framework(session=session, framework=framework)
+        info = create_assessment(
+            session=session,
+            name="Autumn review",
+            business_unit="Retail",
+            assessed_on=date(2026, 10, 1),
+            framework_key=framework.key,
+            framework_revision=saved.number,
+            targets={"customer_focus": 4},
+        )
+        save_answers(
+            session=session,
+            assessment_id=info.id,
+            answers=[
+                Answer("Ana", "cf_journeys_mapped", 2),
+                Answer("Ana", "cf_priorities", 3),
+                Answer("Ben", "cf_journeys_mapped", 4),
+                Answer("Ana", "di_profile", 2),
+            ],
+        )
+    return info.id
+
+
+def test_report_of_a_map_with_a_dataset_holds_the_friction_board_and_kpis(
+    make_app: MakeApp, engine: Engine, downloads: Downloads
+) -> None:
+    at = make_app().run()
+    map_id, overlay = _load_demo_dataset(at, engine)
+    at.switch_page(PAGE).run()
+    at.selectbox(key="jm_review_map").set_value(map_id).run()
+    assert not at.exception, at.exception
+    captions = [c.value.replace("\\", "") for c in at.caption]  # the page escapes markdown in names
+    assert (
+        "Reports include the overlay of retail_events.csv.gz, the newest dataset registered for this map "
+        in " ".join(captions)
+    )
+    assert at.selectbox(key="jm_review_export_assessment").value is None  # no assessment unless chosen
+    report = downloads.text(_html_file(downloads))
+    first_finding = overlay.friction["finding"][0]
+    assert first_finding and html.escape(first_finding) in report
+    assert '<section id="friction"><h2>Friction board (top 10)</h2>' in report
+    # The demo data's journey KPIs (default settings: a 3-day gap).
+    assert "<tr><td>Journeys</td><td>7,089</td></tr>" in report
+    assert "<tr><td>Customers</td><td>3,128</td></tr>" in report
+    assert f"<tr><td>Completion rate</td><td>{overlay.kpis.as_dict()['completion_rate']:.2f}</td></tr>" in report
+    assert "<tr><td>Completion rate</td><td>0.39</td></tr>" in report
+    assert 'id="radar"' not in report
+
+
+def test_report_without_a_dataset_has_no_event_sections(
+    make_app: MakeApp, two_revisions: int, downloads: Downloads
+) -> None:
+    at = make_app(PAGE).run()
+    report = downloads.text(_html_file(downloads))
+    assert 'id="friction"' not in report and 'id="kpis"' not in report
+    assert not any("newest dataset registered" in c.value for c in at.caption)
+
+
+def test_report_with_an_assessment_has_the_radar_and_levels(
+    make_app: MakeApp, two_revisions: int, assessment_id: int, downloads: Downloads
+) -> None:
+    at = make_app(PAGE).run()
+    choice = at.selectbox(key="jm_review_export_assessment")
+    assert choice.options == ["None", "Autumn review · Retail · 2026-10-01"]
+    choice.set_value(assessment_id).run()
+    assert not at.exception, at.exception
+    report = downloads.text(_html_file(downloads))
+    assert '<section id="radar"><h2>Omnichannel maturity</h2>' in report
+    assert "<th>Dimension</th><th>Autumn review</th><th>Target</th>" in report
+    # Consensus = median of the assessors' means: Ana (2 + 3) / 2 = 2.5, Ben 4 → 3.25, shown as 3.2; target 4.
+    assert "<tr><td>Customer focus</td><td>3.2</td><td>4</td></tr>" in report
+    assert "<tr><td>Data integration</td><td>2.0</td><td>–</td></tr>" in report
+    assert "<tr><td>Ownership</td><td>–</td><td>–</td></tr>" in report
+
+
+def test_report_without_the_dataset_cache_says_why_and_still_exports(
+    make_app: MakeApp, engine: Engine, downloads: Downloads
+) -> None:
+    at = make_app().run()
+    map_id, _ = _load_demo_dataset(at, engine)
+    with session_scope(engine) as session:
+        (dataset,) = list_datasets(session=session)
+    Path(dataset.cache_path).unlink()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="jm_review_map").set_value(map_id).run()
+    assert not at.exception, at.exception
+    (warning,) = [w.value.replace("\\", "") for w in at.warning]
+    assert warning.startswith("The report leaves the event data out: ")
+    assert "Ingest the raw export again." in warning
+    report = downloads.text(_html_file(downloads))
+    assert 'id="friction"' not in report and '<section id="graph">' in report
