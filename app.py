@@ -5,13 +5,13 @@ import streamlit as st
 st.set_page_config(page_title="Journeymap", page_icon="🧭", layout="wide")
 
 PAGES = [
-    st.Page("pages/editor.py", title="Map editor", url_path="editor", default=True),
-    st.Page("pages/maps.py", title="Maps", url_path="maps"),
-    st.Page("pages/overlay.py", title="Overlay", url_path="overlay"),
-    st.Page("pages/maturity.py", title="Maturity", url_path="maturity"),
-    st.Page("pages/review.py", title="Review", url_path="review"),
-    st.Page("pages/workshop.py", title="Workshop", url_path="workshop"),
-    st.Page("pages/view.py", title="Shared map", url_path="view"),
+    st.Page("views/editor.py", title="Map editor", url_path="editor", default=True),
+    st.Page("views/maps.py", title="Maps", url_path="maps"),
+    st.Page("views/overlay.py", title="Overlay", url_path="overlay"),
+    st.Page("views/maturity.py", title="Maturity", url_path="maturity"),
+    st.Page("views/review.py", title="Review", url_path="review"),
+    st.Page("views/workshop.py", title="Workshop", url_path="workshop"),
+    st.Page("views/view.py", title="Shared map", url_path="view"),
 ]
 
 st.navigation(PAGES).run()

@@ -1,6 +1,6 @@
 """Script run time of the map editor page on a big map (300 touchpoints, 1,000 transitions).
 
-Runs ``pages/editor.py`` under Streamlit's AppTest against a fresh SQLite file and prints the
+Runs ``views/editor.py`` under Streamlit's AppTest against a fresh SQLite file and prints the
 first run, the median of plain reruns (cached analysis) and the median of reruns after an edit
 (the map changed, so graph and analysis are recomputed). Target: under 1 s per rerun.
 
@@ -44,7 +44,7 @@ def main() -> None:
     with session_scope(engine) as session:
         map_id = create_map(session=session, journey_map=big, author="Benchmark", message="big map").map_id
 
-    at = AppTest.from_file(str(ROOT / "pages" / "editor.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "views" / "editor.py"), default_timeout=120)
     at.query_params[QueryParams.MAP] = str(map_id)
     start = time.perf_counter()
     at.run()

@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/overlay_page.py --events 1_000_000
 
-Drives ``pages/overlay.py`` with Streamlit's AppTest (the page script, caches and engine as in
+Drives ``views/overlay.py`` with Streamlit's AppTest (the page script, caches and engine as in
 the app; no browser drawing) on a fresh database in a temporary folder:
 
 1. a raw export of ``--events`` events for the retail template, written by the seeded generator
@@ -98,7 +98,7 @@ def main() -> None:
     print(f"generated {retail_rows:,} + {big_rows:,} raw events in {time.perf_counter() - t0:.1f} s (not timed)")
 
     def first_overlay(map_id: int, path: Path) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "pages" / "overlay.py"), default_timeout=900)
+        at = AppTest.from_file(str(ROOT / "views" / "overlay.py"), default_timeout=900)
         at.session_state[OverlayKeys.MAP_ID] = map_id
         at.run()
         at.text_input(key=OverlayKeys.PATH).input(str(path))

@@ -1,6 +1,6 @@
 """The Streamlit layer shared by the pages: state keys, cached resources, the graph component, the sidebar.
 
-Only this package, ``app.py`` and ``pages/`` import Streamlit; the rest of :mod:`journeymap` stays pure.
+Only this package, ``app.py`` and ``views/`` import Streamlit; the rest of :mod:`journeymap` stays pure.
 """
 
 from journeymap.ui.graph import COMPONENT_NAME, render_graph, safe_node_dict

@@ -10,9 +10,9 @@ from journeymap.ui.state import QueryParams, StateKeys
 
 __all__ = ["EDITOR_PAGE", "MAPS_PAGE", "VIEW_PAGE", "open_in_editor"]
 
-EDITOR_PAGE = "pages/editor.py"
-MAPS_PAGE = "pages/maps.py"
-VIEW_PAGE = "pages/view.py"
+EDITOR_PAGE = "views/editor.py"
+MAPS_PAGE = "views/maps.py"
+VIEW_PAGE = "views/view.py"
 
 
 def open_in_editor(map_id: int) -> NoReturn:

@@ -43,7 +43,7 @@ def _save_fixture(engine: Engine, journey_map: JourneyMap) -> int:
 
 
 def _open(make_app: MakeApp, map_id: int, *, client: str = "test-client", author: str = "Bo") -> AppTest:
-    at = make_app("pages/editor.py")
+    at = make_app("views/editor.py")
     at.query_params[QueryParams.MAP] = str(map_id)
     at.query_params[QueryParams.CLIENT] = client
     at.session_state[StateKeys.AUTHOR] = author
@@ -474,7 +474,7 @@ def test_comment_on_a_handoff_and_an_opportunity_reach_the_maps_page(
     assert "Show the order on the desk screen · Pick-up desk · owner Store ops" in texts
     assert at.selectbox(key=f"{ReviewKeys.OPP_STATUS_PREFIX}_1").value == "open"
 
-    home = make_app("pages/maps.py").run()
+    home = make_app("views/maps.py").run()
     assert not home.exception, home.exception
     row = frame(home, "Name", "Owner").set_index("Name").loc[bopis_map().name]
     assert (row["Open comments"], row["Open opportunities"]) == (1, 1)

@@ -41,7 +41,7 @@ BOPIS = bopis_map().name
 
 @pytest.mark.parametrize(
     ("page", "title"),
-    [("app.py", "Map editor"), ("pages/editor.py", "Map editor"), ("pages/maps.py", "Maps")],
+    [("app.py", "Map editor"), ("views/editor.py", "Map editor"), ("views/maps.py", "Maps")],
 )
 def test_every_page_runs_and_shows_its_title(make_app: MakeApp, page: str, title: str) -> None:
     at = make_app(page).run()
@@ -50,8 +50,8 @@ def test_every_page_runs_and_shows_its_title(make_app: MakeApp, page: str, title
 
 
 def test_demo_workspace_is_seeded_once(make_app: MakeApp, engine: Engine) -> None:
-    make_app("pages/maps.py").run()
-    make_app("pages/maps.py").run()
+    make_app("views/maps.py").run()
+    make_app("views/maps.py").run()
     with session_scope(engine) as session:
         maps = list_maps(session=session)
     assert sorted(m.name for m in maps) == sorted(info.name for info in list_templates())
@@ -59,7 +59,7 @@ def test_demo_workspace_is_seeded_once(make_app: MakeApp, engine: Engine) -> Non
 
 
 def test_maps_table_lists_and_searches(make_app: MakeApp, frame: Callable[..., Any]) -> None:
-    at = make_app("pages/maps.py").run()
+    at = make_app("views/maps.py").run()
     table = frame(at, "Name", "Owner")
     assert list(table.columns) == [
         "Name",
@@ -89,7 +89,7 @@ def test_maps_table_lists_and_searches(make_app: MakeApp, frame: Callable[..., A
 
 
 def test_template_picker_shows_description_and_counts(make_app: MakeApp) -> None:
-    at = make_app("pages/maps.py").run()
+    at = make_app("views/maps.py").run()
     info = next(t for t in list_templates() if t.id == "telecom-support")
     at.selectbox(key=StateKeys.MAPS_TEMPLATE).set_value(info.id).run()
     assert info.description in [t.value for t in at.text]
@@ -108,7 +108,7 @@ def test_template_picker_shows_description_and_counts(make_app: MakeApp) -> None
 
 def test_create_from_template_opens_it_in_the_editor(make_app: MakeApp, engine: Engine) -> None:
     at = make_app().run()
-    at.switch_page("pages/maps.py").run()
+    at.switch_page("views/maps.py").run()
     at.selectbox(key=StateKeys.MAPS_TEMPLATE).set_value("saas-subscription")
     at.text_input(key=StateKeys.MAPS_TEMPLATE_NAME).set_value("Our SaaS journey")
     at.button(key=StateKeys.MAPS_TEMPLATE_SUBMIT).click().run()
@@ -123,7 +123,7 @@ def test_create_from_template_opens_it_in_the_editor(make_app: MakeApp, engine: 
 
 def test_create_from_scratch_needs_a_name(make_app: MakeApp, engine: Engine) -> None:
     at = make_app().run()
-    at.switch_page("pages/maps.py").run()
+    at.switch_page("views/maps.py").run()
     at.button(key=StateKeys.MAPS_NEW_SUBMIT).click().run()
     assert at.error[0].value == "Map name: enter a name for the new map."
     at.text_input(key=StateKeys.MAPS_NEW_NAME).set_value("Workshop map")
@@ -136,7 +136,7 @@ def test_create_from_scratch_needs_a_name(make_app: MakeApp, engine: Engine) -> 
 
 def test_import_a_map_file(make_app: MakeApp, engine: Engine) -> None:
     at = make_app().run()
-    at.switch_page("pages/maps.py").run()
+    at.switch_page("views/maps.py").run()
     at.file_uploader(key=StateKeys.MAPS_IMPORT_FILE).set_value(
         ("bopis.json", map_to_json(bopis_map()).encode(), "application/json")
     )
@@ -148,7 +148,7 @@ def test_import_a_map_file(make_app: MakeApp, engine: Engine) -> None:
 
 
 def test_import_of_a_foreign_file_writes_nothing(make_app: MakeApp, engine: Engine) -> None:
-    at = make_app("pages/maps.py").run()
+    at = make_app("views/maps.py").run()
     with session_scope(engine) as session:
         before = len(list_maps(session=session))
     document = json.loads(map_to_json(bopis_map()))
@@ -167,7 +167,7 @@ def test_import_of_a_foreign_file_writes_nothing(make_app: MakeApp, engine: Engi
 
 def test_open_a_saved_map(make_app: MakeApp, engine: Engine) -> None:
     at = make_app().run()
-    at.switch_page("pages/maps.py").run()
+    at.switch_page("views/maps.py").run()
     info = next(t for t in list_templates() if t.id == "travel-hotel")
     with session_scope(engine) as session:
         travel = next(m for m in list_maps(session=session) if m.name == info.name)
@@ -207,9 +207,9 @@ def _seed_review_items(engine: Engine) -> tuple[int, int]:
 
 
 def test_home_shows_open_review_items_per_map(make_app: MakeApp, engine: Engine, frame: Callable[..., Any]) -> None:
-    make_app("pages/maps.py").run()  # seeds the demo workspace
+    make_app("views/maps.py").run()  # seeds the demo workspace
     bopis, retail = _seed_review_items(engine)
-    at = make_app("pages/maps.py").run()
+    at = make_app("views/maps.py").run()
     assert not at.exception, at.exception
     table = frame(at, "Name", "Owner").set_index("Name")
     retail_name = load_template("retail-bopis").name
@@ -233,11 +233,11 @@ def test_home_shows_open_review_items_per_map(make_app: MakeApp, engine: Engine,
 def test_home_filters_by_owner_silo_handoffs_and_open_opportunities(
     make_app: MakeApp, engine: Engine, frame: Callable[..., Any]
 ) -> None:
-    make_app("pages/maps.py").run()
+    make_app("views/maps.py").run()
     _seed_review_items(engine)
     with session_scope(engine) as session:  # one channel, no handoff: left out by "Has silo handoffs"
         create_map(session=session, journey_map=linear_journey(), author="Cy")
-    at = make_app("pages/maps.py").run()
+    at = make_app("views/maps.py").run()
     names = lambda: frame(at, "Name", "Owner")["Name"].tolist()  # noqa: E731
     with_silos = sorted(
         [info.name for info in list_templates() if count_silo_handoffs(load_template(info.id)) > 0] + [BOPIS]
@@ -273,10 +273,10 @@ def test_friction_headline_of_the_newest_dataset_after_the_demo(
     make_app: MakeApp, engine: Engine, frame: Callable[..., Any]
 ) -> None:
     at = make_app().run()
-    at.switch_page("pages/overlay.py").run()
+    at.switch_page("views/overlay.py").run()
     at.button(key=OverlayKeys.DEMO).click().run()
     assert not at.exception, at.exception
-    at.switch_page("pages/maps.py").run()
+    at.switch_page("views/maps.py").run()
     assert not at.exception, at.exception
     with session_scope(engine) as session:
         (dataset,) = list_datasets(session=session)
@@ -294,14 +294,14 @@ def test_a_missing_dataset_cache_is_said_in_the_cell(
     make_app: MakeApp, engine: Engine, frame: Callable[..., Any]
 ) -> None:
     at = make_app().run()
-    at.switch_page("pages/overlay.py").run()
+    at.switch_page("views/overlay.py").run()
     at.button(key=OverlayKeys.DEMO).click().run()
     with session_scope(engine) as session:
         (dataset,) = list_datasets(session=session)
     Path(dataset.cache_path).unlink()
     st.cache_data.clear()
     st.cache_resource.clear()
-    at.switch_page("pages/maps.py").run()
+    at.switch_page("views/maps.py").run()
     assert not at.exception, at.exception
     table = frame(at, "Name", "Owner").set_index("Name")
     assert table.loc[load_template("retail-bopis").name, "Friction headline"] == (
@@ -310,7 +310,7 @@ def test_a_missing_dataset_cache_is_said_in_the_cell(
 
 
 def test_maturity_metric_is_the_newest_assessments_mean_level(make_app: MakeApp, engine: Engine) -> None:
-    make_app("pages/maps.py").run()  # seeds the demo workspace, whose newest assessment is dated today
+    make_app("views/maps.py").run()  # seeds the demo workspace, whose newest assessment is dated today
     framework = load_builtin_framework()
     autumn = date.today() + timedelta(days=1)
     with session_scope(engine) as session:
@@ -339,7 +339,7 @@ def test_maturity_metric_is_the_newest_assessments_mean_level(make_app: MakeApp,
                 framework_revision=saved.number,
             )
             save_answers(session=session, assessment_id=info.id, answers=answers)
-    at = make_app("pages/maps.py").run()
+    at = make_app("views/maps.py").run()
     (maturity,) = [m for m in at.metric if m.label == "Maturity (newest assessment)"]
     assert maturity.value == "2.6 / 5"
     assert f"Autumn · Retail · {autumn.isoformat()}" in maturity.proto.help

@@ -32,7 +32,7 @@ from journeymap.store.assessments import (
 from journeymap.ui.state import StateKeys
 
 MakeApp = Callable[..., AppTest]
-PAGE = "pages/maturity.py"
+PAGE = "views/maturity.py"
 NOT_ANSWERED, DONT_KNOW, NO_MAP = 0, -1, -1
 
 

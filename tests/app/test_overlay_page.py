@@ -34,7 +34,7 @@ from journeymap.overlay_viz import HIGHLIGHT_COLOR, SCORE_COLORS, mask_id
 from journeymap.store import create_map, latest_revision, list_datasets, list_mappings, session_scope
 from journeymap.ui.overlay_state import OverlayKeys
 
-PAGE = "pages/overlay.py"
+PAGE = "views/overlay.py"
 
 EVENTS = """customer_id,timestamp,channel,activity,outcome,segment
 c1,2024-05-01T09:00:00Z,web,browse,,vip

@@ -35,7 +35,7 @@ from journeymap.ui.overlay_state import OverlayKeys
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]
-PAGE = "pages/review.py"
+PAGE = "views/review.py"
 
 
 def revised_bopis() -> JourneyMap:
@@ -271,7 +271,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
 
 def _load_demo_dataset(at: AppTest, engine: Engine) -> tuple[int, Overlay]:
     """Click 'Use the demo dataset' on the overlay page; the retail map's id and its overlay computed here."""
-    at.switch_page("pages/overlay.py").run()
+    at.switch_page("views/overlay.py").run()
     at.button(key=OverlayKeys.DEMO).click().run()
     assert not at.exception, at.exception
     with session_scope(engine) as session:

@@ -68,7 +68,7 @@ def _seed(engine: Engine) -> tuple[int, str]:
 
 
 def _view(make_app: MakeApp, **params: str) -> AppTest:
-    at = make_app("pages/view.py")
+    at = make_app("views/view.py")
     for name, value in params.items():
         at.query_params[name] = value
     return at.run()
@@ -155,7 +155,7 @@ def test_expired_and_unknown_links_show_a_message_and_no_map(make_app: MakeApp, 
 
 def test_editor_creates_a_share_link_that_opens_the_map(make_app: MakeApp, engine: Engine) -> None:
     map_id, _ = _seed(engine)
-    at = make_app("pages/view.py").run()  # open local mode: everyone is an editor
+    at = make_app("views/view.py").run()  # open local mode: everyone is an editor
     at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id)
     at.text_input(key=ReviewKeys.SHARE_LABEL).set_value("Steering group")
     at.selectbox(key=ReviewKeys.SHARE_EXPIRY).set_value("7 days")
@@ -176,7 +176,7 @@ def test_without_a_token_guests_only_get_a_hint(make_app: MakeApp, engine: Engin
     _seed(engine)
     with Session(engine) as session:
         create_user(session=session, username="ana", password="correct horse")
-    at = make_app("pages/view.py").run()
+    at = make_app("views/view.py").run()
     assert at.info[0].value.startswith("Open the share link you were sent")
     assert [b.label for b in at.main.button] == [] and len(at.main.selectbox) == 0
 
@@ -185,7 +185,7 @@ def test_sign_in_with_wrong_then_right_password(make_app: MakeApp, engine: Engin
     _seed(engine)
     with Session(engine) as session:
         create_user(session=session, username="ana", password="correct horse", display_name="Ana")
-    at = make_app("pages/view.py").run()
+    at = make_app("views/view.py").run()
     at.text_input(key=ReviewKeys.SIGNIN_USER).set_value("ana")
     at.text_input(key=ReviewKeys.SIGNIN_PASSWORD).set_value("wrong horse")
     at.button(key=ReviewKeys.SIGNIN_SUBMIT).click().run()
@@ -212,7 +212,7 @@ def test_viewer_comments_and_resolves_own_but_cannot_manage_the_backlog(make_app
         create_user(session=session, username="bo", password="correct horse", display_name="Bo", actor=ana.actor)
         other = add_comment(session=session, actor=EDITOR, map_id=map_id, body="Editor note")
         add_opportunity(session=session, actor=EDITOR, map_id=map_id, title="Fix desk", touchpoint_id="pickup-desk")
-    at = _sign_in(make_app("pages/view.py").run(), "bo")
+    at = _sign_in(make_app("views/view.py").run(), "bo")
     at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id).run()
     at.selectbox(key=ReviewKeys.COMMENT_TARGET).set_value("touchpoint|pickup-desk")
     at.text_area(key=ReviewKeys.COMMENT_BODY).set_value("Queue is long")
@@ -237,7 +237,7 @@ def test_viewer_comments_and_resolves_own_but_cannot_manage_the_backlog(make_app
 
 def test_editor_keeps_the_opportunity_backlog(make_app: MakeApp, engine: Engine) -> None:
     map_id, _ = _seed(engine)
-    at = make_app("pages/view.py").run()  # open local mode
+    at = make_app("views/view.py").run()  # open local mode
     at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id).run()
     at.text_input(key=ReviewKeys.OPP_TITLE).set_value("Show order at the desk")
     at.selectbox(key=ReviewKeys.OPP_TOUCHPOINT).set_value("pickup-desk")
@@ -320,10 +320,10 @@ def test_editor_page_after_a_share_link_has_no_edit_widgets(make_app: MakeApp, e
     at = make_app("app.py")
     at.query_params["share"] = token
     at.query_params["edit"] = "1"
-    at.switch_page("pages/view.py").run()
+    at.switch_page("views/view.py").run()
     assert _graph_nodes(at)  # the shared map is shown
     at.query_params["map"] = str(map_id)
-    at.switch_page("pages/editor.py").run()
+    at.switch_page("views/editor.py").run()
     assert not at.exception
     assert "read-only share link" in at.warning[0].value
     # Nothing that edits the map; the sidebar keeps only the reader's own name field.

@@ -38,7 +38,7 @@ def _seed(engine: Engine) -> tuple[int, int, str]:
 
 
 def _page(make_app: MakeApp, **params: str) -> AppTest:
-    at = make_app("pages/workshop.py")
+    at = make_app("views/workshop.py")
     for name, value in params.items():
         at.query_params[name] = value
     return at.run()

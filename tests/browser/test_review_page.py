@@ -45,8 +45,8 @@ _COUNT_COLOUR_JS = """
 @pytest.fixture(scope="module")
 def review_url(server_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The review page, through app.py's navigation when it lists the page, else served as its own script."""
-    in_navigation = "pages/review.py" in (ROOT / "app.py").read_text(encoding="utf-8")
-    script = "app.py" if in_navigation else "pages/review.py"
+    in_navigation = "views/review.py" in (ROOT / "app.py").read_text(encoding="utf-8")
+    script = "app.py" if in_navigation else "views/review.py"
     port = _free_port()
     env = {**os.environ, "JOURNEYMAP_DB": str(server_db)}
     env.pop("DATABASE_URL", None)

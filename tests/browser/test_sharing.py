@@ -48,7 +48,7 @@ EDIT_CONTROLS = ", ".join(
 def review_url(app_url: str, server_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app's URL when its navigation has the view and workshop pages; else a server with just those two."""
     app_source = (ROOT / "app.py").read_text()
-    if "pages/view.py" in app_source and "pages/workshop.py" in app_source:
+    if "views/view.py" in app_source and "views/workshop.py" in app_source:
         yield app_url
         return
     workdir = tmp_path_factory.mktemp("review-app")
@@ -58,8 +58,8 @@ def review_url(app_url: str, server_db: Path, tmp_path_factory: pytest.TempPathF
         "st.set_page_config(page_title='Journeymap', layout='wide')\n"
         "def home():\n    st.title('Journeymap')\n"
         "st.navigation([st.Page(home, title='Home', default=True),\n"
-        f"               st.Page({str(ROOT / 'pages' / 'view.py')!r}, url_path='view'),\n"
-        f"               st.Page({str(ROOT / 'pages' / 'workshop.py')!r}, url_path='workshop')]).run()\n"
+        f"               st.Page({str(ROOT / 'views' / 'view.py')!r}, url_path='view'),\n"
+        f"               st.Page({str(ROOT / 'views' / 'workshop.py')!r}, url_path='workshop')]).run()\n"
     )
     port = _free_port()
     env = {**os.environ, "JOURNEYMAP_DB": str(server_db)}
