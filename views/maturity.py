@@ -292,8 +292,8 @@ with evidence_tab:
         "Indicators are mapped to levels with the thresholds in the framework; the weakest indicator of a dimension "
         "sets its evidence level. The map gives the designed integration factor and the shares of cross-owner and "
         "silo handoffs; an event dataset overlaid on it (default overlay settings) adds the measured integration "
-        "factor, repeat contacts, context loss at handoffs and conformance. The identity-stitching rate is only "
-        "known while a file is ingested, so it is not available here."
+        "factor, repeat contacts, context loss at handoffs and conformance, and the identity-stitching rate measured "
+        "when the file was imported (datasets imported before that rate was kept have none)."
     )
     evidence_map = st.selectbox(
         "Map to take evidence from",
@@ -334,7 +334,9 @@ with evidence_tab:
                 except UserInputError as exc:
                     st.error(md(str(exc)))
                 else:
-                    evidence = combine_evidence(evidence, evidence_from_overlay(overlay))
+                    evidence = combine_evidence(
+                        evidence, evidence_from_overlay(overlay, stitching_rate=dataset.stitching_rate)
+                    )
 evidence_scores: tuple[DimensionEvidence, ...] = score_evidence(framework, evidence)
 with evidence_tab:
     rows = [

@@ -83,14 +83,17 @@ def _weighted_mean(frame: Any, column: str) -> float | None:
     return _number(round(weighted / total, 6))
 
 
-def evidence_from_overlay(overlay: Any, identity_report: Any = None) -> Evidence:
+def evidence_from_overlay(
+    overlay: Any, identity_report: Any = None, *, stitching_rate: float | None = None
+) -> Evidence:
     """The measured indicators of an overlay (and of identity resolution, when given).
 
     Reads ``overlay.kpis.measured_integration_factor``, the ``context_loss_score`` and
     ``repeat_contact_rate`` columns of ``overlay.silo_handoffs`` (averaged over the
     handoffs, weighted by their ``count``), ``overlay.conformance.conforming_journey_share``
     (no conformance without a map: ``None``) and ``identity_report.stitching_rate``.
-    Missing or non-finite values become ``None``.
+    Without an identity report, ``stitching_rate`` (as kept with a registered dataset) is
+    used instead. Missing or non-finite values become ``None``.
 
     Examples
     --------
@@ -101,13 +104,17 @@ def evidence_from_overlay(overlay: Any, identity_report: Any = None) -> Evidence
     >>> evidence_from_overlay(overlay, NS(stitching_rate=0.9)).available()
     {'measured_integration_factor': 0.7, 'identity_stitching_rate': 0.9, 'repeat_contact_rate': 0.1, \
 'context_loss_score': 0.3, 'conforming_journey_share': 0.55}
+    >>> evidence_from_overlay(overlay, stitching_rate=0.4).identity_stitching_rate
+    0.4
     """
     kpis = getattr(overlay, "kpis", None)
     conformance = getattr(overlay, "conformance", None)
     silo = getattr(overlay, "silo_handoffs", None)
     return Evidence(
         measured_integration_factor=_number(getattr(kpis, "measured_integration_factor", None)),
-        identity_stitching_rate=_number(getattr(identity_report, "stitching_rate", None)),
+        identity_stitching_rate=_number(
+            getattr(identity_report, "stitching_rate", None) if identity_report is not None else stitching_rate
+        ),
         repeat_contact_rate=_weighted_mean(silo, "repeat_contact_rate"),
         context_loss_score=_weighted_mean(silo, "context_loss_score"),
         conforming_journey_share=_number(getattr(conformance, "conforming_journey_share", None)),

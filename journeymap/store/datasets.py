@@ -53,6 +53,8 @@ class DatasetBase(SQLModel):
     created_by: str = Field(max_length=200)
     mapping_json: str = Field(sa_type=Text)
     map_id: int | None = Field(default=None, foreign_key=f"{MapRecord.__tablename__}.id")
+    # Share of events attached to a customer known under several identifiers, measured at ingest.
+    stitching_rate: float | None = Field(default=None, nullable=True)
 
 
 class DatasetRecord(DatasetBase, table=True):
@@ -106,6 +108,22 @@ def _existing_dataset(session: Session, content_hash: str, mapping_hash: str) ->
     ).first()
 
 
+def _fill_stitching_rate(session: Session, row: DatasetRecord, stitching_rate: float | None) -> DatasetInfo:
+    """The record, with ``stitching_rate`` stored when it had none (a dataset registered before it was kept)."""
+    if stitching_rate is None or row.stitching_rate is not None:
+        return _dataset_info(row)
+    try:
+        row.stitching_rate = stitching_rate
+        session.add(row)
+        session.flush()
+        result = _dataset_info(row)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
 def register_dataset(
     *,
     session: Session,
@@ -118,10 +136,14 @@ def register_dataset(
     mapping_json: str,
     created_by: str,
     map_id: int | None = None,
+    stitching_rate: float | None = None,
 ) -> DatasetInfo:
     """Record an ingested dataset; the same file with the same mapping returns the existing record.
 
     Mappings are compared by their JSON value, so key order and spacing do not matter.
+    ``stitching_rate`` is the identity report's share of events attached to a customer known
+    under several identifiers (``None`` when not measured). A dataset registered again keeps
+    its record; a rate it lacked is filled in.
 
     Examples
     --------
@@ -132,16 +154,16 @@ def register_dataset(
     ...     kwargs = dict(name="Orders", source_filename="orders.csv", content_hash="ab" * 32,
     ...                   cache_path="/cache/ab.parquet", rows=10, customers=3,
     ...                   mapping_json='{"customer": "cid"}', created_by="Ana")
-    ...     first = register_dataset(session=session, **kwargs)
+    ...     first = register_dataset(session=session, **kwargs, stitching_rate=0.25)
     ...     again = register_dataset(session=session, **kwargs)
-    >>> first.id == again.id
-    True
+    >>> first.id == again.id, again.stitching_rate
+    (True, 0.25)
     """
     content_hash = content_hash.strip().lower()
     mapping_hash = _mapping_hash(mapping_json)
     existing = _existing_dataset(session, content_hash, mapping_hash)
     if existing is not None:
-        return _dataset_info(existing)
+        return _fill_stitching_rate(session, existing, stitching_rate)
     row = DatasetRecord(
         name=name.strip()[:200] or source_filename[:200],
         source_filename=source_filename[:500],
@@ -153,6 +175,7 @@ def register_dataset(
         mapping_json=mapping_json,
         mapping_hash=mapping_hash,
         map_id=map_id,
+        stitching_rate=stitching_rate,
     )
     try:
         session.add(row)
@@ -165,7 +188,7 @@ def register_dataset(
         existing = _existing_dataset(session, content_hash, mapping_hash)
         if existing is None:
             raise
-        return _dataset_info(existing)
+        return _fill_stitching_rate(session, existing, stitching_rate)
     except BaseException:
         session.rollback()
         raise

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -112,7 +113,9 @@ def make_engine(url: str | None = None) -> Engine:
 def init_db(engine: Engine) -> None:
     """Create every table of :data:`TABLE_MODULES` that does not exist yet.
 
-    Safe to call on every start: existing tables and their rows are left alone.
+    Safe to call on every start: existing tables and their rows are left alone. A nullable
+    column added to the ``datasets`` table since its database was created is added to it
+    (empty for the rows already there), so an older workspace keeps working.
 
     Examples
     --------
@@ -131,6 +134,25 @@ def init_db(engine: Engine) -> None:
             if exc.name != name:
                 raise
     SQLModel.metadata.create_all(engine)
+    table = SQLModel.metadata.tables.get("datasets")
+    if table is None:
+        return
+    present = {column["name"] for column in inspect(engine).get_columns(table.name)}
+    missing = [column for column in table.columns if column.name not in present and column.nullable]
+    if not missing:
+        return
+    preparer = engine.dialect.identifier_preparer
+    for column in missing:
+        kind = column.type.compile(dialect=engine.dialect)
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(
+                    f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.format_column(column)} {kind}"
+                )
+        except DBAPIError:
+            # Another process starting at the same moment may have added it first.
+            if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                raise
 
 
 @contextmanager

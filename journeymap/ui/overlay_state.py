@@ -478,7 +478,8 @@ def ingest_source(
     """Ingest a raw source with a mapping, cache the log as Parquet and register the dataset.
 
     A dataset already ingested from the same content with the same mapping (and whose cache
-    file is still there) is reused without reading the file again. Raises
+    file is still there) is reused without reading the file again, unless it was registered
+    before the stitching rate was kept: then it is ingested again to measure it. Raises
     :class:`UserInputError` for problems in the file or the mapping; nothing is registered then.
     """
     wanted = _mapping_hash(mapping_json)
@@ -488,6 +489,7 @@ def ingest_source(
                 known.content_hash == source.content_hash
                 and _mapping_hash(known.mapping_json) == wanted
                 and Path(known.cache_path).is_file()
+                and known.stitching_rate is not None
             ):
                 return IngestOutcome(dataset_id=known.id, validation=None, identity=None)
     mapping = mapping_from_json(mapping_json, source="column mapping")
@@ -509,6 +511,7 @@ def ingest_source(
             mapping_json=mapping_json,
             created_by=author or "Anonymous",
             map_id=map_id,
+            stitching_rate=identity.stitching_rate,
         )
     _log_cached.clear()  # the cache file may have been rewritten under the same key
     return IngestOutcome(dataset_id=info.id, validation=validation, identity=identity)

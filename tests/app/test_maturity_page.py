@@ -343,6 +343,19 @@ def test_overlay_evidence_from_a_saved_dataset(make_app: MakeApp, engine: Engine
             customers=3,
             mapping_json='{"customer": "cid"}',
             created_by="Ana",
+            stitching_rate=0.62,
+        ).id
+        # The same events registered before the stitching rate was kept: no identity evidence.
+        unmeasured_id = register_dataset(
+            session=session,
+            name="Returns events (old)",
+            source_filename="returns.csv",
+            content_hash="5f" * 32,
+            cache_path=str(tmp_path / "returns.parquet"),
+            rows=n,
+            customers=3,
+            mapping_json='{"customer": "cid"}',
+            created_by="Ana",
         ).id
     at = _open(make_app, assessment_id)
     at.selectbox(key="jm_maturity_evidence_map").set_value(map_id).run()
@@ -357,6 +370,21 @@ def test_overlay_evidence_from_a_saved_dataset(make_app: MakeApp, engine: Engine
     )
     assert ("Channel switching and context carry", "measured context loss") in rows
     assert ("Data integration", "designed integration factor") in rows
+    # Thresholds 0.2 / 0.4 / 0.6 / 0.8, higher is better: 0.62 suggests level 4.
+    (identity_row,) = [
+        r for r in _table(at, "Suggests level").to_dict("records") if r["Dimension"] == "Identity resolution"
+    ]
+    assert identity_row == {
+        "Dimension": "Identity resolution",
+        "Indicator": "identity-stitching rate",
+        "Value": 0.62,
+        "Suggests level": 4,
+    }
+
+    at.selectbox(key="jm_maturity_evidence_dataset").set_value(unmeasured_id).run()
+    assert not at.exception, at.exception
+    indicators = [r["Indicator"] for r in _table(at, "Suggests level").to_dict("records")]
+    assert "measured integration factor" in indicators and "identity-stitching rate" not in indicators
 
 
 def test_a_custom_framework_is_saved_as_a_new_key(make_app: MakeApp, engine: Engine) -> None:

@@ -29,10 +29,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from journeymap.events.ingest import ingest
+from journeymap.events.mapping import mapping_from_json
+from journeymap.events.read import detect_format, read_events
 from journeymap.model import Channel, ChannelKind, ContextCarry, JourneyMap, Stage, Touchpoint, Transition
 from journeymap.overlay_viz import HIGHLIGHT_COLOR, SCORE_COLORS, mask_id
 from journeymap.store import create_map, latest_revision, list_datasets, list_mappings, session_scope
-from journeymap.ui.overlay_state import OverlayKeys
+from journeymap.templates import load_template
+from journeymap.ui.overlay_state import DEMO_EVENTS, DEMO_MAPPING, DEMO_TEMPLATE, OverlayKeys
 
 PAGE = "views/overlay.py"
 
@@ -179,6 +183,7 @@ def test_path_input_to_overlay_shows_kpis_graph_board_and_heatmap(
         datasets = list_datasets(session=session)
         mappings = list_mappings(session=session)
     assert [(d.name, d.rows, d.customers) for d in datasets] == [("events.csv", 11, 5)]
+    assert datasets[0].stitching_rate == 0.0  # one identifier per customer: nothing to stitch
     assert [m.name for m in mappings] == ["events"]
     assert Path(datasets[0].cache_path).is_file()
 
@@ -339,6 +344,12 @@ def test_demo_dataset_is_one_click(
     with session_scope(engine) as session:
         datasets = list_datasets(session=session)
     assert [d.name for d in datasets] == ["retail_events.csv.gz"]
+    # The identity report's stitching rate is kept with the dataset: the very value ingest computes.
+    raw = read_events(DEMO_EVENTS, fmt=detect_format(DEMO_EVENTS.name))
+    mapping = mapping_from_json(DEMO_MAPPING.read_text(encoding="utf-8"), source="demo mapping")
+    _, _, identity = ingest(raw, mapping, load_template(DEMO_TEMPLATE), source=DEMO_EVENTS.name)
+    assert datasets[0].stitching_rate == identity.stitching_rate
+    assert round(identity.stitching_rate, 3) == 0.965
     assert int(_metrics(at)["Journeys"].replace(",", "")) > 100
     payload = graph_payload(at)
     ids = {n["id"] for n in payload["nodes"]}

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from journeymap.errors import UserInputError
@@ -15,8 +18,10 @@ from journeymap.store import (
     find_mapping_for_columns,
     get_dataset,
     get_mapping,
+    init_db,
     list_datasets,
     list_mappings,
+    make_engine,
     register_dataset,
     save_mapping,
 )
@@ -66,6 +71,7 @@ def test_register_dataset_records_every_field(session: Session, make_tiny: Calla
         "created_by": "Ana",
         "mapping_json": MAPPING,
         "map_id": first.map_id,
+        "stitching_rate": None,
     }
     assert get_dataset(session=session, dataset_id=info.id) == info
     assert info.created_at.tzinfo is not None
@@ -81,6 +87,101 @@ def test_registration_is_idempotent_on_content_and_mapping(session: Session) -> 
     listed = list_datasets(session=session)
     assert [d.id for d in listed] == [other_file.id, other_mapping.id, first.id]
     assert [d.name for d in listed] == ["Calls", "Orders", "Orders"]
+
+
+def test_stitching_rate_is_stored_and_read_back(session: Session) -> None:
+    # 0.965 is not exact in binary: it must come back as the very same float.
+    orders = _register(session, stitching_rate=0.965)
+    calls = _register(session, content_hash=CALLS_HASH, name="Calls", stitching_rate=0.0)
+    unmeasured = _register(session, content_hash="c" * 64, name="Web")
+    session.expire_all()
+    assert get_dataset(session=session, dataset_id=orders.id).stitching_rate == 0.965
+    assert get_dataset(session=session, dataset_id=calls.id).stitching_rate == 0.0
+    assert get_dataset(session=session, dataset_id=unmeasured.id).stitching_rate is None
+    assert {d.name: d.stitching_rate for d in list_datasets(session=session)} == {
+        "Orders": 0.965,
+        "Calls": 0.0,
+        "Web": None,
+    }
+
+
+def test_registering_again_fills_a_missing_rate_and_keeps_a_known_one(session: Session) -> None:
+    first = _register(session)
+    assert first.stitching_rate is None
+    filled = _register(session, stitching_rate=0.5)
+    kept = _register(session, stitching_rate=0.75)
+    unchanged = _register(session)
+    session.expire_all()
+    assert (filled.id, kept.id, unchanged.id) == (first.id, first.id, first.id)
+    assert (filled.stitching_rate, kept.stitching_rate, unchanged.stitching_rate) == (0.5, 0.5, 0.5)
+    assert get_dataset(session=session, dataset_id=first.id).stitching_rate == 0.5
+    assert len(list_datasets(session=session)) == 1
+
+
+# The datasets table as databases made before the stitching rate was kept have it.
+OLD_DATASETS_TABLE = """
+CREATE TABLE datasets (
+    name VARCHAR(200) NOT NULL,
+    source_filename VARCHAR(500) NOT NULL,
+    content_hash VARCHAR(64) NOT NULL,
+    cache_path VARCHAR(2000) NOT NULL,
+    rows INTEGER NOT NULL,
+    customers INTEGER NOT NULL,
+    created_by VARCHAR(200) NOT NULL,
+    mapping_json TEXT NOT NULL,
+    map_id INTEGER,
+    id INTEGER NOT NULL,
+    created_at DATETIME NOT NULL,
+    mapping_hash VARCHAR(64) NOT NULL,
+    PRIMARY KEY (id),
+    CONSTRAINT uq_datasets_content_mapping UNIQUE (content_hash, mapping_hash)
+)
+"""
+
+
+def _dataset_columns(engine: Engine) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns("datasets")}
+
+
+def test_init_db_adds_the_stitching_rate_to_an_old_sqlite_file(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(OLD_DATASETS_TABLE)
+        connection.execute(
+            text(
+                "INSERT INTO datasets (name, source_filename, content_hash, cache_path, rows, customers, created_by, "
+                "mapping_json, map_id, id, created_at, mapping_hash) VALUES ('Calls', 'calls.csv', :hash, "
+                "'/cache/calls.parquet', 40, 9, 'Bo', :mapping, NULL, 7, '2026-01-02 03:04:05.000000', :mhash)"
+            ),
+            {"hash": CALLS_HASH, "mapping": MAPPING, "mhash": "f" * 64},
+        )
+    assert "stitching_rate" not in _dataset_columns(engine)
+    init_db(engine)
+    init_db(engine)  # the second start finds nothing to add
+    assert "stitching_rate" in _dataset_columns(engine)
+    with Session(engine) as session:
+        old = get_dataset(session=session, dataset_id=7)
+        assert (old.name, old.rows, old.customers, old.stitching_rate) == ("Calls", 40, 9, None)
+        new = _register(session, stitching_rate=0.965)
+    with Session(engine) as session:
+        assert get_dataset(session=session, dataset_id=new.id).stitching_rate == 0.965
+        assert [(d.id, d.stitching_rate) for d in list_datasets(session=session)] == [(new.id, 0.965), (7, None)]
+    engine.dispose()
+
+
+def test_init_db_adds_a_dropped_stitching_rate_column_back(engine: Engine) -> None:
+    with Session(engine) as session:
+        before = _register(session)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE datasets DROP COLUMN stitching_rate")
+    assert "stitching_rate" not in _dataset_columns(engine)
+    init_db(engine)
+    assert "stitching_rate" in _dataset_columns(engine)
+    with Session(engine) as session:
+        assert get_dataset(session=session, dataset_id=before.id).stitching_rate is None
+        after = _register(session, content_hash=CALLS_HASH, stitching_rate=0.25)
+    with Session(engine) as session:
+        assert get_dataset(session=session, dataset_id=after.id).stitching_rate == 0.25
 
 
 def test_broken_mapping_json_is_refused_and_nothing_registered(session: Session) -> None:
