@@ -256,6 +256,17 @@ def rename_stage(m: JourneyMap, stage_id: str, name: str) -> JourneyMap:
     return _rebuild(m, stages=(*m.stages[:index], stage, *m.stages[index + 1 :]))
 
 
+def _refuse_while_used(m: JourneyMap, part: Literal["stage", "channel"], item_id: str, name: str) -> None:
+    """Refuse deleting a stage or channel that touchpoints still use, naming them."""
+    users = [_tp_label(tp) for tp in m.touchpoints if getattr(tp, part) == item_id]
+    if users:
+        raise UserInputError(
+            f"cannot be deleted while {_plural(len(users), 'touchpoint')} {_uses(len(users))} it: {_listing(users)}",
+            location=f"{part} '{name}'",
+            hint=f"Move those touchpoints to another {part} or delete them first. {_UNCHANGED}",
+        )
+
+
 def delete_stage(m: JourneyMap, stage_id: str) -> JourneyMap:
     """The map without a stage; refused while touchpoints are in it (they are named).
 
@@ -266,13 +277,7 @@ def delete_stage(m: JourneyMap, stage_id: str) -> JourneyMap:
     ()
     """
     index = _position(m.stages, stage_id, "stage")
-    users = [_tp_label(tp) for tp in m.touchpoints if tp.stage == stage_id]
-    if users:
-        raise UserInputError(
-            f"cannot be deleted while {_plural(len(users), 'touchpoint')} {_uses(len(users))} it: {_listing(users)}",
-            location=f"stage '{m.stages[index].name}'",
-            hint=f"Move those touchpoints to another stage or delete them first. {_UNCHANGED}",
-        )
+    _refuse_while_used(m, "stage", stage_id, m.stages[index].name)
     return _rebuild(m, stages=(*m.stages[:index], *m.stages[index + 1 :]))
 
 
@@ -319,13 +324,7 @@ def delete_channel(m: JourneyMap, channel_id: str) -> JourneyMap:
     ()
     """
     index = _position(m.channels, channel_id, "channel")
-    users = [_tp_label(tp) for tp in m.touchpoints if tp.channel == channel_id]
-    if users:
-        raise UserInputError(
-            f"cannot be deleted while {_plural(len(users), 'touchpoint')} {_uses(len(users))} it: {_listing(users)}",
-            location=f"channel '{m.channels[index].name}'",
-            hint=f"Move those touchpoints to another channel or delete them first. {_UNCHANGED}",
-        )
+    _refuse_while_used(m, "channel", channel_id, m.channels[index].name)
     return _rebuild(m, channels=(*m.channels[:index], *m.channels[index + 1 :]))
 
 
