@@ -281,15 +281,7 @@ def entry_touchpoints(m: JourneyMap) -> list[str]:
 
 def _reachable(m: JourneyMap, graph: nx.DiGraph[str]) -> set[str]:
     entries = entry_touchpoints(m)
-    reached: set[str] = set(entries)
-    frontier = list(entries)
-    while frontier:
-        node = frontier.pop()
-        for successor in graph.successors(node):
-            if successor not in reached:
-                reached.add(successor)
-                frontier.append(successor)
-    return reached
+    return set(entries).union(*(nx.descendants(graph, entry) for entry in entries))
 
 
 def find_unreachable(m: JourneyMap) -> list[str]:
