@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 import plotly.graph_objects as go
 import polars as pl
 
@@ -47,17 +49,19 @@ __all__ = [
     "CONTEXT_LOSS_BINS",
     "DESIGNED_UNOBSERVED_COLOR",
     "FRICTION_BINS",
+    "GraphView",
     "HIGHLIGHT_COLOR",
+    "HeatmapData",
+    "KpiItem",
     "OTHER_LABEL",
     "SCORE_COLORS",
+    "SankeyData",
     "UNMAPPED_COLOR",
     "UNMAPPED_SHAPE",
     "UNSCORED_COLOR",
-    "GraphView",
-    "HeatmapData",
-    "KpiItem",
-    "SankeyData",
     "channel_palette",
+    "count_paths",
+    "count_reach",
     "dropoff_badge",
     "edge_width",
     "flow_sankey",
@@ -71,9 +75,11 @@ __all__ = [
     "outcome_funnel",
     "overlay_graph",
     "overlay_graph_config",
+    "path_per_journey",
     "sankey_data",
     "score_color",
     "stage_reach",
+    "stages_per_journey",
     "switch_heatmap",
     "timeline_events",
 ]
@@ -544,7 +550,7 @@ def journey_paths(
 
     Each event's touchpoint code is turned into a label (a touchpoint name, or a stage name for
     a stage-by-stage view) through ``labels``; repeated consecutive labels are collapsed and the
-    path is cut after ``max_steps`` labels.
+    path is cut after ``max_steps`` labels. Only the journeys of ``journeys`` count.
 
     Parameters
     ----------
@@ -569,6 +575,18 @@ def journey_paths(
     >>> journey_paths(ev, jr, {0: "Browse", 1: "Buy"}).rows()
     [(['Browse', 'Buy'], 'converted', 2)]
     """
+    return count_paths(path_per_journey(events, labels, max_steps=max_steps), journeys)
+
+
+_PATH_SEPARATOR = "\u0000"
+
+
+def path_per_journey(events: pl.DataFrame, labels: Mapping[int, str], *, max_steps: int = 5) -> pl.DataFrame:
+    """Each journey's path as one string (labels joined by NUL): ``journey``, ``path_key``.
+
+    Computed once per log and labelling; :func:`count_paths` then counts the paths of any
+    set of journeys.
+    """
     mapping = pl.DataFrame(
         {"touchpoint": list(labels.keys()), "label": list(labels.values())},
         schema={"touchpoint": events.schema["touchpoint"], "label": pl.String},
@@ -586,15 +604,24 @@ def journey_paths(
         .with_columns(pl.int_range(pl.len()).over("journey").alias("_k"))
         .filter(pl.col("_k") < max_steps)
     )
-    paths = collapsed.group_by("journey", maintain_order=True).agg(pl.col("label").alias("path"))
+    return collapsed.group_by("journey", maintain_order=True).agg(
+        pl.col("label").str.join(_PATH_SEPARATOR).alias("path_key")
+    )
+
+
+def count_paths(paths: pl.DataFrame, journeys: pl.DataFrame) -> pl.DataFrame:
+    """The paths of the given journeys (from :func:`path_per_journey`) with outcome and count.
+
+    Returns ``path`` (list of str), ``outcome``, ``journeys``; sorted by journeys desc, then path.
+    """
+    chosen = journeys.select(pl.col("journey").cast(paths.schema["journey"]), "outcome")
     return (
-        paths.join(journeys.select("journey", "outcome"), on="journey", how="left")
+        chosen.join(paths, on="journey", how="inner")
         .with_columns(pl.col("outcome").fill_null("ongoing"))
-        .group_by("path", "outcome")
+        .group_by("path_key", "outcome")
         .agg(pl.len().cast(pl.Int64).alias("journeys"))
-        .with_columns(pl.col("path").list.join("\u0000").alias("_key"))
-        .sort(["journeys", "_key", "outcome"], descending=[True, False, False])
-        .drop("_key")
+        .sort(["journeys", "path_key", "outcome"], descending=[True, False, False])
+        .select(pl.col("path_key").str.split(_PATH_SEPARATOR).alias("path"), "outcome", "journeys")
     )
 
 
@@ -684,7 +711,8 @@ def stage_reach(
 ) -> pl.DataFrame:
     """Journeys that reached each stage of the map (in stage order), then the converted ones.
 
-    Returns ``step`` (stage name, then ``"Converted"``) and ``journeys``.
+    Only the journeys of ``journeys`` count. Returns ``step`` (stage name, then
+    ``"Converted"``) and ``journeys``.
 
     Examples
     --------
@@ -699,18 +727,26 @@ def stage_reach(
     >>> stage_reach(ev, jr, ("a", "b"), m).rows()
     [('Look', 2), ('Buy', 1), ('Converted', 1)]
     """
+    return count_reach(stages_per_journey(events, touchpoint_labels, journey_map), journeys, journey_map)
+
+
+def stages_per_journey(events: pl.DataFrame, touchpoint_labels: Sequence[str], journey_map: JourneyMap) -> pl.DataFrame:
+    """The distinct ``(journey, stage)`` pairs of a log: computed once, counted by :func:`count_reach`."""
     stage_of = {tp.id: tp.stage for tp in journey_map.touchpoints}
     codes = {code: stage_of[label] for code, label in enumerate(touchpoint_labels) if label in stage_of}
     mapping = pl.DataFrame(
         {"touchpoint": list(codes.keys()), "stage": list(codes.values())},
         schema={"touchpoint": events.schema["touchpoint"], "stage": pl.String},
     )
-    reached = (
-        events.select("journey", "touchpoint")
-        .join(mapping, on="touchpoint", how="inner")
-        .group_by("stage")
-        .agg(pl.col("journey").n_unique().alias("journeys"))
+    return (
+        events.select("journey", "touchpoint").join(mapping, on="touchpoint", how="inner").unique(["journey", "stage"])
     )
+
+
+def count_reach(stages: pl.DataFrame, journeys: pl.DataFrame, journey_map: JourneyMap) -> pl.DataFrame:
+    """Journeys of ``journeys`` reaching each stage (from :func:`stages_per_journey`), then converting."""
+    chosen = journeys.select(pl.col("journey").cast(stages.schema["journey"]))
+    reached = stages.join(chosen, on="journey", how="semi").group_by("stage").agg(pl.len().alias("journeys"))
     counts = dict(zip(reached["stage"].to_list(), reached["journeys"].to_list(), strict=True))
     steps = [s.name for s in journey_map.stages] + ["Converted"]
     values = [int(counts.get(s.id, 0)) for s in journey_map.stages]
@@ -750,12 +786,14 @@ def journeys_behind(
     *,
     limit: int = 5,
     ending: bool = False,
+    keep: npt.NDArray[np.bool_] | None = None,
 ) -> list[int]:
     """Ids of up to ``limit`` journeys behind a finding, in journey order.
 
     ``item`` is a touchpoint id (journeys that visited it; with ``ending=True``, journeys that
     ended there) or a ``(source, target)`` pair (journeys in which ``target`` directly follows
-    ``source``). Ids unknown to the log give no journeys.
+    ``source``). Ids unknown to the log give no journeys. ``keep`` (by journey id) restricts
+    the answer to the journeys a filter kept.
 
     Examples
     --------
@@ -778,6 +816,8 @@ def journeys_behind(
         condition = tp == code_of[item]
         if ending:
             condition = condition & ~same_journey_next.fill_null(False)
+    if keep is not None:
+        condition = condition & pl.lit(pl.Series(keep)).gather(pl.col("journey"))
     hits = (
         events.select("journey", "touchpoint")
         .filter(condition.fill_null(False))

@@ -43,6 +43,7 @@ from journeymap.ui.overlay_state import (
     demo_source,
     ensure_demo_map,
     overlay_key,
+    prepared_key,
     saved_mapping_for,
     source_from_path,
     store_upload,
@@ -450,12 +451,14 @@ with filter_area:
         min_value=first_day,
         max_value=last_day,
         key=_k(OverlayKeys.F_DATES, ds_scope),
+        help="Journeys that started in this range, each counted whole (also the events after the last day).",
     )
     picked_channels = f2.multiselect(
         "Channels (empty = all)",
         list(log.channels),
         format_func=lambda c: channel_names.get(c, c),
         key=_k(OverlayKeys.F_CHANNELS, ds_scope),
+        help="Journeys that used at least one of these channels, with all their steps.",
     )
     min_volume = int(
         f3.number_input("Min. volume", min_value=1, value=1, step=1, key=_k(OverlayKeys.F_MIN_VOLUME, ds_scope))
@@ -477,6 +480,7 @@ with filter_area:
             chosen = attr_cols[i % len(attr_cols)].multiselect(
                 f"{attr} (segment)",
                 attribute_values.get(attr, []),
+                help=f"Journeys with at least one event whose {attr} is one of these values.",
                 key=_k(OverlayKeys.F_ATTR_PREFIX + attr + "_", ds_scope),
             )
             if chosen:
@@ -517,6 +521,7 @@ except UserInputError as exc:
         st.error(md(str(exc)))
     st.stop()
 okey = overlay_key(dataset.content_hash, dataset.mapping_json, revision.id, settings)
+pkey = prepared_key(dataset.content_hash, dataset.mapping_json, revision.id, settings)
 
 # --- KPI strip ---------------------------------------------------------------------------------
 
@@ -761,10 +766,10 @@ with tabs_area:
             key=OverlayKeys.SANKEY_LEVEL,
         )
         top_n = int(l2.slider("Top paths", min_value=3, max_value=30, value=8, key=OverlayKeys.SANKEY_TOP))
-        paths = cached_paths(okey, str(level), _overlay=overlay, _journey_map=journey_map)
+        paths = cached_paths(okey, pkey, str(level), _overlay=overlay, _journey_map=journey_map)
         st.plotly_chart(
             flow_sankey(sankey_data(paths, top_n=top_n), title=f"Top {top_n} journey paths, the rest as Other"),
             key=OverlayKeys.SANKEY,
         )
-        reach = cached_reach(okey, _overlay=overlay, _journey_map=journey_map)
+        reach = cached_reach(okey, pkey, _overlay=overlay, _journey_map=journey_map)
         st.plotly_chart(outcome_funnel(reach), key=OverlayKeys.FUNNEL)

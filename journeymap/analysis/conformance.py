@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from journeymap.events.log import EventLog
 from journeymap.model import JourneyMap
 
-__all__ = ["Conformance", "check_conformance"]
+__all__ = ["Conformance", "check_conformance", "conformance_of", "undesigned_journeys"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,42 @@ def check_conformance(
     >>> c.undesigned.rows(), c.unobserved, c.conforming_journey_share, c.unknown_touchpoints.rows()
     ([('a', 'x', 1)], [], 0.5, [('x', 1)])
     """
+    visits = (
+        log.events.group_by("touchpoint")
+        .agg(pl.len().cast(pl.Int64).alias("visits"))
+        .select(
+            pl.col("touchpoint")
+            .replace_strict(list(range(len(log.touchpoints))), list(log.touchpoints), return_dtype=pl.String)
+            .alias("touchpoint"),
+            "visits",
+        )
+    )
+    off_map = int(undesigned_journeys(log, journey_map).sum())
+    return conformance_of(transitions, visits, off_map, journeys.height, journey_map)
+
+
+def undesigned_journeys(log: EventLog, journey_map: JourneyMap) -> npt.NDArray[np.bool_]:
+    """Per journey id (``0..max``): whether the journey takes at least one transition that is not on the map."""
+    code = {label: i for i, label in enumerate(log.touchpoints)}
+    width = max(len(log.touchpoints), 1)
+    designed_keys = [
+        code[t.source] * width + code[t.target] for t in journey_map.transitions if {t.source, t.target} <= code.keys()
+    ]
+    pair = pl.col("touchpoint").cast(pl.Int64) * width + pl.col("touchpoint").shift(-1).cast(pl.Int64)
+    same_journey = (pl.col("journey").shift(-1) == pl.col("journey")).fill_null(False)
+    journeys = log.events.get_column("journey")
+    n_journeys = int(journeys.max()) + 1 if journeys.len() else 0  # type: ignore[arg-type]
+    bad = log.events.lazy().filter(same_journey & ~pair.is_in(designed_keys)).select("journey").collect()
+    flags = np.zeros(n_journeys, dtype=bool)
+    flags[bad.get_column("journey").to_numpy()] = True
+    return flags
+
+
+def conformance_of(
+    transitions: pl.DataFrame, visits: pl.DataFrame, off_map: int, total: int, journey_map: JourneyMap
+) -> Conformance:
+    """The conformance from transition metrics, visits per touchpoint (``touchpoint``, ``visits``), the number
+    of journeys taking an undesigned transition (``off_map``) and the number of journeys (``total``)."""
     undesigned = (
         transitions.filter(~pl.col("designed"))
         .group_by("source", "target")
@@ -84,36 +122,11 @@ def check_conformance(
     )
     seen = set(transitions.select("source", "target").iter_rows())
     unobserved = [(t.source, t.target) for t in journey_map.transitions if (t.source, t.target) not in seen]
-
-    code = {label: i for i, label in enumerate(log.touchpoints)}
-    width = max(len(log.touchpoints), 1)
-    designed_keys = [
-        code[t.source] * width + code[t.target] for t in journey_map.transitions if {t.source, t.target} <= code.keys()
-    ]
-    pair = pl.col("touchpoint").cast(pl.Int64) * width + pl.col("touchpoint").shift(-1).cast(pl.Int64)
-    same_journey = (pl.col("journey").shift(-1) == pl.col("journey")).fill_null(False)
-    bad = (
-        log.events.lazy()
-        .filter(same_journey & ~pair.is_in(designed_keys))
-        .select(pl.col("journey").n_unique())
-        .collect()
-        .item()
-    )
-    total = journeys.height
-    share = (total - bad) / total if total else 0.0
-
+    share = (total - off_map) / total if total else 0.0
     known = {t.id for t in journey_map.touchpoints}
-    unknown_codes = [i for i, label in enumerate(log.touchpoints) if label not in known]
     unknown = (
-        log.events.filter(pl.col("touchpoint").is_in(unknown_codes))
-        .group_by("touchpoint")
-        .agg(pl.len().cast(pl.Int64).alias("count"))
-        .select(
-            pl.col("touchpoint")
-            .replace_strict(unknown_codes, [log.touchpoints[i] for i in unknown_codes], return_dtype=pl.String)
-            .alias("label"),
-            "count",
-        )
+        visits.filter(~pl.col("touchpoint").is_in(list(known)) & (pl.col("visits") > 0))
+        .select(pl.col("touchpoint").alias("label"), pl.col("visits").cast(pl.Int64).alias("count"))
         .sort(["count", "label"], descending=[True, False])
     )
     return Conformance(

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from journeymap.analysis._shared import assisted_channel_codes, with_contact_flags
@@ -36,7 +38,7 @@ from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 
-__all__ = ["JourneyKpis", "journey_kpis"]
+__all__ = ["JourneyKpis", "contact_counts", "contact_flags", "journey_kpis", "kpis_of"]
 
 
 @dataclass(frozen=True)
@@ -118,27 +120,71 @@ def journey_kpis(
     ((('web', 0.5), ('phone', 1.0)), 0.6)
     """
     del transitions  # part of the shared signature; every KPI here comes from the other inputs
+    contacts, repeats = contact_counts(log, journey_map, settings)
+    total = log.events.get_column("customer").n_unique()
+    per_channel = (
+        log.events.group_by("channel").agg(pl.col("customer").n_unique().alias("customers")).sort("channel")
+        if total
+        else pl.DataFrame(schema={"channel": pl.Int64, "customers": pl.Int64})
+    )
+    channel_customers = tuple(
+        (log.channels[code], int(count)) for code, count in per_channel.select("channel", "customers").iter_rows()
+    )
+    return kpis_of(
+        journeys,
+        silo,
+        contacts=contacts,
+        repeats=repeats,
+        channel_customers=channel_customers,
+        customers_seen=total,
+        touchpoints_seen=log.events.get_column("touchpoint").n_unique(),
+    )
+
+
+def contact_flags(
+    log: EventLog, journey_map: JourneyMap | None, settings: OverlaySettings
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per event: whether it starts an assisted contact, and whether that contact is repeated soon."""
+    flags = (
+        with_contact_flags(
+            log.events.lazy().select("customer", "ts", "channel", "journey"),
+            assisted_channel_codes(log, journey_map),
+            settings.repeat_contact_window,
+        )
+        .select("contact_start", (pl.col("contact_start") & pl.col("next_contact_soon")).alias("repeat"))
+        .collect()
+    )
+    return flags.get_column("contact_start").to_numpy(), flags.get_column("repeat").to_numpy()
+
+
+def contact_counts(log: EventLog, journey_map: JourneyMap | None, settings: OverlaySettings) -> tuple[int, int]:
+    """Assisted contacts in the log, and those followed by another one within the repeat-contact window."""
+    start, repeat = contact_flags(log, journey_map, settings)
+    return int(start.sum()), int(repeat.sum())
+
+
+def kpis_of(
+    journeys: pl.DataFrame,
+    silo: pl.DataFrame,
+    *,
+    contacts: int,
+    repeats: int,
+    channel_customers: tuple[tuple[str, int], ...],
+    customers_seen: int,
+    touchpoints_seen: int,
+) -> JourneyKpis:
+    """The KPIs from the journeys, the silo handoffs and the counts :func:`journey_kpis` takes from the events.
+
+    ``channel_customers`` is each channel with its customers (channels without any left out),
+    ``customers_seen`` and ``touchpoints_seen`` the distinct customers and touchpoints of the events.
+    """
     n_journeys = journeys.height
     n_customers = journeys.get_column("customer").n_unique()
     outcome = journeys.get_column("outcome")
     converted = int((outcome == "converted").sum())
     finished = converted + int((outcome == "abandoned").sum())
     completion = converted / finished if finished else None
-
-    contacts = (
-        with_contact_flags(
-            log.events.lazy().select("customer", "ts", "channel", "journey"),
-            assisted_channel_codes(log, journey_map),
-            settings.repeat_contact_window,
-        )
-        .select(
-            pl.col("contact_start").sum().alias("contacts"),
-            (pl.col("contact_start") & pl.col("next_contact_soon")).sum().alias("repeats"),
-        )
-        .collect()
-    )
-    n_contacts, repeats = (int(v) for v in contacts.row(0))
-    repeat_rate = repeats / n_contacts if n_contacts else None
+    repeat_rate = repeats / contacts if contacts else None
 
     done = journeys.filter(pl.col("outcome") == "converted")
     effort_steps = _mean_or_none(done.get_column("events").cast(pl.Float64))
@@ -151,19 +197,12 @@ def journey_kpis(
         loss = float((cross.get_column("count").cast(pl.Float64) * cross.get_column("context_loss_score")).sum())
         factor = round(1.0 - loss / volume, 9)
 
-    total = log.events.get_column("customer").n_unique()
-    per_channel = (
-        log.events.group_by("channel").agg(pl.col("customer").n_unique().alias("customers")).sort("channel")
-        if total
-        else pl.DataFrame(schema={"channel": pl.Int64, "customers": pl.Int64})
+    engagement = (
+        tuple((channel, count / customers_seen) for channel, count in channel_customers) if customers_seen else ()
     )
-    engagement = tuple(
-        (log.channels[code], count / total) for code, count in per_channel.select("channel", "customers").iter_rows()
-    )
-    n_touchpoints = log.events.get_column("touchpoint").n_unique()
     effectiveness = None
-    if factor is not None and n_touchpoints:
-        effectiveness = sum(share for _, share in engagement) * factor / n_touchpoints
+    if factor is not None and touchpoints_seen:
+        effectiveness = sum(share for _, share in engagement) * factor / touchpoints_seen
 
     return JourneyKpis(
         journeys=n_journeys,

@@ -44,9 +44,12 @@ or ``partial``), it was observed at least ``settings.min_volume`` times, and its
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from journeymap.analysis._shared import (
@@ -68,7 +71,9 @@ __all__ = [
     "RATE_COLUMNS",
     "SILO_COLUMNS",
     "WEIGHTS",
+    "TransitionSigns",
     "find_observed_silo_handoffs",
+    "handoffs_from_signs",
     "transition_instances",
 ]
 
@@ -88,6 +93,9 @@ HEADLINE_THRESHOLDS: dict[str, float] = {"full": 0.15, "partial": 0.30}
 """Lowest ``context_loss_score`` that contradicts a handoff declared with this context carry."""
 
 RATE_COLUMNS = tuple(WEIGHTS)
+
+SIGN_FLAGS = ("repeat_step", "reidentify", "bounce_back", "repeat_contact", "abandon")
+"""The boolean column of :func:`transition_instances` behind each of :data:`RATE_COLUMNS`, in order."""
 
 SILO_COLUMNS = (
     "source",
@@ -329,19 +337,65 @@ def find_observed_silo_handoffs(
 this handoff as full context.'
     """
     instances = transition_instances(log, journeys, journey_map, settings)
-    flags = {"repeat_step_rate": "repeat_step", "reidentify_rate": "reidentify", "bounce_back_rate": "bounce_back"}
-    flags |= {"repeat_contact_rate": "repeat_contact", "abandon_rate": "abandon"}
-    width = max(len(log.touchpoints), 1)
-    observed = (
-        instances.group_by(pair=pl.col("source").cast(pl.UInt64) * width + pl.col("target").cast(pl.UInt64))
-        .agg(pl.col(flag).cast(pl.Float64).mean().alias(rate) for rate, flag in flags.items())
-        .with_columns(
-            (pl.col("pair") // width).cast(pl.Int64).alias("source"),
-            (pl.col("pair") % width).cast(pl.Int64).alias("target"),
+    signs = TransitionSigns.of(instances, len(log.touchpoints))
+    return handoffs_from_signs(signs, None, log.touchpoints, transitions, journey_map, settings)
+
+
+@dataclass(frozen=True, eq=False)
+class TransitionSigns:
+    """The signs of lost context of every transition, packed for counting under any journey filter.
+
+    ``pair`` is ``source * width + target`` (touchpoint codes), ``journey`` the journey of the
+    transition, ``bits`` one bit per sign in the order of :data:`RATE_COLUMNS`.
+    """
+
+    pair: npt.NDArray[np.int64]
+    journey: npt.NDArray[np.int64]
+    bits: npt.NDArray[np.uint8]
+    width: int
+
+    @classmethod
+    def of(cls, instances: pl.DataFrame, n_touchpoints: int) -> TransitionSigns:
+        """Pack the frame of :func:`transition_instances`."""
+        width = max(n_touchpoints, 1)
+        pair = np.multiply(instances.get_column("source").to_numpy(), width, dtype=np.int64)
+        pair += instances.get_column("target").to_numpy()
+        bits = np.zeros(instances.height, dtype=np.uint8)
+        for i, flag in enumerate(SIGN_FLAGS):
+            bits |= instances.get_column(flag).to_numpy().astype(np.uint8) << np.uint8(i)
+        return cls(pair, instances.get_column("journey").to_numpy().astype(np.int64), bits, width)
+
+    def rates(self, keep: npt.NDArray[np.bool_] | None, touchpoints: tuple[str, ...]) -> pl.DataFrame:
+        """Per observed ``(source, target)``: the share of its transitions showing each sign.
+
+        Only the transitions of the journeys ``keep`` marks (by journey id) count; all for ``None``.
+        """
+        pair, bits = (
+            (self.pair, self.bits) if keep is None else (self.pair[keep[self.journey]], self.bits[keep[self.journey]])
         )
-        .with_columns(decode("source", log.touchpoints), decode("target", log.touchpoints))
-        .drop("pair")
-    )
+        size = self.width * self.width
+        total = np.bincount(pair, minlength=size)
+        seen = np.flatnonzero(total)
+        columns: dict[str, Any] = {
+            "source": (seen // self.width).astype(np.int64),
+            "target": (seen % self.width).astype(np.int64),
+        }
+        for i, rate in enumerate(RATE_COLUMNS):
+            shown = np.bincount(pair, weights=(bits >> np.uint8(i)) & np.uint8(1), minlength=size)
+            columns[rate] = shown[seen] / total[seen]
+        return pl.DataFrame(columns).with_columns(decode("source", touchpoints), decode("target", touchpoints))
+
+
+def handoffs_from_signs(
+    signs: TransitionSigns,
+    keep: npt.NDArray[np.bool_] | None,
+    touchpoints: tuple[str, ...],
+    transitions: pl.DataFrame,
+    journey_map: JourneyMap | None,
+    settings: OverlaySettings,
+) -> pl.DataFrame:
+    """:func:`find_observed_silo_handoffs` from packed signs, for the journeys ``keep`` marks (``None``: all)."""
+    observed = signs.rates(keep, touchpoints)
     handoffs = transitions.filter(pl.col("cross_channel") | pl.col("cross_owner")).select(
         *_KEYS,
         pl.col("count").cast(pl.Int64),

@@ -16,11 +16,15 @@ Conventions
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from journeymap.events._columnar import dense_codes, distinct_pair_counts, grouped_quantiles
+from journeymap.events._columnar import DistinctIndex, dense_codes, distinct_pair_counts, grouped_quantiles
 from journeymap.events.journeys import decode
 from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
@@ -29,11 +33,15 @@ from journeymap.model import JourneyMap
 __all__ = [
     "SWITCH_SCHEMA",
     "TOUCHPOINT_SCHEMA",
+    "PreparedLog",
     "TRANSITION_SCHEMA",
     "channel_switch_matrix",
     "directly_follows",
+    "prepare",
     "touchpoint_metrics",
+    "touchpoint_table",
     "transition_metrics",
+    "transition_table",
 ]
 
 TOUCHPOINT_SCHEMA: dict[str, pl.DataType] = {
@@ -76,33 +84,36 @@ SWITCH_SCHEMA: dict[str, pl.DataType] = {
 
 
 class _Frame:
-    """Numpy views of the cut log plus per-event helpers shared by the metrics."""
+    """Numpy arrays of a cut log (or of the events of some of its journeys) plus per-event helpers."""
 
-    def __init__(self, log: EventLog, journeys: pl.DataFrame) -> None:
-        ev = log.events
-        if "journey" not in ev.columns:
-            raise ValueError("the log has no journeys: call cut_journeys first")
-        self.n = ev.height
-        self.tp = ev.get_column("touchpoint").to_numpy()
-        self.ch = ev.get_column("channel").to_numpy()
-        self.journey = ev.get_column("journey").to_numpy()
-        self.customer = ev.get_column("customer").to_numpy()
-        self.step = ev.get_column("step").to_numpy()
-        self.ts = ev.get_column("ts").to_physical().to_numpy()
-        self.sentiment = ev.get_column("sentiment")
-        owner = ev.get_column("owner")
-        self.owner = owner.fill_null(len(log.owners)).to_numpy()
-        self.n_tp = max(len(log.touchpoints), int(self.tp.max()) + 1 if self.n else 0, 1)
-        self.n_ch = max(len(log.channels), int(self.ch.max()) + 1 if self.n else 0, 1)
-        self.n_owner = len(log.owners) + 1  # the last code stands for "no owner"
-        self.n_journeys = int(self.journey.max()) + 1 if self.n else 0
+    def __init__(
+        self,
+        arrays: dict[str, npt.NDArray[Any]],
+        journey_outcome: npt.NDArray[np.uint8],
+        *,
+        n_tp: int,
+        n_ch: int,
+        n_owner: int,
+    ) -> None:
+        self.tp = arrays["tp"]
+        self.ch = arrays["ch"]
+        self.owner = arrays["owner"]
+        self.journey = arrays["journey"]
+        self.customer = arrays["customer"]
+        self.step = arrays["step"]
+        self.ts = arrays["ts"]
+        self.sentiment = arrays["sentiment"]
+        self.n = self.tp.size
+        self.n_tp, self.n_ch, self.n_owner = n_tp, n_ch, n_owner
+        self.journey_outcome = journey_outcome
+        self.n_journeys = journey_outcome.size
         self.n_customers = int(self.customer.max()) + 1 if self.n else 0
         self.last = np.r_[self.journey[1:] != self.journey[:-1], True] if self.n else np.zeros(0, dtype=bool)
         self.journey_starts = np.flatnonzero(np.r_[True, self.last[:-1]]) if self.n else np.zeros(0, dtype=np.int64)
         self.customer_starts = (
             np.flatnonzero(np.r_[True, self.customer[1:] != self.customer[:-1]]) if self.n else self.journey_starts
         )
-        self.outcome = _outcome_per_journey(journeys, self.n_journeys)[self.journey] if self.n else self.journey
+        self.outcome = journey_outcome[self.journey] if self.n else np.zeros(0, dtype=np.uint8)
         self.dt_us = np.r_[self.ts[1:] - self.ts[:-1], 0] if self.n else np.zeros(0, dtype=np.int64)
 
     def dominant(self, codes: npt.NDArray[np.integer], n_codes: int) -> npt.NDArray[np.int64]:
@@ -114,16 +125,92 @@ class _Frame:
         return best
 
 
-_cache: list[tuple[pl.DataFrame, pl.DataFrame, _Frame]] = []
+@dataclass(frozen=True, eq=False)
+class _Transitions:
+    """Every transition of the full log: its source row, its pair code, and the distinct index of pairs."""
+
+    at: npt.NDArray[np.int64]
+    pair: npt.NDArray[np.int64]
+    original: npt.NDArray[np.int64]
+    index: DistinctIndex
 
 
-def _frame(log: EventLog, journeys: pl.DataFrame) -> _Frame:
-    """The helper arrays, shared by consecutive metric calls on the same cut log."""
+class PreparedLog:
+    """A cut log as numpy arrays, ready to be counted again under any filter of whole journeys.
+
+    The overlay page filters journeys (started in a date range, touching some channels, of a
+    segment). The arrays and the distinct index of transitions are built once per cut log;
+    :meth:`frame` then takes the events of the kept journeys by one boolean gather per column,
+    and the distinct journeys and customers per transition come from the index.
+    """
+
+    def __init__(self, log: EventLog, journeys: pl.DataFrame) -> None:
+        ev = log.events
+        if "journey" not in ev.columns:
+            raise ValueError("the log has no journeys: call cut_journeys first")
+        self.log = log
+        self.journeys = journeys
+        tp = ev.get_column("touchpoint").to_numpy()
+        ch = ev.get_column("channel").to_numpy()
+        self.n_tp = max(len(log.touchpoints), int(tp.max()) + 1 if ev.height else 0, 1)
+        self.n_ch = max(len(log.channels), int(ch.max()) + 1 if ev.height else 0, 1)
+        self.n_owner = len(log.owners) + 1  # the last code stands for "no owner"
+        journey = ev.get_column("journey").to_numpy()
+        n_journeys = max(journeys.height, int(journey.max()) + 1 if ev.height else 0)
+        self.outcome = _outcome_per_journey(journeys, n_journeys)
+        self.arrays: dict[str, npt.NDArray[Any]] = {
+            "tp": tp,
+            "ch": ch,
+            "owner": ev.get_column("owner").fill_null(len(log.owners)).to_numpy(),
+            "journey": journey,
+            "customer": ev.get_column("customer").to_numpy(),
+            "step": ev.get_column("step").to_numpy(),
+            "ts": ev.get_column("ts").to_physical().to_numpy(),
+            "sentiment": ev.get_column("sentiment").cast(pl.Float64).fill_null(np.nan).to_numpy(),
+        }
+        self.full = self._frame(self.arrays)
+        self._subset: tuple[npt.NDArray[np.bool_], _Frame] | None = None
+
+    def _frame(self, arrays: dict[str, npt.NDArray[Any]]) -> _Frame:
+        return _Frame(arrays, self.outcome, n_tp=self.n_tp, n_ch=self.n_ch, n_owner=self.n_owner)
+
+    def frame(self, keep: npt.NDArray[np.bool_] | None) -> _Frame:
+        """The events of the journeys ``keep`` marks (indexed by journey id); all of them for ``None``.
+
+        The frame of the last ``keep`` array is kept, so the metrics of one filter share it.
+        """
+        if keep is None:
+            return self.full
+        if self._subset is not None and self._subset[0] is keep:
+            return self._subset[1]
+        rows = keep[self.arrays["journey"]]
+        frame = self._frame({name: values[rows] for name, values in self.arrays.items()})
+        self._subset = (keep, frame)
+        return frame
+
+    @cached_property
+    def transitions(self) -> _Transitions:
+        """Every transition of the full log with its dense pair code, and the distinct index of pairs."""
+        f = self.full
+        at = np.flatnonzero(~f.last)
+        packed = np.multiply(f.tp[at], self.n_tp, dtype=np.int64)
+        np.add(packed, f.tp[at + 1], out=packed, casting="unsafe")
+        pair, original = dense_codes(packed)
+        del packed
+        index = DistinctIndex.build(f.journey[at], f.customer[at], pair, original.size)
+        return _Transitions(at, pair, original, index)
+
+
+_cache: list[tuple[pl.DataFrame, pl.DataFrame, PreparedLog]] = []
+
+
+def prepare(log: EventLog, journeys: pl.DataFrame) -> PreparedLog:
+    """The prepared arrays of a cut log, shared by consecutive metric calls on the same log."""
     if _cache and _cache[0][0] is log.events and _cache[0][1] is journeys:
         return _cache[0][2]
-    frame = _Frame(log, journeys)
-    _cache[:] = [(log.events, journeys, frame)]
-    return frame
+    prepared = PreparedLog(log, journeys)
+    _cache[:] = [(log.events, journeys, prepared)]
+    return prepared
 
 
 def _outcome_per_journey(journeys: pl.DataFrame, n_journeys: int) -> npt.NDArray[np.uint8]:
@@ -164,7 +251,13 @@ def touchpoint_metrics(log: EventLog, journeys: pl.DataFrame, settings: OverlayS
         next event of the same journey (null when there is none).
     """
     del settings
-    f = _frame(log, journeys)
+    return touchpoint_table(prepare(log, journeys), None)
+
+
+def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) -> pl.DataFrame:
+    """:func:`touchpoint_metrics` of the journeys ``keep`` marks (by journey id; ``None``: all)."""
+    f = prepared.frame(keep)
+    log = prepared.log
     if f.n == 0:
         return pl.DataFrame(schema=TOUCHPOINT_SCHEMA)
     t = f.n_tp
@@ -173,6 +266,11 @@ def touchpoint_metrics(log: EventLog, journeys: pl.DataFrame, settings: OverlayS
     dropoffs = _bincount(f.tp[f.last & (f.outcome == 1)], t)
     inner = ~f.last
     median, p90 = grouped_quantiles(f.tp[inner], f.dt_us[inner], t, (0.5, 0.9))
+    rated = ~np.isnan(f.sentiment)
+    rated_tp = f.tp[rated]
+    ratings = _bincount(rated_tp, t)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sentiment = np.bincount(rated_tp, weights=f.sentiment[rated], minlength=t)[:t] / ratings
     counts = pl.DataFrame(
         {
             "__tp": np.arange(t, dtype=np.uint32),
@@ -185,16 +283,10 @@ def touchpoint_metrics(log: EventLog, journeys: pl.DataFrame, settings: OverlayS
             "__journeys": visited_journeys,
             "dwell_median_s": median / 1e6,
             "dwell_p90_s": p90 / 1e6,
+            "sentiment_mean": sentiment,
         }
     ).filter(pl.col("visits") > 0)
-    sentiment = (
-        pl.DataFrame({"__tp": f.tp, "__s": f.sentiment})
-        .drop_nulls()
-        .group_by("__tp")
-        .agg(pl.col("__s").mean().cast(pl.Float64).alias("sentiment_mean"))
-    )
-    agg = counts.join(sentiment, on="__tp", how="left")
-    out = agg.select(
+    out = counts.select(
         decode(pl.col("__tp"), log.touchpoints).alias("touchpoint"),
         decode(pl.col("__channel"), log.channels).alias("channel"),
         "visits",
@@ -207,7 +299,7 @@ def touchpoint_metrics(log: EventLog, journeys: pl.DataFrame, settings: OverlayS
         ((pl.col("visits") - pl.col("__journeys")) / pl.col("visits")).alias("repeat_rate"),
         pl.col("dwell_median_s").fill_nan(None),
         pl.col("dwell_p90_s").fill_nan(None),
-        "sentiment_mean",
+        pl.col("sentiment_mean").fill_nan(None),
     )
     return out.cast(TOUCHPOINT_SCHEMA).sort(["visits", "touchpoint"], descending=[True, False])  # type: ignore[arg-type]
 
@@ -230,40 +322,49 @@ def transition_metrics(
         from the map.
     """
     del settings
-    f = _frame(log, journeys)
-    at = np.flatnonzero(~f.last)
-    if at.size == 0:
+    return transition_table(prepare(log, journeys), None, journey_map)
+
+
+def transition_table(
+    prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None, journey_map: JourneyMap | None
+) -> pl.DataFrame:
+    """:func:`transition_metrics` of the journeys ``keep`` marks (by journey id; ``None``: all)."""
+    moves = prepared.transitions
+    f = prepared.frame(keep)
+    log = prepared.log
+    if moves.at.size == 0 or f.n == 0:
         return pl.DataFrame(schema=TRANSITION_SCHEMA)
     t = f.n_tp
-    # Pair code src * t + tgt, built in place (one 8-byte array, no intermediate copies).
-    packed = np.multiply(f.tp[at], t, dtype=np.int64)
-    np.add(packed, f.tp[at + 1], out=packed, casting="unsafe")
-    pair, original = dense_codes(packed)
-    del packed
-    n_pairs = original.size
-    journey = f.journey[at]
-    conv = f.outcome[at] == 0
-    conv_journeys = distinct_pair_counts(journey[conv], pair[conv], f.n_journeys, n_pairs, by="inner")
+    n_pairs = moves.original.size
+    full = prepared.full
+    if keep is None:
+        pair, dt = moves.pair, full.dt_us[moves.at]
+        converted = prepared.outcome == 0
+    else:
+        rows = keep[full.journey[moves.at]]
+        pair, dt = moves.pair[rows], full.dt_us[moves.at[rows]]
+        converted = keep & (prepared.outcome == 0)
     channel = f.dominant(f.ch, f.n_ch)
     owner = f.dominant(f.owner, f.n_owner)
-    p_src, p_tgt = original // t, original % t
+    p_src, p_tgt = moves.original // t, moves.original % t
     no_owner = f.n_owner - 1
     counts = pl.DataFrame(
         {
-            "__pair": np.arange(n_pairs, dtype=np.uint32),
             "__src": p_src.astype(np.uint32),
             "__tgt": p_tgt.astype(np.uint32),
             "__src_ch": channel[p_src].astype(np.uint32),
             "__tgt_ch": channel[p_tgt].astype(np.uint32),
             "count": _bincount(pair, n_pairs),
-            "customers": distinct_pair_counts(f.customer[at], pair, f.n_customers, n_pairs, by="inner"),
-            "journeys": distinct_pair_counts(journey, pair, f.n_journeys, n_pairs, by="inner"),
-            "__conv_journeys": conv_journeys,
+            "customers": moves.index.customers(keep),
+            "journeys": moves.index.journeys(keep),
+            "__conv_journeys": moves.index.journeys(converted),
             "cross_owner": (owner[p_src] != owner[p_tgt]) & (owner[p_src] != no_owner) & (owner[p_tgt] != no_owner),
         }
     )
-    median, p90 = grouped_quantiles(pair, f.dt_us[at], n_pairs, (0.5, 0.9))
-    agg = counts.with_columns(pl.Series("median_s", median / 1e6), pl.Series("p90_s", p90 / 1e6))
+    median, p90 = grouped_quantiles(pair, dt, n_pairs, (0.5, 0.9))
+    agg = counts.with_columns(pl.Series("median_s", median / 1e6), pl.Series("p90_s", p90 / 1e6)).filter(
+        pl.col("count") > 0
+    )
     designed = {(tr.source, tr.target): tr.context_carry.value for tr in journey_map.transitions} if journey_map else {}
     out = agg.select(
         decode(pl.col("__src"), log.touchpoints).alias("source"),

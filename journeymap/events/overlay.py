@@ -1,37 +1,113 @@
 """The overlay: what customers actually did, computed from the cached event log and a map.
 
-:func:`compute_overlay` is the one entry point pages and the CLI call on every recompute
-(new gap, filter or map revision): filter, cut journeys, measure touchpoints and
-transitions, find silo handoffs, rank friction, check conformance and compute KPIs.
+:func:`compute_overlay` is the one entry point pages and the CLI call. It works in two steps:
+
+1. :func:`prepare_overlay` cuts the whole log into journeys and measures, once, everything a
+   filter cannot change: the signs of lost context after each transition, assisted contacts
+   and their repeats, which journeys leave the map. Its result depends on the log, the map and
+   the journey settings (gap, goals, windows), not on the filters.
+2. Filters keep or drop *whole journeys* (:func:`journey_mask`): journeys that started in the
+   date range, that used one of the chosen channels, of the chosen segments. Every figure is
+   then counted again over the kept journeys with masked numpy passes over the prepared
+   arrays, so a filter change never cuts journeys or re-reads events.
+
+Filtering journeys rather than events keeps journeys whole: a date range does not invent
+drop-offs at its last day, and a channel filter does not invent transitions between the events
+it leaves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from journeymap.analysis.conformance import Conformance, check_conformance
+from journeymap.analysis.conformance import Conformance, conformance_of, undesigned_journeys
 from journeymap.analysis.friction import rank_friction
-from journeymap.analysis.kpis import JourneyKpis, journey_kpis
-from journeymap.analysis.silo import find_observed_silo_handoffs
+from journeymap.analysis.kpis import JourneyKpis, contact_flags, kpis_of
+from journeymap.analysis.silo import TransitionSigns, handoffs_from_signs, transition_instances
 from journeymap.errors import UserInputError
+from journeymap.events._columnar import distinct_pair_counts
 from journeymap.events.journeys import cut_journeys
 from journeymap.events.log import EventLog
-from journeymap.events.metrics import channel_switch_matrix, touchpoint_metrics, transition_metrics
+from journeymap.events.metrics import (
+    PreparedLog,
+    channel_switch_matrix,
+    prepare,
+    touchpoint_table,
+    transition_table,
+)
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 
-__all__ = ["Overlay", "compute_overlay", "filter_log"]
+__all__ = ["Overlay", "PreparedOverlay", "compute_overlay", "journey_mask", "prepare_overlay", "unfiltered"]
+
+Mask = npt.NDArray[np.bool_]
 
 
-@dataclass(frozen=True)
+def unfiltered(settings: OverlaySettings) -> OverlaySettings:
+    """The settings a :class:`PreparedOverlay` depends on: filters and ``min_volume`` reset.
+
+    Examples
+    --------
+    >>> unfiltered(OverlaySettings(channels=("web",), min_volume=5)) == OverlaySettings()
+    True
+    """
+    return replace(settings, start=None, end=None, channels=(), attribute_filters=(), min_volume=1)
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedOverlay:
+    """The whole log cut into journeys, with everything a journey filter only re-counts."""
+
+    log: EventLog
+    """The full log with ``journey`` and ``step``."""
+    journeys: pl.DataFrame
+    """Every journey; its row number is its journey id."""
+    metrics: PreparedLog
+    signs: TransitionSigns
+    contact_start: Mask
+    """Per event: it starts an assisted contact."""
+    contact_repeat: Mask
+    """Per event: it starts an assisted contact followed by another within the repeat-contact window."""
+    off_map: Mask | None
+    """Per journey: it takes a transition that is not on the map (``None`` without a map)."""
+    settings: OverlaySettings
+
+
+def prepare_overlay(
+    log: EventLog,
+    journey_map: JourneyMap | None,
+    settings: OverlaySettings,
+    *,
+    on_phase: Callable[[str], None] | None = None,
+) -> PreparedOverlay:
+    """Cut the whole log into journeys and measure what no filter changes (see the module docstring)."""
+    done = on_phase or _ignore
+    base = unfiltered(settings)
+    cut, journeys = cut_journeys(log, base)
+    done("journeys")
+    metrics = prepare(cut, journeys)
+    metrics.transitions  # noqa: B018 (built now, so the first overlay and every filter share it)
+    signs = TransitionSigns.of(transition_instances(cut, journeys, journey_map, base), len(cut.touchpoints))
+    start, repeat = contact_flags(cut, journey_map, base)
+    off_map = undesigned_journeys(cut, journey_map) if journey_map is not None else None
+    done("prepare")
+    return PreparedOverlay(cut, journeys, metrics, signs, start, repeat, off_map, base)
+
+
+@dataclass(frozen=True, eq=False)
 class Overlay:
     """Every output of one overlay computation (frames use the exact contract column names)."""
 
-    log: EventLog
+    prepared: PreparedOverlay
+    keep: Mask | None
+    """The journeys the filters kept, by journey id (``None``: all)."""
     journeys: pl.DataFrame
     touchpoints: pl.DataFrame
     transitions: pl.DataFrame
@@ -41,6 +117,15 @@ class Overlay:
     conformance: Conformance | None
     kpis: JourneyKpis
     settings: OverlaySettings
+
+    @cached_property
+    def log(self) -> EventLog:
+        """The events of the kept journeys, with ``journey`` and ``step`` (taken on first use)."""
+        full = self.prepared.log
+        if self.keep is None:
+            return full
+        events = full.events.filter(pl.lit(pl.Series(self.keep)).gather(pl.col("journey")))
+        return EventLog(events, full.touchpoints, full.channels, full.owners, full.source)
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """The output tables by file-friendly name (conformance tables included when present)."""
@@ -75,32 +160,51 @@ def _utc(moment: datetime) -> pl.Expr:
     return lit.dt.convert_time_zone("UTC") if moment.tzinfo else lit.dt.replace_time_zone("UTC")
 
 
-def filter_log(log: EventLog, settings: OverlaySettings) -> EventLog:
-    """Keep events inside the date range, channels and attribute values of ``settings``.
+def _journeys_with(prepared: PreparedOverlay, events: Mask) -> Mask:
+    """Per journey id: whether any of the marked events belongs to it."""
+    journey = prepared.metrics.arrays["journey"]
+    return np.bincount(journey[events], minlength=prepared.journeys.height) > 0
 
-    Dictionaries are unchanged, so codes keep their meaning; order is preserved.
-    Raises :class:`UserInputError` for an attribute the log does not have.
+
+def journey_mask(prepared: PreparedOverlay, settings: OverlaySettings) -> Mask | None:
+    """The journeys the filters of ``settings`` keep, by journey id; ``None`` when they keep every journey.
+
+    A journey is kept when it started inside the date range (inclusive start, exclusive end),
+    used at least one of the chosen channels, and, for every attribute filter, has an event
+    with one of the allowed values. Raises :class:`UserInputError` for an attribute the log
+    does not have.
 
     Examples
     --------
-    >>> from datetime import datetime, UTC
-    >>> jan, feb = datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 2, 1, tzinfo=UTC)
-    >>> ev = pl.DataFrame({"customer": [0, 1], "ts": [jan, feb], "channel": pl.Series([0, 1], dtype=pl.UInt32)})
-    >>> log = EventLog(ev, (), ("web", "phone"), ())
-    >>> filter_log(log, OverlaySettings(channels=("phone",))).events["customer"].to_list()
-    [1]
-    >>> filter_log(log, OverlaySettings(end=datetime(2024, 1, 15, tzinfo=UTC))).events["customer"].to_list()
-    [0]
+    >>> from datetime import UTC, datetime, timedelta
+    >>> t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> ev = pl.DataFrame({"customer": [0, 0, 1], "ts": [t0, t0 + timedelta(days=9), t0 + timedelta(days=20)],
+    ...     "seq": [0, 1, 2], "touchpoint": [0, 0, 0], "channel": [0, 1, 1], "owner": [None] * 3,
+    ...     "converted": [False] * 3, "identified": [False] * 3, "sentiment": [None] * 3},
+    ...     schema_overrides={"customer": pl.UInt32, "touchpoint": pl.UInt32, "channel": pl.UInt32,
+    ...                       "owner": pl.UInt32, "sentiment": pl.Float64})
+    >>> prepared = prepare_overlay(EventLog(ev, ("home",), ("web", "app"), ()), None, OverlaySettings())
+    >>> journey_mask(prepared, OverlaySettings(channels=("app",))).tolist()
+    [False, True, True]
+    >>> journey_mask(prepared, OverlaySettings(end=t0 + timedelta(days=10))).tolist()
+    [True, True, False]
+    >>> journey_mask(prepared, OverlaySettings(min_volume=3)) is None
+    True
     """
-    conditions: list[pl.Expr] = []
-    if settings.start is not None:
-        conditions.append(pl.col("ts") >= _utc(settings.start))
-    if settings.end is not None:
-        conditions.append(pl.col("ts") < _utc(settings.end))
+    masks: list[Mask] = []
+    journeys = prepared.journeys
+    if settings.start is not None or settings.end is not None:
+        condition = pl.lit(True)
+        if settings.start is not None:
+            condition = condition & (pl.col("start") >= _utc(settings.start))
+        if settings.end is not None:
+            condition = condition & (pl.col("start") < _utc(settings.end))
+        masks.append(journeys.select(condition.fill_null(False)).to_series().to_numpy())
+    log = prepared.log
     if settings.channels:
         wanted = set(settings.channels)
         codes = [i for i, label in enumerate(log.channels) if label in wanted]
-        conditions.append(pl.col("channel").is_in(codes))
+        masks.append(_journeys_with(prepared, np.isin(prepared.metrics.arrays["ch"], codes)))
     for name, allowed in settings.attribute_filters:
         column = f"attr_{name}"
         if column not in log.events.columns:
@@ -110,11 +214,14 @@ def filter_log(log: EventLog, settings: OverlaySettings) -> EventLog:
                 location=f"attribute '{name}'",
                 hint=f"Choose one of: {', '.join(log.attributes) or 'none (map attribute columns at upload)'}.",
             )
-        conditions.append(pl.col(column).cast(pl.String).is_in(list(allowed)))
-    if not conditions:
-        return log
-    events = log.events.filter(pl.all_horizontal(conditions))
-    return EventLog(events, log.touchpoints, log.channels, log.owners, log.source)
+        allowed_events = log.events.select(pl.col(column).cast(pl.String).is_in(list(allowed)).fill_null(False))
+        masks.append(_journeys_with(prepared, allowed_events.to_series().to_numpy()))
+    if not masks:
+        return None
+    keep = masks[0]
+    for mask in masks[1:]:
+        keep = keep & mask
+    return None if keep.all() else keep
 
 
 def compute_overlay(
@@ -122,9 +229,10 @@ def compute_overlay(
     journey_map: JourneyMap | None,
     settings: OverlaySettings,
     *,
+    prepared: PreparedOverlay | None = None,
     on_phase: Callable[[str], None] | None = None,
 ) -> Overlay:
-    """Filter, cut journeys and compute every overlay frame, KPI and finding.
+    """Cut journeys (or reuse ``prepared``), apply the filters and compute every frame, KPI and finding.
 
     Parameters
     ----------
@@ -135,34 +243,43 @@ def compute_overlay(
         (no conformance, nothing ``designed``).
     settings:
         Gap, goals, windows and filters.
+    prepared:
+        :func:`prepare_overlay` of the same log, map and :func:`unfiltered` settings, reused
+        so that a filter change only re-counts.
     on_phase:
-        Called with a phase name after each phase (``"filter"``, ``"journeys"``...), for
-        progress display and benchmarks.
+        Called with a phase name after each phase (``"journeys"``, ``"prepare"`` when nothing
+        was prepared, then ``"filter"``, ``"touchpoint metrics"``...), for progress display and
+        benchmarks.
 
     Returns
     -------
     Overlay
     """
     done = on_phase or _ignore
-    filtered = filter_log(log, settings)
+    base = prepared or prepare_overlay(log, journey_map, settings, on_phase=done)
+    keep = journey_mask(base, settings)
+    journeys = base.journeys if keep is None else base.journeys.filter(pl.Series(keep))
     done("filter")
-    cut, journeys = cut_journeys(filtered, settings)
-    done("journeys")
-    touchpoints = touchpoint_metrics(cut, journeys, settings)
+    touchpoints = touchpoint_table(base.metrics, keep)
     done("touchpoint metrics")
-    transitions = transition_metrics(cut, journeys, journey_map, settings)
+    transitions = transition_table(base.metrics, keep, journey_map)
     switches = channel_switch_matrix(transitions)
     done("transition metrics")
-    silo = find_observed_silo_handoffs(cut, journeys, transitions, journey_map, settings)
+    silo = handoffs_from_signs(base.signs, keep, base.log.touchpoints, transitions, journey_map, settings)
     done("silo handoffs")
     friction = rank_friction(touchpoints, transitions, silo, settings, journey_map)
     done("friction")
-    conformance = check_conformance(cut, journeys, transitions, journey_map) if journey_map is not None else None
+    conformance = None
+    if journey_map is not None and base.off_map is not None:
+        off_map = base.off_map if keep is None else base.off_map & keep
+        visits = touchpoints.select("touchpoint", "visits")
+        conformance = conformance_of(transitions, visits, int(off_map.sum()), journeys.height, journey_map)
     done("conformance")
-    kpis = journey_kpis(cut, journeys, transitions, silo, journey_map, settings)
+    kpis = _kpis(base, keep, journeys, silo, touchpoints.height)
     done("kpis")
     return Overlay(
-        log=cut,
+        prepared=base,
+        keep=keep,
         journeys=journeys,
         touchpoints=touchpoints,
         transitions=transitions,
@@ -172,4 +289,25 @@ def compute_overlay(
         conformance=conformance,
         kpis=kpis,
         settings=settings,
+    )
+
+
+def _kpis(
+    base: PreparedOverlay, keep: Mask | None, journeys: pl.DataFrame, silo: pl.DataFrame, touchpoints_seen: int
+) -> JourneyKpis:
+    f = base.metrics.frame(keep)
+    events = None if keep is None else keep[base.metrics.arrays["journey"]]
+    start = base.contact_start if events is None else base.contact_start[events]
+    repeat = base.contact_repeat if events is None else base.contact_repeat[events]
+    per_channel = distinct_pair_counts(f.customer, f.ch, f.n_customers, f.n_ch, by="inner", starts=f.customer_starts)
+    channels = base.log.channels
+    channel_customers = tuple((channels[code], int(n)) for code, n in enumerate(per_channel[: len(channels)]) if n)
+    return kpis_of(
+        journeys,
+        silo,
+        contacts=int(np.count_nonzero(start)),
+        repeats=int(np.count_nonzero(repeat)),
+        channel_customers=channel_customers,
+        customers_seen=f.customer_starts.size if f.n else 0,
+        touchpoints_seen=touchpoints_seen,
     )

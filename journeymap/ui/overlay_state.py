@@ -33,11 +33,18 @@ from journeymap.events.identity import IdentityReport
 from journeymap.events.ingest import ValidationReport, ingest, load_log, save_log
 from journeymap.events.log import EventLog
 from journeymap.events.mapping import ColumnMapping, guess_mapping, mapping_from_json, mapping_to_json
-from journeymap.events.overlay import Overlay, compute_overlay
+from journeymap.events.overlay import Overlay, PreparedOverlay, compute_overlay, prepare_overlay, unfiltered
 from journeymap.events.read import detect_format, read_events
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap, Touchpoint, validation_error_to_user_error
-from journeymap.overlay_viz import journey_paths, journeys_behind, stage_reach, timeline_events
+from journeymap.overlay_viz import (
+    count_paths,
+    count_reach,
+    journeys_behind,
+    path_per_journey,
+    stages_per_journey,
+    timeline_events,
+)
 from journeymap.store import (
     MappingInfo,
     create_map,
@@ -75,6 +82,7 @@ __all__ = [
     "hash_file",
     "ingest_source",
     "overlay_key",
+    "prepared_key",
     "saved_mapping_for",
     "source_from_path",
     "store_upload",
@@ -537,10 +545,24 @@ def overlay_key(content_hash: str, mapping_json: str, revision_id: int, settings
     return f"{content_hash[:32]}:{_mapping_hash(mapping_json)[:16]}:{revision_id}:{replace(settings, min_volume=1)!r}"
 
 
-@st.cache_resource(show_spinner="Computing the overlay…", max_entries=8)
-def _overlay_cached(key: str, _log: EventLog, _journey_map: JourneyMap, _settings: OverlaySettings) -> Overlay:
+def prepared_key(content_hash: str, mapping_json: str, revision_id: int, settings: OverlaySettings) -> str:
+    """The cache key of the journeys every filter of these settings shares (filters left out)."""
+    return overlay_key(content_hash, mapping_json, revision_id, unfiltered(settings))
+
+
+@st.cache_resource(show_spinner="Cutting the journeys…", max_entries=2)
+def _prepared_cached(key: str, _log: EventLog, _journey_map: JourneyMap, _settings: OverlaySettings) -> PreparedOverlay:
     del key
-    return compute_overlay(_log, _journey_map, _settings)
+    return prepare_overlay(_log, _journey_map, _settings)
+
+
+@st.cache_resource(show_spinner="Computing the overlay…", max_entries=8)
+def _overlay_cached(
+    key: str, base_key: str, _log: EventLog, _journey_map: JourneyMap, _settings: OverlaySettings
+) -> Overlay:
+    del key
+    prepared = _prepared_cached(base_key, _log, _journey_map, unfiltered(_settings))
+    return compute_overlay(_log, _journey_map, _settings, prepared=prepared)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -565,12 +587,15 @@ def cached_overlay(
 ) -> Overlay:
     """The overlay of a dataset on a map revision under some settings, computed once per key.
 
-    The journeys and metrics are computed with ``min_volume=1`` and cached; a higher minimum
-    volume re-ranks friction and re-flags headline handoffs from the cached metric frames, so
-    moving that slider never recomputes journeys from the events.
+    The journeys are cut once per (dataset, mapping, revision, journey settings) and shared by
+    every filter (:func:`journeymap.events.overlay.prepare_overlay`); the metrics of each filter
+    are computed with ``min_volume=1`` and cached; a higher minimum volume re-ranks friction and
+    re-flags headline handoffs from the cached metric frames, so moving that slider never
+    recomputes anything from the events.
     """
     key = overlay_key(content_hash, mapping_json, revision_id, settings)
-    overlay = _overlay_cached(key, log, journey_map, replace(settings, min_volume=1))
+    base_key = prepared_key(content_hash, mapping_json, revision_id, settings)
+    overlay = _overlay_cached(key, base_key, log, journey_map, replace(settings, min_volume=1))
     return overlay if settings.min_volume <= 1 else _reranked(key, settings.min_volume, overlay, journey_map)
 
 
@@ -597,11 +622,10 @@ def cached_log_facts(content_hash: str, mapping_json: str, cache_path: str) -> t
 # Figures' data derived from one overlay, keyed by :func:`overlay_key` (the overlay itself is not hashed).
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def cached_paths(key: str, level: str, *, _overlay: Overlay, _journey_map: JourneyMap) -> pl.DataFrame:
-    """Journey paths (stage by stage, or touchpoint by touchpoint) of an overlay."""
-    del key
-    labels = _overlay.log.touchpoints
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _paths_per_journey(base_key: str, level: str, _prepared: PreparedOverlay, _journey_map: JourneyMap) -> pl.DataFrame:
+    del base_key
+    labels = _prepared.log.touchpoints
     if level == "stage":
         stage_names = {s.id: s.name for s in _journey_map.stages}
         stage_of = {tp.id: stage_names[tp.stage] for tp in _journey_map.touchpoints}
@@ -609,21 +633,39 @@ def cached_paths(key: str, level: str, *, _overlay: Overlay, _journey_map: Journ
     else:
         tp_names = {tp.id: tp.name for tp in _journey_map.touchpoints}
         names = {code: tp_names.get(label, label) for code, label in enumerate(labels)}
-    return journey_paths(_overlay.log.events, _overlay.journeys, names, max_steps=6)
+    return path_per_journey(_prepared.log.events, names, max_steps=6)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_reach(key: str, *, _overlay: Overlay, _journey_map: JourneyMap) -> pl.DataFrame:
+def cached_paths(key: str, base_key: str, level: str, *, _overlay: Overlay, _journey_map: JourneyMap) -> pl.DataFrame:
+    """Journey paths (stage by stage, or touchpoint by touchpoint) of an overlay's journeys.
+
+    Each journey's path is worked out once per prepared log (``base_key``); a filter only counts.
+    """
+    del key
+    return count_paths(_paths_per_journey(base_key, level, _overlay.prepared, _journey_map), _overlay.journeys)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _stages_per_journey(base_key: str, _prepared: PreparedOverlay, _journey_map: JourneyMap) -> pl.DataFrame:
+    del base_key
+    return stages_per_journey(_prepared.log.events, _prepared.log.touchpoints, _journey_map)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_reach(key: str, base_key: str, *, _overlay: Overlay, _journey_map: JourneyMap) -> pl.DataFrame:
     """Journeys reaching each stage of the map, then converting."""
     del key
-    return stage_reach(_overlay.log.events, _overlay.journeys, _overlay.log.touchpoints, _journey_map)
+    stages = _stages_per_journey(base_key, _overlay.prepared, _journey_map)
+    return count_reach(stages, _overlay.journeys, _journey_map)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_behind(key: str, item: str | tuple[str, str], *, _overlay: Overlay) -> list[int]:
     """Sample journeys behind a finding (a touchpoint id or a ``(source, target)`` pair)."""
     del key
-    return journeys_behind(_overlay.log.events, _overlay.log.touchpoints, item, limit=5)
+    full = _overlay.prepared.log
+    return journeys_behind(full.events, full.touchpoints, item, limit=5, keep=_overlay.keep)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -632,11 +674,12 @@ def cached_timeline(
 ) -> pl.DataFrame:
     """Decoded events of some journeys for the timeline; customers masked unless ``mask`` is false."""
     del key
+    full = _overlay.prepared.log
     return timeline_events(
-        _overlay.log.events,
+        full.events,
         journey_ids,
-        touchpoint_labels=_overlay.log.touchpoints,
-        channel_labels=_overlay.log.channels,
+        touchpoint_labels=full.touchpoints,
+        channel_labels=full.channels,
         touchpoint_names=_names,
         mask=mask,
     )

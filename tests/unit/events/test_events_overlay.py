@@ -1,4 +1,4 @@
-"""compute_overlay wiring and filter_log on the hand-made log."""
+"""compute_overlay wiring, journey filters and prepared reuse on the hand-made log."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from journeymap.errors import UserInputError
 from journeymap.events.log import EventLog
-from journeymap.events.overlay import compute_overlay, filter_log
+from journeymap.events.overlay import compute_overlay, journey_mask, prepare_overlay
 from journeymap.events.settings import OverlaySettings
 from tests.unit.events.events_fixtures import T0, shop_map, three_customers_log
+
+# Journeys of three_customers_log: 0 = A 0h-5h (web, phone), 1 = A 6h, 2 = B 0h-2h (web, phone),
+# 3 = B 242h, 4 = C 100h-103h.
 
 
 def _with_segment(log: EventLog) -> EventLog:
@@ -19,29 +23,42 @@ def _with_segment(log: EventLog) -> EventLog:
     return EventLog(log.events.with_columns(segment), log.touchpoints, log.channels, log.owners, log.source)
 
 
-def test_filter_by_dates_channels_and_attributes() -> None:
-    log = _with_segment(three_customers_log())
-    by_date = filter_log(log, OverlaySettings(start=T0 + timedelta(hours=2), end=T0 + timedelta(hours=101)))
-    assert by_date.events["seq"].to_list() == [3, 4, 5, 6, 8, 10]
-    by_channel = filter_log(log, OverlaySettings(channels=("phone",)))
-    assert by_channel.events["seq"].to_list() == [3, 8]
-    by_segment = filter_log(log, OverlaySettings(attribute_filters=(("segment", ("silver",)),)))
-    assert by_segment.events["seq"].to_list() == [7, 8, 9]
-    assert by_segment.touchpoints == log.touchpoints
-    assert filter_log(log, OverlaySettings()) is log
+def test_filters_keep_whole_journeys_by_start_channel_and_segment() -> None:
+    prepared = prepare_overlay(_with_segment(three_customers_log()), shop_map(), OverlaySettings())
+    by_date = journey_mask(prepared, OverlaySettings(start=T0 + timedelta(hours=2), end=T0 + timedelta(hours=101)))
+    assert by_date is not None and by_date.tolist() == [False, True, False, False, True]
+    by_channel = journey_mask(prepared, OverlaySettings(channels=("phone",)))
+    assert by_channel is not None and by_channel.tolist() == [True, False, True, False, False]
+    by_segment = journey_mask(prepared, OverlaySettings(attribute_filters=(("segment", ("silver",)),)))
+    assert by_segment is not None and by_segment.tolist() == [False, False, True, True, False]
+    both = journey_mask(prepared, OverlaySettings(channels=("phone",), attribute_filters=(("segment", ("gold",)),)))
+    assert both is not None and both.tolist() == [True, False, False, False, False]
+    assert journey_mask(prepared, OverlaySettings(min_volume=4)) is None
+
+
+def test_a_date_range_keeps_journeys_whole() -> None:
+    """Journey 0 starts inside the range and ends after it: all five of its events count."""
+    overlay = compute_overlay(three_customers_log(), shop_map(), OverlaySettings(end=T0 + timedelta(hours=2)))
+    assert overlay.journeys["journey"].to_list() == [0, 2]
+    assert overlay.journeys["events"].to_list() == [5, 2]
+    assert overlay.journeys["outcome"].to_list() == ["converted", "abandoned"]
+    assert overlay.log.events["seq"].to_list() == [1, 2, 3, 4, 5, 7, 8]
+    assert overlay.kpis.journeys == 2 and overlay.kpis.customers == 2
 
 
 def test_unknown_attribute_names_it() -> None:
+    prepared = prepare_overlay(three_customers_log(), None, OverlaySettings())
     with pytest.raises(UserInputError, match=r"^three\.csv, attribute 'region': is not an attribute of this event log"):
-        filter_log(three_customers_log(), OverlaySettings(attribute_filters=(("region", ("EU",)),)))
+        journey_mask(prepared, OverlaySettings(attribute_filters=(("region", ("EU",)),)))
 
 
 def test_compute_overlay_returns_every_frame() -> None:
     calls: list[str] = []
     overlay = compute_overlay(three_customers_log(), shop_map(), OverlaySettings(), on_phase=calls.append)
     assert calls == [
-        "filter",
         "journeys",
+        "prepare",
+        "filter",
         "touchpoint metrics",
         "transition metrics",
         "silo handoffs",
@@ -60,14 +77,47 @@ def test_compute_overlay_returns_every_frame() -> None:
 
 
 def test_compute_overlay_without_map_and_with_filters() -> None:
-    overlay = compute_overlay(three_customers_log(), None, OverlaySettings(channels=("web",)))
+    overlay = compute_overlay(three_customers_log(), None, OverlaySettings(channels=("phone",)))
     assert overlay.conformance is None
-    assert overlay.switch_matrix.height == 0
-    assert overlay.journeys["events"].to_list() == [4, 1, 1, 1, 3]
+    assert overlay.journeys["events"].to_list() == [5, 2]
+    assert overlay.switch_matrix.rows() == [("web", "phone", 2, 2), ("phone", "web", 1, 1)]
+    assert dict(overlay.kpis.channel_engagement) == {"phone": 1.0, "web": 1.0}
+
+
+def test_a_filter_counts_the_kept_journeys_as_if_they_were_alone() -> None:
+    """The filtered overlay equals the overlay of a log holding only the kept journeys' events."""
+    settings = OverlaySettings(ongoing_after=T0 + timedelta(hours=200))
+    log = three_customers_log()
+    filtered = compute_overlay(
+        log, shop_map(), OverlaySettings(channels=("phone",), ongoing_after=settings.ongoing_after)
+    )
+    alone = EventLog(
+        log.events.filter(pl.col("seq").is_in([1, 2, 3, 4, 5, 7, 8])), log.touchpoints, log.channels, log.owners
+    )
+    expected = compute_overlay(alone, shop_map(), settings)
+    for name in ("touchpoints", "transitions", "switch_matrix", "silo_handoffs", "friction"):
+        assert_frame_equal(getattr(filtered, name), getattr(expected, name))
+    assert filtered.kpis == expected.kpis
+    assert filtered.conformance is not None and expected.conformance is not None
+    assert filtered.conformance.conforming_journey_share == expected.conformance.conforming_journey_share
+
+
+def test_a_prepared_overlay_gives_the_same_figures_as_a_fresh_one() -> None:
+    log, settings = three_customers_log(), OverlaySettings(start=T0 + timedelta(hours=50), min_volume=1)
+    prepared = prepare_overlay(log, shop_map(), OverlaySettings())
+    again = compute_overlay(log, shop_map(), settings, prepared=prepared)
+    fresh = compute_overlay(log, shop_map(), settings)
+    assert again.prepared is prepared
+    assert again.journeys["journey"].to_list() == [3, 4]
+    for name in ("journeys", "touchpoints", "transitions", "silo_handoffs", "friction"):
+        assert_frame_equal(getattr(again, name), getattr(fresh, name))
+    assert again.kpis == fresh.kpis
 
 
 def test_a_filter_that_keeps_nothing_gives_empty_frames() -> None:
     overlay = compute_overlay(three_customers_log(), shop_map(), OverlaySettings(channels=("fax",)))
     assert (overlay.journeys.height, overlay.touchpoints.height, overlay.transitions.height) == (0, 0, 0)
+    assert overlay.silo_handoffs.height == 0 and overlay.friction.height == 0
     assert overlay.journeys.columns[:3] == ["journey", "customer", "start"]
-    assert overlay.kpis.journeys == 0
+    assert overlay.kpis.journeys == 0 and overlay.kpis.customers == 0
+    assert overlay.log.events.height == 0
