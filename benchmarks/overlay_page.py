@@ -12,7 +12,7 @@ the app; no browser drawing) on a fresh database in a temporary folder:
    beforehand (as after a first import of the same system); timed from typing the server-side path
    to the page showing the overlay: hash, read, ingest, Parquet cache, overlay, figures;
 2. reruns after filter changes (minimum volume, a channel filter, back to no filter: cached, a date
-   range that keeps almost every event: the overlay is recomputed from the cached log);
+   range that keeps almost every journey: its figures are counted again over the journeys cut once);
 3. the page script with a 300-touchpoint, 1,000-transition map (``tests/fixtures.big_map``) and
    ``--big-events`` events on it: first overlay, then a plain rerun and a filter change.
 
@@ -136,7 +136,7 @@ def main() -> None:
     dates = widget(at, at.date_input, OverlayKeys.F_DATES)
     first, last = dates.value
     _timed(
-        "filter change: date range without the last week (full recompute)",
+        "filter change: date range without the last week (re-count)",
         lambda: dates.set_value((first, last - timedelta(days=7))).run(),
     )
 

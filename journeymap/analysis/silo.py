@@ -61,6 +61,7 @@ from journeymap.analysis._shared import (
     touchpoint_label,
     with_contact_flags,
 )
+from journeymap.events._columnar import dense_codes
 from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
@@ -345,11 +346,13 @@ this handoff as full context.'
 class TransitionSigns:
     """The signs of lost context of every transition, packed for counting under any journey filter.
 
-    ``pair`` is ``source * width + target`` (touchpoint codes), ``journey`` the journey of the
-    transition, ``bits`` one bit per sign in the order of :data:`RATE_COLUMNS`.
+    ``pair`` numbers the observed ``(source, target)`` pairs densely, ``original`` holds
+    ``source * width + target`` (touchpoint codes) of each number, ``journey`` is the journey of
+    the transition, ``bits`` one bit per sign in the order of :data:`RATE_COLUMNS`.
     """
 
     pair: npt.NDArray[np.int64]
+    original: npt.NDArray[np.int64]
     journey: npt.NDArray[np.int64]
     bits: npt.NDArray[np.uint8]
     width: int
@@ -358,31 +361,39 @@ class TransitionSigns:
     def of(cls, instances: pl.DataFrame, n_touchpoints: int) -> TransitionSigns:
         """Pack the frame of :func:`transition_instances`."""
         width = max(n_touchpoints, 1)
-        pair = np.multiply(instances.get_column("source").to_numpy(), width, dtype=np.int64)
-        pair += instances.get_column("target").to_numpy()
+        packed = np.multiply(instances.get_column("source").to_numpy(), width, dtype=np.int64)
+        packed += instances.get_column("target").to_numpy()
+        pair, original = dense_codes(packed)
         bits = np.zeros(instances.height, dtype=np.uint8)
         for i, flag in enumerate(SIGN_FLAGS):
             bits |= instances.get_column(flag).to_numpy().astype(np.uint8) << np.uint8(i)
-        return cls(pair, instances.get_column("journey").to_numpy().astype(np.int64), bits, width)
+        return cls(pair, original, instances.get_column("journey").to_numpy().astype(np.int64), bits, width)
 
     def rates(self, keep: npt.NDArray[np.bool_] | None, touchpoints: tuple[str, ...]) -> pl.DataFrame:
         """Per observed ``(source, target)``: the share of its transitions showing each sign.
 
         Only the transitions of the journeys ``keep`` marks (by journey id) count; all for ``None``.
         """
-        pair, bits = (
-            (self.pair, self.bits) if keep is None else (self.pair[keep[self.journey]], self.bits[keep[self.journey]])
-        )
-        size = self.width * self.width
-        total = np.bincount(pair, minlength=size)
+        if keep is None:
+            pair, bits = self.pair, self.bits
+        else:
+            rows = keep[self.journey]
+            pair, bits = self.pair[rows], self.bits[rows]
+        # One count per (pair, combination of signs); each sign's total is a sum over combinations.
+        patterns = 1 << len(SIGN_FLAGS)
+        cell = np.multiply(pair, patterns, dtype=np.int64)
+        cell += bits
+        by_pattern = np.bincount(cell, minlength=self.original.size * patterns).reshape(-1, patterns)
+        total = by_pattern.sum(axis=1)
         seen = np.flatnonzero(total)
+        has_sign = (np.arange(patterns)[:, None] >> np.arange(len(SIGN_FLAGS))) & 1
+        per_sign = by_pattern[seen] @ has_sign
         columns: dict[str, Any] = {
-            "source": (seen // self.width).astype(np.int64),
-            "target": (seen % self.width).astype(np.int64),
+            "source": self.original[seen] // self.width,
+            "target": self.original[seen] % self.width,
         }
         for i, rate in enumerate(RATE_COLUMNS):
-            shown = np.bincount(pair, weights=(bits >> np.uint8(i)) & np.uint8(1), minlength=size)
-            columns[rate] = shown[seen] / total[seen]
+            columns[rate] = per_sign[:, i] / total[seen]
         return pl.DataFrame(columns).with_columns(decode("source", touchpoints), decode("target", touchpoints))
 
 
