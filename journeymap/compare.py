@@ -35,7 +35,7 @@ from typing import Any, Literal, TypeVar
 
 from journeymap.graph import analyze_structure
 from journeymap.model import JourneyMap, Touchpoint, Transition
-from journeymap.viz import Layout, graph_edges, graph_nodes
+from journeymap.viz import Layout, graph_edges, graph_nodes, node_positions, stage_header_nodes
 
 __all__ = [
     "ADDED_COLOR",
@@ -672,4 +672,4 @@ def diff_graph_elements(
         status = edge_status.get((edge["source"], edge["target"]))
         if status:
             _mark_edge(edge, status, notes[status])
-    return nodes, edges
+    return nodes + stage_header_nodes(m, node_positions(m, layout=layout)), edges

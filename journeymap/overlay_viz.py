@@ -40,6 +40,7 @@ from journeymap.viz import (
     ROW_HEIGHT,
     agraph_config_kwargs,
     node_positions,
+    stage_header_nodes,
     tooltip_text,
     truncate_label,
 )
@@ -321,6 +322,7 @@ def overlay_graph(
                   max_visits=max_visits, badge_threshold=badge_threshold, highlight=highlight,
                   shape=shapes.get(tp.channel, "dot"))
         )  # fmt: skip
+    nodes += stage_header_nodes(journey_map, {tp.id: positions[tp.id] for tp in journey_map.touchpoints})
     for label in extra:
         nodes.append(
             _node(label, label, tp_rows.get(label), UNMAPPED_COLOR, positions[label],

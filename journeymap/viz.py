@@ -54,6 +54,7 @@ __all__ = [
     "PALETTE",
     "PLAIN_STYLE",
     "ROW_HEIGHT",
+    "STAGE_HEADER_PREFIX",
     "EdgeStyle",
     "Layout",
     "agraph_config_kwargs",
@@ -61,6 +62,7 @@ __all__ = [
     "graph_edges",
     "graph_nodes",
     "node_positions",
+    "stage_header_nodes",
     "switch_matrix_figure",
     "tooltip_text",
     "truncate_label",
@@ -236,6 +238,56 @@ def node_positions(m: JourneyMap, *, layout: Layout = "lanes") -> dict[str, tupl
         for row, tp_id in enumerate(stacked):
             positions[tp_id] = (column * COLUMN_WIDTH, round((row - (len(stacked) - 1) / 2) * ROW_HEIGHT))
     return positions
+
+
+STAGE_HEADER_PREFIX = "stage-header:"
+"""Id prefix of the stage header nodes (:func:`stage_header_nodes`); a click on one selects nothing."""
+
+_HEADER_GAP = 80
+_HEADER_COLOR = {"background": "#E4E7EB", "border": "#9AA5B1"}
+
+
+def stage_header_nodes(m: JourneyMap, positions: Mapping[str, tuple[int, int]]) -> list[dict[str, Any]]:
+    """Keyword dicts for one label node per stage, above its column of the fixed layout.
+
+    ``positions`` are the touchpoints' ``(x, y)`` (:func:`node_positions`); headers sit one gap
+    above the highest touchpoint, at ``x = stage_index * COLUMN_WIDTH``. Ids start with
+    :data:`STAGE_HEADER_PREFIX` and never collide with a touchpoint id.
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint
+    >>> m = JourneyMap(name="M", stages=(Stage(id="a", name="Aware"), Stage(id="b", name="Buy")),
+    ...     channels=(Channel(id="web", name="Web"),),
+    ...     touchpoints=(Touchpoint(id="ad", name="Ad", channel="web", stage="a"),))
+    >>> [(n["id"], n["label"], n["x"], n["y"]) for n in stage_header_nodes(m, node_positions(m))]
+    [('stage-header:a', 'Aware', 0, -80), ('stage-header:b', 'Buy', 280, -80)]
+    """
+    top = min((y for _, y in positions.values()), default=0) - _HEADER_GAP
+    taken = {tp.id for tp in m.touchpoints}
+    nodes: list[dict[str, Any]] = []
+    for column, stage in enumerate(m.stages):
+        node_id = f"{STAGE_HEADER_PREFIX}{stage.id}"
+        while node_id in taken:
+            node_id += "~"
+        nodes.append(
+            {
+                "id": node_id,
+                "label": truncate_label(stage.name),
+                "title": tooltip_text([f"{_NODE_GLYPH} Stage {column + 1} of {len(m.stages)}: {stage.name}"]),
+                "shape": "box",
+                "x": column * COLUMN_WIDTH,
+                "y": top,
+                "physics": False,
+                "color": {**_HEADER_COLOR, "highlight": dict(_HEADER_COLOR), "hover": dict(_HEADER_COLOR)},
+                "font": {**_FONT, "size": 16, "bold": True, "strokeWidth": 0},
+                "borderWidth": 1,
+                "borderWidthSelected": 1,
+                "margin": 10,
+                "widthConstraint": {"minimum": 150, "maximum": 230},
+            }
+        )
+    return nodes
 
 
 def _emotion_text(emotion: int) -> str:

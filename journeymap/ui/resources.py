@@ -16,7 +16,7 @@ from journeymap.demo import seed_demo
 from journeymap.graph import StructureReport, analyze_structure
 from journeymap.model import map_from_json
 from journeymap.store import init_db, make_engine, session_scope
-from journeymap.viz import Layout, agraph_config_kwargs, graph_edges, graph_nodes
+from journeymap.viz import Layout, agraph_config_kwargs, graph_edges, graph_nodes, node_positions, stage_header_nodes
 
 __all__ = ["cached_graph", "cached_structure", "get_engine"]
 
@@ -47,7 +47,11 @@ def cached_structure(map_json: str) -> StructureReport:
 def cached_graph(
     map_json: str, selected: str | None, height: int, layout: Layout = "compact"
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """Node and edge keyword dicts and the component config for a map (see :mod:`journeymap.viz`)."""
+    """Node and edge keyword dicts and the component config for a map (see :mod:`journeymap.viz`).
+
+    The nodes are the touchpoints, then one header per stage above its column.
+    """
     journey_map = map_from_json(map_json)
     nodes = graph_nodes(journey_map, selected=selected, layout=layout)
+    nodes += stage_header_nodes(journey_map, node_positions(journey_map, layout=layout))
     return nodes, graph_edges(journey_map), agraph_config_kwargs(height)

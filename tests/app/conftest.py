@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from journeymap.store import make_engine
+from journeymap.viz import STAGE_HEADER_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +38,7 @@ def _app(page: str = "app.py") -> AppTest:
 
 
 def _graph_payload(at: AppTest) -> dict[str, Any]:
-    """Nodes, edges and config the page sent to the agraph component."""
+    """Touchpoint nodes, stage headers, edges and config the page sent to the agraph component."""
     found = [
         el
         for el in at.get("component_instance")
@@ -46,7 +47,9 @@ def _graph_payload(at: AppTest) -> dict[str, Any]:
     assert len(found) == 1, f"expected one graph component, found {len(found)}"
     args = json.loads(found[0].proto.json_args)  # type: ignore[attr-defined]
     data = json.loads(args["data"])
-    return {"nodes": data["nodes"], "edges": data["edges"], "config": json.loads(args["config"])}
+    headers = [n for n in data["nodes"] if str(n["id"]).startswith(STAGE_HEADER_PREFIX)]
+    nodes = [n for n in data["nodes"] if not str(n["id"]).startswith(STAGE_HEADER_PREFIX)]
+    return {"nodes": nodes, "headers": headers, "edges": data["edges"], "config": json.loads(args["config"])}
 
 
 @pytest.fixture

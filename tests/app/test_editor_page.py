@@ -13,11 +13,11 @@ from streamlit.testing.v1 import AppTest
 from journeymap.model import JourneyMap, map_to_json
 from journeymap.store import create_map, get_draft, init_db, list_revisions, save_revision, session_scope
 from journeymap.store.reviews import TargetKind, handoff_target, list_comments
-from journeymap.templates import list_templates
+from journeymap.templates import list_templates, load_template
 from journeymap.ui import graph as graph_module
 from journeymap.ui.access import ReviewKeys
 from journeymap.ui.state import QueryParams, StateKeys
-from journeymap.viz import CARRY_STYLES, PLAIN_STYLE, channel_colors
+from journeymap.viz import CARRY_STYLES, COLUMN_WIDTH, PLAIN_STYLE, channel_colors
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]
@@ -98,7 +98,13 @@ def test_landing_page_opens_the_retail_demo_map(make_app: MakeApp, graph_payload
         str(retail.transitions),
         str(retail.channels),
     )
-    assert len(graph_payload(at)["nodes"]) == retail.touchpoints
+    payload = graph_payload(at)
+    assert len(payload["nodes"]) == retail.touchpoints
+    # One header per stage, above its column, in stage order.
+    headers = [(h["label"], h["x"]) for h in payload["headers"]]
+    assert [label for label, _ in headers] == [s.name for s in load_template("retail-bopis").stages]
+    assert [x for _, x in headers] == [i * COLUMN_WIDTH for i in range(len(headers))]
+    assert max(h["y"] for h in payload["headers"]) < min(n["y"] for n in payload["nodes"])
 
 
 def test_counts_of_the_bopis_fixture(make_app: MakeApp, bopis_id: int) -> None:

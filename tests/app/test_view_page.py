@@ -31,6 +31,7 @@ from journeymap.store.reviews import (
 )
 from journeymap.ui.access import ReviewKeys
 from journeymap.ui.text import md
+from journeymap.viz import STAGE_HEADER_PREFIX
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]
@@ -78,7 +79,8 @@ def _graph_nodes(at: AppTest) -> list[str]:
     found = [el for el in at.get("component_instance") if el.proto.component_name == "streamlit_agraph.agraph"]  # type: ignore[attr-defined]
     if not found:
         return []
-    return sorted(n["id"] for n in json.loads(json.loads(found[0].proto.json_args)["data"])["nodes"])  # type: ignore[attr-defined]
+    nodes = json.loads(json.loads(found[0].proto.json_args)["data"])["nodes"]  # type: ignore[attr-defined]
+    return sorted(n["id"] for n in nodes if not n["id"].startswith(STAGE_HEADER_PREFIX))
 
 
 @pytest.mark.parametrize("extra", [{}, {"edit": "1"}, {"edit": "1", "map": "1", "mode": "editor"}])

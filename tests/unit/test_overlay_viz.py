@@ -37,6 +37,7 @@ from journeymap.overlay_viz import (
     switch_heatmap,
     timeline_events,
 )
+from journeymap.viz import COLUMN_WIDTH
 
 
 def chat_phone_map() -> JourneyMap:
@@ -156,7 +157,8 @@ def test_both_view_draws_union_with_undesigned_dashed() -> None:
     assert "designed, context carry: full" in str(e["ask→call"]["title"])
     assert "not on the map" in str(e["call→browse"]["title"])
     n = by_id(nodes)
-    assert list(n) == ["browse", "ask", "call", "mystery"]
+    assert list(n) == ["browse", "ask", "call", "stage-header:look", "stage-header:help", "mystery"]
+    assert (n["stage-header:help"]["label"], n["stage-header:help"]["x"]) == ("Help", COLUMN_WIDTH)
     assert n["browse"]["size"] == 40.0
     assert n["ask"]["size"] == 25.0  # sqrt(25/100) = 0.5
     assert n["call"]["label"] == "Call ▼ 42%"
@@ -165,7 +167,7 @@ def test_both_view_draws_union_with_undesigned_dashed() -> None:
     assert n["mystery"]["shape"] == UNMAPPED_SHAPE
     assert (n["browse"]["shape"], n["ask"]["shape"], n["call"]["shape"]) == ("dot", "triangle", "diamond")
     # The editor's lanes: stage columns 280 px apart, one 130 px lane per channel; unmapped in a last column.
-    assert [(n[k]["x"], n[k]["y"]) for k in n] == [(0, 0), (280, 130), (280, 260), (560, 0)]
+    assert [(n[k]["x"], n[k]["y"]) for k in n] == [(0, 0), (280, 130), (280, 260), (0, -80), (280, -80), (560, 0)]
 
 
 def test_designed_view_keeps_only_map_transitions_and_grey_unobserved() -> None:
@@ -177,7 +179,7 @@ def test_designed_view_keeps_only_map_transitions_and_grey_unobserved() -> None:
     assert e["ask→call"]["width"] == 1.0
     assert e["browse→ask"]["width"] == 12.0
     assert not any(edge["dashes"] for edge in edges)
-    assert [node["id"] for node in nodes] == ["browse", "ask", "call"]  # no unmapped touchpoints
+    assert [node["id"] for node in nodes] == ["browse", "ask", "call", "stage-header:look", "stage-header:help"]
 
 
 def test_observed_view_and_min_volume_hide_rare_transitions() -> None:
