@@ -169,7 +169,7 @@ def main() -> int:
         filters = {
             "date range without the last week": OverlaySettings(end=datetime(2024, 12, 24, tzinfo=UTC)),
             "date range June to December": OverlaySettings(start=datetime(2024, 6, 1, tzinfo=UTC)),
-            "channels ch6 + ch7": OverlaySettings(channels=("ch6", "ch7")),
+            "channels ch2 + ch3": OverlaySettings(channels=("ch2", "ch3")),
         }
         print(f"filter changes (journeys cut once and reused), best of {args.filters}:")
         for label, settings in filters.items():

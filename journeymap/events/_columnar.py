@@ -15,7 +15,15 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-__all__ = ["BITMAP_LIMIT", "DistinctIndex", "dense_codes", "distinct_pair_counts", "grouped_quantiles"]
+__all__ = [
+    "BITMAP_LIMIT",
+    "BitSetIndex",
+    "DistinctIndex",
+    "dense_codes",
+    "distinct_index",
+    "distinct_pair_counts",
+    "grouped_quantiles",
+]
 
 BITMAP_LIMIT = 1 << 28
 """Largest presence bitmap (cells, one byte each) built instead of hashing pairs."""
@@ -255,3 +263,92 @@ def grouped_quantiles(
         result[index] = frame.get_column(f"q{i}").cast(pl.Float64).to_numpy()
         out.append(result)
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class BitSetIndex:
+    """:class:`DistinctIndex` for at most 256 codes: one bit set of codes per journey.
+
+    Counting under a journey filter ORs the kept journeys' sets per customer and counts bits;
+    building it is one OR-reduce over the rows, with no sort.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> index = BitSetIndex.build(np.array([0, 0, 1, 2]), np.array([0, 0, 0, 1]), np.array([1, 1, 1, 0]), 2, 3)
+    >>> index.journeys().tolist(), index.customers().tolist()
+    ([1, 2], [1, 1])
+    >>> keep = np.array([False, True, True])
+    >>> index.journeys(keep).tolist(), index.customers(keep).tolist()
+    ([1, 1], [1, 1])
+    """
+
+    sets: tuple[npt.NDArray[np.unsignedinteger], ...]
+    """Per 64-code word, the bit set of each journey (indexed by journey id)."""
+    customer_starts: IntArray
+    """Index of each customer's first journey (journeys are numbered customer by customer)."""
+    n_codes: int
+
+    @classmethod
+    def build(
+        cls,
+        journey: npt.NDArray[np.integer],
+        customer: npt.NDArray[np.integer],
+        code: npt.NDArray[np.integer],
+        n_codes: int,
+        n_journeys: int,
+    ) -> BitSetIndex:
+        """The index of rows sorted by journey, of ``n_journeys`` journeys numbered in customer order.
+
+        Journeys without rows hold no code.
+        """
+        if journey.size == 0:
+            return cls((), np.zeros(0, dtype=np.int64), max(n_codes, 1))
+        starts = np.flatnonzero(np.r_[True, journey[1:] != journey[:-1]])
+        sets = []
+        for word in _group_sets(starts, code, n_codes):
+            full = np.zeros(n_journeys, dtype=word.dtype)
+            full[journey[starts]] = word
+            sets.append(full)
+        # The customer of each journey; a journey without rows (an empty set) joins the one before.
+        owner = np.full(n_journeys, -1, dtype=np.int64)
+        owner[journey[starts]] = customer[starts]
+        known = np.maximum.accumulate(np.where(owner >= 0, np.arange(n_journeys), 0))
+        owner = owner[known]
+        customer_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        return cls(tuple(sets), customer_starts, max(n_codes, 1))
+
+    def _totals(self, words: list[npt.NDArray[np.unsignedinteger]]) -> IntArray:
+        result = np.zeros(self.n_codes, dtype=np.int64)
+        for w, sets in enumerate(words):
+            totals = _bit_totals(sets)
+            take = min(totals.size, self.n_codes - 64 * w)
+            result[64 * w : 64 * w + take] = totals[:take]
+        return result
+
+    def journeys(self, keep: npt.NDArray[np.bool_] | None = None) -> IntArray:
+        """Journeys per code (only the journeys ``keep`` marks, indexed by journey id, when given)."""
+        return self._totals([sets if keep is None else sets[keep] for sets in self.sets])
+
+    def customers(self, keep: npt.NDArray[np.bool_] | None = None) -> IntArray:
+        """Customers per code with at least one (kept) journey holding it."""
+        if not self.sets:
+            return np.zeros(self.n_codes, dtype=np.int64)
+        words = [sets if keep is None else np.where(keep, sets, sets.dtype.type(0)) for sets in self.sets]
+        return self._totals([np.bitwise_or.reduceat(sets, self.customer_starts) for sets in words])
+
+
+def distinct_index(
+    journey: npt.NDArray[np.integer],
+    customer: npt.NDArray[np.integer],
+    code: npt.NDArray[np.integer],
+    n_codes: int,
+    n_journeys: int,
+) -> BitSetIndex | DistinctIndex:
+    """The cheaper index for the number of codes: bit sets up to 256 codes, distinct pairs beyond.
+
+    Rows are sorted by journey; journeys are numbered ``0..n_journeys-1`` customer by customer.
+    """
+    if n_codes <= 256:
+        return BitSetIndex.build(journey, customer, code, n_codes, n_journeys)
+    return DistinctIndex.build(journey, customer, code, n_codes)

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from journeymap.events._columnar import DistinctIndex, dense_codes, distinct_pair_counts, grouped_quantiles
+from journeymap.events._columnar import BitSetIndex, DistinctIndex, dense_codes, distinct_index, grouped_quantiles
 from journeymap.events.journeys import decode
 from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
@@ -132,7 +132,7 @@ class _Transitions:
     at: npt.NDArray[np.int64]
     pair: npt.NDArray[np.int64]
     original: npt.NDArray[np.int64]
-    index: DistinctIndex
+    index: BitSetIndex | DistinctIndex
 
 
 class PreparedLog:
@@ -197,8 +197,20 @@ class PreparedLog:
         np.add(packed, f.tp[at + 1], out=packed, casting="unsafe")
         pair, original = dense_codes(packed)
         del packed
-        index = DistinctIndex.build(f.journey[at], f.customer[at], pair, original.size)
+        index = distinct_index(f.journey[at], f.customer[at], pair, original.size, f.n_journeys)
         return _Transitions(at, pair, original, index)
+
+    @cached_property
+    def touchpoint_index(self) -> BitSetIndex | DistinctIndex:
+        """Distinct journeys and customers per touchpoint, under any journey filter."""
+        f = self.full
+        return distinct_index(f.journey, f.customer, f.tp, self.n_tp, f.n_journeys)
+
+    @cached_property
+    def channel_index(self) -> BitSetIndex | DistinctIndex:
+        """Distinct journeys and customers per channel, under any journey filter."""
+        f = self.full
+        return distinct_index(f.journey, f.customer, f.ch, self.n_ch, f.n_journeys)
 
 
 _cache: list[tuple[pl.DataFrame, pl.DataFrame, PreparedLog]] = []
@@ -262,7 +274,7 @@ def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) 
         return pl.DataFrame(schema=TOUCHPOINT_SCHEMA)
     t = f.n_tp
     visits = _bincount(f.tp, t)
-    visited_journeys = distinct_pair_counts(f.journey, f.tp, f.n_journeys, t, by="inner", starts=f.journey_starts)
+    visited_journeys = prepared.touchpoint_index.journeys(keep)
     dropoffs = _bincount(f.tp[f.last & (f.outcome == 1)], t)
     inner = ~f.last
     median, p90 = grouped_quantiles(f.tp[inner], f.dt_us[inner], t, (0.5, 0.9))
@@ -276,7 +288,7 @@ def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) 
             "__tp": np.arange(t, dtype=np.uint32),
             "__channel": f.dominant(f.ch, f.n_ch).astype(np.uint32),
             "visits": visits,
-            "customers": distinct_pair_counts(f.customer, f.tp, f.n_customers, t, by="inner", starts=f.customer_starts),
+            "customers": prepared.touchpoint_index.customers(keep),
             "journeys_started": _bincount(f.tp[f.step == 0], t),
             "journeys_ended": _bincount(f.tp[f.last], t),
             "dropoffs": dropoffs,

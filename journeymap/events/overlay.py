@@ -32,7 +32,6 @@ from journeymap.analysis.friction import rank_friction
 from journeymap.analysis.kpis import JourneyKpis, contact_flags, kpis_of
 from journeymap.analysis.silo import TransitionSigns, handoffs_from_signs, transition_instances
 from journeymap.errors import UserInputError
-from journeymap.events._columnar import distinct_pair_counts
 from journeymap.events.journeys import cut_journeys
 from journeymap.events.log import EventLog
 from journeymap.events.metrics import (
@@ -299,7 +298,7 @@ def _kpis(
     events = None if keep is None else keep[base.metrics.arrays["journey"]]
     start = base.contact_start if events is None else base.contact_start[events]
     repeat = base.contact_repeat if events is None else base.contact_repeat[events]
-    per_channel = distinct_pair_counts(f.customer, f.ch, f.n_customers, f.n_ch, by="inner", starts=f.customer_starts)
+    per_channel = base.metrics.channel_index.customers(keep)
     channels = base.log.channels
     channel_customers = tuple((channels[code], int(n)) for code, n in enumerate(per_channel[: len(channels)]) if n)
     return kpis_of(
