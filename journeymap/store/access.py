@@ -6,6 +6,10 @@ Accounts
     exists the workspace is in *open local mode*: everyone may edit, which suits one person on
     their own machine. The first account created is always an editor and ends open mode; from
     then on only editors create further accounts.
+Sign-in sessions
+    Signing in starts a session whose random token the browser keeps (a cookie), so a refresh
+    or a new tab stays signed in until it expires or the person signs out. Only the token's
+    SHA-256 is stored.
 Share links
     A random token opens one map read-only. Only the token's SHA-256 is stored, with who made
     the link, when, an optional expiry and, once revoked, when and by whom. The token itself is
@@ -37,20 +41,28 @@ from journeymap.store.db import as_utc, utc_now
 from journeymap.store.maps import get_map
 
 __all__ = [
+    "SIGN_IN_LIFETIME",
     "Account",
     "ShareLink",
+    "SignInSession",
     "ShareLinkInfo",
     "UserAccount",
     "authenticate",
+    "account_for_sign_in",
     "count_users",
     "create_share_link",
     "create_user",
+    "end_sign_in",
     "is_open_mode",
     "list_share_links",
     "list_users",
     "resolve_share_link",
     "revoke_share_link",
+    "start_sign_in",
 ]
+
+SIGN_IN_LIFETIME = timedelta(days=14)
+"""How long a sign-in lasts in a browser before the password is asked again."""
 
 
 # --- tables -------------------------------------------------------------------------
@@ -83,6 +95,19 @@ class ShareLink(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     revoked_by: str | None = Field(default=None, max_length=200)
+
+
+class SignInSession(SQLModel, table=True):
+    """A signed-in browser, known by its token's hash; ``ended_at`` is set when it signs out."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="user_accounts.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 # --- public values ------------------------------------------------------------------
@@ -257,6 +282,64 @@ def authenticate(*, session: Session, username: str, password: str) -> Account:
 def _dummy_hash() -> str:
     # Checked against when the username is unknown, so both failures take the same time.
     return hash_password("journeymap-no-such-account", salt=b"\x00" * 16)
+
+
+# --- sign-in sessions ----------------------------------------------------------------
+
+
+def start_sign_in(*, session: Session, account_id: int, lifetime: timedelta = SIGN_IN_LIFETIME) -> str:
+    """A new sign-in session for an account; returns its token (for the browser, shown nowhere else).
+
+    Examples
+    --------
+    >>> from journeymap.store import init_db, make_engine
+    >>> engine = make_engine("sqlite://")
+    >>> init_db(engine)
+    >>> with Session(engine) as session:
+    ...     ana = create_user(session=session, username="ana", password="correct horse")
+    ...     token = start_sign_in(session=session, account_id=ana.id)
+    ...     again = account_for_sign_in(session=session, token=token)
+    ...     end_sign_in(session=session, token=token)
+    ...     (again.username if again else None, account_for_sign_in(session=session, token=token))
+    ('ana', None)
+    """
+    if session.get(UserAccount, account_id) is None:
+        raise UserInputError(f"No account with id {account_id}", source="sign in")
+    token = new_share_token()
+    now = utc_now()
+    row = SignInSession(account_id=account_id, token_hash=hash_token(token), created_at=now, expires_at=now + lifetime)
+    try:
+        session.add(row)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return token
+
+
+def account_for_sign_in(*, session: Session, token: str, now: datetime | None = None) -> Account | None:
+    """The account of a sign-in token still running at ``now``; ``None`` when unknown, ended or expired."""
+    if not token.strip():
+        return None
+    row = session.exec(select(SignInSession).where(col(SignInSession.token_hash) == hash_token(token))).first()
+    if row is None or row.ended_at is not None or as_utc(row.expires_at) <= (now or utc_now()):
+        return None
+    account = session.get(UserAccount, row.account_id)
+    return _account(account) if account is not None else None
+
+
+def end_sign_in(*, session: Session, token: str) -> None:
+    """Sign a browser out: its token no longer signs anyone in (unknown tokens are ignored)."""
+    row = session.exec(select(SignInSession).where(col(SignInSession.token_hash) == hash_token(token))).first()
+    if row is None or row.ended_at is not None:
+        return
+    try:
+        row.ended_at = utc_now()
+        session.add(row)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 # --- share links --------------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 Identity, in order of precedence:
 
-1. A local account signed in with :func:`sign_in_form` (kept in session state: a browser refresh
-   signs out).
+1. A local account signed in with :func:`sign_in_form`. The browser keeps a sign-in token in the
+   cookie :data:`SIGN_IN_COOKIE` (set by a zero-height component, since Streamlit sets no
+   cookies itself), so a refresh or a new tab stays signed in for
+   :data:`journeymap.store.access.SIGN_IN_LIFETIME`; signing out ends the token in the database
+   and clears the cookie.
 2. Streamlit's own OIDC login (``st.login``, configured under ``[auth]`` in
    ``.streamlit/secrets.toml``) when an identity provider is set up and the user is logged in:
    the account whose username is the user's email gives the role, otherwise the user is a viewer.
@@ -32,10 +35,12 @@ functions check the actor again on the server side.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -43,7 +48,17 @@ from journeymap.access import Action, Actor, Role
 from journeymap.errors import UserInputError
 from journeymap.model import JourneyMap
 from journeymap.store import session_scope
-from journeymap.store.access import Account, UserAccount, authenticate, create_user, is_open_mode
+from journeymap.store.access import (
+    SIGN_IN_LIFETIME,
+    Account,
+    UserAccount,
+    account_for_sign_in,
+    authenticate,
+    create_user,
+    end_sign_in,
+    is_open_mode,
+    start_sign_in,
+)
 from journeymap.store.reviews import (
     OpportunityStatus,
     TargetKind,
@@ -61,6 +76,7 @@ from journeymap.ui.text import md
 
 __all__ = [
     "LOCAL_USER",
+    "SIGN_IN_COOKIE",
     "ReviewKeys",
     "access_sidebar",
     "can_edit",
@@ -77,6 +93,7 @@ __all__ = [
 ]
 
 LOCAL_USER = "Local user"
+SIGN_IN_COOKIE = "journeymap_sign_in"
 
 
 class ReviewKeys:
@@ -96,6 +113,9 @@ class ReviewKeys:
     FIRST_PASSWORD = "jm_access_first_password"
     FIRST_SUBMIT = "jm_access_first_submit"
     FLASH = "jm_access_flash"
+    SIGN_IN_TOKEN = "jm_access_sign_in_token"
+    COOKIE_WRITE = "jm_access_cookie_write"
+    COOKIE_CHECKED = "jm_access_cookie_checked"
 
     REVIEW_MAP = "jm_feedback_map"
     COMMENT_FORM = "jm_comment_form"
@@ -185,8 +205,29 @@ def _open_mode(engine: Engine) -> bool:
         return is_open_mode(session=session)
 
 
+def _restore_sign_in(engine: Engine) -> None:
+    """Sign this new session in from the browser's sign-in cookie, once per session."""
+    if st.session_state.get(ReviewKeys.COOKIE_CHECKED) or ReviewKeys.ACCOUNT in st.session_state:
+        return
+    st.session_state[ReviewKeys.COOKIE_CHECKED] = True
+    try:
+        token = str(st.context.cookies.get(SIGN_IN_COOKIE) or "")
+    except Exception:  # no browser request behind this run (a script run in tests)
+        return
+    if not token:
+        return
+    with session_scope(engine) as session:
+        account = account_for_sign_in(session=session, token=token)
+    if account is None:
+        st.session_state[ReviewKeys.COOKIE_WRITE] = ""  # ended or expired: clear it
+        return
+    _remember(account)
+    st.session_state[ReviewKeys.SIGN_IN_TOKEN] = token
+
+
 def current_actor(engine: Engine) -> Actor:
     """The person using this session, with their role (see the module docstring for the precedence)."""
+    _restore_sign_in(engine)
     signed_in = _signed_in()
     if signed_in is not None:
         return signed_in
@@ -220,9 +261,36 @@ def _remember(account: Account) -> None:
     }
 
 
-def sign_out() -> None:
-    """Forget the signed-in account of this session."""
+def _start_browser_sign_in(engine: Engine, account: Account) -> None:
+    _remember(account)
+    with session_scope(engine) as session:
+        token = start_sign_in(session=session, account_id=account.id)
+    st.session_state[ReviewKeys.SIGN_IN_TOKEN] = token
+    st.session_state[ReviewKeys.COOKIE_WRITE] = token
+
+
+def sign_out(engine: Engine) -> None:
+    """Forget the signed-in account of this session and end its browser sign-in."""
     st.session_state.pop(ReviewKeys.ACCOUNT, None)
+    token = st.session_state.pop(ReviewKeys.SIGN_IN_TOKEN, None)
+    if token:
+        with session_scope(engine) as session:
+            end_sign_in(session=session, token=str(token))
+    st.session_state[ReviewKeys.COOKIE_WRITE] = ""
+
+
+def _write_cookie() -> None:
+    """Store (or, with an empty value, clear) the sign-in cookie in the browser, when one is pending."""
+    value = st.session_state.pop(ReviewKeys.COOKIE_WRITE, None)
+    if value is None:
+        return
+    max_age = int(SIGN_IN_LIFETIME.total_seconds()) if value else 0
+    cookie = f"{SIGN_IN_COOKIE}={value}; path=/; max-age={max_age}; SameSite=Strict"
+    components.html(
+        "<script>const secure = window.parent.location.protocol === 'https:' ? '; Secure' : '';"
+        f"document.cookie = {json.dumps(cookie)} + secure;</script>",
+        height=0,
+    )
 
 
 def _on_sign_in(engine: Engine) -> None:
@@ -234,7 +302,7 @@ def _on_sign_in(engine: Engine) -> None:
     except UserInputError as exc:
         st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
         return
-    _remember(account)
+    _start_browser_sign_in(engine, account)
     st.session_state[ReviewKeys.FLASH] = ("success", f"Signed in as {account.display_name} ({account.role.value}).")
 
 
@@ -250,7 +318,7 @@ def _on_first_account(engine: Engine) -> None:
     except UserInputError as exc:
         st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
         return
-    _remember(account)
+    _start_browser_sign_in(engine, account)
     st.session_state[ReviewKeys.FLASH] = ("success", f"Account '{account.username}' created: you are its editor.")
 
 
@@ -290,7 +358,7 @@ def access_sidebar(engine: Engine) -> Actor:
         st.subheader("Access")
         if _signed_in() is not None:
             st.caption(md(f"Signed in as {actor.name} ({actor.role.value})."))
-            st.button("Sign out", key=ReviewKeys.SIGNOUT, on_click=sign_out)
+            st.button("Sign out", key=ReviewKeys.SIGNOUT, on_click=sign_out, args=(engine,))
         elif _oidc_email() is not None:
             st.caption(md(f"Signed in as {actor.name} ({actor.role.value}) through your identity provider."))
         elif st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None:
@@ -305,6 +373,7 @@ def access_sidebar(engine: Engine) -> Actor:
             st.caption("Not signed in: you can read maps. Sign in to edit.")
             with st.expander("Sign in"):
                 sign_in_form(engine)
+        _write_cookie()
     return actor
 
 

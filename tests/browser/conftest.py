@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,44 +98,32 @@ def server_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("browser-db") / "journeymap.db"
 
 
+@contextmanager
+def serve(db: Path, entry: Path | str = "app.py") -> Iterator[str]:
+    """Run ``streamlit run <entry>`` on a free port with ``db`` as its database; yields the URL."""
+    port = _free_port()
+    env = {**os.environ, "JOURNEYMAP_DB": str(db)}
+    env.pop("DATABASE_URL", None)
+    with (db.parent / f"streamlit-{port}.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(entry), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process)
+            yield url
+        finally:
+            _stop(process)
+
+
 @pytest.fixture(scope="session")
 def app_url(server_db: Path) -> Iterator[str]:
     """URL of a Streamlit server running ``app.py`` on a fresh, seeded database."""
-    workdir = server_db.parent
-    port = _free_port()
-    env = {**os.environ, "JOURNEYMAP_DB": str(server_db)}
-    env.pop("DATABASE_URL", None)
-    log = (workdir / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
+    with serve(server_db) as url:
         yield url
-    finally:
-        _stop(process)
-        log.close()
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +13,7 @@ from journeymap.demo import seed_demo
 from journeymap.store import create_map, init_db, make_engine, session_scope
 from journeymap.store.access import create_share_link
 from journeymap.store.reviews import start_workshop
-from tests.browser.conftest import ROOT, _free_port, _stop, _wait_healthy
+from tests.browser.conftest import ROOT, serve
 from tests.fixtures import bopis_map
 
 pytestmark = pytest.mark.browser
@@ -61,22 +58,8 @@ def review_url(app_url: str, server_db: Path, tmp_path_factory: pytest.TempPathF
         f"               st.Page({str(ROOT / 'views' / 'view.py')!r}, url_path='view'),\n"
         f"               st.Page({str(ROOT / 'views' / 'workshop.py')!r}, url_path='workshop')]).run()\n"
     )
-    port = _free_port()
-    env = {**os.environ, "JOURNEYMAP_DB": str(server_db)}
-    env.pop("DATABASE_URL", None)
-    with (workdir / "streamlit.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(entry), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, process)
-            yield url
-        finally:
-            _stop(process)
+    with serve(server_db, entry) as url:
+        yield url
 
 
 def _seed() -> tuple[int, str, str]:

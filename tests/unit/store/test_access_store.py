@@ -14,16 +14,20 @@ from journeymap.model import JourneyMap
 from journeymap.store import create_map
 from journeymap.store.access import (
     ShareLink,
+    SignInSession,
     UserAccount,
+    account_for_sign_in,
     authenticate,
     count_users,
     create_share_link,
     create_user,
+    end_sign_in,
     is_open_mode,
     list_share_links,
     list_users,
     resolve_share_link,
     revoke_share_link,
+    start_sign_in,
 )
 
 EDITOR = Actor("Ana", Role.EDITOR)
@@ -141,3 +145,26 @@ def test_times_come_back_in_utc(engine: Engine, map_id: int) -> None:
         (listed,) = list_share_links(session=session, map_id=map_id)
     assert listed.created_at.tzinfo == UTC and before <= listed.created_at <= datetime.now(UTC)
     assert listed.expires_at == link.expires_at
+
+
+def test_a_sign_in_lasts_until_it_expires_or_is_ended(session: Session) -> None:
+    ana = create_user(session=session, username="ana", password="correct horse")
+    token = start_sign_in(session=session, account_id=ana.id, lifetime=timedelta(days=2))
+    row = session.exec(select(SignInSession)).one()
+    assert row.token_hash == hash_token(token) and token not in row.token_hash  # only the hash is kept
+    started = row.created_at.replace(tzinfo=UTC) if row.created_at.tzinfo is None else row.created_at
+    found = account_for_sign_in(session=session, token=token, now=started + timedelta(days=2) - timedelta(seconds=1))
+    assert found is not None and (found.username, found.role) == ("ana", Role.EDITOR)
+    assert account_for_sign_in(session=session, token=token, now=started + timedelta(days=2)) is None
+    assert account_for_sign_in(session=session, token="not-a-token") is None
+    assert account_for_sign_in(session=session, token="  ") is None
+    end_sign_in(session=session, token=token)
+    assert account_for_sign_in(session=session, token=token, now=started) is None
+    end_sign_in(session=session, token="not-a-token")  # nothing to end, nothing written
+    assert session.exec(select(SignInSession)).one().ended_at is not None
+
+
+def test_a_sign_in_needs_an_existing_account(session: Session) -> None:
+    with pytest.raises(UserInputError, match="No account with id 42"):
+        start_sign_in(session=session, account_id=42)
+    assert session.exec(select(SignInSession)).all() == []
