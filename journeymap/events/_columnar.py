@@ -141,7 +141,8 @@ def dense_codes(codes: npt.NDArray[np.integer]) -> tuple[IntArray, IntArray]:
     if codes.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     top = int(codes.max()) + 1
-    if top <= BITMAP_LIMIT:
+    # A presence bitmap (and its running count) pays while it is not much longer than the codes.
+    if top <= min(BITMAP_LIMIT, 4 * codes.size + 1024):
         present = np.zeros(top, dtype=bool)
         present[codes] = True
         original = np.flatnonzero(present).astype(np.int64)
