@@ -136,7 +136,6 @@ def journey_kpis(
         contacts=contacts,
         repeats=repeats,
         channel_customers=channel_customers,
-        customers_seen=total,
         touchpoints_seen=log.events.get_column("touchpoint").n_unique(),
     )
 
@@ -170,13 +169,12 @@ def kpis_of(
     contacts: int,
     repeats: int,
     channel_customers: tuple[tuple[str, int], ...],
-    customers_seen: int,
     touchpoints_seen: int,
 ) -> JourneyKpis:
     """The KPIs from the journeys, the silo handoffs and the counts :func:`journey_kpis` takes from the events.
 
     ``channel_customers`` is each channel with its customers (channels without any left out),
-    ``customers_seen`` and ``touchpoints_seen`` the distinct customers and touchpoints of the events.
+    ``touchpoints_seen`` the number of distinct touchpoints of the events.
     """
     n_journeys = journeys.height
     n_customers = journeys.get_column("customer").n_unique()
@@ -198,7 +196,7 @@ def kpis_of(
         factor = round(1.0 - loss / volume, 9)
 
     engagement = (
-        tuple((channel, count / customers_seen) for channel, count in channel_customers) if customers_seen else ()
+        tuple((channel, count / n_customers) for channel, count in channel_customers) if n_customers else ()
     )
     effectiveness = None
     if factor is not None and touchpoints_seen:

@@ -83,41 +83,28 @@ SWITCH_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-class _Frame:
-    """Numpy arrays of a cut log (or of the events of some of its journeys) plus per-event helpers."""
+class _Events:
+    """The per-event columns the touchpoint figures count: of the whole log or of some of its journeys."""
 
-    def __init__(
-        self,
-        arrays: dict[str, npt.NDArray[Any]],
-        journey_outcome: npt.NDArray[np.uint8],
-        *,
-        n_tp: int,
-        n_ch: int,
-        n_owner: int,
-    ) -> None:
+    def __init__(self, arrays: dict[str, npt.NDArray[Any]], *, n_tp: int, n_ch: int, n_owner: int) -> None:
         self.tp = arrays["tp"]
         self.ch = arrays["ch"]
         self.owner = arrays["owner"]
-        self.journey = arrays["journey"]
-        self.customer = arrays["customer"]
-        self.step = arrays["step"]
-        self.ts = arrays["ts"]
         self.sentiment = arrays["sentiment"]
         self.n = self.tp.size
         self.n_tp, self.n_ch, self.n_owner = n_tp, n_ch, n_owner
-        self.journey_outcome = journey_outcome
-        self.n_journeys = journey_outcome.size
-        self.n_customers = int(self.customer.max()) + 1 if self.n else 0
-        self.last = np.r_[self.journey[1:] != self.journey[:-1], True] if self.n else np.zeros(0, dtype=bool)
-        self.journey_starts = np.flatnonzero(np.r_[True, self.last[:-1]]) if self.n else np.zeros(0, dtype=np.int64)
-        self.customer_starts = (
-            np.flatnonzero(np.r_[True, self.customer[1:] != self.customer[:-1]]) if self.n else self.journey_starts
-        )
-        self.outcome = journey_outcome[self.journey] if self.n else np.zeros(0, dtype=np.uint8)
-        self.dt_us = np.r_[self.ts[1:] - self.ts[:-1], 0] if self.n else np.zeros(0, dtype=np.int64)
 
-    def dominant(self, codes: npt.NDArray[np.integer], n_codes: int) -> npt.NDArray[np.int64]:
-        """Most frequent code per touchpoint (ties: smallest code)."""
+    @cached_property
+    def channel(self) -> npt.NDArray[np.int64]:
+        """The channel most of each touchpoint's events happen in (ties: the smallest code)."""
+        return self._dominant(self.ch, self.n_ch)
+
+    @cached_property
+    def owner_team(self) -> npt.NDArray[np.int64]:
+        """The owner most of each touchpoint's events have (the last code: no owner)."""
+        return self._dominant(self.owner, self.n_owner)
+
+    def _dominant(self, codes: npt.NDArray[np.integer], n_codes: int) -> npt.NDArray[np.int64]:
         packed = np.multiply(self.tp, n_codes, dtype=np.int64)
         np.add(packed, codes, out=packed, casting="unsafe")
         counts = np.bincount(packed, minlength=self.n_tp * n_codes)
@@ -127,11 +114,13 @@ class _Frame:
 
 @dataclass(frozen=True, eq=False)
 class _Transitions:
-    """Every transition of the full log: its source row, its pair code, and the distinct index of pairs."""
+    """Every transition of the full log: its pair code, source, journey and time, and the distinct index of pairs."""
 
-    at: npt.NDArray[np.int64]
     pair: npt.NDArray[np.int64]
     original: npt.NDArray[np.int64]
+    source: npt.NDArray[np.integer]
+    journey: npt.NDArray[np.integer]
+    dt_us: npt.NDArray[np.int64]
     index: BitSetIndex | DistinctIndex
 
 
@@ -139,9 +128,11 @@ class PreparedLog:
     """A cut log as numpy arrays, ready to be counted again under any filter of whole journeys.
 
     The overlay page filters journeys (started in a date range, touching some channels, of a
-    segment). The arrays and the distinct index of transitions are built once per cut log;
-    :meth:`frame` then takes the events of the kept journeys by one boolean gather per column,
-    and the distinct journeys and customers per transition come from the index.
+    segment). What a filter cannot change is built once per cut log: every transition with its
+    pair code and time, each journey's first and last touchpoint and outcome, and the distinct
+    indexes (:mod:`journeymap.events._columnar`). A filter then takes four per-event columns of the
+    kept journeys (:meth:`events`) and masks the transitions; distinct journeys and customers come
+    from the indexes.
     """
 
     def __init__(self, log: EventLog, journeys: pl.DataFrame) -> None:
@@ -155,62 +146,76 @@ class PreparedLog:
         self.n_tp = max(len(log.touchpoints), int(tp.max()) + 1 if ev.height else 0, 1)
         self.n_ch = max(len(log.channels), int(ch.max()) + 1 if ev.height else 0, 1)
         self.n_owner = len(log.owners) + 1  # the last code stands for "no owner"
-        journey = ev.get_column("journey").to_numpy()
-        n_journeys = max(journeys.height, int(journey.max()) + 1 if ev.height else 0)
-        self.outcome = _outcome_per_journey(journeys, n_journeys)
+        self.journey = ev.get_column("journey").to_numpy()
+        self.customer = ev.get_column("customer").to_numpy()
+        self.n_journeys = max(journeys.height, int(self.journey.max()) + 1 if ev.height else 0)
+        self.outcome = _outcome_per_journey(journeys, self.n_journeys)
         self.arrays: dict[str, npt.NDArray[Any]] = {
             "tp": tp,
             "ch": ch,
             "owner": ev.get_column("owner").fill_null(len(log.owners)).to_numpy(),
-            "journey": journey,
-            "customer": ev.get_column("customer").to_numpy(),
-            "step": ev.get_column("step").to_numpy(),
-            "ts": ev.get_column("ts").to_physical().to_numpy(),
             "sentiment": ev.get_column("sentiment").cast(pl.Float64).fill_null(np.nan).to_numpy(),
         }
-        self.full = self._frame(self.arrays)
-        self._subset: tuple[npt.NDArray[np.bool_], _Frame] | None = None
+        n = tp.size
+        self.last = np.r_[self.journey[1:] != self.journey[:-1], True] if n else np.zeros(0, dtype=bool)
+        self.all_events = self._events(self.arrays)
+        self._subset: tuple[npt.NDArray[np.bool_], _Events] | None = None
 
-    def _frame(self, arrays: dict[str, npt.NDArray[Any]]) -> _Frame:
-        return _Frame(arrays, self.outcome, n_tp=self.n_tp, n_ch=self.n_ch, n_owner=self.n_owner)
+    def _events(self, arrays: dict[str, npt.NDArray[Any]]) -> _Events:
+        return _Events(arrays, n_tp=self.n_tp, n_ch=self.n_ch, n_owner=self.n_owner)
 
-    def frame(self, keep: npt.NDArray[np.bool_] | None) -> _Frame:
+    def events(self, keep: npt.NDArray[np.bool_] | None) -> _Events:
         """The events of the journeys ``keep`` marks (indexed by journey id); all of them for ``None``.
 
-        The frame of the last ``keep`` array is kept, so the metrics of one filter share it.
+        The columns of the last ``keep`` array are kept, so the metrics of one filter share them.
         """
         if keep is None:
-            return self.full
+            return self.all_events
         if self._subset is not None and self._subset[0] is keep:
             return self._subset[1]
-        rows = keep[self.arrays["journey"]]
-        frame = self._frame({name: values[rows] for name, values in self.arrays.items()})
-        self._subset = (keep, frame)
-        return frame
+        rows = keep[self.journey]
+        events = self._events({name: values[rows] for name, values in self.arrays.items()})
+        self._subset = (keep, events)
+        return events
+
+    def kept(self, keep: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_]:
+        """Per journey id: whether it is kept (``None`` keeps every journey)."""
+        return np.ones(self.n_journeys, dtype=bool) if keep is None else keep
 
     @cached_property
     def transitions(self) -> _Transitions:
         """Every transition of the full log with its dense pair code, and the distinct index of pairs."""
-        f = self.full
-        at = np.flatnonzero(~f.last)
-        packed = np.multiply(f.tp[at], self.n_tp, dtype=np.int64)
-        np.add(packed, f.tp[at + 1], out=packed, casting="unsafe")
+        at = np.flatnonzero(~self.last)
+        tp = self.arrays["tp"]
+        packed = np.multiply(tp[at], self.n_tp, dtype=np.int64)
+        np.add(packed, tp[at + 1], out=packed, casting="unsafe")
         pair, original = dense_codes(packed)
         del packed
-        index = distinct_index(f.journey[at], f.customer[at], pair, original.size, f.n_journeys)
-        return _Transitions(at, pair, original, index)
+        journey = self.journey[at]
+        index = distinct_index(journey, self.customer[at], pair, original.size, self.n_journeys)
+        ts = self.log.events.get_column("ts").to_physical().to_numpy()
+        return _Transitions(pair, original, tp[at], journey, ts[at + 1] - ts[at], index)
+
+    @cached_property
+    def journey_ends(self) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.integer]]:
+        """The first and the last touchpoint of each journey, by journey id."""
+        tp = self.arrays["tp"]
+        first = np.zeros(self.n_journeys, dtype=tp.dtype)
+        last = np.zeros(self.n_journeys, dtype=tp.dtype)
+        starts = np.r_[True, self.last[:-1]] if tp.size else self.last
+        first[self.journey[starts]] = tp[starts]
+        last[self.journey[self.last]] = tp[self.last]
+        return first, last
 
     @cached_property
     def touchpoint_index(self) -> BitSetIndex | DistinctIndex:
         """Distinct journeys and customers per touchpoint, under any journey filter."""
-        f = self.full
-        return distinct_index(f.journey, f.customer, f.tp, self.n_tp, f.n_journeys)
+        return distinct_index(self.journey, self.customer, self.arrays["tp"], self.n_tp, self.n_journeys)
 
     @cached_property
     def channel_index(self) -> BitSetIndex | DistinctIndex:
         """Distinct journeys and customers per channel, under any journey filter."""
-        f = self.full
-        return distinct_index(f.journey, f.customer, f.ch, self.n_ch, f.n_journeys)
+        return distinct_index(self.journey, self.customer, self.arrays["ch"], self.n_ch, self.n_journeys)
 
 
 _cache: list[tuple[pl.DataFrame, pl.DataFrame, PreparedLog]] = []
@@ -268,29 +273,36 @@ def touchpoint_metrics(log: EventLog, journeys: pl.DataFrame, settings: OverlayS
 
 def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) -> pl.DataFrame:
     """:func:`touchpoint_metrics` of the journeys ``keep`` marks (by journey id; ``None``: all)."""
-    f = prepared.frame(keep)
+    f = prepared.events(keep)
     log = prepared.log
     if f.n == 0:
         return pl.DataFrame(schema=TOUCHPOINT_SCHEMA)
     t = f.n_tp
     visits = _bincount(f.tp, t)
-    visited_journeys = prepared.touchpoint_index.journeys(keep)
-    dropoffs = _bincount(f.tp[f.last & (f.outcome == 1)], t)
-    inner = ~f.last
-    median, p90 = grouped_quantiles(f.tp[inner], f.dt_us[inner], t, (0.5, 0.9))
+    first_tp, last_tp = prepared.journey_ends
+    kept = prepared.kept(keep)
+    dropoffs = _bincount(last_tp[kept & (prepared.outcome == 1)], t)
+    moves = prepared.transitions
+    if keep is None:
+        source, dwell = moves.source, moves.dt_us
+    else:
+        rows = keep[moves.journey]
+        source, dwell = moves.source[rows], moves.dt_us[rows]
+    median, p90 = grouped_quantiles(source, dwell, t, (0.5, 0.9))
     rated = ~np.isnan(f.sentiment)
     rated_tp = f.tp[rated]
     ratings = _bincount(rated_tp, t)
     with np.errstate(invalid="ignore", divide="ignore"):
         sentiment = np.bincount(rated_tp, weights=f.sentiment[rated], minlength=t)[:t] / ratings
+    visited_journeys = prepared.touchpoint_index.journeys(keep)
     counts = pl.DataFrame(
         {
             "__tp": np.arange(t, dtype=np.uint32),
-            "__channel": f.dominant(f.ch, f.n_ch).astype(np.uint32),
+            "__channel": f.channel.astype(np.uint32),
             "visits": visits,
             "customers": prepared.touchpoint_index.customers(keep),
-            "journeys_started": _bincount(f.tp[f.step == 0], t),
-            "journeys_ended": _bincount(f.tp[f.last], t),
+            "journeys_started": _bincount(first_tp[kept], t),
+            "journeys_ended": _bincount(last_tp[kept], t),
             "dropoffs": dropoffs,
             "__journeys": visited_journeys,
             "dwell_median_s": median / 1e6,
@@ -342,22 +354,20 @@ def transition_table(
 ) -> pl.DataFrame:
     """:func:`transition_metrics` of the journeys ``keep`` marks (by journey id; ``None``: all)."""
     moves = prepared.transitions
-    f = prepared.frame(keep)
+    f = prepared.events(keep)
     log = prepared.log
-    if moves.at.size == 0 or f.n == 0:
+    if moves.pair.size == 0 or f.n == 0:
         return pl.DataFrame(schema=TRANSITION_SCHEMA)
     t = f.n_tp
     n_pairs = moves.original.size
-    full = prepared.full
     if keep is None:
-        pair, dt = moves.pair, full.dt_us[moves.at]
+        pair, dt = moves.pair, moves.dt_us
         converted = prepared.outcome == 0
     else:
-        rows = keep[full.journey[moves.at]]
-        pair, dt = moves.pair[rows], full.dt_us[moves.at[rows]]
+        rows = keep[moves.journey]
+        pair, dt = moves.pair[rows], moves.dt_us[rows]
         converted = keep & (prepared.outcome == 0)
-    channel = f.dominant(f.ch, f.n_ch)
-    owner = f.dominant(f.owner, f.n_owner)
+    channel, owner = f.channel, f.owner_team
     p_src, p_tgt = moves.original // t, moves.original % t
     no_owner = f.n_owner - 1
     counts = pl.DataFrame(

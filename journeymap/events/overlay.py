@@ -70,10 +70,10 @@ class PreparedOverlay:
     """Every journey; its row number is its journey id."""
     metrics: PreparedLog
     signs: TransitionSigns
-    contact_start: Mask
-    """Per event: it starts an assisted contact."""
-    contact_repeat: Mask
-    """Per event: it starts an assisted contact followed by another within the repeat-contact window."""
+    contacts: npt.NDArray[np.int64]
+    """Per journey: the assisted contacts it starts."""
+    repeated_contacts: npt.NDArray[np.int64]
+    """Per journey: its assisted contacts followed by another within the repeat-contact window."""
     off_map: Mask | None
     """Per journey: it takes a transition that is not on the map (``None`` without a map)."""
     settings: OverlaySettings
@@ -95,9 +95,11 @@ def prepare_overlay(
     metrics.transitions  # noqa: B018 (built now, so the first overlay and every filter share it)
     signs = TransitionSigns.of(transition_instances(cut, journeys, journey_map, base), len(cut.touchpoints))
     start, repeat = contact_flags(cut, journey_map, base)
+    contacts = np.bincount(metrics.journey[start], minlength=metrics.n_journeys)
+    repeated = np.bincount(metrics.journey[repeat], minlength=metrics.n_journeys)
     off_map = undesigned_journeys(cut, journey_map) if journey_map is not None else None
     done("prepare")
-    return PreparedOverlay(cut, journeys, metrics, signs, start, repeat, off_map, base)
+    return PreparedOverlay(cut, journeys, metrics, signs, contacts, repeated, off_map, base)
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,7 +163,7 @@ def _utc(moment: datetime) -> pl.Expr:
 
 def _journeys_with(prepared: PreparedOverlay, events: Mask) -> Mask:
     """Per journey id: whether any of the marked events belongs to it."""
-    journey = prepared.metrics.arrays["journey"]
+    journey = prepared.metrics.journey
     return np.bincount(journey[events], minlength=prepared.journeys.height) > 0
 
 
@@ -294,19 +296,15 @@ def compute_overlay(
 def _kpis(
     base: PreparedOverlay, keep: Mask | None, journeys: pl.DataFrame, silo: pl.DataFrame, touchpoints_seen: int
 ) -> JourneyKpis:
-    f = base.metrics.frame(keep)
-    events = None if keep is None else keep[base.metrics.arrays["journey"]]
-    start = base.contact_start if events is None else base.contact_start[events]
-    repeat = base.contact_repeat if events is None else base.contact_repeat[events]
+    kept = base.metrics.kept(keep)
     per_channel = base.metrics.channel_index.customers(keep)
     channels = base.log.channels
     channel_customers = tuple((channels[code], int(n)) for code, n in enumerate(per_channel[: len(channels)]) if n)
     return kpis_of(
         journeys,
         silo,
-        contacts=int(np.count_nonzero(start)),
-        repeats=int(np.count_nonzero(repeat)),
+        contacts=int(base.contacts[kept].sum()),
+        repeats=int(base.repeated_contacts[kept].sum()),
         channel_customers=channel_customers,
-        customers_seen=f.customer_starts.size if f.n else 0,
         touchpoints_seen=touchpoints_seen,
     )
