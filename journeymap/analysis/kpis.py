@@ -195,9 +195,7 @@ def kpis_of(
         loss = float((cross.get_column("count").cast(pl.Float64) * cross.get_column("context_loss_score")).sum())
         factor = round(1.0 - loss / volume, 9)
 
-    engagement = (
-        tuple((channel, count / n_customers) for channel, count in channel_customers) if n_customers else ()
-    )
+    engagement = tuple((channel, count / n_customers) for channel, count in channel_customers) if n_customers else ()
     effectiveness = None
     if factor is not None and touchpoints_seen:
         effectiveness = sum(share for _, share in engagement) * factor / touchpoints_seen
