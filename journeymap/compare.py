@@ -640,7 +640,7 @@ def diff_graph_elements(
     ...     Touchpoint(id="pay", name="Payment", channel="web", stage="buy"))})
     >>> nodes, _ = diff_graph_elements(old, new, "new")
     >>> [(n["id"], n["label"], n["color"]["border"]) for n in nodes]
-    [('cart', 'Cart', '#C62828'), ('pay', '+ Payment', '#2E7D32')]
+    [('cart', 'Cart', '#C62828'), ('pay', '+ Payment', '#2E7D32'), ('stage-header:buy', 'Purchase', '#9AA5B1')]
     """
     diff = diff_maps(old, new)
     if side == "new":

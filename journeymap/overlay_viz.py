@@ -275,8 +275,8 @@ def overlay_graph(
     >>> tps = pl.DataFrame({"touchpoint": ["a", "b"], "visits": [10, 4], "dropoff_rate": [0.0, 0.5]})
     >>> trs = pl.DataFrame({"source": ["a", "b"], "target": ["b", "a"], "count": [4, 2], "designed": [True, False]})
     >>> nodes, edges = overlay_graph(m, tps, trs)
-    >>> [(n["label"], n["size"]) for n in nodes]
-    [('A', 40.0), ('B ▼ 50%', 29.0)]
+    >>> [(n["label"], n.get("size")) for n in nodes]
+    [('A', 40.0), ('B ▼ 50%', 29.0), ('S', None)]
     >>> [(e["source"], e["target"], e["width"], e["dashes"]) for e in edges]
     [('a', 'b', 12.0, False), ('b', 'a', 6.5, True)]
     """
