@@ -92,7 +92,7 @@ def _load_events(args: argparse.Namespace, journey_map: JourneyMap | None) -> tu
     """The event log: a cached log as is, else read + map + ingest. Returns it and a report text."""
     import polars as pl
 
-    from journeymap.events.ingest import ingest, load_log
+    from journeymap.events.ingest import ingest, load_log, read_mapped
     from journeymap.events.mapping import guess_mapping, mapping_from_json
     from journeymap.events.read import read_events
 
@@ -105,16 +105,25 @@ def _load_events(args: argparse.Namespace, journey_map: JourneyMap | None) -> tu
         if is_cached:
             log = load_log(path)
             return log, f"{path.name}: cached event log, {log.events.height:,} events."
-    raw = read_events(
-        path, encoding=args.encoding, delimiter=args.delimiter, progress=_progress_printer(path), fmt=args.fmt
-    )
     if args.mapping:
         mapping_path = Path(args.mapping)
         if not mapping_path.is_file():
             raise UserInputError("file not found", source=str(mapping_path), hint="Check the --mapping path.")
         mapping = mapping_from_json(mapping_path.read_bytes(), source=mapping_path.name)
         note = ""
+        # Only the mapped columns, labels as dictionary codes: the least memory ingest can start from.
+        raw = read_mapped(
+            path,
+            mapping,
+            progress=_progress_printer(path),
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+            fmt=args.fmt,
+        )
     else:
+        raw = read_events(
+            path, encoding=args.encoding, delimiter=args.delimiter, progress=_progress_printer(path), fmt=args.fmt
+        )
         mapping = guess_mapping(raw, journey_map)
         note = "\n(no --mapping given: columns were guessed; save one with 'journeymap mapping guess')"
     log, report, _identity = ingest(raw, mapping, journey_map, source=path.name)

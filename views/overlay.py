@@ -28,6 +28,7 @@ from journeymap.store import get_dataset, latest_revision, list_datasets, list_m
 from journeymap.ui import StateKeys, init_page, md, render_graph
 from journeymap.ui.overlay_state import (
     DEMO_EVENTS,
+    SAMPLE_ROWS,
     OverlayKeys,
     apply_mapping,
     cached_behind,
@@ -44,6 +45,7 @@ from journeymap.ui.overlay_state import (
     ensure_demo_map,
     overlay_key,
     prepared_key,
+    release_upload,
     saved_mapping_for,
     source_from_path,
     store_upload,
@@ -141,18 +143,24 @@ with data_area:
         (st.error if notice[0] == "error" else st.success)(md(notice[1]))
     upload_tab, path_tab, saved_tab = st.tabs(["Upload a file", "File on the server", "Saved dataset"])
     with upload_tab:
+        upload_limit_mb = int(st.get_option("server.maxUploadSize"))
+        # A new uploader after each stored upload, so no widget keeps the stored file's bytes in memory.
+        upload_generation = int(st.session_state.get(OverlayKeys.UPLOAD_GENERATION, 0))
+        upload_key = OverlayKeys.UPLOAD if not upload_generation else f"{OverlayKeys.UPLOAD}_{upload_generation}"
         upload = st.file_uploader(
             "Event file (CSV, Parquet, XES, XES.gz, JSON lines)",
             type=["csv", "tsv", "txt", "parquet", "pq", "xes", "gz", "jsonl", "ndjson"],
-            key=OverlayKeys.UPLOAD,
+            key=upload_key,
+            help=f"Up to {upload_limit_mb:,} MB. For a larger file, or to avoid sending it through the browser, "
+            "give its path on the server in the next tab.",
         )
         if st.button("Read the uploaded file", key=OverlayKeys.UPLOAD_SUBMIT, disabled=upload is None) and upload:
             upload_name = upload.name
-            bar = st.progress(0.0, text=f"Receiving {upload_name}…")
+            bar = st.progress(0.0, text=f"Storing {upload_name}…")
             try:
 
                 def _received(share: float) -> None:
-                    bar.progress(share, text=f"Receiving {upload_name}… {share:.0%}")
+                    bar.progress(share, text=f"Storing {upload_name}… {share:.0%}")
 
                 source = store_upload(upload, upload.name, upload.size, _received)
             except OSError as exc:
@@ -160,6 +168,10 @@ with data_area:
             else:
                 st.session_state[OverlayKeys.SOURCE] = source
                 st.session_state[OverlayKeys.INGEST_REPORT] = None
+                release_upload(upload, upload_key)
+                del upload
+                bar.empty()
+                st.rerun()
             bar.empty()
     with path_tab:
         path_text = st.text_input(
@@ -168,11 +180,17 @@ with data_area:
             placeholder="/data/exports/events.parquet",
         )
         if st.button("Read this file", key=OverlayKeys.PATH_SUBMIT):
+            hash_bar = st.progress(0.0, text="Checking the file…")
+
+            def _hashed(share: float) -> None:
+                hash_bar.progress(share, text=f"Checking the file… {share:.0%}")
+
             try:
-                st.session_state[OverlayKeys.SOURCE] = source_from_path(path_text)
+                st.session_state[OverlayKeys.SOURCE] = source_from_path(path_text, progress=_hashed)
                 st.session_state[OverlayKeys.INGEST_REPORT] = None
             except UserInputError as exc:
                 st.error(md(str(exc)))
+            hash_bar.empty()
     with saved_tab:
         with session_scope(ctx.engine) as session:
             datasets = list_datasets(session=session)
@@ -231,7 +249,13 @@ def _mapping_step() -> None:
     else:
         st.caption("Journeymap guessed the meaning of each column from its name and values; correct what is wrong.")
     st.dataframe(raw.head(20).to_pandas(), hide_index=True, key=_k(OverlayKeys.M_PREFIX + "preview", scope))
-    st.caption(f"{raw.height:,} rows, {len(raw.columns)} columns.")
+    if raw.height < SAMPLE_ROWS:
+        st.caption(f"{raw.height:,} rows, {len(raw.columns)} columns.")
+    else:
+        st.caption(
+            f"{len(raw.columns)} columns. The guess and this preview use the first {SAMPLE_ROWS:,} rows; "
+            "value counts below cover the whole file."
+        )
     columns = list(raw.columns)
     optional = [NO_COLUMN, *columns]
 
@@ -389,6 +413,11 @@ def _mapping_step() -> None:
     }
     b1, b2 = st.columns([1, 4])
     if b1.button("Apply and compute the overlay", type="primary", key=_k(OverlayKeys.M_APPLY, scope)):
+        ingest_bar = st.progress(0.0, text="Ingesting the events…")
+
+        def _ingesting(share: float, step: str) -> None:
+            ingest_bar.progress(min(share, 1.0), text=f"{step}…")
+
         try:
             dataset_id = apply_mapping(
                 ctx.engine,
@@ -400,10 +429,13 @@ def _mapping_step() -> None:
                 author=ctx.author,
                 create=create_choice,
                 save_name=save_name,
+                progress=_ingesting,
             )
         except UserInputError as exc:
+            ingest_bar.empty()
             st.error(md(str(exc)))
             return
+        ingest_bar.empty()
         st.session_state[OverlayKeys.DATASET_ID] = dataset_id
         st.session_state[OverlayKeys.SOURCE] = None
         st.rerun()

@@ -45,8 +45,17 @@ class IdentityReport:
         )
 
 
+_UNSIGNED = (pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+
+
 def _encode(column: pl.Series) -> pl.Series:
-    """Dense UInt32 codes (hash-encoded, no string sort); nulls stay null."""
+    """Dense UInt32 codes (hash-encoded, no string sort); nulls stay null.
+
+    Unsigned integers are taken as codes already (ingest passes dictionary codes of the
+    identifier labels), so no string is built for them.
+    """
+    if column.dtype in _UNSIGNED:
+        return _densify(column)
     codes = column.cast(pl.String).cast(pl.Categorical).to_physical()
     return _densify(codes)
 
@@ -56,14 +65,46 @@ def _densify(codes: pl.Series) -> pl.Series:
     valid = codes.drop_nulls()
     if valid.len() == 0:
         return codes.cast(pl.UInt32)
-    order = valid.unique(maintain_order=True).cast(pl.Int64).to_numpy()
-    remap = np.zeros(int(order.max()) + 1, dtype=np.uint32)
-    remap[order] = np.arange(order.size, dtype=np.uint32)
-    dense = pl.Series(codes.name, remap[valid.cast(pl.Int64).to_numpy()])
+    order = valid.unique(maintain_order=True)
+    if int(order.max()) < 4 * codes.len() + 1024:  # type: ignore[arg-type]
+        remap = np.zeros(int(order.max()) + 1, dtype=np.uint32)  # type: ignore[arg-type]
+        remap[order.to_numpy()] = np.arange(order.len(), dtype=np.uint32)
+        dense = pl.Series(codes.name, remap[valid.to_numpy()])
+    else:  # sparse codes (large integer ids): a hash lookup instead of an array as long as the largest code
+        lookup = pl.Series(range(order.len()), dtype=pl.UInt32)
+        dense = valid.replace_strict(order, lookup, return_dtype=pl.UInt32).alias(codes.name)
     if codes.null_count() == 0:
         return dense
     out = pl.Series(codes.name, [None] * codes.len(), dtype=pl.UInt32)
     return out.scatter(codes.is_not_null().arg_true(), dense)
+
+
+def _node_codes(column: pl.Series) -> tuple[pl.Series, int, int]:
+    """Node codes of one identifier column (nulls stay null), the size of their range, and the distinct values."""
+    if column.dtype in _UNSIGNED:
+        valid = column.drop_nulls()
+        if valid.len() == 0:
+            return column.cast(pl.UInt32), 0, 0
+        top = int(valid.max())  # type: ignore[arg-type]
+        if top < 4 * column.len() + 1024:
+            # Codes from ingest are already small: unused codes only become isolated nodes.
+            return column, top + 1, valid.n_unique()
+    codes = _encode(column)
+    count = int(codes.max() + 1) if codes.null_count() < codes.len() else 0  # type: ignore[operator]
+    return codes, count, count
+
+
+def _edges(first: pl.Series, node_columns: list[pl.Series], n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct links between each row's first node and its other nodes."""
+    parts = [pl.DataFrame({"a": first, "b": col}).drop_nulls() for col in node_columns]
+    edges = pl.concat(parts).filter(pl.col("a") != pl.col("b"))
+    del parts
+    if n_nodes < 2**31:
+        # One integer per edge: a distinct pass over one column instead of over two.
+        packed = (edges.get_column("a") * n_nodes + edges.get_column("b")).unique().to_numpy()
+        return packed // n_nodes, packed % n_nodes
+    edges = edges.unique()
+    return edges.get_column("a").to_numpy(), edges.get_column("b").to_numpy()
 
 
 def _components(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -128,38 +169,41 @@ def resolve_identities(
     node_cols: list[pl.Series] = []
     offset = 0
     id_nodes = 0
+    id_values = 0
     for i, name in enumerate(columns):
-        codes = _encode(frame.get_column(name))
-        count = int(codes.max() + 1) if codes.null_count() < n else 0  # type: ignore[operator]
+        codes, count, distinct = _node_codes(frame.get_column(name))
         node_cols.append((codes.cast(pl.Int64) + offset).alias(f"n{i}"))
         offset += count
         if i < len(id_columns):
             id_nodes = offset
+            id_values += distinct
     if offset == 0:
         empty = pl.Series("customer", [None] * n, dtype=pl.UInt32)
         return empty, IdentityReport(tuple(id_columns), 0, 0, 0, 0, 0)
     nodes = pl.DataFrame(node_cols)
+    del node_cols
     first = nodes.select(pl.coalesce(pl.all()).alias("first")).get_column("first")
-    edge_parts = [pl.DataFrame({"a": first, "b": nodes.get_column(f"n{i}")}).drop_nulls() for i in range(len(columns))]
-    edges = pl.concat(edge_parts).filter(pl.col("a") != pl.col("b")).unique()
-    labels = _components(offset, edges.get_column("a").to_numpy(), edges.get_column("b").to_numpy())
-    label_series = pl.Series("label", labels)
-    root = label_series.gather(first.fill_null(0).cast(pl.UInt32))
-    root = pl.select(pl.when(first.is_null()).then(None).otherwise(root)).to_series()
+    edges = _edges(first, [nodes.get_column(f"n{i}") for i in range(len(columns))], offset)
+    del nodes
+    labels = _components(offset, *edges)
+    del edges
+    has_first = first.is_not_null()
+    root = pl.Series("root", labels[first.fill_null(0).to_numpy()])
+    if not bool(has_first.all()):
+        root = pl.select(pl.when(has_first).then(root)).to_series()
     customer = _densify(root).alias("customer")
-    # Stitching: customers known under more than one identifier value (link columns excluded).
-    id_frame = pl.concat(
-        [pl.DataFrame({"customer": customer, "node": nodes.get_column(f"n{i}")}) for i in range(len(id_columns))]
-    ).drop_nulls()
-    per_customer = id_frame.group_by("customer").agg(pl.col("node").n_unique().alias("values"))
-    stitched = per_customer.filter(pl.col("values") > 1).get_column("customer")
-    valid = customer.drop_nulls()
+    # Stitching: customers known under more than one identifier value (link columns excluded). Each
+    # identifier value belongs to exactly one customer, so this is counted on the values, not the rows.
+    values_per_root = np.bincount(labels[:id_nodes], minlength=offset) if id_nodes else np.zeros(offset, np.int64)
+    stitched_root = values_per_root > 1
+    valid_roots = root.drop_nulls().to_numpy()
+    events = valid_roots.size
     report = IdentityReport(
         identifiers=tuple(id_columns),
-        events=valid.len(),
-        customers=valid.n_unique(),
-        identifier_values=id_nodes,
-        stitched_customers=stitched.len(),
-        stitched_events=int(valid.is_in(stitched.implode()).sum()) if stitched.len() else 0,
+        events=events,
+        customers=int(customer.max()) + 1 if events else 0,  # type: ignore[arg-type]
+        identifier_values=id_values,
+        stitched_customers=int(stitched_root.sum()),
+        stitched_events=int(stitched_root[valid_roots].sum()),
     )
     return customer, report

@@ -13,19 +13,22 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from journeymap.errors import UserInputError
 from journeymap.events.identity import IdentityReport, resolve_identities
 from journeymap.events.log import EVENT_SCHEMA, EventLog
 from journeymap.events.mapping import ColumnMapping
+from journeymap.events.read import read_events
 from journeymap.model import JourneyMap
 
-__all__ = ["TIMESTAMP_FORMATS", "ValidationReport", "ingest", "load_log", "parse_timestamps", "save_log"]
+__all__ = ["PHASES", "TIMESTAMP_FORMATS", "ValidationReport", "ingest", "load_log", "parse_timestamps", "save_log"]
 
 TIMESTAMP_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S%.f%z",
@@ -162,8 +165,11 @@ def parse_timestamps(
         unit_ms = bool((values.drop_nulls().abs() > 1e11).any())
         micros = (values * (1_000 if unit_ms else 1_000_000)).cast(pl.Int64)
         return micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias(name)
-    text = column.cast(pl.String).str.strip_chars().str.replace(r"Z$", "+00:00")
-    text = pl.select(pl.when(text.str.len_chars() == 0).then(None).otherwise(text)).to_series()
+    text = column.cast(pl.String)
+    # Clean-up builds new strings for every row: skip it when no value needs it (the usual export).
+    if bool(text.str.contains(r"^\s|\s$|Z$|^$").any()):
+        text = text.str.strip_chars().str.replace(r"Z$", "+00:00")
+        text = pl.select(pl.when(text.str.len_chars() == 0).then(None).otherwise(text)).to_series()
     present = text.is_not_null()
     if fmt:
         try:
@@ -256,9 +262,101 @@ def _check_columns(raw: pl.DataFrame, mapping: ColumnMapping, source: str) -> No
             )
 
 
-def _counts(frame: pl.DataFrame, col: str, keep: pl.Expr) -> tuple[tuple[str, int], ...]:
-    counted = frame.filter(keep).group_by(col).len().sort(["len", col], descending=[True, False])
+def _counts(combos: pl.DataFrame, col: str, keep: pl.Expr) -> tuple[tuple[str, int], ...]:
+    """``(label, events)`` over the kept rows whose label passes ``keep``, most frequent first.
+
+    ``combos`` holds one row per distinct combination of label columns, with ``__n`` the number
+    of kept rows that carry it.
+    """
+    counted = (
+        combos.filter(keep & (pl.col("__n") > 0))
+        .group_by(col)
+        .agg(pl.col("__n").sum().alias("len"))
+        .sort(["len", col], descending=[True, False])
+    )
     return tuple((str(label), int(n)) for label, n in counted.iter_rows())
+
+
+@dataclass(frozen=True)
+class _Dictionary:
+    """A dictionary-encoded raw column: a code per row (null for null) and the raw value of each code."""
+
+    codes: pl.Series
+    values: pl.Series
+
+    def labels(self) -> pl.Series:
+        """The trimmed label of each code (null when empty)."""
+        return pl.DataFrame({"v": self.values}).select(_label(pl.col("v"))).to_series()
+
+    def label_codes(self) -> pl.Series:
+        """Per row, a code shared by equal trimmed labels; null when the label is empty."""
+        labels = self.labels()
+        if labels.null_count() == 0 and bool((labels == self.values).all()):
+            return self.codes  # nothing to trim: the raw codes are the label codes
+        rank = pl.DataFrame({"l": labels}).select(pl.col("l").rank("dense").cast(pl.UInt32)).to_series()
+        return rank.gather(self.codes)
+
+
+def _dictionary(column: pl.Series) -> _Dictionary:
+    # Categorical codes are cheap to get (a CSV read for ingest already yields them); they are
+    # renumbered 0..k-1 so every later lookup is an array index.
+    cat = column if column.dtype == pl.Categorical else column.cast(pl.String).cast(pl.Categorical)
+    physical = cat.to_physical()
+    distinct = cat.drop_nulls().unique()
+    values = distinct.cast(pl.String)
+    if distinct.len() == 0:
+        return _Dictionary(pl.repeat(None, column.len(), dtype=pl.UInt32, eager=True).alias(column.name), values)
+    present = distinct.to_physical().to_numpy()
+    remap = np.zeros(int(present.max()) + 1, dtype=np.uint32)
+    remap[present] = np.arange(present.size, dtype=np.uint32)
+    codes = pl.Series(column.name, remap[physical.fill_null(0).to_numpy()])
+    if physical.null_count():
+        codes = pl.select(pl.when(physical.is_null()).then(None).otherwise(codes)).to_series().alias(column.name)
+    return _Dictionary(codes, values)
+
+
+def _combinations(dictionaries: list[_Dictionary], names: list[str]) -> tuple[pl.DataFrame, pl.Series]:
+    """The distinct combinations of codes (``__combo`` and one column per name) and each row's combination."""
+    sizes = [d.values.len() + 1 for d in dictionaries]  # one more code for null
+    if float(np.prod([float(s) for s in sizes])) < 2.0**62:
+        # Pack the codes of a row into one integer; the distinct integers are few.
+        key = np.zeros(dictionaries[0].codes.len(), dtype=np.int64)
+        for d, size in zip(dictionaries, sizes, strict=True):
+            key *= size
+            key += d.codes.fill_null(size - 1).cast(pl.Int64).to_numpy()
+        distinct = np.sort(pl.Series(key).unique().to_numpy())
+        combo = pl.Series("__combo", np.searchsorted(distinct, key).astype(np.uint32))
+        del key
+        columns: dict[str, np.ndarray] = {}
+        rest = distinct.copy()
+        for name, size in reversed(list(zip(names, sizes, strict=True))):
+            columns[name] = rest % size
+            rest //= size
+        combos = pl.DataFrame(
+            [
+                pl.Series(name, columns[name].astype(np.uint32)).set(pl.Series(columns[name] == size - 1), None)
+                for name, size in zip(names, sizes, strict=True)
+            ]
+        ).with_row_index("__combo")
+        return combos, combo
+    keys = pl.DataFrame([d.codes.alias(name) for d, name in zip(dictionaries, names, strict=True)])
+    combos = keys.unique().with_row_index("__combo")
+    joined = keys.join(combos, on=names, how="left", nulls_equal=True, maintain_order="left")
+    return combos, joined.get_column("__combo").rechunk()
+
+
+def _present_text(column: pl.Series) -> pl.Series:
+    """True where a raw value holds something other than whitespace."""
+    text = column if column.dtype == pl.String else column.cast(pl.String)
+    return text.str.contains(r"\S").fill_null(False)
+
+
+def _no_phase(_name: str) -> None:
+    return None
+
+
+PHASES: tuple[str, ...] = ("timestamps", "labels", "validate", "identity", "encode")
+"""Phases :func:`ingest` reports to its ``phase`` callback, in order."""
 
 
 def ingest(
@@ -268,13 +366,15 @@ def ingest(
     *,
     source: str,
     now: datetime | None = None,
+    phase: Callable[[str], None] | None = None,
 ) -> tuple[EventLog, ValidationReport, IdentityReport]:
     """Validate, map, resolve identities and encode a raw export.
 
     Parameters
     ----------
     raw:
-        Raw columns, as returned by :func:`journeymap.events.read.read_events`.
+        Raw columns, as returned by :func:`journeymap.events.read.read_events` (only the
+        mapped columns are needed; text columns may be ``Categorical``).
     mapping:
         Which raw column means what.
     journey_map:
@@ -285,10 +385,18 @@ def ingest(
         File name used in messages and stored in the log.
     now:
         Reference time for future dates (default: the current time).
+    phase:
+        Called with the name of each phase (see :data:`PHASES`) as it starts, to show progress.
 
     Returns
     -------
     tuple[EventLog, ValidationReport, IdentityReport]
+
+    Notes
+    -----
+    Text columns are dictionary-encoded first; trimming, label mapping, templates, rules and
+    owners are computed once per distinct combination of label values, and only integer codes
+    travel through the millions of rows.
 
     Examples
     --------
@@ -302,135 +410,157 @@ def ingest(
     (('empty customer identifier', 1, (4,)),)
     """
     _check_columns(raw, mapping, source)
+    report_phase = phase or _no_phase
     now = now or datetime.now(UTC)
-    frame = raw.select(mapping.columns()).with_row_index("__row", offset=1)
-    rows = frame.get_column("__row")
-    ts = parse_timestamps(
-        frame.get_column(mapping.timestamp),
-        fmt=mapping.timestamp_format,
-        timezone=mapping.timezone,
-        source=source,
-        rows=rows,
-    )
-    channel_expr = _label(pl.col(mapping.channel)) if mapping.channel else pl.lit(mapping.channel_constant or "default")
-    if mapping.channel_map:
-        channel_expr = channel_expr.replace(mapping.channel_map)
-    event_expr = _label(pl.col(mapping.touchpoint)) if mapping.touchpoint else pl.lit(None, dtype=pl.String)
-    frame = frame.with_columns(
-        ts.alias("__ts"),
-        channel_expr.alias("__channel"),
-        event_expr.alias("__event"),
-        *(_label(pl.col(c)).alias(f"__id{i}") for i, c in enumerate(mapping.customer_ids)),
-        *([_label(pl.col(mapping.session)).alias("__session")] if mapping.session else []),
-    )
-    label = _template_expr(mapping) if mapping.touchpoint_template else pl.col("__event")
-    frame = frame.with_columns(label.alias("__label"))
-    mapped: pl.Expr = pl.lit(None, dtype=pl.String)
-    for rule in reversed(mapping.touchpoint_rules):
-        mapped = pl.when(pl.col("__label").str.contains(rule.pattern)).then(pl.lit(rule.touchpoint)).otherwise(mapped)
-    if mapping.value_map:
-        by_value = pl.col("__label").replace_strict(mapping.value_map, default=None, return_dtype=pl.String)
-        mapped = pl.coalesce(by_value, mapped)
-    frame = frame.with_columns(mapped.alias("__mapped"))
-    frame = frame.with_columns(pl.coalesce("__mapped", "__label").alias("__touchpoint"))
+    n = raw.height
+    rows = pl.int_range(1, n + 1, dtype=pl.UInt32, eager=True).alias("__row")
 
-    # Exclusions: each row gets its first reason.
-    id_cols = [f"__id{i}" for i in range(len(mapping.customer_ids))] + (["__session"] if mapping.session else [])
-    raw_ts = pl.col(mapping.timestamp)
-    raw_ts_present = raw_ts.is_not_null() & (raw_ts.cast(pl.String).str.strip_chars() != "").fill_null(False)
-    reasons: list[tuple[str, pl.Expr]] = [
-        ("empty timestamp", ~raw_ts_present),
+    report_phase("timestamps")
+    raw_ts = raw.get_column(mapping.timestamp)
+    ts = parse_timestamps(raw_ts, fmt=mapping.timestamp_format, timezone=mapping.timezone, source=source, rows=rows)
+    ts_present = _present_text(raw_ts)
+
+    report_phase("labels")
+    id_names = [*mapping.customer_ids, *([mapping.session] if mapping.session else [])]
+    combo_cols = list(
+        dict.fromkeys(
+            c
+            for c in (mapping.channel, mapping.touchpoint, *mapping.template_columns(), mapping.owner, mapping.outcome)
+            if c is not None
+        )
+    )
+    label_cols = list(dict.fromkeys([*id_names, *combo_cols, *mapping.attributes]))
+    dictionaries = {c: _dictionary(raw.get_column(c)) for c in label_cols}
+    if combo_cols:
+        combos, combo = _combinations([dictionaries[c] for c in combo_cols], combo_cols)
+        decoded = combos.select(
+            "__combo",
+            *(
+                dictionaries[c].values.gather(combos.get_column(c)).alias(c)
+                if dictionaries[c].values.len()
+                else pl.repeat(None, combos.height, dtype=pl.String, eager=True).alias(c)
+                for c in combo_cols
+            ),
+        )
+    else:
+        decoded = pl.DataFrame({"__combo": [0]}, schema={"__combo": pl.UInt32})
+        combo = pl.repeat(0, n, dtype=pl.UInt32, eager=True)
+    table = _label_table(decoded, mapping, journey_map)
+
+    report_phase("validate")
+    id_codes = [dictionaries[c].label_codes().alias(f"__id{i}") for i, c in enumerate(mapping.customer_ids)]
+    if mapping.session:
+        id_codes.append(dictionaries[mapping.session].label_codes().alias("__session"))
+    id_cols = [s.name for s in id_codes]
+    work = pl.DataFrame([rows, ts.alias("__ts"), combo.alias("__combo"), *id_codes])
+    no_touchpoint = table.get_column("__touchpoint").is_null().gather(combo)
+    reasons: list[tuple[str, pl.Series | pl.Expr]] = [
+        ("empty timestamp", ~ts_present),
         ("unparsable timestamp", pl.col("__ts").is_null()),
         ("empty customer identifier", pl.all_horizontal(pl.col(c).is_null() for c in id_cols)),
-        ("empty touchpoint", pl.col("__touchpoint").is_null()),
+        ("empty touchpoint", no_touchpoint),
         ("timestamp in the future", pl.col("__ts") > pl.lit(now + _FUTURE_SLACK)),
     ]
-    reason_expr: pl.Expr = pl.lit(None, dtype=pl.String)
-    for reason, cond in reversed(reasons):
-        reason_expr = pl.when(cond).then(pl.lit(reason)).otherwise(reason_expr)
-    frame = frame.with_columns(reason_expr.alias("__reason"))
-    # Exact duplicates: identical in every mapped column, among rows not excluded otherwise.
-    valid = pl.col("__reason").is_null()
-    frame = frame.with_columns((valid & ~pl.struct(mapping.columns()).is_first_distinct().over(valid)).alias("__dup"))
-    dup_mask = frame.get_column("__dup")
+    reason_expr: pl.Expr = pl.lit(None, dtype=pl.UInt8)
+    for code, (_, cond) in reversed(list(enumerate(reasons, start=1))):
+        condition = pl.lit(cond) if isinstance(cond, pl.Series) else cond
+        reason_expr = pl.when(condition).then(pl.lit(code, dtype=pl.UInt8)).otherwise(reason_expr)
+    reason_col = work.select(reason_expr.alias("__reason")).to_series()
+    del ts_present, no_touchpoint
+    valid = reason_col.is_null()
+    dup_mask = _duplicates(raw, mapping, dictionaries, ts, valid)
     duplicates = int(dup_mask.sum())
-    if not mapping.keep_duplicates:
-        frame = frame.with_columns(
-            pl.when(pl.col("__dup")).then(pl.lit(_DUPLICATE)).otherwise(pl.col("__reason")).alias("__reason")
-        )
+    dup_code = len(reasons) + 1
+    if not mapping.keep_duplicates and duplicates:
+        reason_col = pl.select(
+            pl.when(dup_mask).then(pl.lit(dup_code, dtype=pl.UInt8)).otherwise(reason_col)
+        ).to_series()
     excluded: list[tuple[str, int, tuple[int, ...]]] = []
-    reason_col = frame.get_column("__reason")
-    for reason in [r for r, _ in reasons] + [_DUPLICATE]:
-        mask = reason_col == reason
+    for code, reason in enumerate([r for r, _ in reasons] + [_DUPLICATE], start=1):
+        mask = reason_col == code
         count = int(mask.sum())
         if count:
-            excluded.append((reason, count, _examples(mask, frame.get_column("__row"))))
+            excluded.append((reason, count, _examples(mask, rows)))
     notes: list[str] = []
     if duplicates and mapping.keep_duplicates:
-        rows_dup = ", ".join(map(str, _examples(dup_mask, frame.get_column("__row"))))
+        rows_dup = ", ".join(map(str, _examples(dup_mask, rows)))
         notes.append(f"{duplicates:,} exact duplicate event(s) kept as the mapping asks (rows {rows_dup})")
-    kept = frame.filter(pl.col("__reason").is_null())
+    keep = reason_col.is_null()
+    del reason_col, dup_mask
+    kept = work.filter(keep)
+    del work
     if kept.height == 0:
         detail = "; ".join(f"{reason}: {count:,} (rows {', '.join(map(str, ex))})" for reason, count, ex in excluded)
         raise UserInputError(
-            f"has 0 valid rows out of {frame.height:,} ({detail or 'no rows'})",
+            f"has 0 valid rows out of {n:,} ({detail or 'no rows'})",
             source=source,
             hint="Check the column mapping (customer, timestamp and touchpoint columns) and the file.",
         )
-
+    kept_combo = kept.get_column("__combo")
+    per_combo = kept_combo.value_counts(name="__n")
+    table = table.join(per_combo, on="__combo", how="left", maintain_order="left").with_columns(
+        pl.col("__n").fill_null(0)
+    )
     map_tp_ids = {t.id for t in journey_map.touchpoints} if journey_map else set()
     map_ch_ids = {c.id for c in journey_map.channels} if journey_map else set()
     if journey_map is not None:
-        unmapped = _counts(kept, "__touchpoint", ~pl.col("__touchpoint").is_in(sorted(map_tp_ids)))
-        unknown_channels = _counts(kept, "__channel", ~pl.col("__channel").is_in(sorted(map_ch_ids)))
+        unmapped = _counts(table, "__touchpoint", ~pl.col("__touchpoint").is_in(sorted(map_tp_ids)))
+        unknown_channels = _counts(table, "__channel", ~pl.col("__channel").is_in(sorted(map_ch_ids)))
     else:
         has_rules = bool(mapping.value_map or mapping.touchpoint_rules)
-        unmapped = _counts(kept, "__touchpoint", pl.col("__mapped").is_null()) if has_rules else ()
+        unmapped = _counts(table, "__touchpoint", pl.col("__mapped").is_null()) if has_rules else ()
         unknown_channels = ()
 
+    no_channel = int(table.filter(pl.col("__no_channel")).get_column("__n").sum())
+    if no_channel:
+        notes.append(f"{no_channel:,} event(s) with an empty {mapping.channel!r} cell counted in channel 'unknown'")
+
+    report_phase("identity")
     n_ids = len(mapping.customer_ids)
     customer, identity = resolve_identities(kept.select(id_cols), id_cols[:n_ids], link_columns=id_cols[n_ids:])
     identity = replace(identity, identifiers=tuple(mapping.customer_ids))
 
-    touchpoints = tuple(sorted(kept.get_column("__touchpoint").unique().to_list()))
-    channels = tuple(sorted(kept.get_column("__channel").unique().to_list()))
-    owner_expr: pl.Expr
-    if mapping.owner:
-        owner_expr = _label(pl.col(mapping.owner))
-    elif journey_map is not None:
-        owners_by_tp = {t.id: journey_map.owner_of(t) for t in journey_map.touchpoints}
-        owner_expr = pl.col("__touchpoint").replace_strict(owners_by_tp, default=None, return_dtype=pl.String)
-    else:
-        owner_expr = pl.lit(None, dtype=pl.String)
-    kept = kept.with_columns(owner_expr.alias("__owner"))
-    owners = tuple(sorted(kept.get_column("__owner").drop_nulls().unique().to_list()))
+    report_phase("encode")
+    used = table.filter(pl.col("__n") > 0)
+    touchpoints = tuple(sorted(used.get_column("__touchpoint").unique().to_list()))
+    channels = tuple(sorted(used.get_column("__channel").unique().to_list()))
+    owners = tuple(sorted(used.get_column("__owner").drop_nulls().unique().to_list()))
+    codes = table.select(
+        _code_of("__touchpoint", touchpoints),
+        _code_of("__channel", channels),
+        _code_of("__owner", owners),
+        "__converted",
+        "__identified",
+    )
+    n_kept = kept.height
+    kept_rows = keep.arg_true() if n_kept < n else None
 
-    identify_ids = {t.id for t in journey_map.touchpoints if t.requires_identification} if journey_map else set()
-    identified = pl.col("__label").is_in(list(mapping.identify_values)) | pl.col("__touchpoint").is_in(
-        sorted(identify_ids)
+    def kept_raw(col: str) -> pl.Series:
+        series = raw.get_column(col)
+        return series.gather(kept_rows) if kept_rows is not None else series
+
+    def number(col: str | None, name: str) -> pl.Series:
+        if col is None:
+            return pl.repeat(None, n_kept, dtype=pl.Float64, eager=True).alias(name)
+        return kept_raw(col).cast(pl.Float64, strict=False).alias(name)
+
+    attributes: list[pl.Series] = []
+    for a in mapping.attributes:
+        dictionary = dictionaries[a]
+        codes_kept = dictionary.codes.gather(kept_rows) if kept_rows is not None else dictionary.codes
+        attributes.append(dictionary.labels().cast(pl.Categorical).gather(codes_kept).alias(f"attr_{a}"))
+    events = pl.DataFrame(
+        [
+            customer,
+            kept.get_column("__ts").alias("ts"),
+            kept.get_column("__row").alias("seq"),
+            *(codes.get_column(c).gather(kept_combo).alias(name) for c, name in _CODE_COLUMNS),
+            number(mapping.value, "value"),
+            number(mapping.sentiment, "sentiment"),
+            *attributes,
+        ]
     )
-    if mapping.identify_values and mapping.touchpoint:
-        identified = identified | pl.col("__event").is_in(list(mapping.identify_values))
-    converted: pl.Expr = pl.lit(False)
-    if mapping.outcome:
-        converted = _label(pl.col(mapping.outcome)).is_in(list(mapping.conversion_values)).fill_null(False)
-    events = kept.with_columns(customer).select(
-        pl.col("customer"),
-        pl.col("__ts").alias("ts"),
-        pl.col("__row").cast(pl.UInt32).alias("seq"),
-        pl.col("__touchpoint").cast(pl.Enum(touchpoints)).to_physical().cast(pl.UInt32).alias("touchpoint"),
-        pl.col("__channel").cast(pl.Enum(channels)).to_physical().cast(pl.UInt32).alias("channel"),
-        pl.col("__owner").cast(pl.Enum(owners)).to_physical().cast(pl.UInt32).alias("owner"),
-        converted.alias("converted"),
-        identified.fill_null(False).alias("identified"),
-        (pl.col(mapping.value).cast(pl.Float64, strict=False) if mapping.value else pl.lit(None, pl.Float64)).alias(
-            "value"
-        ),
-        (
-            pl.col(mapping.sentiment).cast(pl.Float64, strict=False) if mapping.sentiment else pl.lit(None, pl.Float64)
-        ).alias("sentiment"),
-        *(_label(pl.col(a)).cast(pl.Categorical).alias(f"attr_{a}") for a in mapping.attributes),
-    )
+    del kept, attributes
     events = events.sort(["customer", "ts", "seq"])
     same = pl.col("customer") == pl.col("customer").shift(1)
     out_of_order = int(events.select((same & (pl.col("seq") < pl.col("seq").shift(1))).sum()).item())
@@ -438,7 +568,7 @@ def ingest(
     log = EventLog(events=events, touchpoints=touchpoints, channels=channels, owners=owners, source=source)
     report = ValidationReport(
         source=source,
-        rows_read=frame.height,
+        rows_read=n,
         rows_kept=events.height,
         excluded=tuple(excluded),
         unmapped_touchpoints=unmapped,
@@ -449,6 +579,149 @@ def ingest(
         notes=(*notes, identity.summary()),
     )
     return log, report, identity
+
+
+_CODE_COLUMNS = (
+    ("__touchpoint", "touchpoint"),
+    ("__channel", "channel"),
+    ("__owner", "owner"),
+    ("__converted", "converted"),
+    ("__identified", "identified"),
+)
+
+
+def _code_of(col: str, labels: tuple[str, ...]) -> pl.Expr:
+    """Position of each label in the sorted dictionary (null when absent)."""
+    lookup = {label: i for i, label in enumerate(labels)}
+    return pl.col(col).replace_strict(lookup, default=None, return_dtype=pl.UInt32)
+
+
+def _label_table(decoded: pl.DataFrame, mapping: ColumnMapping, journey_map: JourneyMap | None) -> pl.DataFrame:
+    """Channel, touchpoint, owner, conversion and identification of each distinct combination of raw labels."""
+    fallback = "unknown" if mapping.channel else (mapping.channel_constant or "default")
+    raw_channel = _label(pl.col(mapping.channel)) if mapping.channel else pl.lit(None, dtype=pl.String)
+    channel_expr = raw_channel
+    if mapping.channel_map:
+        channel_expr = channel_expr.replace(mapping.channel_map)
+    channel_expr = channel_expr.fill_null(pl.lit(fallback))  # an empty channel cell: the fallback channel
+    event_expr = _label(pl.col(mapping.touchpoint)) if mapping.touchpoint else pl.lit(None, dtype=pl.String)
+    table = decoded.with_columns(
+        channel_expr.alias("__channel"),
+        (raw_channel.is_null() & pl.lit(bool(mapping.channel))).alias("__no_channel"),
+        event_expr.alias("__event"),
+    )
+    label = _template_expr(mapping) if mapping.touchpoint_template else pl.col("__event")
+    table = table.with_columns(label.alias("__label"))
+    mapped: pl.Expr = pl.lit(None, dtype=pl.String)
+    for rule in reversed(mapping.touchpoint_rules):
+        mapped = pl.when(pl.col("__label").str.contains(rule.pattern)).then(pl.lit(rule.touchpoint)).otherwise(mapped)
+    if mapping.value_map:
+        by_value = pl.col("__label").replace_strict(mapping.value_map, default=None, return_dtype=pl.String)
+        mapped = pl.coalesce(by_value, mapped)
+    table = table.with_columns(mapped.alias("__mapped"))
+    table = table.with_columns(pl.coalesce("__mapped", "__label").alias("__touchpoint"))
+    owner_expr: pl.Expr
+    if mapping.owner:
+        owner_expr = _label(pl.col(mapping.owner))
+    elif journey_map is not None:
+        owners_by_tp = {t.id: journey_map.owner_of(t) for t in journey_map.touchpoints}
+        owner_expr = pl.col("__touchpoint").replace_strict(owners_by_tp, default=None, return_dtype=pl.String)
+    else:
+        owner_expr = pl.lit(None, dtype=pl.String)
+    identify_ids = {t.id for t in journey_map.touchpoints if t.requires_identification} if journey_map else set()
+    identified = pl.col("__label").is_in(list(mapping.identify_values)) | pl.col("__touchpoint").is_in(
+        sorted(identify_ids)
+    )
+    if mapping.identify_values and mapping.touchpoint:
+        identified = identified | pl.col("__event").is_in(list(mapping.identify_values))
+    converted: pl.Expr = pl.lit(False)
+    if mapping.outcome:
+        converted = _label(pl.col(mapping.outcome)).is_in(list(mapping.conversion_values)).fill_null(False)
+    return table.with_columns(
+        owner_expr.alias("__owner"),
+        converted.alias("__converted"),
+        identified.fill_null(False).alias("__identified"),
+    )
+
+
+def _duplicates(
+    raw: pl.DataFrame,
+    mapping: ColumnMapping,
+    dictionaries: dict[str, _Dictionary],
+    ts: pl.Series,
+    valid: pl.Series,
+) -> pl.Series:
+    """Valid rows identical in every mapped raw column to an earlier valid row.
+
+    Candidates are found on integer codes and parsed times (equal raw text gives equal codes and
+    times); only candidate rows are compared on the raw time text.
+    """
+
+    def key(col: str, cheap: bool) -> pl.Series:
+        if col in dictionaries:
+            return dictionaries[col].codes.alias(col)
+        if cheap and col == mapping.timestamp:
+            return ts.alias(col)
+        return raw.get_column(col)
+
+    columns = mapping.columns()
+    # One 64-bit hash per row over the cheap keys: equal rows hash equally, so rows whose hash is
+    # not repeated are certainly not duplicates; a collision only adds a candidate.
+    combined = np.zeros(valid.len(), dtype=np.uint64)
+    for col in columns:
+        part = key(col, True).hash(seed=7).to_numpy()
+        combined *= np.uint64(0x100000001B3)
+        combined ^= part
+    hashed = pl.Series("__hash", combined)
+    candidates = valid & hashed.is_duplicated()
+    del combined, hashed
+    flag = valid.alias("__valid")
+    found = candidates.arg_true()
+    dup = pl.repeat(False, valid.len(), dtype=pl.Boolean, eager=True).alias("__dup")
+    if found.len() == 0:
+        return dup
+    exact = pl.DataFrame([flag, *(key(c, False) for c in columns)])[found]
+    first = exact.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    return dup.scatter(found, ~first)
+
+
+def read_mapped(
+    path: str | Path,
+    mapping: ColumnMapping,
+    *,
+    fmt: str | None = None,
+    name: str | None = None,
+    progress: Callable[[float], None] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> pl.DataFrame:
+    """Read what ``mapping`` uses from a raw export, at the least memory :func:`ingest` can start from.
+
+    Only the mapped columns are read, and every label column (identifiers, channel, event,
+    outcome, owner, attributes) is dictionary-encoded while it is read; times and numbers stay
+    text for :func:`parse_timestamps` and the numeric casts. A mapped column missing from the
+    file is reported by name.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = p.write_text("id,ts,ev,note\\na,2024-01-01,view,x\\n")
+    >>> read_mapped(p, ColumnMapping(customer_ids=["id"], timestamp="ts", touchpoint="ev")).schema
+    Schema([('id', Categorical), ('ts', String), ('ev', Categorical)])
+    """
+    numbers = {mapping.timestamp, mapping.value, mapping.sentiment}
+    labels = [c for c in mapping.columns() if c not in numbers]
+    return read_events(
+        path,
+        fmt=fmt,
+        name=name,
+        progress=progress,
+        encoding=encoding,
+        delimiter=delimiter,
+        columns=mapping.columns(),
+        categorical=labels,
+    )
 
 
 def save_log(log: EventLog, path: str | Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 import polars as pl
@@ -275,7 +276,12 @@ def _pick_contains(raw: pl.DataFrame, words: tuple[str, ...], taken: set[str], *
     return None
 
 
-def guess_mapping(raw: pl.DataFrame, journey_map: JourneyMap | None = None) -> ColumnMapping:
+def guess_mapping(
+    raw: pl.DataFrame,
+    journey_map: JourneyMap | None = None,
+    *,
+    labels: Callable[[str], list[str]] | None = None,
+) -> ColumnMapping:
     """Propose a column mapping from column names and values.
 
     Parameters
@@ -285,6 +291,10 @@ def guess_mapping(raw: pl.DataFrame, journey_map: JourneyMap | None = None) -> C
     journey_map:
         When given, raw labels equal (ignoring case and punctuation) to a touchpoint or
         channel id or name are mapped to it.
+    labels:
+        The distinct values of a raw column, most frequent first. By default they are counted
+        in ``raw``; when ``raw`` is only the head of a large file, pass the counts over the whole
+        file (:func:`journeymap.events.read.count_values`) so rare labels are mapped too.
 
     Returns
     -------
@@ -357,19 +367,26 @@ def guess_mapping(raw: pl.DataFrame, journey_map: JourneyMap | None = None) -> C
     sentiment = claim(_numeric(raw, _pick(names, _SENTIMENT_NAMES, taken)))
     session = claim(_pick(names, _SESSION_NAMES, taken))
     outcome = claim(_pick(names, _OUTCOME_NAMES, taken))
+
+    def values_of(col: str) -> list[str]:
+        return labels(col)[:_MAX_LABELS] if labels is not None else _labels(raw, col)
+
     conversion_values: list[str] = []
     if outcome is not None:
-        present = raw.get_column(outcome).cast(pl.String).drop_nulls().unique().to_list()
+        if labels is not None:
+            present = labels(outcome)
+        else:
+            present = raw.get_column(outcome).cast(pl.String).drop_nulls().unique().to_list()
         conversion_values = sorted(v for v in present if normalize_label(v) in _CONVERSION_VALUES)
-    labels = _labels(raw, event)
-    identify = sorted(v for v in labels if any(w in v.lower() for w in _IDENTIFY_WORDS))
+    event_labels = values_of(event)
+    identify = sorted(v for v in event_labels if any(w in v.lower() for w in _IDENTIFY_WORDS))
     value_map: dict[str, str] = {}
     channel_map: dict[str, str] = {}
     if journey_map is not None:
-        value_map = _match(labels, [(t.id, t.name) for t in journey_map.touchpoints])
+        value_map = _match(event_labels, [(t.id, t.name) for t in journey_map.touchpoints])
         if channel is not None:
             by_kind = [(c.id, c.kind.value) for c in journey_map.channels]
-            channel_map = _match(_labels(raw, channel), [(c.id, c.name) for c in journey_map.channels] + by_kind)
+            channel_map = _match(values_of(channel), [(c.id, c.name) for c in journey_map.channels] + by_kind)
     attributes = _attribute_columns(raw, taken)
     return ColumnMapping(
         customer_ids=ids,
@@ -399,9 +416,12 @@ def _numeric(raw: pl.DataFrame, col: str | None) -> str | None:
     return col if parsed.null_count() < parsed.len() else None
 
 
+_MAX_LABELS = 5000
+
+
 def _labels(raw: pl.DataFrame, col: str) -> list[str]:
     counts = raw.get_column(col).cast(pl.String).drop_nulls().value_counts(sort=True)
-    return [str(v) for v in counts.get_column(col).head(5000).to_list()]
+    return [str(v) for v in counts.get_column(col).head(_MAX_LABELS).to_list()]
 
 
 def _match(labels: list[str], targets: list[tuple[str, str]]) -> dict[str, str]:

@@ -25,16 +25,17 @@ import polars as pl
 import streamlit as st
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from journeymap.analysis.friction import rank_friction
 from journeymap.editing import new_id, upsert_touchpoint
 from journeymap.errors import UserInputError
 from journeymap.events.identity import IdentityReport
-from journeymap.events.ingest import ValidationReport, ingest, load_log, save_log
+from journeymap.events.ingest import ValidationReport, ingest, load_log, read_mapped, save_log
 from journeymap.events.log import EventLog
 from journeymap.events.mapping import ColumnMapping, guess_mapping, mapping_from_json, mapping_to_json
 from journeymap.events.overlay import Overlay, PreparedOverlay, compute_overlay, prepare_overlay, unfiltered
-from journeymap.events.read import detect_format, read_events
+from journeymap.events.read import count_values, detect_format, read_events
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap, Touchpoint, validation_error_to_user_error
 from journeymap.overlay_viz import (
@@ -83,6 +84,7 @@ __all__ = [
     "ingest_source",
     "overlay_key",
     "prepared_key",
+    "release_upload",
     "saved_mapping_for",
     "source_from_path",
     "store_upload",
@@ -94,6 +96,18 @@ DEMO_EVENTS = _REPO_ROOT / "data" / "sample" / "retail_events.csv.gz"
 DEMO_MAPPING = _REPO_ROOT / "data" / "sample" / "retail_mapping.json"
 DEMO_TEMPLATE = "retail-bopis"
 _CHUNK = 8 * 1024 * 1024
+SAMPLE_ROWS = 50_000
+"""Rows read for the mapping guess and the preview; labels are counted over the whole file."""
+_MAX_COUNTED = 5_000
+_INGEST_STEPS = {
+    "read": (0.0, "Reading the mapped columns"),
+    "timestamps": (0.35, "Parsing event times"),
+    "labels": (0.45, "Mapping labels to touchpoints and channels"),
+    "validate": (0.55, "Checking rows and duplicates"),
+    "identity": (0.65, "Resolving identities"),
+    "encode": (0.75, "Encoding and sorting"),
+    "save": (0.92, "Saving the event log"),
+}
 
 
 class OverlayKeys:
@@ -110,6 +124,7 @@ class OverlayKeys:
 
     # Data step.
     UPLOAD = "jm_ov_upload"
+    UPLOAD_GENERATION = "jm_ov_upload_generation"
     UPLOAD_SUBMIT = "jm_ov_upload_submit"
     PATH = "jm_ov_path"
     PATH_SUBMIT = "jm_ov_path_submit"
@@ -204,13 +219,18 @@ def hash_file(path: str | Path, progress: Callable[[float], None] | None = None)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _hash_cached(path: str, size: int, mtime_ns: int) -> str:
+def _hash_cached(path: str, size: int, mtime_ns: int, _progress: Callable[[float], None] | None = None) -> str:
     del size, mtime_ns  # part of the key: a changed file is hashed again
-    return hash_file(path)
+    return hash_file(path, _progress)
 
 
-def source_from_path(text: str, *, mapping_json: str | None = None) -> RawSource:
-    """A server-side file named by the user; :class:`UserInputError` when it is not a readable file."""
+def source_from_path(
+    text: str, *, mapping_json: str | None = None, progress: Callable[[float], None] | None = None
+) -> RawSource:
+    """A server-side file named by the user; :class:`UserInputError` when it is not a readable file.
+
+    ``progress`` receives the share of the file hashed (a 2 GB file takes a few seconds).
+    """
     raw = text.strip().strip('"').strip("'")
     if not raw:
         raise UserInputError("no path given", source="server-side path", hint="Type the full path of an event file.")
@@ -222,9 +242,8 @@ def source_from_path(text: str, *, mapping_json: str | None = None) -> RawSource
             hint="Check the path; it is read on the machine that runs Journeymap, not on your computer.",
         )
     stat = p.stat()
-    return RawSource(
-        str(p.resolve()), p.name, _hash_cached(str(p.resolve()), stat.st_size, stat.st_mtime_ns), mapping_json
-    )
+    content_hash = _hash_cached(str(p.resolve()), stat.st_size, stat.st_mtime_ns, progress)
+    return RawSource(str(p.resolve()), p.name, content_hash, mapping_json)
 
 
 def store_upload(upload: IO[bytes], name: str, size: int, progress: Callable[[float], None] | None = None) -> RawSource:
@@ -260,21 +279,48 @@ def store_upload(upload: IO[bytes], name: str, size: int, progress: Callable[[fl
     return RawSource(str(final), name, content_hash)
 
 
-@st.cache_resource(show_spinner="Reading the event file…", max_entries=2)
+def release_upload(upload: Any, widget_key: str) -> None:
+    """Free an upload Streamlit holds in the server's memory once it is stored, and reset its uploader.
+
+    The uploaded file and the widget's value both hold all its bytes (a 2 GB file: 4 GB); the page
+    draws a new uploader (:attr:`OverlayKeys.UPLOAD_GENERATION`) so no widget keeps the old one.
+    """
+    run_ctx = get_script_run_ctx()
+    remove_file = getattr(run_ctx.uploaded_file_mgr, "remove_file", None) if run_ctx else None
+    if run_ctx is not None and remove_file is not None:
+        remove_file(session_id=run_ctx.session_id, file_id=upload.file_id)
+    st.session_state[OverlayKeys.UPLOAD_GENERATION] = int(st.session_state.get(OverlayKeys.UPLOAD_GENERATION, 0)) + 1
+    st.session_state.pop(widget_key, None)
+
+
+@st.cache_resource(show_spinner="Reading the first rows of the event file…", max_entries=4)
 def _raw_cached(content_hash: str, path: str, name: str) -> pl.DataFrame:
     del content_hash
-    return read_events(path, fmt=detect_format(name))
+    return read_events(path, fmt=detect_format(name), name=name, rows=SAMPLE_ROWS)
 
 
 def cached_raw(source: RawSource) -> pl.DataFrame:
-    """The raw frame of a source (read once per content hash; shared, do not modify it)."""
+    """The first :data:`SAMPLE_ROWS` rows of a source, all its columns (read once per content hash; shared).
+
+    It feeds the mapping guess and the preview. The whole file is never held here: label
+    counts read one column of the whole file (:func:`cached_label_counts`), and ingest reads the
+    mapped columns only (:func:`ingest_source`). A sample shorter than :data:`SAMPLE_ROWS` is the
+    whole file.
+    """
     return _raw_cached(source.content_hash, source.path, source.name)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _guess_cached(content_hash: str, revision_id: int, path: str, name: str, _journey_map: JourneyMap) -> str:
     del revision_id
-    return mapping_to_json(guess_mapping(_raw_cached(content_hash, path, name), _journey_map))
+    sample = _raw_cached(content_hash, path, name)
+    if sample.height < SAMPLE_ROWS:
+        return mapping_to_json(guess_mapping(sample, _journey_map))
+
+    def labels(column: str) -> list[str]:
+        return [label for label, _ in _label_counts_cached(content_hash, column, path, name)]
+
+    return mapping_to_json(guess_mapping(sample, _journey_map, labels=labels))
 
 
 def cached_guess(source: RawSource, revision_id: int, journey_map: JourneyMap) -> str:
@@ -282,25 +328,21 @@ def cached_guess(source: RawSource, revision_id: int, journey_map: JourneyMap) -
     return _guess_cached(source.content_hash, revision_id, source.path, source.name, journey_map)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _label_counts_cached(content_hash: str, column: str, limit: int, path: str, name: str) -> list[tuple[str, int]]:
-    raw = _raw_cached(content_hash, path, name)
-    if column not in raw.columns:
-        return []
-    counts = (
-        raw.select(pl.col(column).cast(pl.String).alias("label"))
-        .drop_nulls()
-        .group_by("label")
-        .agg(pl.len().alias("n"))
-        .sort(["n", "label"], descending=[True, False])
-        .head(limit)
-    )
-    return [(str(label), int(n)) for label, n in counts.iter_rows()]
+@st.cache_data(show_spinner="Counting the values of a column…", max_entries=64)
+def _label_counts_cached(content_hash: str, column: str, path: str, name: str) -> list[tuple[str, int]]:
+    del content_hash  # the cache key: the file's content
+    return count_values(path, column, fmt=detect_format(name), name=name, limit=_MAX_COUNTED)
 
 
 def cached_label_counts(source: RawSource, column: str, limit: int) -> list[tuple[str, int]]:
-    """The most frequent values of a raw column with their counts."""
-    return _label_counts_cached(source.content_hash, column, limit, source.path, source.name)
+    """The most frequent values of a raw column with their counts over the whole file.
+
+    Only that column is read (as dictionary codes), once per file and column; the page's
+    different limits are slices of the same counts.
+    """
+    if column not in cached_raw(source).columns:
+        return []
+    return _label_counts_cached(source.content_hash, column, source.path, source.name)[:limit]
 
 
 def saved_mapping_for(engine: Engine, columns: list[str]) -> MappingInfo | None:
@@ -333,14 +375,23 @@ def ensure_demo_map(engine: Engine, *, author: str) -> int:
         return revision.map_id
 
 
-def _dominant_channels(raw: pl.DataFrame, touchpoint: str, channel: str | None) -> dict[str, str]:
-    if channel is None or channel not in raw.columns:
+def _dominant_channels(source: RawSource, touchpoint: str, channel: str | None) -> dict[str, str]:
+    if channel is None or channel not in cached_raw(source).columns:
         return {}
+    # Two columns of the whole file, as codes: grouped first, turned into text only per group.
+    raw = read_events(
+        source.path,
+        fmt=detect_format(source.name),
+        name=source.name,
+        columns=[touchpoint, channel],
+        categorical=[touchpoint, channel],
+    )
     counts = (
-        raw.select(pl.col(touchpoint).cast(pl.String).alias("t"), pl.col(channel).cast(pl.String).alias("c"))
+        raw.select(pl.col(touchpoint).alias("t"), pl.col(channel).alias("c"))
         .drop_nulls()
         .group_by("t", "c")
         .agg(pl.len().alias("n"))
+        .with_columns(pl.col("t").cast(pl.String), pl.col("c").cast(pl.String))
         .sort(["t", "n", "c"], descending=[False, True, False])
         .unique("t", keep="first", maintain_order=True)
     )
@@ -407,13 +458,15 @@ def apply_mapping(
     author: str,
     create: tuple[list[str], str, str] | None,
     save_name: str | None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> int:
     """Validate the mapping, optionally add touchpoints from the data, ingest, register; the dataset id.
 
     ``mapping`` of ``None`` uses the mapping that came with the source. ``create`` is
     ``(raw labels, stage id, fallback channel id)``: those labels become touchpoints of a new
     revision of the map first. Every problem is a :class:`UserInputError`; the ingest report
-    is kept in session state for the page to show.
+    is kept in session state for the page to show. ``progress`` receives ``(share, step)`` as
+    the ingest goes (see :func:`ingest_source`).
     """
     if mapping is None:
         if source.mapping_json is None:
@@ -423,9 +476,8 @@ def apply_mapping(
         column_mapping = _parse_mapping(mapping)
     if create is not None:
         labels, stage, fallback = create
-        raw = cached_raw(source)
         touchpoint_col = column_mapping.touchpoint or ""
-        dominant = _dominant_channels(raw, touchpoint_col, column_mapping.channel) if touchpoint_col else {}
+        dominant = _dominant_channels(source, touchpoint_col, column_mapping.channel) if touchpoint_col else {}
         dominant = {label: column_mapping.channel_map.get(ch, ch) for label, ch in dominant.items()}
         journey_map, added = touchpoints_from_labels(
             journey_map, labels, stage=stage, channels=dominant, fallback_channel=fallback
@@ -442,7 +494,7 @@ def apply_mapping(
         journey_map = new_revision.journey_map
         column_mapping = column_mapping.model_copy(update={"value_map": {**column_mapping.value_map, **added}})
     mapping_json = mapping_to_json(column_mapping)
-    outcome = ingest_source(engine, source, mapping_json, journey_map, map_id=map_id, author=author)
+    outcome = ingest_source(engine, source, mapping_json, journey_map, map_id=map_id, author=author, progress=progress)
     if save_name and save_name.strip():
         with session_scope(engine) as session:
             save_mapping(
@@ -482,8 +534,14 @@ def ingest_source(
     *,
     map_id: int | None,
     author: str,
+    progress: Callable[[float, str], None] | None = None,
 ) -> IngestOutcome:
     """Ingest a raw source with a mapping, cache the log as Parquet and register the dataset.
+
+    Only the mapped columns are read, label columns as dictionary codes, and the raw frame is
+    dropped as soon as the log is built: peak memory stays a small multiple of the encoded log,
+    not of the file (a 2 GB CSV of 19M events ingests in about 6 GB). ``progress`` receives
+    ``(share, step)`` at each phase: reading, times, labels, checks, identities, encoding, saving.
 
     A dataset already ingested from the same content with the same mapping (and whose cache
     file is still there) is reused without reading the file again, unless it was registered
@@ -501,8 +559,21 @@ def ingest_source(
             ):
                 return IngestOutcome(dataset_id=known.id, validation=None, identity=None)
     mapping = mapping_from_json(mapping_json, source="column mapping")
-    raw = cached_raw(source)
-    log, validation, identity = ingest(raw, mapping, journey_map, source=source.name)
+
+    def step(name: str) -> None:
+        if progress is not None:
+            share, text = _INGEST_STEPS[name]
+            progress(share, text)
+
+    def reading(share: float) -> None:
+        if progress is not None:
+            progress(0.35 * share, _INGEST_STEPS["read"][1])
+
+    step("read")
+    raw = read_mapped(source.path, mapping, fmt=detect_format(source.name), name=source.name, progress=reading)
+    log, validation, identity = ingest(raw, mapping, journey_map, source=source.name, phase=step)
+    del raw  # the encoded log is all that is kept
+    step("save")
     target = data_dir() / "logs" / f"{source.content_hash[:32]}-{wanted[:16]}.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
     save_log(log, target)

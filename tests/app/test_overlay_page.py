@@ -426,3 +426,35 @@ def test_store_upload_copies_hashes_and_reports_progress(tmp_path: Path, monkeyp
     again = overlay_state.store_upload(io.BytesIO(content), "copy.csv.gz", len(content))
     assert (again.path, again.name) == (source.path, "copy.csv.gz")
     assert [p.name for p in (tmp_path / "data" / "uploads").iterdir()] == [Path(source.path).name]  # no .part left
+
+
+def test_a_large_file_is_previewed_from_its_head_and_counted_whole(
+    make_app: Callable[..., AppTest],
+    support_map_id: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    frame: Callable[..., Any],
+) -> None:
+    from journeymap.ui import overlay_state
+
+    monkeypatch.setattr(overlay_state, "SAMPLE_ROWS", 4)  # the page reads 4 rows for the guess and preview
+    path = tmp_path / "head.csv"
+    path.write_text(EVENTS + "c6,2024-06-02T08:00:00Z,web,browse,,regular\n", encoding="utf-8")
+    at = make_app(PAGE)
+    at.session_state[OverlayKeys.MAP_ID] = support_map_id
+    at.run()
+    at.text_input(key=OverlayKeys.PATH).input(str(path))
+    at.button(key=OverlayKeys.PATH_SUBMIT).click().run()
+    assert not at.exception and not at.error
+    assert any("use the first 4 rows; value counts below cover the whole file" in c.value for c in at.caption)
+    preview = frame(at, "customer_id", "timestamp")
+    assert preview["customer_id"].tolist() == ["c1", "c1", "c1", "c2"]
+    # Counted over all 12 rows, not over the 4 of the sample.
+    values = frame(at, "Raw value", "Events", "Touchpoint")
+    assert values[["Raw value", "Events"]].values.tolist() == [["browse", 6], ["ask", 3], ["call", 3]]
+    channels = frame(at, "Raw value", "Events", "Channel")
+    assert channels[["Raw value", "Events"]].values.tolist() == [["web", 6], ["chat", 3], ["phone", 3]]
+    _by_key_prefix(at.button, OverlayKeys.M_APPLY).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    kpis = _metrics(at)
+    assert (kpis["Customers"], kpis["Journeys"]) == ("6", "6")  # the whole file was ingested

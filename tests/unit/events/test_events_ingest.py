@@ -301,3 +301,20 @@ def test_labels_and_channels_missing_from_the_map_are_kept_and_reported() -> Non
     assert log.touchpoints == ("cart", "home", "promo")
     assert log.events.height == 4
     assert "- channels not on the map: 'fax' (1)" in report.summary()
+
+
+def test_empty_channel_cells_go_to_an_unknown_channel_and_are_reported() -> None:
+    raw = pl.DataFrame(
+        {
+            "id": ["a", "a", "b", "b"],
+            "ts": ["2024-01-01 10:00", "2024-01-01 11:00", "2024-01-02 09:00", "2024-01-02 09:30"],
+            "ch": ["web", " ", None, "phone"],
+            "ev": ["home", "cart", "home", "call"],
+        }
+    )
+    mapping = ColumnMapping(customer_ids=["id"], timestamp="ts", channel="ch", touchpoint="ev")
+    log, validation, _ = ingest(raw, mapping, None, source="x.csv")
+    assert log.channels == ("phone", "unknown", "web")
+    assert [log.channels[c] for c in log.events["channel"].to_list()] == ["web", "unknown", "unknown", "phone"]
+    assert log.events.height == 4
+    assert validation.notes[0] == "2 event(s) with an empty 'ch' cell counted in channel 'unknown'"
