@@ -37,7 +37,6 @@ _MASK_TYPES: tuple[tuple[int, type[np.unsignedinteger]], ...] = (
     (32, np.uint32),
     (64, np.uint64),
 )
-_CHUNK = 1 << 18
 
 
 def _group_sets(
@@ -56,14 +55,26 @@ def _group_sets(
     ]
 
 
+_BITS_OF_BYTE = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1, bitorder="little").astype(np.int64)
+
+
 def _bit_totals(sets: npt.NDArray[np.unsignedinteger]) -> IntArray:
-    """How many masks have each bit set (bit 0 first)."""
+    """How many masks have each bit set (bit 0 first).
+
+    Each byte position of the masks is one ``bincount`` of its 256 values; a byte value's
+    count goes to each bit it has set.
+
+    Examples
+    --------
+    >>> _bit_totals(np.array([0b101, 0b100, 1 << 9], dtype=np.uint16)).tolist()[:10]
+    [1, 0, 2, 0, 0, 0, 0, 0, 0, 1]
+    """
     little = sets.astype(sets.dtype.newbyteorder("<"), copy=False)
     as_bytes = little.view(np.uint8).reshape(-1, sets.itemsize)
     totals = np.zeros(sets.itemsize * 8, dtype=np.int64)
-    for begin in range(0, as_bytes.shape[0], _CHUNK):
-        bits = np.unpackbits(as_bytes[begin : begin + _CHUNK], axis=1, bitorder="little")
-        totals += bits.sum(axis=0, dtype=np.int64)
+    for position in range(sets.itemsize):
+        per_value = np.bincount(as_bytes[:, position], minlength=256)
+        totals[8 * position : 8 * position + 8] = per_value @ _BITS_OF_BYTE
     return totals
 
 

@@ -84,32 +84,50 @@ SWITCH_SCHEMA: dict[str, pl.DataType] = {
 
 
 class _Events:
-    """The per-event columns the touchpoint figures count: of the whole log or of some of its journeys."""
+    """The per-event columns the touchpoint figures count: of the whole log or of some of its journeys.
+
+    ``tp_channel`` and ``tp_owner`` pack each event's touchpoint with its channel or owner code
+    (``touchpoint * n + code``), so visits and each touchpoint's main channel and owner are one
+    ``bincount`` each.
+    """
 
     def __init__(self, arrays: dict[str, npt.NDArray[Any]], *, n_tp: int, n_ch: int, n_owner: int) -> None:
-        self.tp = arrays["tp"]
-        self.ch = arrays["ch"]
-        self.owner = arrays["owner"]
+        self.tp_channel = arrays["tp_channel"]
+        self.tp_owner = arrays["tp_owner"]
         self.sentiment = arrays["sentiment"]
-        self.n = self.tp.size
+        self.n = self.tp_channel.size
         self.n_tp, self.n_ch, self.n_owner = n_tp, n_ch, n_owner
+        self.by_channel = np.bincount(self.tp_channel, minlength=n_tp * n_ch)[: n_tp * n_ch].reshape(n_tp, n_ch)
+
+    @cached_property
+    def visits(self) -> npt.NDArray[np.int64]:
+        """Events per touchpoint."""
+        visits: npt.NDArray[np.int64] = self.by_channel.sum(axis=1).astype(np.int64)
+        return visits
 
     @cached_property
     def channel(self) -> npt.NDArray[np.int64]:
         """The channel most of each touchpoint's events happen in (ties: the smallest code)."""
-        return self._dominant(self.ch, self.n_ch)
+        best: npt.NDArray[np.int64] = self.by_channel.argmax(axis=1).astype(np.int64)
+        return best
 
     @cached_property
     def owner_team(self) -> npt.NDArray[np.int64]:
         """The owner most of each touchpoint's events have (the last code: no owner)."""
-        return self._dominant(self.owner, self.n_owner)
-
-    def _dominant(self, codes: npt.NDArray[np.integer], n_codes: int) -> npt.NDArray[np.int64]:
-        packed = np.multiply(self.tp, n_codes, dtype=np.int64)
-        np.add(packed, codes, out=packed, casting="unsafe")
-        counts = np.bincount(packed, minlength=self.n_tp * n_codes)
-        best: npt.NDArray[np.int64] = counts.reshape(self.n_tp, n_codes).argmax(axis=1).astype(np.int64)
+        counts = np.bincount(self.tp_owner, minlength=self.n_tp * self.n_owner)[: self.n_tp * self.n_owner]
+        best: npt.NDArray[np.int64] = counts.reshape(self.n_tp, self.n_owner).argmax(axis=1).astype(np.int64)
         return best
+
+    def sentiment_mean(self) -> npt.NDArray[np.float64]:
+        """Mean sentiment per touchpoint (NaN where no event has one)."""
+        rated = ~np.isnan(self.sentiment)
+        rated_tp = self.tp_channel[rated] // self.n_ch
+        ratings = np.bincount(rated_tp, minlength=self.n_tp)[: self.n_tp]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean: npt.NDArray[np.float64] = (
+                np.bincount(rated_tp, weights=self.sentiment[rated], minlength=self.n_tp)[: self.n_tp] / ratings
+            )
+        return mean
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,10 +168,11 @@ class PreparedLog:
         self.customer = ev.get_column("customer").to_numpy()
         self.n_journeys = max(journeys.height, int(self.journey.max()) + 1 if ev.height else 0)
         self.outcome = _outcome_per_journey(journeys, self.n_journeys)
+        self.tp, self.ch = tp, ch
+        owner = ev.get_column("owner").fill_null(len(log.owners)).to_numpy()
         self.arrays: dict[str, npt.NDArray[Any]] = {
-            "tp": tp,
-            "ch": ch,
-            "owner": ev.get_column("owner").fill_null(len(log.owners)).to_numpy(),
+            "tp_channel": _pack(tp, ch, self.n_ch),
+            "tp_owner": _pack(tp, owner, self.n_owner),
             "sentiment": ev.get_column("sentiment").cast(pl.Float64).fill_null(np.nan).to_numpy(),
         }
         n = tp.size
@@ -186,7 +205,7 @@ class PreparedLog:
     def transitions(self) -> _Transitions:
         """Every transition of the full log with its dense pair code, and the distinct index of pairs."""
         at = np.flatnonzero(~self.last)
-        tp = self.arrays["tp"]
+        tp = self.tp
         packed = np.multiply(tp[at], self.n_tp, dtype=np.int64)
         np.add(packed, tp[at + 1], out=packed, casting="unsafe")
         pair, original = dense_codes(packed)
@@ -199,7 +218,7 @@ class PreparedLog:
     @cached_property
     def journey_ends(self) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.integer]]:
         """The first and the last touchpoint of each journey, by journey id."""
-        tp = self.arrays["tp"]
+        tp = self.tp
         first = np.zeros(self.n_journeys, dtype=tp.dtype)
         last = np.zeros(self.n_journeys, dtype=tp.dtype)
         starts = np.r_[True, self.last[:-1]] if tp.size else self.last
@@ -210,12 +229,12 @@ class PreparedLog:
     @cached_property
     def touchpoint_index(self) -> BitSetIndex | DistinctIndex:
         """Distinct journeys and customers per touchpoint, under any journey filter."""
-        return distinct_index(self.journey, self.customer, self.arrays["tp"], self.n_tp, self.n_journeys)
+        return distinct_index(self.journey, self.customer, self.tp, self.n_tp, self.n_journeys)
 
     @cached_property
     def channel_index(self) -> BitSetIndex | DistinctIndex:
         """Distinct journeys and customers per channel, under any journey filter."""
-        return distinct_index(self.journey, self.customer, self.arrays["ch"], self.n_ch, self.n_journeys)
+        return distinct_index(self.journey, self.customer, self.ch, self.n_ch, self.n_journeys)
 
 
 _cache: list[tuple[pl.DataFrame, pl.DataFrame, PreparedLog]] = []
@@ -228,6 +247,14 @@ def prepare(log: EventLog, journeys: pl.DataFrame) -> PreparedLog:
     prepared = PreparedLog(log, journeys)
     _cache[:] = [(log.events, journeys, prepared)]
     return prepared
+
+
+def _pack(tp: npt.NDArray[np.integer], codes: npt.NDArray[np.integer], n_codes: int) -> npt.NDArray[np.integer]:
+    """``touchpoint * n_codes + code`` per event, in the smallest unsigned type that holds it."""
+    packed = np.multiply(tp, n_codes, dtype=np.int64)
+    np.add(packed, codes, out=packed, casting="unsafe")
+    small: npt.NDArray[np.integer] = packed.astype(np.uint32) if packed.size and int(packed.max()) < 2**32 else packed
+    return small
 
 
 def _outcome_per_journey(journeys: pl.DataFrame, n_journeys: int) -> npt.NDArray[np.uint8]:
@@ -278,7 +305,7 @@ def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) 
     if f.n == 0:
         return pl.DataFrame(schema=TOUCHPOINT_SCHEMA)
     t = f.n_tp
-    visits = _bincount(f.tp, t)
+    visits = f.visits
     first_tp, last_tp = prepared.journey_ends
     kept = prepared.kept(keep)
     dropoffs = _bincount(last_tp[kept & (prepared.outcome == 1)], t)
@@ -289,11 +316,7 @@ def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) 
         rows = keep[moves.journey]
         source, dwell = moves.source[rows], moves.dt_us[rows]
     median, p90 = grouped_quantiles(source, dwell, t, (0.5, 0.9))
-    rated = ~np.isnan(f.sentiment)
-    rated_tp = f.tp[rated]
-    ratings = _bincount(rated_tp, t)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sentiment = np.bincount(rated_tp, weights=f.sentiment[rated], minlength=t)[:t] / ratings
+    sentiment = f.sentiment_mean()
     visited_journeys = prepared.touchpoint_index.journeys(keep)
     counts = pl.DataFrame(
         {

@@ -205,7 +205,7 @@ def journey_mask(prepared: PreparedOverlay, settings: OverlaySettings) -> Mask |
     if settings.channels:
         wanted = set(settings.channels)
         codes = [i for i, label in enumerate(log.channels) if label in wanted]
-        masks.append(_journeys_with(prepared, np.isin(prepared.metrics.arrays["ch"], codes)))
+        masks.append(_journeys_with(prepared, np.isin(prepared.metrics.ch, codes)))
     for name, allowed in settings.attribute_filters:
         column = f"attr_{name}"
         if column not in log.events.columns:
