@@ -33,6 +33,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 import polars as pl
 
+from journeymap.events._columnar import BitSetIndex, DistinctIndex, distinct_index
 from journeymap.model import JourneyMap
 from journeymap.viz import (
     COLUMN_WIDTH,
@@ -53,6 +54,7 @@ __all__ = [
     "GraphView",
     "HIGHLIGHT_COLOR",
     "HeatmapData",
+    "JourneyPaths",
     "KpiItem",
     "OTHER_LABEL",
     "SCORE_COLORS",
@@ -583,11 +585,23 @@ def journey_paths(
 _PATH_SEPARATOR = "\u0000"
 
 
-def path_per_journey(events: pl.DataFrame, labels: Mapping[int, str], *, max_steps: int = 5) -> pl.DataFrame:
-    """Each journey's path as one string (labels joined by NUL): ``journey``, ``path_key``.
+_OUTCOMES = ("converted", "abandoned", "ongoing")
 
-    Computed once per log and labelling; :func:`count_paths` then counts the paths of any
-    set of journeys.
+
+@dataclass(frozen=True, eq=False)
+class JourneyPaths:
+    """Each journey's path, worked out once per log and labelling (:func:`path_per_journey`)."""
+
+    code: npt.NDArray[np.int64]
+    """Per journey id, the index of its path in ``keys`` (-1: a journey without events)."""
+    keys: tuple[str, ...]
+    """Each distinct path, its labels joined by NUL."""
+
+
+def path_per_journey(events: pl.DataFrame, labels: Mapping[int, str], *, max_steps: int = 5) -> JourneyPaths:
+    """Each journey's path (labels, repeats collapsed, cut after ``max_steps``) as a code.
+
+    :func:`count_paths` then counts the paths of any set of journeys with one ``bincount``.
     """
     mapping = pl.DataFrame(
         {"touchpoint": list(labels.keys()), "label": list(labels.values())},
@@ -606,22 +620,42 @@ def path_per_journey(events: pl.DataFrame, labels: Mapping[int, str], *, max_ste
         .with_columns(pl.int_range(pl.len()).over("journey").alias("_k"))
         .filter(pl.col("_k") < max_steps)
     )
-    return collapsed.group_by("journey", maintain_order=True).agg(
+    paths = collapsed.group_by("journey", maintain_order=True).agg(
         pl.col("label").str.join(_PATH_SEPARATOR).alias("path_key")
     )
+    ranked = paths.with_columns((pl.col("path_key").rank("dense").cast(pl.Int64) - 1).alias("_code"))
+    keys = ranked.unique("_code").sort("_code").get_column("path_key").to_list()
+    journey = ranked.get_column("journey").to_numpy()
+    code = np.full(int(journey.max()) + 1 if journey.size else 0, -1, dtype=np.int64)
+    code[journey] = ranked.get_column("_code").to_numpy()
+    return JourneyPaths(code, tuple(keys))
 
 
-def count_paths(paths: pl.DataFrame, journeys: pl.DataFrame) -> pl.DataFrame:
+def count_paths(paths: JourneyPaths, journeys: pl.DataFrame) -> pl.DataFrame:
     """The paths of the given journeys (from :func:`path_per_journey`) with outcome and count.
 
     Returns ``path`` (list of str), ``outcome``, ``journeys``; sorted by journeys desc, then path.
     """
-    chosen = journeys.select(pl.col("journey").cast(paths.schema["journey"]), "outcome")
+    ids = journeys.get_column("journey").to_numpy().astype(np.int64)
+    outcome = (
+        journeys.select(pl.col("outcome").replace_strict(_OUTCOMES, list(range(3)), default=2, return_dtype=pl.Int64))
+        .to_series()
+        .to_numpy()
+    )
+    inside = ids < paths.code.size
+    codes = paths.code[ids[inside]]
+    known = codes >= 0
+    counts = np.bincount(codes[known] * 3 + outcome[inside][known], minlength=len(paths.keys) * 3)
+    cells = np.flatnonzero(counts)
+    keys = np.asarray(paths.keys, dtype=object)
     return (
-        chosen.join(paths, on="journey", how="inner")
-        .with_columns(pl.col("outcome").fill_null("ongoing"))
-        .group_by("path_key", "outcome")
-        .agg(pl.len().cast(pl.Int64).alias("journeys"))
+        pl.DataFrame(
+            {
+                "path_key": pl.Series(keys[cells // 3].tolist(), dtype=pl.String),
+                "outcome": pl.Series([_OUTCOMES[i] for i in (cells % 3).tolist()], dtype=pl.String),
+                "journeys": counts[cells].astype(np.int64),
+            }
+        )
         .sort(["journeys", "path_key", "outcome"], descending=[True, False, False])
         .select(pl.col("path_key").str.split(_PATH_SEPARATOR).alias("path"), "outcome", "journeys")
     )
@@ -732,27 +766,34 @@ def stage_reach(
     return count_reach(stages_per_journey(events, touchpoint_labels, journey_map), journeys, journey_map)
 
 
-def stages_per_journey(events: pl.DataFrame, touchpoint_labels: Sequence[str], journey_map: JourneyMap) -> pl.DataFrame:
-    """The distinct ``(journey, stage)`` pairs of a log: computed once, counted by :func:`count_reach`."""
-    stage_of = {tp.id: tp.stage for tp in journey_map.touchpoints}
-    codes = {code: stage_of[label] for code, label in enumerate(touchpoint_labels) if label in stage_of}
-    mapping = pl.DataFrame(
-        {"touchpoint": list(codes.keys()), "stage": list(codes.values())},
-        schema={"touchpoint": events.schema["touchpoint"], "stage": pl.String},
-    )
-    return (
-        events.select("journey", "touchpoint").join(mapping, on="touchpoint", how="inner").unique(["journey", "stage"])
-    )
+def stages_per_journey(
+    events: pl.DataFrame, touchpoint_labels: Sequence[str], journey_map: JourneyMap
+) -> BitSetIndex | DistinctIndex:
+    """Which stages of the map each journey reached, once per log; :func:`count_reach` counts them.
+
+    Stage codes are positions in ``journey_map.stages``; events at touchpoints not on the map
+    reach no stage.
+    """
+    position = {stage.id: i for i, stage in enumerate(journey_map.stages)}
+    stage_of = {tp.id: position[tp.stage] for tp in journey_map.touchpoints}
+    lookup = np.array([stage_of.get(label, -1) for label in touchpoint_labels] or [-1], dtype=np.int64)
+    journey = events.get_column("journey").to_numpy()
+    stage = lookup[events.get_column("touchpoint").to_numpy()]
+    on_map = stage >= 0
+    n_journeys = int(journey.max()) + 1 if journey.size else 0
+    # Each journey is its own group: only journeys per stage are counted.
+    return distinct_index(journey[on_map], journey[on_map], stage[on_map], len(journey_map.stages), n_journeys)
 
 
-def count_reach(stages: pl.DataFrame, journeys: pl.DataFrame, journey_map: JourneyMap) -> pl.DataFrame:
+def count_reach(stages: BitSetIndex | DistinctIndex, journeys: pl.DataFrame, journey_map: JourneyMap) -> pl.DataFrame:
     """Journeys of ``journeys`` reaching each stage (from :func:`stages_per_journey`), then converting."""
-    chosen = journeys.select(pl.col("journey").cast(stages.schema["journey"]))
-    reached = stages.join(chosen, on="journey", how="semi").group_by("stage").agg(pl.len().alias("journeys"))
-    counts = dict(zip(reached["stage"].to_list(), reached["journeys"].to_list(), strict=True))
-    steps = [s.name for s in journey_map.stages] + ["Converted"]
-    values = [int(counts.get(s.id, 0)) for s in journey_map.stages]
+    ids = journeys.get_column("journey").to_numpy().astype(np.int64)
+    size = max(int(ids.max()) + 1 if ids.size else 0, stages.n_journeys)
+    keep = np.zeros(size, dtype=bool)
+    keep[ids] = True
+    values = [int(v) for v in stages.journeys(keep[: stages.n_journeys])[: len(journey_map.stages)]]
     values.append(int(journeys.filter(pl.col("outcome") == "converted").height))
+    steps = [s.name for s in journey_map.stages] + ["Converted"]
     return pl.DataFrame({"step": steps, "journeys": values}, schema={"step": pl.String, "journeys": pl.Int64})
 
 

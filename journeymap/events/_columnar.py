@@ -9,6 +9,7 @@ Larger products fall back to Polars' hash-based ``unique``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -177,7 +178,7 @@ class DistinctIndex:
     Examples
     --------
     >>> import numpy as np
-    >>> index = DistinctIndex.build(np.array([0, 0, 1, 2]), np.array([0, 0, 0, 1]), np.array([1, 1, 1, 0]), 2)
+    >>> index = DistinctIndex.build(np.array([0, 0, 1, 2]), np.array([0, 0, 0, 1]), np.array([1, 1, 1, 0]), 2, 3)
     >>> index.journeys().tolist(), index.customers().tolist()
     ([1, 2], [1, 1])
     >>> keep = np.array([False, True, True])
@@ -194,6 +195,7 @@ class DistinctIndex:
     customer_group_code: IntArray
     """Code of each distinct ``(customer, code)`` pair."""
     n_codes: int
+    n_journeys: int
 
     @classmethod
     def build(
@@ -202,12 +204,16 @@ class DistinctIndex:
         customer: npt.NDArray[np.integer],
         code: npt.NDArray[np.integer],
         n_codes: int,
+        n_journeys: int,
     ) -> DistinctIndex:
-        """The index of rows given by their journey, customer and code (each journey has one customer)."""
+        """The index of rows given by their journey (below ``n_journeys``), customer and code.
+
+        Each journey has one customer.
+        """
         n_codes = max(n_codes, 1)
         if journey.size == 0:
             empty = np.zeros(0, dtype=np.int64)
-            return cls(empty, empty, empty, empty, n_codes)
+            return cls(empty, empty, empty, empty, n_codes, n_journeys)
         key = np.multiply(journey, n_codes, dtype=np.uint64, casting="unsafe")
         np.add(key, code, out=key, casting="unsafe")
         group, _ = dense_codes(key)
@@ -225,7 +231,7 @@ class DistinctIndex:
         customer_group, _ = dense_codes(ckey)
         customer_group_code = np.empty(int(customer_group.max()) + 1, dtype=np.int64)
         customer_group_code[customer_group] = group_code
-        return cls(group_journey, group_code, customer_group, customer_group_code, n_codes)
+        return cls(group_journey, group_code, customer_group, customer_group_code, n_codes, n_journeys)
 
     def journeys(self, keep: npt.NDArray[np.bool_] | None = None) -> IntArray:
         """Journeys per code (only the journeys ``keep`` marks, indexed by journey id, when given)."""
@@ -300,6 +306,7 @@ class BitSetIndex:
     customer_starts: IntArray
     """Index of each customer's first journey (journeys are numbered customer by customer)."""
     n_codes: int
+    n_journeys: int
 
     @classmethod
     def build(
@@ -315,7 +322,7 @@ class BitSetIndex:
         Journeys without rows hold no code.
         """
         if journey.size == 0:
-            return cls((), np.zeros(0, dtype=np.int64), max(n_codes, 1))
+            return cls((), np.zeros(0, dtype=np.int64), max(n_codes, 1), n_journeys)
         starts = np.flatnonzero(np.r_[True, journey[1:] != journey[:-1]])
         sets = []
         for word in _group_sets(starts, code, n_codes):
@@ -328,7 +335,7 @@ class BitSetIndex:
         known = np.maximum.accumulate(np.where(owner >= 0, np.arange(n_journeys), 0))
         owner = owner[known]
         customer_starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        return cls(tuple(sets), customer_starts, max(n_codes, 1))
+        return cls(tuple(sets), customer_starts, max(n_codes, 1), n_journeys)
 
     def _totals(self, words: list[npt.NDArray[np.unsignedinteger]]) -> IntArray:
         result = np.zeros(self.n_codes, dtype=np.int64)
@@ -338,9 +345,20 @@ class BitSetIndex:
             result[64 * w : 64 * w + take] = totals[:take]
         return result
 
+    @cached_property
+    def _all_journeys(self) -> IntArray:
+        return self._totals(list(self.sets))
+
     def journeys(self, keep: npt.NDArray[np.bool_] | None = None) -> IntArray:
-        """Journeys per code (only the journeys ``keep`` marks, indexed by journey id, when given)."""
-        return self._totals([sets if keep is None else sets[keep] for sets in self.sets])
+        """Journeys per code (only the journeys ``keep`` marks, indexed by journey id, when given).
+
+        Counts add up over journeys: when most are kept, the dropped ones are counted and taken off.
+        """
+        if keep is None:
+            return self._all_journeys
+        if 2 * int(np.count_nonzero(keep)) > keep.size:
+            return self._all_journeys - self._totals([sets[~keep] for sets in self.sets])
+        return self._totals([sets[keep] for sets in self.sets])
 
     def customers(self, keep: npt.NDArray[np.bool_] | None = None) -> IntArray:
         """Customers per code with at least one (kept) journey holding it."""
@@ -363,4 +381,4 @@ def distinct_index(
     """
     if n_codes <= 256:
         return BitSetIndex.build(journey, customer, code, n_codes, n_journeys)
-    return DistinctIndex.build(journey, customer, code, n_codes)
+    return DistinctIndex.build(journey, customer, code, n_codes, n_journeys)

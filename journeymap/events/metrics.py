@@ -83,50 +83,70 @@ SWITCH_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-class _Events:
-    """The per-event columns the touchpoint figures count: of the whole log or of some of its journeys.
+@dataclass(frozen=True, eq=False)
+class _EventCounts:
+    """What the touchpoint figures count per event, summed per touchpoint: additive over journeys.
 
-    ``tp_channel`` and ``tp_owner`` pack each event's touchpoint with its channel or owner code
-    (``touchpoint * n + code``), so visits and each touchpoint's main channel and owner are one
-    ``bincount`` each.
+    ``by_channel[t, c]`` and ``by_owner[t, o]`` count events of touchpoint ``t`` in channel ``c``
+    or of owner ``o``; ``rated`` and ``rating_sum`` count and sum the sentiment scores given.
+    Being sums, the counts of the kept journeys are the whole log's minus the dropped ones'
+    (:meth:`minus`), whichever side is smaller is counted.
     """
 
-    def __init__(self, arrays: dict[str, npt.NDArray[Any]], *, n_tp: int, n_ch: int, n_owner: int) -> None:
-        self.tp_channel = arrays["tp_channel"]
-        self.tp_owner = arrays["tp_owner"]
-        self.sentiment = arrays["sentiment"]
-        self.n = self.tp_channel.size
-        self.n_tp, self.n_ch, self.n_owner = n_tp, n_ch, n_owner
-        self.by_channel = np.bincount(self.tp_channel, minlength=n_tp * n_ch)[: n_tp * n_ch].reshape(n_tp, n_ch)
+    by_channel: npt.NDArray[np.int64]
+    by_owner: npt.NDArray[np.int64]
+    rated: npt.NDArray[np.int64]
+    rating_sum: npt.NDArray[np.float64]
 
-    @cached_property
+    @classmethod
+    def of(cls, arrays: dict[str, npt.NDArray[Any]], *, n_tp: int, n_ch: int, n_owner: int) -> _EventCounts:
+        """Count packed event columns (``tp_channel``, ``tp_owner``, ``sentiment``)."""
+        tp_channel, sentiment = arrays["tp_channel"], arrays["sentiment"]
+        rated = ~np.isnan(sentiment)
+        rated_tp = tp_channel[rated] // n_ch
+        return cls(
+            np.bincount(tp_channel, minlength=n_tp * n_ch)[: n_tp * n_ch].reshape(n_tp, n_ch),
+            np.bincount(arrays["tp_owner"], minlength=n_tp * n_owner)[: n_tp * n_owner].reshape(n_tp, n_owner),
+            np.bincount(rated_tp, minlength=n_tp)[:n_tp],
+            np.bincount(rated_tp, weights=sentiment[rated], minlength=n_tp)[:n_tp].astype(np.float64),
+        )
+
+    def minus(self, other: _EventCounts) -> _EventCounts:
+        """These counts without ``other``'s (a part of them)."""
+        return _EventCounts(
+            self.by_channel - other.by_channel,
+            self.by_owner - other.by_owner,
+            self.rated - other.rated,
+            self.rating_sum - other.rating_sum,
+        )
+
+    @property
+    def n(self) -> int:
+        """Events counted."""
+        return int(self.by_channel.sum())
+
+    @property
     def visits(self) -> npt.NDArray[np.int64]:
         """Events per touchpoint."""
         visits: npt.NDArray[np.int64] = self.by_channel.sum(axis=1).astype(np.int64)
         return visits
 
-    @cached_property
+    @property
     def channel(self) -> npt.NDArray[np.int64]:
         """The channel most of each touchpoint's events happen in (ties: the smallest code)."""
         best: npt.NDArray[np.int64] = self.by_channel.argmax(axis=1).astype(np.int64)
         return best
 
-    @cached_property
+    @property
     def owner_team(self) -> npt.NDArray[np.int64]:
         """The owner most of each touchpoint's events have (the last code: no owner)."""
-        counts = np.bincount(self.tp_owner, minlength=self.n_tp * self.n_owner)[: self.n_tp * self.n_owner]
-        best: npt.NDArray[np.int64] = counts.reshape(self.n_tp, self.n_owner).argmax(axis=1).astype(np.int64)
+        best: npt.NDArray[np.int64] = self.by_owner.argmax(axis=1).astype(np.int64)
         return best
 
     def sentiment_mean(self) -> npt.NDArray[np.float64]:
         """Mean sentiment per touchpoint (NaN where no event has one)."""
-        rated = ~np.isnan(self.sentiment)
-        rated_tp = self.tp_channel[rated] // self.n_ch
-        ratings = np.bincount(rated_tp, minlength=self.n_tp)[: self.n_tp]
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean: npt.NDArray[np.float64] = (
-                np.bincount(rated_tp, weights=self.sentiment[rated], minlength=self.n_tp)[: self.n_tp] / ratings
-            )
+            mean: npt.NDArray[np.float64] = self.rating_sum / self.rated
         return mean
 
 
@@ -177,25 +197,30 @@ class PreparedLog:
         }
         n = tp.size
         self.last = np.r_[self.journey[1:] != self.journey[:-1], True] if n else np.zeros(0, dtype=bool)
-        self.all_events = self._events(self.arrays)
-        self._subset: tuple[npt.NDArray[np.bool_], _Events] | None = None
+        self.all_events = self._count(None)
+        self._subset: tuple[npt.NDArray[np.bool_], _EventCounts] | None = None
 
-    def _events(self, arrays: dict[str, npt.NDArray[Any]]) -> _Events:
-        return _Events(arrays, n_tp=self.n_tp, n_ch=self.n_ch, n_owner=self.n_owner)
+    def _count(self, rows: npt.NDArray[np.bool_] | None) -> _EventCounts:
+        arrays = self.arrays if rows is None else {name: values[rows] for name, values in self.arrays.items()}
+        return _EventCounts.of(arrays, n_tp=self.n_tp, n_ch=self.n_ch, n_owner=self.n_owner)
 
-    def events(self, keep: npt.NDArray[np.bool_] | None) -> _Events:
-        """The events of the journeys ``keep`` marks (indexed by journey id); all of them for ``None``.
+    def events(self, keep: npt.NDArray[np.bool_] | None) -> _EventCounts:
+        """The event counts of the journeys ``keep`` marks (indexed by journey id); of all for ``None``.
 
-        The columns of the last ``keep`` array are kept, so the metrics of one filter share them.
+        When most journeys are kept, the dropped ones are counted and taken off the whole log's
+        counts. The counts of the last ``keep`` array are kept, so the metrics of one filter share them.
         """
         if keep is None:
             return self.all_events
         if self._subset is not None and self._subset[0] is keep:
             return self._subset[1]
         rows = keep[self.journey]
-        events = self._events({name: values[rows] for name, values in self.arrays.items()})
-        self._subset = (keep, events)
-        return events
+        if 2 * int(np.count_nonzero(keep)) > keep.size:
+            counts = self.all_events.minus(self._count(~rows))
+        else:
+            counts = self._count(rows)
+        self._subset = (keep, counts)
+        return counts
 
     def kept(self, keep: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.bool_]:
         """Per journey id: whether it is kept (``None`` keeps every journey)."""
@@ -304,7 +329,7 @@ def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) 
     log = prepared.log
     if f.n == 0:
         return pl.DataFrame(schema=TOUCHPOINT_SCHEMA)
-    t = f.n_tp
+    t = prepared.n_tp
     visits = f.visits
     first_tp, last_tp = prepared.journey_ends
     kept = prepared.kept(keep)
@@ -381,7 +406,7 @@ def transition_table(
     log = prepared.log
     if moves.pair.size == 0 or f.n == 0:
         return pl.DataFrame(schema=TRANSITION_SCHEMA)
-    t = f.n_tp
+    t = prepared.n_tp
     n_pairs = moves.original.size
     if keep is None:
         pair, dt = moves.pair, moves.dt_us
@@ -392,7 +417,7 @@ def transition_table(
         converted = keep & (prepared.outcome == 0)
     channel, owner = f.channel, f.owner_team
     p_src, p_tgt = moves.original // t, moves.original % t
-    no_owner = f.n_owner - 1
+    no_owner = prepared.n_owner - 1
     counts = pl.DataFrame(
         {
             "__src": p_src.astype(np.uint32),

@@ -30,6 +30,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from journeymap.analysis.friction import rank_friction
 from journeymap.editing import new_id, upsert_touchpoint
 from journeymap.errors import UserInputError
+from journeymap.events._columnar import BitSetIndex, DistinctIndex
 from journeymap.events.identity import IdentityReport
 from journeymap.events.ingest import ValidationReport, ingest, load_log, read_mapped, save_log
 from journeymap.events.log import EventLog
@@ -39,6 +40,7 @@ from journeymap.events.read import count_values, detect_format, read_events
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap, Touchpoint, validation_error_to_user_error
 from journeymap.overlay_viz import (
+    JourneyPaths,
     count_paths,
     count_reach,
     journeys_behind,
@@ -694,7 +696,7 @@ def cached_log_facts(content_hash: str, mapping_json: str, cache_path: str) -> t
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _paths_per_journey(base_key: str, level: str, _prepared: PreparedOverlay, _journey_map: JourneyMap) -> pl.DataFrame:
+def _paths_per_journey(base_key: str, level: str, _prepared: PreparedOverlay, _journey_map: JourneyMap) -> JourneyPaths:
     del base_key
     labels = _prepared.log.touchpoints
     if level == "stage":
@@ -718,7 +720,9 @@ def cached_paths(key: str, base_key: str, level: str, *, _overlay: Overlay, _jou
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _stages_per_journey(base_key: str, _prepared: PreparedOverlay, _journey_map: JourneyMap) -> pl.DataFrame:
+def _stages_per_journey(
+    base_key: str, _prepared: PreparedOverlay, _journey_map: JourneyMap
+) -> BitSetIndex | DistinctIndex:
     del base_key
     return stages_per_journey(_prepared.log.events, _prepared.log.touchpoints, _journey_map)
 

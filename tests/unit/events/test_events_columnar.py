@@ -67,7 +67,7 @@ def test_distinct_indexes_count_like_a_plain_reference_under_any_journey_filter(
         out[counts["code"].to_numpy()] = counts["n"].to_numpy()
         return out.tolist()
 
-    indexes = [DistinctIndex.build(journey, customer, code, n_codes)]
+    indexes: list[DistinctIndex | BitSetIndex] = [DistinctIndex.build(journey, customer, code, n_codes, n_journeys)]
     if n_codes <= 256:
         indexes.append(BitSetIndex.build(journey, customer, code, n_codes, n_journeys))
     assert isinstance(distinct_index(journey, customer, code, n_codes, n_journeys), type(indexes[-1]))

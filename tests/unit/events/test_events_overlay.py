@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import polars as pl
 import pytest
@@ -84,16 +86,19 @@ def test_compute_overlay_without_map_and_with_filters() -> None:
     assert dict(overlay.kpis.channel_engagement) == {"phone": 1.0, "web": 1.0}
 
 
-def test_a_filter_counts_the_kept_journeys_as_if_they_were_alone() -> None:
+@pytest.mark.parametrize(
+    ("filters", "kept_seqs"),
+    [
+        ({"channels": ("phone",)}, [1, 2, 3, 4, 5, 7, 8]),  # 2 of 5 journeys: counted directly
+        ({"end": T0 + timedelta(hours=200)}, [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12]),  # 4 of 5: all minus dropped
+    ],
+)
+def test_a_filter_counts_the_kept_journeys_as_if_they_were_alone(filters: dict[str, Any], kept_seqs: list[int]) -> None:
     """The filtered overlay equals the overlay of a log holding only the kept journeys' events."""
     settings = OverlaySettings(ongoing_after=T0 + timedelta(hours=200))
     log = three_customers_log()
-    filtered = compute_overlay(
-        log, shop_map(), OverlaySettings(channels=("phone",), ongoing_after=settings.ongoing_after)
-    )
-    alone = EventLog(
-        log.events.filter(pl.col("seq").is_in([1, 2, 3, 4, 5, 7, 8])), log.touchpoints, log.channels, log.owners
-    )
+    filtered = compute_overlay(log, shop_map(), replace(settings, **filters))
+    alone = EventLog(log.events.filter(pl.col("seq").is_in(kept_seqs)), log.touchpoints, log.channels, log.owners)
     expected = compute_overlay(alone, shop_map(), settings)
     for name in ("touchpoints", "transitions", "switch_matrix", "silo_handoffs", "friction"):
         assert_frame_equal(getattr(filtered, name), getattr(expected, name))
