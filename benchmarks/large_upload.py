@@ -23,29 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/journeymap_large_upload.png")
 TIMEOUT_MS = 60 * 60 * 1000
 
@@ -60,27 +46,6 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--path-route", action="store_true", help="type the file's path instead of uploading it")
     return parser.parse_args()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s")
 
 
 def _memory_gb(pid: int, field: str) -> float:
@@ -119,33 +84,8 @@ def main() -> None:
 
     from playwright.sync_api import expect, sync_playwright
 
-    port = _free_port()
-    env = {**os.environ, "JOURNEYMAP_DB": str(workdir / "journeymap.db")}
-    log = (workdir / "streamlit.log").open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    from tests.browser.server import CHROMIUM, CHROMIUM_ARGS, serve
+
     figures: list[tuple[str, float]] = []
 
     def timed(label: str, start: float) -> float:
@@ -154,12 +94,12 @@ def main() -> None:
         print(f"{label:<58} {now - start:8.1f} s   server RSS {_memory_gb(server.pid, 'VmRSS'):5.2f} GB", flush=True)
         return now
 
-    try:
-        _wait_healthy(url, server)
+    with serve(workdir / "journeymap.db") as server:
+        url = server.url
         idle_rss = _memory_gb(server.pid, "VmRSS")
         print(f"{export.name}: {size / 1e9:.2f} GB CSV; server {server.pid} up, RSS {idle_rss:.2f} GB", flush=True)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
 
@@ -209,16 +149,7 @@ def main() -> None:
             browser.close()
         print(f"{'server peak RSS (VmHWM of the streamlit process)':<58} {_memory_gb(server.pid, 'VmHWM'):8.2f} GB")
         print(f"screenshot: {SCREENSHOT}")
-    finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
-        log.close()
-        print(f"server log: {workdir / 'streamlit.log'}")
+    print(f"server log: {workdir}/streamlit-*.log")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +13,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from journeymap.compare import ADDED_COLOR, CHANGED_COLOR
 from journeymap.model import ContextCarry, Touchpoint, Transition
 from journeymap.store import create_map, init_db, make_engine, save_revision, session_scope
-from tests.browser.conftest import _free_port, _stop, _wait_healthy
 from tests.fixtures import bopis_map
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 GRAPH_IFRAME = 'iframe[title="streamlit_agraph.agraph"]'
 MAP_NAME = "Review in the browser <b>"
 
@@ -43,27 +37,9 @@ _COUNT_COLOUR_JS = """
 
 
 @pytest.fixture(scope="module")
-def review_url(server_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The review page, through app.py's navigation when it lists the page, else served as its own script."""
-    in_navigation = "views/review.py" in (ROOT / "app.py").read_text(encoding="utf-8")
-    script = "app.py" if in_navigation else "views/review.py"
-    port = _free_port()
-    env = {**os.environ, "JOURNEYMAP_DB": str(server_db)}
-    env.pop("DATABASE_URL", None)
-    log = (tmp_path_factory.mktemp("review-server") / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
-        yield f"{url}/review" if in_navigation else url
-    finally:
-        _stop(process)
-        log.close()
+def review_url(app_url: str) -> str:
+    """The review page, through app.py's navigation."""
+    return f"{app_url}/review"
 
 
 def _seed_two_revisions() -> int:

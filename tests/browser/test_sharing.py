@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from journeymap.demo import seed_demo
 from journeymap.store import create_map, init_db, make_engine, session_scope
 from journeymap.store.access import create_share_link
 from journeymap.store.reviews import start_workshop
-from tests.browser.conftest import ROOT, serve
 from tests.fixtures import bopis_map
 
 pytestmark = pytest.mark.browser
@@ -42,24 +40,9 @@ EDIT_CONTROLS = ", ".join(
 
 
 @pytest.fixture(scope="module")
-def review_url(app_url: str, server_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app's URL when its navigation has the view and workshop pages; else a server with just those two."""
-    app_source = (ROOT / "app.py").read_text()
-    if "views/view.py" in app_source and "views/workshop.py" in app_source:
-        yield app_url
-        return
-    workdir = tmp_path_factory.mktemp("review-app")
-    entry = workdir / "review_app.py"
-    entry.write_text(
-        "import streamlit as st\n"
-        "st.set_page_config(page_title='Journeymap', layout='wide')\n"
-        "def home():\n    st.title('Journeymap')\n"
-        "st.navigation([st.Page(home, title='Home', default=True),\n"
-        f"               st.Page({str(ROOT / 'views' / 'view.py')!r}, url_path='view'),\n"
-        f"               st.Page({str(ROOT / 'views' / 'workshop.py')!r}, url_path='workshop')]).run()\n"
-    )
-    with serve(server_db, entry) as url:
-        yield url
+def review_url(app_url: str) -> str:
+    """The app's URL: its navigation has the view and workshop pages."""
+    return app_url
 
 
 def _seed() -> tuple[int, str, str]:

@@ -12,7 +12,7 @@ from sqlmodel import select
 from journeymap.access import Actor, Role
 from journeymap.store import init_db, make_engine, session_scope
 from journeymap.store.access import SignInSession, create_user
-from tests.browser.conftest import serve
+from tests.browser.server import serve
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
@@ -34,8 +34,8 @@ def accounts_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
             role=Role.VIEWER,
             actor=Actor(first.display_name, first.role),
         )
-    with serve(db) as url:
-        yield url, db
+    with serve(db) as server:
+        yield server.url, db
 
 
 def test_sign_in_survives_refresh_and_new_tab_until_sign_out(browser: Browser, accounts_url: tuple[str, Path]) -> None:
