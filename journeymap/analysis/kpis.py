@@ -38,7 +38,7 @@ from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 
-__all__ = ["JourneyKpis", "contact_counts", "contact_flags", "journey_kpis", "kpis_of"]
+__all__ = ["JourneyKpis", "contact_flags", "journey_kpis", "kpis_of"]
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def journey_kpis(
     ((('web', 0.5), ('phone', 1.0)), 0.6)
     """
     del transitions  # part of the shared signature; every KPI here comes from the other inputs
-    contacts, repeats = contact_counts(log, journey_map, settings)
+    start, repeat = contact_flags(log, journey_map, settings)
     total = log.events.get_column("customer").n_unique()
     per_channel = (
         log.events.group_by("channel").agg(pl.col("customer").n_unique().alias("customers")).sort("channel")
@@ -133,8 +133,8 @@ def journey_kpis(
     return kpis_of(
         journeys,
         silo,
-        contacts=contacts,
-        repeats=repeats,
+        contacts=int(start.sum()),
+        repeats=int(repeat.sum()),
         channel_customers=channel_customers,
         touchpoints_seen=log.events.get_column("touchpoint").n_unique(),
     )
@@ -154,12 +154,6 @@ def contact_flags(
         .collect()
     )
     return flags.get_column("contact_start").to_numpy(), flags.get_column("repeat").to_numpy()
-
-
-def contact_counts(log: EventLog, journey_map: JourneyMap | None, settings: OverlaySettings) -> tuple[int, int]:
-    """Assisted contacts in the log, and those followed by another one within the repeat-contact window."""
-    start, repeat = contact_flags(log, journey_map, settings)
-    return int(start.sum()), int(repeat.sum())
 
 
 def kpis_of(
