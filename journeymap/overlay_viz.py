@@ -882,8 +882,8 @@ def timeline_events(
 ) -> pl.DataFrame:
     """The events of some journeys, decoded for display: ``journey, customer, ts, touchpoint, channel``.
 
-    ``customer`` is :func:`mask_id` of the customer code when ``mask`` is true, else the code
-    itself as text.
+    ``customer`` is :func:`mask_id` of the customer code when ``mask`` is true, else the
+    customer's raw identifier (the log's ``customer_id`` column) or, without one, the code as text.
 
     Examples
     --------
@@ -895,11 +895,17 @@ def timeline_events(
     """
     names = dict(touchpoint_names or {})
     tp_labels = [names.get(label, label) for label in touchpoint_labels]
+    raw_ids = "customer_id" in events.columns
     picked = events.filter(pl.col("journey").is_in(list(journey_ids))).select(
-        "journey", "customer", "ts", "touchpoint", "channel"
+        "journey", "customer", "ts", "touchpoint", "channel", *(["customer_id"] if raw_ids else [])
     )
+    if raw_ids and not mask:
+        known = picked.select("customer", pl.col("customer_id").cast(pl.String)).unique("customer").drop_nulls()
+        raw = dict(known.iter_rows())
+    else:
+        raw = {}
     customers = sorted({int(c) for c in picked["customer"].to_list()})
-    shown = {c: (mask_id(c) if mask else str(c)) for c in customers}
+    shown = {c: (mask_id(c) if mask else str(raw.get(c, c))) for c in customers}
     return picked.select(
         pl.col("journey").cast(pl.Int64),
         pl.col("customer").replace_strict(shown, return_dtype=pl.String)

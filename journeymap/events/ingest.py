@@ -549,6 +549,7 @@ def ingest(
         dictionary = dictionaries[a]
         codes_kept = dictionary.codes.gather(kept_rows) if kept_rows is not None else dictionary.codes
         attributes.append(dictionary.labels().cast(pl.Categorical).gather(codes_kept).alias(f"attr_{a}"))
+    customer_id = _customer_ids(customer, [dictionaries[c] for c in mapping.customer_ids], kept_rows)
     events = pl.DataFrame(
         [
             customer,
@@ -558,6 +559,7 @@ def ingest(
             number(mapping.value, "value"),
             number(mapping.sentiment, "sentiment"),
             *attributes,
+            customer_id,
         ]
     )
     del kept, attributes
@@ -588,6 +590,30 @@ _CODE_COLUMNS = (
     ("__converted", "converted"),
     ("__identified", "identified"),
 )
+
+
+def _customer_ids(customer: pl.Series, identifiers: list[_Dictionary], kept_rows: pl.Series | None) -> pl.Series:
+    """Per kept event, one raw identifier of its customer (``customer_id``, Categorical).
+
+    A customer's identifier is the first non-empty value, in file order, of the first
+    identifier column that has one for it; worked out on dictionary codes, one label per customer.
+    """
+    n_customers = int(customer.max()) + 1 if customer.len() else 0  # type: ignore[arg-type]
+    chosen = pl.Series("customer_id", [None] * n_customers, dtype=pl.String)
+    for dictionary in identifiers:
+        codes = dictionary.codes.gather(kept_rows) if kept_rows is not None else dictionary.codes
+        first = (
+            pl.DataFrame({"c": customer, "k": codes})
+            .drop_nulls("k")
+            .group_by("c", maintain_order=True)
+            .agg(pl.col("k").first())
+        )
+        labels = dictionary.labels().gather(first.get_column("k"))
+        found = pl.Series("customer_id", [None] * n_customers, dtype=pl.String).scatter(first.get_column("c"), labels)
+        chosen = chosen.fill_null(found)
+        if chosen.null_count() == 0:
+            break
+    return chosen.cast(pl.Categorical).gather(customer).alias("customer_id")
 
 
 def _code_of(col: str, labels: tuple[str, ...]) -> pl.Expr:

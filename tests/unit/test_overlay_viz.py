@@ -391,3 +391,21 @@ def test_many_unmapped_labels_are_laid_out_in_a_grid() -> None:
     assert grid["raw 3"] == (560, 270)
     assert grid["raw 4"] == (840, 0)
     assert grid["raw 9"] == (1120, 90)
+
+
+def test_timeline_unmasks_to_the_raw_identifier_when_the_log_has_one() -> None:
+    ev = pl.DataFrame(
+        {
+            "journey": [4, 4, 5],
+            "customer": [9, 9, 2],
+            "ts": [datetime(2024, 1, 1), datetime(2024, 1, 2), datetime(2024, 1, 3)],
+            "touchpoint": [1, 0, 0],
+            "channel": [0, 0, 0],
+            "customer_id": pl.Series(["ana@example.org", "ana@example.org", "bo"], dtype=pl.Categorical),
+        }
+    )
+    labels = {"touchpoint_labels": ("a", "b"), "channel_labels": ("web",)}
+    shown = timeline_events(ev, [4, 5], mask=False, **labels)  # type: ignore[arg-type]
+    assert shown.get_column("customer").to_list() == ["ana@example.org", "ana@example.org", "bo"]
+    masked = timeline_events(ev, [4], mask=True, **labels)  # type: ignore[arg-type]
+    assert masked.get_column("customer").to_list() == [mask_id(9)] * 2

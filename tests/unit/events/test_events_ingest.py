@@ -318,3 +318,20 @@ def test_empty_channel_cells_go_to_an_unknown_channel_and_are_reported() -> None
     assert [log.channels[c] for c in log.events["channel"].to_list()] == ["web", "unknown", "unknown", "phone"]
     assert log.events.height == 4
     assert validation.notes[0] == "2 event(s) with an empty 'ch' cell counted in channel 'unknown'"
+
+
+def test_each_customer_keeps_one_raw_identifier_for_unmasking() -> None:
+    raw = pl.DataFrame(
+        {
+            "email": ["a@x", None, " b@x ", None],
+            "device": ["d1", "d1", "d2", "d3"],
+            "ts": ["2024-01-01 10:00", "2024-01-01 11:00", "2024-01-02 09:00", "2024-01-02 09:30"],
+            "ev": ["home", "cart", "home", "call"],
+        }
+    )
+    mapping = ColumnMapping(customer_ids=["email", "device"], timestamp="ts", touchpoint="ev")
+    log, _, _ = ingest(raw, mapping, None, source="x.csv")
+    # a@x and d1 are one customer; b@x is trimmed; d3 has no email, so its device id stands for it.
+    rows = log.events.select("customer", pl.col("customer_id").cast(pl.String), "seq").rows()
+    assert rows == [(0, "a@x", 1), (0, "a@x", 2), (1, "b@x", 3), (2, "d3", 4)]
+    assert log.events.schema["customer_id"] == pl.Categorical
