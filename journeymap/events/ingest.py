@@ -549,7 +549,11 @@ def ingest(
         dictionary = dictionaries[a]
         codes_kept = dictionary.codes.gather(kept_rows) if kept_rows is not None else dictionary.codes
         attributes.append(dictionary.labels().cast(pl.Categorical).gather(codes_kept).alias(f"attr_{a}"))
-    customer_id = _customer_ids(customer, [dictionaries[c] for c in mapping.customer_ids], kept_rows)
+    identifiers = [dictionaries[c] for c in mapping.customer_ids]
+    id_codes_kept = [
+        (d.codes.gather(kept_rows) if kept_rows is not None else d.codes).alias(f"__idc{i}")
+        for i, d in enumerate(identifiers)
+    ]
     events = pl.DataFrame(
         [
             customer,
@@ -559,11 +563,13 @@ def ingest(
             number(mapping.value, "value"),
             number(mapping.sentiment, "sentiment"),
             *attributes,
-            customer_id,
+            *id_codes_kept,
         ]
     )
-    del kept, attributes
+    del kept, attributes, id_codes_kept
     events = events.sort(["customer", "ts", "seq"])
+    id_columns = [f"__idc{i}" for i in range(len(identifiers))]
+    events = events.with_columns(_customer_ids(events.select("customer", *id_columns), identifiers)).drop(id_columns)
     same = pl.col("customer") == pl.col("customer").shift(1)
     out_of_order = int(events.select((same & (pl.col("seq") < pl.col("seq").shift(1))).sum()).item())
     future = next((count for reason, count, _ in excluded if reason == "timestamp in the future"), 0)
@@ -592,28 +598,29 @@ _CODE_COLUMNS = (
 )
 
 
-def _customer_ids(customer: pl.Series, identifiers: list[_Dictionary], kept_rows: pl.Series | None) -> pl.Series:
-    """Per kept event, one raw identifier of its customer (``customer_id``, Categorical).
+def _customer_ids(sorted_codes: pl.DataFrame, identifiers: list[_Dictionary]) -> pl.Series:
+    """Per event, one raw identifier of its customer (``customer_id``, Categorical).
 
-    A customer's identifier is the first non-empty value, in file order, of the first
-    identifier column that has one for it; worked out on dictionary codes, one label per customer.
+    ``sorted_codes`` holds ``customer`` and each identifier column's dictionary code, sorted by
+    customer and time. A customer's identifier is the value at its earliest event of the first
+    identifier column that has one; each column is one pass over the rows, and only one value
+    per customer is turned into text.
     """
-    n_customers = int(customer.max()) + 1 if customer.len() else 0  # type: ignore[arg-type]
+    customer = sorted_codes.get_column("customer").to_numpy()
+    n_customers = int(customer.max()) + 1 if customer.size else 0
     chosen = pl.Series("customer_id", [None] * n_customers, dtype=pl.String)
-    for dictionary in identifiers:
-        codes = dictionary.codes.gather(kept_rows) if kept_rows is not None else dictionary.codes
-        first = (
-            pl.DataFrame({"c": customer, "k": codes})
-            .drop_nulls("k")
-            .group_by("c", maintain_order=True)
-            .agg(pl.col("k").first())
-        )
-        labels = dictionary.labels().gather(first.get_column("k"))
-        found = pl.Series("customer_id", [None] * n_customers, dtype=pl.String).scatter(first.get_column("c"), labels)
+    for dictionary, column in zip(identifiers, sorted_codes.columns[1:], strict=True):
+        codes = sorted_codes.get_column(column)
+        present = np.flatnonzero(codes.is_not_null().to_numpy())
+        owners = customer[present]
+        first = present[np.r_[True, owners[1:] != owners[:-1]]] if present.size else present
+        values = dictionary.values.gather(codes.gather(pl.Series(first)))
+        labels = pl.DataFrame({"v": values}).select(_label(pl.col("v"))).to_series()
+        found = pl.Series("customer_id", [None] * n_customers, dtype=pl.String).scatter(customer[first], labels)
         chosen = chosen.fill_null(found)
         if chosen.null_count() == 0:
             break
-    return chosen.cast(pl.Categorical).gather(customer).alias("customer_id")
+    return chosen.cast(pl.Categorical).gather(pl.Series(customer)).alias("customer_id")
 
 
 def _code_of(col: str, labels: tuple[str, ...]) -> pl.Expr:
