@@ -550,10 +550,14 @@ def ingest(
         codes_kept = dictionary.codes.gather(kept_rows) if kept_rows is not None else dictionary.codes
         attributes.append(dictionary.labels().cast(pl.Categorical).gather(codes_kept).alias(f"attr_{a}"))
     identifiers = [dictionaries[c] for c in mapping.customer_ids]
-    id_codes_kept = [
-        (d.codes.gather(kept_rows) if kept_rows is not None else d.codes).alias(f"__idc{i}")
-        for i, d in enumerate(identifiers)
-    ]
+    # Each event's first identifier, as (identifier column << 32 | dictionary code).
+    first_id = pl.select(
+        pl.coalesce(
+            pl.lit(d.codes).cast(pl.UInt64) + pl.lit(i << 32, dtype=pl.UInt64) for i, d in enumerate(identifiers)
+        ).alias("__first_id")
+    ).to_series()
+    if kept_rows is not None:
+        first_id = first_id.gather(kept_rows)
     events = pl.DataFrame(
         [
             customer,
@@ -563,13 +567,12 @@ def ingest(
             number(mapping.value, "value"),
             number(mapping.sentiment, "sentiment"),
             *attributes,
-            *id_codes_kept,
+            first_id,
         ]
     )
-    del kept, attributes, id_codes_kept
+    del kept, attributes, first_id
     events = events.sort(["customer", "ts", "seq"])
-    id_columns = [f"__idc{i}" for i in range(len(identifiers))]
-    events = events.with_columns(_customer_ids(events.select("customer", *id_columns), identifiers)).drop(id_columns)
+    events = events.with_columns(_customer_ids(events.select("customer", "__first_id"), identifiers)).drop("__first_id")
     same = pl.col("customer") == pl.col("customer").shift(1)
     out_of_order = int(events.select((same & (pl.col("seq") < pl.col("seq").shift(1))).sum()).item())
     future = next((count for reason, count, _ in excluded if reason == "timestamp in the future"), 0)
@@ -598,29 +601,26 @@ _CODE_COLUMNS = (
 )
 
 
-def _customer_ids(sorted_codes: pl.DataFrame, identifiers: list[_Dictionary]) -> pl.Series:
+def _customer_ids(sorted_ids: pl.DataFrame, identifiers: list[_Dictionary]) -> pl.Series:
     """Per event, one raw identifier of its customer (``customer_id``, Categorical).
 
-    ``sorted_codes`` holds ``customer`` and each identifier column's dictionary code, sorted by
-    customer and time. A customer's identifier is the value at its earliest event of the first
-    identifier column that has one; each column is one pass over the rows, and only one value
-    per customer is turned into text.
+    ``sorted_ids`` holds ``customer`` and ``__first_id`` (identifier column << 32 | code), sorted
+    by customer and time. A customer's identifier is the first identifier of its earliest event;
+    only one value per customer is turned into text.
     """
-    customer = sorted_codes.get_column("customer").to_numpy()
-    n_customers = int(customer.max()) + 1 if customer.size else 0
-    chosen = pl.Series("customer_id", [None] * n_customers, dtype=pl.String)
-    for dictionary, column in zip(identifiers, sorted_codes.columns[1:], strict=True):
-        codes = sorted_codes.get_column(column)
-        present = np.flatnonzero(codes.is_not_null().to_numpy())
-        owners = customer[present]
-        first = present[np.r_[True, owners[1:] != owners[:-1]]] if present.size else present
-        values = dictionary.values.gather(codes.gather(pl.Series(first)))
-        labels = pl.DataFrame({"v": values}).select(_label(pl.col("v"))).to_series()
-        found = pl.Series("customer_id", [None] * n_customers, dtype=pl.String).scatter(customer[first], labels)
-        chosen = chosen.fill_null(found)
-        if chosen.null_count() == 0:
-            break
-    return chosen.cast(pl.Categorical).gather(pl.Series(customer)).alias("customer_id")
+    customer = sorted_ids.get_column("customer").to_numpy()
+    if customer.size == 0:
+        return pl.Series("customer_id", [], dtype=pl.Categorical)
+    starts = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+    packed = sorted_ids.get_column("__first_id").to_numpy()[starts]
+    column, code = packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)
+    labels = pl.Series("customer_id", [None] * int(customer.max() + 1), dtype=pl.String)
+    for i, dictionary in enumerate(identifiers):
+        mine = np.flatnonzero(column == i)
+        values = dictionary.values.gather(pl.Series(code[mine].astype(np.int64)))
+        trimmed = pl.DataFrame({"v": values}).select(_label(pl.col("v"))).to_series()
+        labels = labels.scatter(customer[starts[mine]], trimmed)
+    return labels.cast(pl.Categorical).gather(pl.Series(customer)).alias("customer_id")
 
 
 def _code_of(col: str, labels: tuple[str, ...]) -> pl.Expr:

@@ -25,8 +25,8 @@ sentiment      Float64, nullable       CSAT / sentiment score carried by the eve
 Optional attribute columns (segment, persona, region...) follow as ``Categorical``
 columns named ``attr_<name>``; filters on the overlay page use them. An optional
 ``customer_id`` column (``Categorical``) holds one raw identifier of each resolved customer
-(the value at its earliest event of the first identifier column that has one), shown only
-when a user unmasks identifiers.
+(the first identifier column with a value at its earliest event), shown only when a user
+unmasks identifiers.
 
 :func:`journeymap.events.journeys.cut_journeys` adds ``journey`` (UInt32, unique over
 the whole log) and ``step`` (UInt32, 0-based position inside the journey).
