@@ -546,8 +546,8 @@ def ingest_source(
     ``(share, step)`` at each phase: reading, times, labels, checks, identities, encoding, saving.
 
     A dataset already ingested from the same content with the same mapping (and whose cache
-    file is still there) is reused without reading the file again, unless it was registered
-    before the stitching rate was kept: then it is ingested again to measure it. Raises
+    file is still there) is reused without reading the file again, unless it was ingested
+    before the stitching rate or the customers' identifiers were kept: then it is ingested again. Raises
     :class:`UserInputError` for problems in the file or the mapping; nothing is registered then.
     """
     wanted = _mapping_hash(mapping_json)
@@ -558,6 +558,7 @@ def ingest_source(
                 and _mapping_hash(known.mapping_json) == wanted
                 and Path(known.cache_path).is_file()
                 and known.stitching_rate is not None
+                and "customer_id" in pl.read_parquet_schema(known.cache_path)
             ):
                 return IngestOutcome(dataset_id=known.id, validation=None, identity=None)
     mapping = mapping_from_json(mapping_json, source="column mapping")
