@@ -317,11 +317,15 @@ def start_sign_in(*, session: Session, account_id: int, lifetime: timedelta = SI
     return token
 
 
+def _sign_in_row(session: Session, token: str) -> SignInSession | None:
+    return session.exec(select(SignInSession).where(col(SignInSession.token_hash) == hash_token(token))).first()
+
+
 def account_for_sign_in(*, session: Session, token: str, now: datetime | None = None) -> Account | None:
     """The account of a sign-in token still running at ``now``; ``None`` when unknown, ended or expired."""
     if not token.strip():
         return None
-    row = session.exec(select(SignInSession).where(col(SignInSession.token_hash) == hash_token(token))).first()
+    row = _sign_in_row(session, token)
     if row is None or row.ended_at is not None or as_utc(row.expires_at) <= (now or utc_now()):
         return None
     account = session.get(UserAccount, row.account_id)
@@ -330,7 +334,7 @@ def account_for_sign_in(*, session: Session, token: str, now: datetime | None = 
 
 def end_sign_in(*, session: Session, token: str) -> None:
     """Sign a browser out: its token no longer signs anyone in (unknown tokens are ignored)."""
-    row = session.exec(select(SignInSession).where(col(SignInSession.token_hash) == hash_token(token))).first()
+    row = _sign_in_row(session, token)
     if row is None or row.ended_at is not None:
         return
     try:
