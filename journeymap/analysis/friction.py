@@ -128,10 +128,15 @@ def _touchpoint_raw(touchpoints: pl.DataFrame) -> pl.DataFrame:
 
 
 def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame) -> pl.DataFrame:
-    keys = ["source", "target", "source_channel", "target_channel"]
-    handoff = silo.select(*keys, "repeat_step_rate", "context_loss_score")
+    # A transition's handoff evidence sums its places of handoff (each a pair of channels the two
+    # events were really in): rates weighted by their moves are the rates over all its handoffs.
+    weight = pl.col("count").cast(pl.Float64)
+    handoff = silo.group_by("source", "target").agg(
+        ((pl.col("repeat_step_rate") * weight).sum() / weight.sum()).alias("repeat_step_rate"),
+        ((pl.col("context_loss_score") * weight).sum() / weight.sum()).alias("context_loss_score"),
+    )
     return (
-        transitions.join(handoff, on=keys, how="left")
+        transitions.join(handoff, on=["source", "target"], how="left")
         .select(
             pl.lit("transition").alias("kind"),
             pl.format("{} → {}", "source", "target").alias("id"),
@@ -185,7 +190,8 @@ def rank_friction(
         ``count``, ``customers``, ``conversion_share``, ``median_s`` are used; ``designed``, when
         present, marks the moves that are not on the map in the findings).
     silo:
-        Observed silo handoffs from :func:`journeymap.analysis.silo.find_observed_silo_handoffs`.
+        Observed silo handoffs from :func:`journeymap.analysis.silo.find_observed_silo_handoffs`
+        (per touchpoint pair and channel pair; a transition's evidence is the count-weighted sum of its rows).
     settings:
         ``min_volume``: items observed fewer times are left out.
     journey_map:
@@ -209,7 +215,8 @@ def rank_friction(
     ...     "target_channel": pl.String, "count": pl.Int64, "customers": pl.Int64,
     ...     "conversion_share": pl.Float64, "median_s": pl.Float64})
     >>> silo = pl.DataFrame(schema={"source": pl.String, "target": pl.String, "source_channel": pl.String,
-    ...     "target_channel": pl.String, "repeat_step_rate": pl.Float64, "context_loss_score": pl.Float64})
+    ...     "target_channel": pl.String, "count": pl.Int64, "repeat_step_rate": pl.Float64,
+    ...     "context_loss_score": pl.Float64})
     >>> ranked = rank_friction(tps, empty, silo, OverlaySettings())
     >>> ranked.select("id", "dropoff", "score").row(0)
     ('pay', 2.115477, 0.740417)

@@ -16,6 +16,15 @@ effort_switches                 mean channel switches per converted journey
 measured_integration_factor     ``1 -`` the count-weighted mean ``context_loss_score`` of the
                                 cross-channel silo handoffs: 1 when context always travels
 omnichannel_effectiveness       ``Σ channel engagement × integration factor / touchpoints``
+switches_per_journey            channel switches (moves whose two events are in different channels)
+                                per journey
+switch_journey_share            share of journeys with at least one channel switch
+switch_ping_pong_share          share of channel switches that return to a channel the journey
+                                had left
+handoffs_per_journey            team handoffs (moves whose two events name different teams) per
+                                journey; ``None`` without a team column
+handoff_journey_share           share of journeys with at least one team handoff
+handoff_ping_pong_share         share of team handoffs that return to a team the journey had left
 ==============================  =================================================================
 
 The *channel engagement metric* of a channel is the share of customers with at least one
@@ -54,6 +63,12 @@ class JourneyKpis:
     effort_switches: float | None
     measured_integration_factor: float | None
     omnichannel_effectiveness: float | None
+    switches_per_journey: float | None = None
+    switch_journey_share: float | None = None
+    switch_ping_pong_share: float | None = None
+    handoffs_per_journey: float | None = None
+    handoff_journey_share: float | None = None
+    handoff_ping_pong_share: float | None = None
     channel_engagement: tuple[tuple[str, float], ...] = ()
 
     def as_dict(self) -> dict[str, int | float | None]:
@@ -137,6 +152,7 @@ def journey_kpis(
         repeats=int(repeat.sum()),
         channel_customers=channel_customers,
         touchpoints_seen=log.events.get_column("touchpoint").n_unique(),
+        has_teams=bool(log.owners),
     )
 
 
@@ -164,11 +180,13 @@ def kpis_of(
     repeats: int,
     channel_customers: tuple[tuple[str, int], ...],
     touchpoints_seen: int,
+    has_teams: bool = False,
 ) -> JourneyKpis:
     """The KPIs from the journeys, the silo handoffs and the counts :func:`journey_kpis` takes from the events.
 
     ``channel_customers`` is each channel with its customers (channels without any left out),
-    ``touchpoints_seen`` the number of distinct touchpoints of the events.
+    ``touchpoints_seen`` the number of distinct touchpoints of the events; ``has_teams`` says
+    whether the events carry a team (else the team handoff KPIs are ``None``).
     """
     n_journeys = journeys.height
     n_customers = journeys.get_column("customer").n_unique()
@@ -194,6 +212,8 @@ def kpis_of(
     if factor is not None and touchpoints_seen:
         effectiveness = sum(share for _, share in engagement) * factor / touchpoints_seen
 
+    switches = _moves(journeys, "switches", "channel_ping_pong")
+    handoffs = _moves(journeys, "team_handoffs", "team_ping_pong") if has_teams else (None, None, None)
     return JourneyKpis(
         journeys=n_journeys,
         customers=n_customers,
@@ -204,5 +224,21 @@ def kpis_of(
         effort_switches=effort_switches,
         measured_integration_factor=factor,
         omnichannel_effectiveness=effectiveness,
+        switches_per_journey=switches[0],
+        switch_journey_share=switches[1],
+        switch_ping_pong_share=switches[2],
+        handoffs_per_journey=handoffs[0],
+        handoff_journey_share=handoffs[1],
+        handoff_ping_pong_share=handoffs[2],
         channel_engagement=engagement,
     )
+
+
+def _moves(journeys: pl.DataFrame, count: str, ping_pong: str) -> tuple[float | None, float | None, float | None]:
+    """Per journey, share of journeys with at least one, and ping-pong share of a per-journey move count."""
+    if not journeys.height or count not in journeys.columns:
+        return None, None, None
+    total = int(journeys.get_column(count).sum())
+    with_one = int((journeys.get_column(count) > 0).sum())
+    back = int(journeys.get_column(ping_pong).sum()) if ping_pong in journeys.columns else 0
+    return total / journeys.height, with_one / journeys.height, (back / total if total else None)

@@ -1,9 +1,14 @@
 """Observed silo handoffs: where customers switch channel (or owner team) and context is lost.
 
-Every observed transition ``source → target`` that the transition metrics mark as crossing
-channels or owner teams is a handoff. For each time a customer took it (two consecutive
-events of one journey, the *switch*), five signs that the customer had to start over are
-measured; each rate is the share of those switches showing the sign:
+A handoff is a *move* — two consecutive events of one journey — whose two events were
+recorded in different channels (a channel switch) or by different teams (a team handoff);
+the channels and teams are the events' own values, never the map's design. Handoffs are
+reported per observed place: the touchpoint pair and the pair of channels the two events
+were in (:func:`handoffs_from_signs`), per channel pair and per team pair (joined to the
+switch matrices by :func:`sign_rates_by_pair`), and per designed transition
+(:func:`designed_handoff_evidence`). For every handoff (the *switch*), five signs that the
+customer had to start over are measured; each rate is the share of those switches showing
+the sign:
 
 ``repeat_step_rate``
     Within the :data:`LOOKAHEAD_EVENTS` events after the switch, the customer visits a
@@ -61,9 +66,11 @@ from journeymap.analysis._shared import (
     touchpoint_label,
     with_contact_flags,
 )
-from journeymap.events._columnar import dense_codes
+from journeymap.events.journeys import MOVE_BITS
 from journeymap.events.log import EventLog
+from journeymap.events.metrics import MoveGroups, PreparedLog, prepare
 from journeymap.events.settings import OverlaySettings
+from journeymap.graph import find_handoffs
 from journeymap.model import JourneyMap
 
 __all__ = [
@@ -71,10 +78,14 @@ __all__ = [
     "LOOKAHEAD_EVENTS",
     "RATE_COLUMNS",
     "SILO_COLUMNS",
+    "SILO_SCHEMA",
+    "DESIGNED_SCHEMA",
     "WEIGHTS",
     "TransitionSigns",
+    "designed_handoff_evidence",
     "find_observed_silo_handoffs",
     "handoffs_from_signs",
+    "sign_rates_by_pair",
     "transition_instances",
 ]
 
@@ -105,6 +116,8 @@ SILO_COLUMNS = (
     "target_channel",
     "count",
     "customers",
+    "channel_switches",
+    "team_handoffs",
     *RATE_COLUMNS,
     "context_loss_score",
     "declared_carry",
@@ -112,7 +125,25 @@ SILO_COLUMNS = (
     "headline",
 )
 
-_KEYS = ["source", "target", "source_channel", "target_channel"]
+SILO_SCHEMA_RATES: dict[str, pl.DataType] = {
+    **{rate: pl.Float64() for rate in RATE_COLUMNS},
+    "context_loss_score": pl.Float64(),
+}
+
+SILO_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "target": pl.String(),
+    "source_channel": pl.String(),
+    "target_channel": pl.String(),
+    "count": pl.Int64(),
+    "customers": pl.Int64(),
+    "channel_switches": pl.Int64(),
+    "team_handoffs": pl.Int64(),
+    **SILO_SCHEMA_RATES,
+    "declared_carry": pl.String(),
+    "finding": pl.String(),
+    "headline": pl.Boolean(),
+}
 
 _PHRASES = {
     "repeat_step_rate": "customers repeat a step they had already done",
@@ -290,144 +321,195 @@ def transition_instances(
 def find_observed_silo_handoffs(
     log: EventLog,
     journeys: pl.DataFrame,
-    transitions: pl.DataFrame,
     journey_map: JourneyMap | None,
     settings: OverlaySettings,
 ) -> pl.DataFrame:
-    """Observed cross-channel and cross-owner transitions with the evidence of lost context.
+    """Observed channel switches and team handoffs with the evidence of lost context.
 
     Parameters
     ----------
     log:
-        The event log with ``journey`` and ``step`` columns (from ``cut_journeys``).
+        The event log with ``journey``, ``step`` and ``moved`` columns (from ``cut_journeys``).
     journeys:
         The journeys frame from ``cut_journeys``.
-    transitions:
-        The transition metrics frame; its rows with ``cross_channel`` or ``cross_owner`` are
-        the handoffs reported, with their ``count``, ``customers`` and ``declared_carry``.
     journey_map:
-        The designed map (channel kinds and names for the findings); may be ``None``.
+        The designed map (declared context carry, channel kinds and names for the findings); may be ``None``.
     settings:
         Windows and ``min_volume`` (a handoff seen fewer times is never a headline).
 
     Returns
     -------
     pl.DataFrame
-        One row per handoff with the columns of :data:`SILO_COLUMNS`, sorted by
-        ``context_loss_score`` (highest first), then ``count``.
+        One row per observed place of handoff — touchpoint pair and the pair of channels its two
+        events were recorded in — with the columns of :data:`SILO_COLUMNS`, sorted by
+        ``context_loss_score`` (highest first), then ``count``. Only moves whose two events differ
+        in channel or team count.
 
     Examples
     --------
     >>> from datetime import datetime, timezone
+    >>> from journeymap.events.journeys import cut_journeys
     >>> t = [datetime(2024, 1, 1, h, tzinfo=timezone.utc) for h in (9, 10)]
     >>> events = pl.DataFrame({
     ...     "customer": [0, 0], "ts": t, "seq": [0, 1], "touchpoint": [0, 1], "channel": [0, 1],
     ...     "owner": [0, 1], "converted": [False, False], "identified": [True, True],
-    ...     "value": [None, None], "sentiment": [None, None], "journey": [0, 0], "step": [0, 1]},
-    ...     schema_overrides={"value": pl.Float64, "sentiment": pl.Float64})
-    >>> log = EventLog(events, ("login", "call"), ("web", "phone"), ("Digital", "Care"))
-    >>> journeys = pl.DataFrame({"journey": [0], "end": [t[1]], "outcome": ["abandoned"]})
-    >>> transitions = pl.DataFrame({"source": ["login"], "target": ["call"], "source_channel": ["web"],
-    ...     "target_channel": ["phone"], "count": [1], "customers": [1], "cross_channel": [True],
-    ...     "cross_owner": [True], "declared_carry": ["full"]})
-    >>> silo = find_observed_silo_handoffs(log, journeys, transitions, None, OverlaySettings())
-    >>> silo.select("reidentify_rate", "abandon_rate", "context_loss_score", "headline").row(0)
-    (1.0, 1.0, 0.45, True)
+    ...     "value": [None, None], "sentiment": [None, None]},
+    ...     schema_overrides={"customer": pl.UInt32, "seq": pl.UInt32, "touchpoint": pl.UInt32,
+    ...         "channel": pl.UInt32, "owner": pl.UInt32, "value": pl.Float64, "sentiment": pl.Float64})
+    >>> settings = OverlaySettings(ongoing_after=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    >>> log, journeys = cut_journeys(EventLog(events, ("login", "call"), ("web", "phone"), ("Digital", "Care")),
+    ...     settings)
+    >>> silo = find_observed_silo_handoffs(log, journeys, None, settings)
+    >>> silo.select("channel_switches", "team_handoffs", "reidentify_rate", "abandon_rate", "context_loss_score").row(0)
+    (1, 1, 1.0, 1.0, 0.45)
     >>> silo["finding"][0]
-    'In 100% of the 1 move from login (web) to call (phone), customers identify again; the map declares \
-this handoff as full context.'
+    'In 100% of the 1 move from login (web) to call (phone), customers identify again; this handoff is not on the map.'
     """
-    instances = transition_instances(log, journeys, journey_map, settings)
-    signs = TransitionSigns.of(instances, len(log.touchpoints))
-    return handoffs_from_signs(signs, None, log.touchpoints, transitions, journey_map, settings)
+    prepared = prepare(log, journeys)
+    signs = TransitionSigns.of(transition_instances(log, journeys, journey_map, settings))
+    return handoffs_from_signs(prepared, signs, None, journey_map, settings)
 
 
 @dataclass(frozen=True, eq=False)
 class TransitionSigns:
-    """The signs of lost context of every transition, packed for counting under any journey filter.
+    """The signs of lost context of every move, one bit per sign in the order of :data:`RATE_COLUMNS`.
 
-    ``pair`` numbers the observed ``(source, target)`` pairs densely, ``original`` holds
-    ``source * width + target`` (touchpoint codes) of each number, ``journey`` is the journey of
-    the transition, ``bits`` one bit per sign in the order of :data:`RATE_COLUMNS`.
+    ``bits`` is aligned with the moves of :attr:`journeymap.events.metrics.PreparedLog.transitions`
+    (both are the consecutive event pairs of each journey, in log order).
     """
 
-    pair: npt.NDArray[np.int64]
-    original: npt.NDArray[np.int64]
-    journey: npt.NDArray[np.int64]
     bits: npt.NDArray[np.uint8]
-    width: int
 
     @classmethod
-    def of(cls, instances: pl.DataFrame, n_touchpoints: int) -> TransitionSigns:
+    def of(cls, instances: pl.DataFrame) -> TransitionSigns:
         """Pack the frame of :func:`transition_instances`."""
-        width = max(n_touchpoints, 1)
-        packed = np.multiply(instances.get_column("source").to_numpy(), width, dtype=np.int64)
-        packed += instances.get_column("target").to_numpy()
-        pair, original = dense_codes(packed)
         bits = np.zeros(instances.height, dtype=np.uint8)
         for i, flag in enumerate(SIGN_FLAGS):
             bits |= instances.get_column(flag).to_numpy().astype(np.uint8) << np.uint8(i)
-        return cls(pair, original, instances.get_column("journey").to_numpy().astype(np.int64), bits, width)
+        return cls(bits)
 
-    def rates(self, keep: npt.NDArray[np.bool_] | None, touchpoints: tuple[str, ...]) -> pl.DataFrame:
-        """Per observed ``(source, target)``: the share of its transitions showing each sign.
-
-        Only the transitions of the journeys ``keep`` marks (by journey id) count; all for ``None``.
-        """
-        if keep is None:
-            pair, bits = self.pair, self.bits
-        else:
-            rows = keep[self.journey]
-            pair, bits = self.pair[rows], self.bits[rows]
-        # One count per (pair, combination of signs); each sign's total is a sum over combinations.
+    def counts(self, rows: npt.NDArray[np.int64], code: npt.NDArray[np.int64], n_codes: int) -> npt.NDArray[np.int64]:
+        """Per code (rows) and sign (columns): how many of the moves ``rows`` (with codes ``code``) show it."""
+        # One count per (code, combination of signs); each sign's total is a sum over combinations.
         patterns = 1 << len(SIGN_FLAGS)
-        cell = np.multiply(pair, patterns, dtype=np.int64)
-        cell += bits
-        by_pattern = np.bincount(cell, minlength=self.original.size * patterns).reshape(-1, patterns)
-        total = by_pattern.sum(axis=1)
-        seen = np.flatnonzero(total)
+        cell = np.multiply(code, patterns, dtype=np.int64)
+        cell += self.bits[rows]
+        by_pattern = np.bincount(cell, minlength=n_codes * patterns)[: n_codes * patterns].reshape(-1, patterns)
         has_sign = (np.arange(patterns)[:, None] >> np.arange(len(SIGN_FLAGS))) & 1
-        per_sign = by_pattern[seen] @ has_sign
-        columns: dict[str, Any] = {
-            "source": self.original[seen] // self.width,
-            "target": self.original[seen] % self.width,
-        }
-        for i, rate in enumerate(RATE_COLUMNS):
-            columns[rate] = per_sign[:, i] / total[seen]
-        return pl.DataFrame(columns).with_columns(decode("source", touchpoints), decode("target", touchpoints))
+        per_sign: npt.NDArray[np.int64] = (by_pattern @ has_sign).astype(np.int64)
+        return per_sign
+
+    def rates(self, rows: npt.NDArray[np.int64], code: npt.NDArray[np.int64], n_codes: int) -> dict[str, Any]:
+        """Per code: the share of its moves showing each sign, and ``context_loss_score`` (NaN where none)."""
+        total = np.bincount(code, minlength=n_codes)[:n_codes]
+        per_sign = self.counts(rows, code, n_codes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            columns: dict[str, Any] = {rate: per_sign[:, i] / total for i, rate in enumerate(RATE_COLUMNS)}
+        columns["context_loss_score"] = np.round(sum(columns[r] * w for r, w in WEIGHTS.items()), 6)
+        return columns
+
+
+def sign_rates_by_pair(
+    prepared: PreparedLog,
+    groups: MoveGroups,
+    signs: TransitionSigns,
+    keep: npt.NDArray[np.bool_] | None,
+    *,
+    width: int,
+    labels: tuple[str, ...],
+    names: tuple[str, str],
+) -> pl.DataFrame:
+    """The signs of lost context per pair of ``groups`` (codes ``from * width + to``), decoded with ``labels``.
+
+    Joined to the channel and team switch matrices on ``names``: the evidence measured on the moves
+    that actually crossed each pair.
+    """
+    rows, code = groups.take(prepared.transitions, keep)
+    n = groups.original.size
+    total = np.bincount(code, minlength=n)[:n]
+    seen = np.flatnonzero(total)
+    columns = {name: values[seen] for name, values in signs.rates(rows, code, n).items()}
+    frame = pl.DataFrame(
+        {"__from": groups.original[seen] // width, "__to": groups.original[seen] % width, **columns},
+        schema_overrides={"__from": pl.Int64, "__to": pl.Int64},
+    )
+    if frame.height == 0:
+        return pl.DataFrame(schema={names[0]: pl.String, names[1]: pl.String, **SILO_SCHEMA_RATES})
+    return frame.select(
+        decode("__from", labels).alias(names[0]),
+        decode("__to", labels).alias(names[1]),
+        *RATE_COLUMNS,
+        "context_loss_score",
+    )
 
 
 def handoffs_from_signs(
+    prepared: PreparedLog,
     signs: TransitionSigns,
     keep: npt.NDArray[np.bool_] | None,
-    touchpoints: tuple[str, ...],
-    transitions: pl.DataFrame,
     journey_map: JourneyMap | None,
     settings: OverlaySettings,
 ) -> pl.DataFrame:
     """:func:`find_observed_silo_handoffs` from packed signs, for the journeys ``keep`` marks (``None``: all)."""
-    observed = signs.rates(keep, touchpoints)
-    handoffs = transitions.filter(pl.col("cross_channel") | pl.col("cross_owner")).select(
-        *_KEYS,
-        pl.col("count").cast(pl.Int64),
-        pl.col("customers").cast(pl.Int64),
-        pl.col("declared_carry").cast(pl.String),
+    moves = prepared.transitions
+    groups = prepared.handoff_places
+    rows, code = groups.take(moves, keep)
+    n = groups.original.size
+    count = np.bincount(code, minlength=n)[:n]
+    seen = np.flatnonzero(count)
+    if seen.size == 0:
+        return pl.DataFrame(schema=SILO_SCHEMA)
+    moved = moves.moved[rows]
+    n_ch = prepared.n_ch
+    key = groups.original[seen]
+    pair = moves.original[key // (n_ch * n_ch)]
+    columns = {name: values[seen] for name, values in signs.rates(rows, code, n).items()}
+    log = prepared.log
+    frame = pl.DataFrame(
+        {
+            "__src": pair // prepared.n_tp,
+            "__tgt": pair % prepared.n_tp,
+            "__src_ch": (key // n_ch) % n_ch,
+            "__tgt_ch": key % n_ch,
+            "count": count[seen],
+            "customers": groups.index.customers(keep)[seen],
+            "channel_switches": np.bincount(code[(moved & MOVE_BITS["channel_switch"]) != 0], minlength=n)[seen],
+            "team_handoffs": np.bincount(code[(moved & MOVE_BITS["team_handoff"]) != 0], minlength=n)[seen],
+            **columns,
+        },
+        schema_overrides={"__src": pl.Int64, "__tgt": pl.Int64, "__src_ch": pl.Int64, "__tgt_ch": pl.Int64},
+    ).with_columns(
+        decode("__src", log.touchpoints).alias("source"),
+        decode("__tgt", log.touchpoints).alias("target"),
+        decode("__src_ch", log.channels).alias("source_channel"),
+        decode("__tgt_ch", log.channels).alias("target_channel"),
     )
-    score = pl.sum_horizontal(pl.col(rate) * weight for rate, weight in WEIGHTS.items())
+    designed = {(tr.source, tr.target): tr.context_carry.value for tr in journey_map.transitions} if journey_map else {}
+    carry = pl.DataFrame(
+        {
+            "source": [s for s, _ in designed],
+            "target": [tg for _, tg in designed],
+            "declared_carry": list(designed.values()),
+        },
+        schema={"source": pl.String, "target": pl.String, "declared_carry": pl.String},
+    )
     threshold = pl.col("declared_carry").replace_strict(HEADLINE_THRESHOLDS, default=None, return_dtype=pl.Float64)
     result = (
-        handoffs.join(observed, on=["source", "target"], how="left")
-        .with_columns(pl.col(rate).fill_null(0.0) for rate in RATE_COLUMNS)
-        .with_columns(context_loss_score=score.round(6))
+        frame.join(carry, on=["source", "target"], how="left")
         .with_columns(
             headline=((pl.col("context_loss_score") >= threshold) & (pl.col("count") >= settings.min_volume)).fill_null(
                 False
             )
         )
-        .sort(["context_loss_score", "count", "source", "target"], descending=[True, True, False, False])
+        .sort(
+            ["context_loss_score", "count", "source", "target", "source_channel", "target_channel"],
+            descending=[True, True, False, False, False, False],
+        )
     )
     findings = [_finding(row, journey_map, settings) for row in result.iter_rows(named=True)]
-    return result.with_columns(finding=pl.Series(findings, dtype=pl.String)).select(SILO_COLUMNS)
+    return (
+        result.with_columns(finding=pl.Series(findings, dtype=pl.String)).select(SILO_COLUMNS).cast(SILO_SCHEMA)  # type: ignore[arg-type]
+    )
 
 
 def _finding(row: dict[str, Any], journey_map: JourneyMap | None, settings: OverlaySettings) -> str:
@@ -435,7 +517,11 @@ def _finding(row: dict[str, Any], journey_map: JourneyMap | None, settings: Over
     target = _place(row["target"], row["target_channel"], journey_map)
     clause = _CARRY_CLAUSES.get(str(row["declared_carry"]), "this handoff is not on the map.")
     count = int(row["count"])
-    moves = f"the {count:,} move{'s' if count != 1 else ''} from {source} to {target}"
+    if row["source_channel"] == row["target_channel"]:
+        noun = "handoff" if count == 1 else "handoffs"
+        moves = f"the {count:,} {noun} to another team from {source} to {target}"
+    else:
+        moves = f"the {count:,} move{'s' if count != 1 else ''} from {source} to {target}"
     contributions = {rate: float(row[rate]) * weight for rate, weight in WEIGHTS.items()}
     top = max(contributions, key=lambda rate: contributions[rate])
     if contributions[top] <= 0:
@@ -451,3 +537,80 @@ def _finding(row: dict[str, Any], journey_map: JourneyMap | None, settings: Over
 
 def _place(touchpoint: str, channel: str, journey_map: JourneyMap | None) -> str:
     return f"{touchpoint_label(touchpoint, journey_map)} ({channel_label(channel, journey_map)})"
+
+
+DESIGNED_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "target": pl.String(),
+    "designed_crossing": pl.String(),
+    "declared_carry": pl.String(),
+    "moves": pl.Int64(),
+    "channel_switches": pl.Int64(),
+    "team_handoffs": pl.Int64(),
+    **SILO_SCHEMA_RATES,
+    "contradicts_declaration": pl.Boolean(),
+}
+"""Per designed handoff: what the map declares beside what the moves along it show."""
+
+
+def designed_handoff_evidence(
+    prepared: PreparedLog,
+    signs: TransitionSigns,
+    keep: npt.NDArray[np.bool_] | None,
+    journey_map: JourneyMap | None,
+    settings: OverlaySettings,
+) -> pl.DataFrame:
+    """Every handoff the map designs (a transition crossing channels or teams), beside the evidence.
+
+    ``moves`` counts the observed moves along the designed transition (its source touchpoint, then
+    its target, in one journey) in the journeys ``keep`` marks; ``channel_switches`` and
+    ``team_handoffs`` how many of them actually changed channel or team in the events; the rates and
+    ``context_loss_score`` are measured on all of them. ``contradicts_declaration`` is set when a
+    handoff declared ``full`` or ``partial`` shows a score at or above its threshold in
+    :data:`HEADLINE_THRESHOLDS` over at least ``settings.min_volume`` moves. Empty without a map.
+    """
+    if journey_map is None:
+        return pl.DataFrame(schema=DESIGNED_SCHEMA)
+    handoffs = find_handoffs(journey_map)
+    if not handoffs:
+        return pl.DataFrame(schema=DESIGNED_SCHEMA)
+    moves = prepared.transitions
+    n = moves.original.size
+    if keep is None:
+        rows = np.arange(moves.pair.size, dtype=np.int64)
+    else:
+        rows = np.flatnonzero(keep[moves.journey]).astype(np.int64)
+    code = moves.pair[rows]
+    moved = moves.moved[rows]
+    count = np.bincount(code, minlength=n)[:n]
+    columns = signs.rates(rows, code, n)
+    switches = np.bincount(code[(moved & MOVE_BITS["channel_switch"]) != 0], minlength=n)[:n]
+    handed = np.bincount(code[(moved & MOVE_BITS["team_handoff"]) != 0], minlength=n)[:n]
+    code_of = {label: i for i, label in enumerate(prepared.log.touchpoints)}
+    position = {int(key): i for i, key in enumerate(moves.original)}
+    records = []
+    for h in handoffs:
+        parts = (("channel", h.cross_channel), ("team", h.cross_owner))
+        crossing = " and ".join(part for part, crossed in parts if crossed)
+        found = (
+            position.get(code_of[h.source] * prepared.n_tp + code_of[h.target])
+            if h.source in code_of and h.target in code_of
+            else None
+        )
+        seen = found is not None and count[found] > 0
+        record: dict[str, Any] = {
+            "source": h.source,
+            "target": h.target,
+            "designed_crossing": crossing,
+            "declared_carry": h.context_carry,
+            "moves": int(count[found]) if seen else 0,
+            "channel_switches": int(switches[found]) if seen else 0,
+            "team_handoffs": int(handed[found]) if seen else 0,
+        }
+        for name in (*RATE_COLUMNS, "context_loss_score"):
+            record[name] = float(columns[name][found]) if seen else None
+        limit = HEADLINE_THRESHOLDS.get(h.context_carry)
+        enough = seen and record["moves"] >= settings.min_volume
+        record["contradicts_declaration"] = bool(enough and limit is not None and record["context_loss_score"] >= limit)
+        records.append(record)
+    return pl.DataFrame(records, schema=DESIGNED_SCHEMA)

@@ -378,9 +378,9 @@ def ingest(
     mapping:
         Which raw column means what.
     journey_map:
-        When given, labels are checked against its touchpoint and channel ids; owners come
-        from the map when the mapping names no owner column; touchpoints marked
-        ``requires_identification`` count as identify events.
+        When given, labels are checked against its touchpoint and channel ids; touchpoints
+        marked ``requires_identification`` count as identify events. Teams come only from the
+        mapped owner column, never from the map.
     source:
         File name used in messages and stored in the log.
     now:
@@ -653,14 +653,8 @@ def _label_table(decoded: pl.DataFrame, mapping: ColumnMapping, journey_map: Jou
         mapped = pl.coalesce(by_value, mapped)
     table = table.with_columns(mapped.alias("__mapped"))
     table = table.with_columns(pl.coalesce("__mapped", "__label").alias("__touchpoint"))
-    owner_expr: pl.Expr
-    if mapping.owner:
-        owner_expr = _label(pl.col(mapping.owner))
-    elif journey_map is not None:
-        owners_by_tp = {t.id: journey_map.owner_of(t) for t in journey_map.touchpoints}
-        owner_expr = pl.col("__touchpoint").replace_strict(owners_by_tp, default=None, return_dtype=pl.String)
-    else:
-        owner_expr = pl.lit(None, dtype=pl.String)
+    # A team is what the event recorded: never the team the map assigns to its touchpoint.
+    owner_expr = _label(pl.col(mapping.owner)) if mapping.owner else pl.lit(None, dtype=pl.String)
     identify_ids = {t.id for t in journey_map.touchpoints if t.requires_identification} if journey_map else set()
     identified = pl.col("__label").is_in(list(mapping.identify_values)) | pl.col("__touchpoint").is_in(
         sorted(identify_ids)

@@ -1,21 +1,29 @@
-"""Cutting each customer's event stream into journeys.
+"""Cutting each customer's event stream into journeys, and the moves inside them.
 
 A new journey starts at a customer's first event, after an inactivity gap longer than
 :attr:`OverlaySettings.gap`, and right after a goal event (a converted event or a goal
 touchpoint): reaching the goal ends the journey. Everything is shift/cumulative-sum
 arithmetic on the sorted integer frame.
+
+A *move* is two consecutive events of one journey. Its channel and team are those two
+events' own values, as recorded: a **channel switch** is a move whose two events have
+different channels; a **team handoff** is a move whose two events both name a team
+(``owner``) and name different ones. A switch (or handoff) is a **ping-pong return** when it
+goes back to a channel (team) that an earlier event of the same journey already had, i.e.
+one the customer had left. The map's design never stands in for what an event recorded.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from journeymap.events._columnar import distinct_pair_counts
 from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 
-__all__ = ["JOURNEY_SCHEMA", "cut_journeys", "decode", "goal_expr"]
+__all__ = ["JOURNEY_SCHEMA", "MOVE_BITS", "cut_journeys", "decode", "goal_expr", "move_flags"]
 
 JOURNEY_SCHEMA: dict[str, pl.DataType] = {
     "journey": pl.UInt32(),
@@ -26,6 +34,9 @@ JOURNEY_SCHEMA: dict[str, pl.DataType] = {
     "touchpoints": pl.UInt32(),
     "channels": pl.UInt32(),
     "switches": pl.UInt32(),
+    "team_handoffs": pl.UInt32(),
+    "channel_ping_pong": pl.UInt32(),
+    "team_ping_pong": pl.UInt32(),
     "outcome": pl.String(),
     "first_touchpoint": pl.String(),
     "last_touchpoint": pl.String(),
@@ -35,6 +46,57 @@ JOURNEY_SCHEMA: dict[str, pl.DataType] = {
 def decode(expr: pl.Expr, labels: tuple[str, ...]) -> pl.Expr:
     """Integer codes -> their labels (String); use on aggregated, small frames."""
     return expr.replace_strict(list(range(len(labels))), list(labels), default=None, return_dtype=pl.String)
+
+
+MOVE_BITS: dict[str, int] = {"channel_switch": 1, "team_handoff": 2, "channel_return": 4, "team_return": 8}
+"""Bits of the ``moved`` event column: what the move *into* this event did (0 on a journey's first event)."""
+
+
+def move_flags(
+    new_journey: npt.NDArray[np.bool_],
+    journey: npt.NDArray[np.integer],
+    codes: npt.NDArray[np.integer],
+    known: npt.NDArray[np.bool_] | None = None,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per event: whether the move into it changes ``codes``, and whether that change is a return.
+
+    ``new_journey`` marks each journey's first event (no move leads into it); ``known`` marks
+    the events whose code was recorded (a move from or to an unknown code changes nothing).
+    A change is a *return* when an earlier event of the same journey already had the new code.
+
+    Examples
+    --------
+    >>> new = np.array([True, False, False, False, True, False])
+    >>> journey = np.array([0, 0, 0, 0, 1, 1])
+    >>> change, back = move_flags(new, journey, np.array([0, 1, 1, 0, 1, 0]))
+    >>> change.tolist(), back.tolist()
+    ([False, True, False, True, False, True], [False, False, False, True, False, False])
+    >>> change, _ = move_flags(new, journey, np.array([0, 9, 1, 0, 1, 0]), np.array([1, 0, 1, 1, 1, 1], dtype=bool))
+    >>> change.tolist()
+    [False, False, False, True, False, True]
+    """
+    n = codes.size
+    change = np.zeros(n, dtype=bool)
+    if n < 2:
+        return change, change.copy()
+    np.not_equal(codes[1:], codes[:-1], out=change[1:])
+    if known is not None:
+        change[1:] &= known[1:] & known[:-1]
+    change &= ~new_journey
+    back = np.zeros(n, dtype=bool)
+    if change.any():
+        # A return needs an earlier change in the same journey: only journeys with two or more changes
+        # are looked at, and in them "first occurrence of (journey, code)" is one hash pass.
+        changes = np.bincount(journey[change].astype(np.int64), minlength=int(journey.max()) + 1)
+        rows = np.flatnonzero(changes[journey] >= 2)
+        if rows.size:
+            key = np.left_shift(journey[rows].astype(np.uint64), np.uint64(32))
+            key |= codes[rows].astype(np.uint64)
+            if known is not None:
+                key[~known[rows]] = np.uint64(2**64 - 1)
+            first = pl.Series(key).is_first_distinct().to_numpy()
+            back[rows] = change[rows] & ~first
+    return change, back
 
 
 def goal_expr(log: EventLog, settings: OverlaySettings) -> pl.Expr:
@@ -60,8 +122,11 @@ def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl
     Returns
     -------
     tuple[EventLog, polars.DataFrame]
-        The log with ``journey`` (UInt32, numbered in sorted order) and ``step`` (UInt32,
-        0-based), and one row per journey (:data:`JOURNEY_SCHEMA`). ``outcome`` is
+        The log with ``journey`` (UInt32, numbered in sorted order), ``step`` (UInt32,
+        0-based) and ``moved`` (UInt8, the :data:`MOVE_BITS` of the move into each event), and
+        one row per journey (:data:`JOURNEY_SCHEMA`): ``switches`` counts its channel switches,
+        ``team_handoffs`` its team handoffs, ``*_ping_pong`` the switches and handoffs that return
+        to a channel or team it had left. ``outcome`` is
         ``"converted"`` when a goal event is in the journey, else ``"ongoing"`` when its last
         event is at or after ``ongoing_after`` (default: latest event minus ``gap``), else
         ``"abandoned"``.
@@ -80,11 +145,15 @@ def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl
     >>> journeys.select("events", "switches", "outcome", "last_touchpoint").rows()
     [(2, 1, 'converted', 'buy'), (1, 0, 'ongoing', 'home')]
     """
-    events = log.events.drop([c for c in ("journey", "step") if c in log.events.columns])
+    events = log.events.drop([c for c in ("journey", "step", "moved") if c in log.events.columns])
     if max(events.n_chunks("all"), default=1) > 1:
         events = events.rechunk()  # zero-copy numpy views below, and for every metric after
     if events.height == 0:
-        empty = events.with_columns(pl.lit(0, pl.UInt32).alias("journey"), pl.lit(0, pl.UInt32).alias("step"))
+        empty = events.with_columns(
+            pl.lit(0, pl.UInt32).alias("journey"),
+            pl.lit(0, pl.UInt32).alias("step"),
+            pl.lit(0, pl.UInt8).alias("moved"),
+        )
         return _with_events(log, empty), pl.DataFrame(schema=JOURNEY_SCHEMA)
     # Plain array arithmetic on the sorted integer columns: the journey cut is a handful of
     # vectorised comparisons, a cumulative sum and a gather.
@@ -106,11 +175,21 @@ def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl
     journey -= np.uint32(1)
     step = np.arange(n, dtype=np.uint32)
     step -= starts.astype(np.uint32)[journey]
-    switch = np.zeros(n, dtype=bool)
-    np.not_equal(channel[1:], channel[:-1], out=switch[1:])
-    switch &= ~new
-    events = events.with_columns(pl.Series("journey", journey), pl.Series("step", step))
-    switch_sum = np.cumsum(switch, dtype=np.int64)
+    switch, channel_back = move_flags(new, journey, channel)
+    if "owner" in events.columns and events.get_column("owner").null_count() < n:
+        owner = events.get_column("owner")
+        handoff, team_back = move_flags(new, journey, owner.fill_null(0).to_numpy(), owner.is_not_null().to_numpy())
+    else:
+        handoff = team_back = np.zeros(n, dtype=bool)
+    moved = switch.astype(np.uint8)
+    for flag, bit in ((handoff, "team_handoff"), (channel_back, "channel_return"), (team_back, "team_return")):
+        moved |= flag.astype(np.uint8) * np.uint8(MOVE_BITS[bit])
+    events = events.with_columns(pl.Series("journey", journey), pl.Series("step", step), pl.Series("moved", moved))
+
+    def per_journey(flag: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint32]:
+        total = np.cumsum(flag, dtype=np.int64)
+        return (total[ends] - total[starts]).astype(np.uint32)  # the first event's flag is always False
+
     goal_sum = np.cumsum(goal, dtype=np.int64)
     goal_before = goal_sum[starts] - goal[starts]
     n_journeys = starts.size
@@ -131,7 +210,10 @@ def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl
             "channels": distinct_pair_counts(journey, channel, n_journeys, n_ch, by="outer", starts=starts).astype(
                 np.uint32
             ),
-            "switches": (switch_sum[ends] - switch_sum[starts]).astype(np.uint32),
+            "switches": per_journey(switch),
+            "team_handoffs": per_journey(handoff),
+            "channel_ping_pong": per_journey(channel_back),
+            "team_ping_pong": per_journey(team_back),
             "__converted": goal_sum[ends] - goal_before > 0,
             "__first": events.get_column("touchpoint").gather(starts_s),
             "__last": events.get_column("touchpoint").gather(ends_s),
@@ -156,6 +238,9 @@ def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl
         "touchpoints",
         "channels",
         "switches",
+        "team_handoffs",
+        "channel_ping_pong",
+        "team_ping_pong",
         pl.when(pl.col("__converted"))
         .then(pl.lit("converted"))
         .when(pl.col("end") >= ongoing_at)

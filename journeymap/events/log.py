@@ -29,7 +29,9 @@ columns named ``attr_<name>``; filters on the overlay page use them. An optional
 unmasks identifiers.
 
 :func:`journeymap.events.journeys.cut_journeys` adds ``journey`` (UInt32, unique over
-the whole log) and ``step`` (UInt32, 0-based position inside the journey).
+the whole log), ``step`` (UInt32, 0-based position inside the journey) and ``moved`` (UInt8:
+whether the move into the event switched channel or team, and whether it returned to one
+already left; see :data:`journeymap.events.journeys.MOVE_BITS`).
 """
 
 from __future__ import annotations

@@ -8,14 +8,20 @@ touches events; only per-touchpoint and per-transition rows are built as frames.
 
 Conventions
 -----------
-* A touchpoint's ``channel`` (and owner) is the channel most of its events happen in.
+* A *move* is two consecutive events of one journey (self-loops included); a *transition* is
+  every move between the same two touchpoints. A move's channels and teams are its two events'
+  own values: a channel switch, a team handoff and a ping-pong return are defined on the events
+  (see :mod:`journeymap.events.journeys`), never through a touchpoint's usual channel or team.
+* A touchpoint's ``channel`` is the channel most of its events happen in, and ``channel_mix``
+  lists the channels its events were seen in with their shares: what was observed, beside the
+  map's design.
 * Dwell and transition times are in seconds; ``*_p90_s`` is the linear-interpolated 90th
   percentile (numpy's default method).
-* A transition is a pair of consecutive events in the same journey (self-loops included).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -24,20 +30,33 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from journeymap.events._columnar import BitSetIndex, DistinctIndex, dense_codes, distinct_index, grouped_quantiles
-from journeymap.events.journeys import decode
+from journeymap.events._columnar import (
+    BitSetIndex,
+    DistinctIndex,
+    IntArray,
+    dense_codes,
+    distinct_index,
+    grouped_quantiles,
+)
+from journeymap.events.journeys import MOVE_BITS, decode
 from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 
 __all__ = [
     "SWITCH_SCHEMA",
+    "TEAM_SCHEMA",
+    "TEAM_SWITCH_SCHEMA",
     "TOUCHPOINT_SCHEMA",
+    "MoveGroups",
     "PreparedLog",
     "TRANSITION_SCHEMA",
     "channel_switch_matrix",
     "directly_follows",
     "prepare",
+    "team_move_counts",
+    "team_switch_matrix",
+    "team_table",
     "touchpoint_metrics",
     "touchpoint_table",
     "transition_metrics",
@@ -47,6 +66,7 @@ __all__ = [
 TOUCHPOINT_SCHEMA: dict[str, pl.DataType] = {
     "touchpoint": pl.String(),
     "channel": pl.String(),
+    "channel_mix": pl.String(),
     "visits": pl.UInt32(),
     "customers": pl.UInt32(),
     "journeys_started": pl.UInt32(),
@@ -70,17 +90,35 @@ TRANSITION_SCHEMA: dict[str, pl.DataType] = {
     "median_s": pl.Float64(),
     "p90_s": pl.Float64(),
     "conversion_share": pl.Float64(),
+    "channel_switches": pl.UInt32(),
+    "team_handoffs": pl.UInt32(),
     "cross_channel": pl.Boolean(),
     "cross_owner": pl.Boolean(),
     "designed": pl.Boolean(),
     "declared_carry": pl.String(),
 }
-SWITCH_SCHEMA: dict[str, pl.DataType] = {
-    "from_channel": pl.String(),
-    "to_channel": pl.String(),
+_PAIR_COUNTS: dict[str, pl.DataType] = {
     "count": pl.UInt32(),
     "customers": pl.UInt32(),
+    "journeys": pl.UInt32(),
+    "ping_pong": pl.UInt32(),
+    "median_wait_s": pl.Float64(),
 }
+SWITCH_SCHEMA: dict[str, pl.DataType] = {"from_channel": pl.String(), "to_channel": pl.String(), **_PAIR_COUNTS}
+"""Channel switches by (from channel, to channel): moves, distinct customers and journeys, ping-pong returns
+(switches back to a channel the journey had left) and the median time between the two events."""
+TEAM_SWITCH_SCHEMA: dict[str, pl.DataType] = {"from_team": pl.String(), "to_team": pl.String(), **_PAIR_COUNTS}
+"""Team handoffs by (from team, to team), with the columns of :data:`SWITCH_SCHEMA`."""
+TEAM_SCHEMA: dict[str, pl.DataType] = {
+    "team": pl.String(),
+    "events": pl.UInt32(),
+    "handoffs_in": pl.UInt32(),
+    "handoffs_out": pl.UInt32(),
+    "ping_pong_in": pl.UInt32(),
+    "median_wait_after_handoff_s": pl.Float64(),
+}
+"""Per team: its events, handoffs into and out of it, handoffs back into it after the journey had left it,
+and the median time from the previous team's last event to its first after a handoff in."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,24 +190,61 @@ class _EventCounts:
 
 @dataclass(frozen=True, eq=False)
 class _Transitions:
-    """Every transition of the full log: its pair code, source, journey and time, and the distinct index of pairs."""
+    """Every move of the full log, in log order: its touchpoint pair code, first event, journey and time.
 
+    ``moved`` holds the :data:`journeymap.events.journeys.MOVE_BITS` of each move (channel switch,
+    team handoff, ping-pong returns), taken from its second event; ``index`` counts distinct
+    journeys and customers per touchpoint pair.
+    """
+
+    at: npt.NDArray[np.int64]
+    """Row of each move's first event; the second is the next row."""
     pair: npt.NDArray[np.int64]
     original: npt.NDArray[np.int64]
     source: npt.NDArray[np.integer]
     journey: npt.NDArray[np.integer]
+    customer: npt.NDArray[np.integer]
     dt_us: npt.NDArray[np.int64]
+    moved: npt.NDArray[np.uint8]
     index: BitSetIndex | DistinctIndex
+
+    def where(self, bits: int) -> npt.NDArray[np.bool_]:
+        """Per move: whether it has any of ``bits`` (see ``MOVE_BITS``)."""
+        flags: npt.NDArray[np.bool_] = (self.moved & np.uint8(bits)) != 0
+        return flags
+
+
+@dataclass(frozen=True, eq=False)
+class MoveGroups:
+    """Some of the moves, grouped by a key: which moves, the dense code of each one's key, the key of each code.
+
+    ``index`` counts distinct journeys and customers per code under any journey filter.
+    """
+
+    rows: npt.NDArray[np.int64]
+    """Move numbers (into the arrays of :attr:`PreparedLog.transitions`), in log order."""
+    code: npt.NDArray[np.int64]
+    original: npt.NDArray[np.int64]
+    index: BitSetIndex | DistinctIndex
+
+    def take(
+        self, moves: _Transitions, keep: npt.NDArray[np.bool_] | None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The moves of the journeys ``keep`` marks (``None``: all) and their codes."""
+        if keep is None:
+            return self.rows, self.code
+        kept = keep[moves.journey[self.rows]]
+        return self.rows[kept], self.code[kept]
 
 
 class PreparedLog:
     """A cut log as numpy arrays, ready to be counted again under any filter of whole journeys.
 
     The overlay page filters journeys (started in a date range, touching some channels, of a
-    segment). What a filter cannot change is built once per cut log: every transition with its
-    pair code and time, each journey's first and last touchpoint and outcome, and the distinct
-    indexes (:mod:`journeymap.events._columnar`). A filter then takes four per-event columns of the
-    kept journeys (:meth:`events`) and masks the transitions; distinct journeys and customers come
+    segment). What a filter cannot change is built once per cut log: every move with its
+    pair code, time and switch flags, each journey's first and last touchpoint and outcome, and the
+    distinct indexes (:mod:`journeymap.events._columnar`). A filter then takes four per-event columns
+    of the kept journeys (:meth:`events`) and masks the moves; distinct journeys and customers come
     from the indexes.
     """
 
@@ -189,7 +264,12 @@ class PreparedLog:
         self.n_journeys = max(journeys.height, int(self.journey.max()) + 1 if ev.height else 0)
         self.outcome = _outcome_per_journey(journeys, self.n_journeys)
         self.tp, self.ch = tp, ch
-        owner = ev.get_column("owner").fill_null(len(log.owners)).to_numpy()
+        owner = (
+            ev.get_column("owner").fill_null(len(log.owners)).to_numpy()
+            if "owner" in ev.columns
+            else np.full(tp.size, len(log.owners), dtype=np.uint32)
+        )
+        self.owner = owner
         self.arrays: dict[str, npt.NDArray[Any]] = {
             "tp_channel": _pack(tp, ch, self.n_ch),
             "tp_owner": _pack(tp, owner, self.n_owner),
@@ -228,7 +308,7 @@ class PreparedLog:
 
     @cached_property
     def transitions(self) -> _Transitions:
-        """Every transition of the full log with its dense pair code, and the distinct index of pairs."""
+        """Every move of the full log with its dense pair code, and the distinct index of pairs."""
         at = np.flatnonzero(~self.last)
         tp = self.tp
         packed = np.multiply(tp[at], self.n_tp, dtype=np.int64)
@@ -236,9 +316,62 @@ class PreparedLog:
         pair, original = dense_codes(packed)
         del packed
         journey = self.journey[at]
-        index = distinct_index(journey, self.customer[at], pair, original.size, self.n_journeys)
+        customer = self.customer[at]
+        index = distinct_index(journey, customer, pair, original.size, self.n_journeys)
         ts = self.log.events.get_column("ts").to_physical().to_numpy()
-        return _Transitions(pair, original, tp[at], journey, ts[at + 1] - ts[at], index)
+        moved = (
+            self.log.events.get_column("moved").to_numpy()[at + 1]
+            if "moved" in self.log.events.columns
+            else np.zeros(at.size, dtype=np.uint8)
+        )
+        return _Transitions(at, pair, original, tp[at], journey, customer, ts[at + 1] - ts[at], moved, index)
+
+    def move_codes(self, codes: npt.NDArray[np.integer], rows: npt.NDArray[np.int64]) -> tuple[IntArray, IntArray]:
+        """Per move of ``rows``: the per-event ``codes`` of its first and its second event."""
+        at = self.transitions.at[rows]
+        return codes[at].astype(np.int64), codes[at + 1].astype(np.int64)
+
+    def _groups(self, selected: npt.NDArray[np.bool_], key: Callable[[npt.NDArray[np.int64]], IntArray]) -> MoveGroups:
+        moves = self.transitions
+        rows = np.flatnonzero(selected).astype(np.int64)
+        code, original = dense_codes(key(rows))
+        index = distinct_index(moves.journey[rows], moves.customer[rows], code, original.size, self.n_journeys)
+        return MoveGroups(rows, code, original, index)
+
+    @cached_property
+    def channel_pairs(self) -> MoveGroups:
+        """The channel switches, by ``from channel * n_ch + to channel``."""
+
+        def key(rows: npt.NDArray[np.int64]) -> IntArray:
+            src, tgt = self.move_codes(self.ch, rows)
+            return src * self.n_ch + tgt
+
+        return self._groups(self.transitions.where(MOVE_BITS["channel_switch"]), key)
+
+    @cached_property
+    def team_pairs(self) -> MoveGroups:
+        """The team handoffs, by ``from team * n_owner + to team``."""
+
+        def key(rows: npt.NDArray[np.int64]) -> IntArray:
+            src, tgt = self.move_codes(self.owner, rows)
+            return src * self.n_owner + tgt
+
+        return self._groups(self.transitions.where(MOVE_BITS["team_handoff"]), key)
+
+    @cached_property
+    def handoff_places(self) -> MoveGroups:
+        """The moves that switch channel or hand off to another team, by touchpoint pair and channel pair.
+
+        The key is ``pair * n_ch² + from channel * n_ch + to channel`` (``pair``: the dense touchpoint
+        pair code of :attr:`transitions`).
+        """
+
+        def key(rows: npt.NDArray[np.int64]) -> IntArray:
+            src, tgt = self.move_codes(self.ch, rows)
+            return (self.transitions.pair[rows] * self.n_ch + src) * self.n_ch + tgt
+
+        both = MOVE_BITS["channel_switch"] | MOVE_BITS["team_handoff"]
+        return self._groups(self.transitions.where(both), key)
 
     @cached_property
     def journey_ends(self) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.integer]]:
@@ -300,6 +433,58 @@ def _bincount(codes: npt.NDArray[np.integer], size: int) -> npt.NDArray[np.int64
     return np.bincount(codes, minlength=size)[:size].astype(np.int64, copy=False)
 
 
+_MODE_CELLS = 1 << 24
+
+
+def _mode_per_group(
+    group: npt.NDArray[np.integer], value: npt.NDArray[np.integer], n_groups: int, n_values: int
+) -> npt.NDArray[np.int64]:
+    """The most frequent value of each group (ties: the smallest value; empty groups: 0).
+
+    Examples
+    --------
+    >>> _mode_per_group(np.array([0, 0, 0, 1, 1]), np.array([2, 1, 2, 0, 1]), 3, 3).tolist()
+    [2, 0, 0]
+    """
+    if n_groups * n_values <= _MODE_CELLS:
+        cells = np.multiply(group, n_values, dtype=np.int64)
+        cells += value
+        counts = np.bincount(cells, minlength=n_groups * n_values)[: n_groups * n_values]
+        mode: npt.NDArray[np.int64] = counts.reshape(n_groups, n_values).argmax(axis=1).astype(np.int64)
+        return mode
+    top = (
+        pl.DataFrame({"g": group, "v": value})
+        .group_by("g", "v")
+        .len()
+        .sort(["g", "len", "v"], descending=[False, True, False])
+        .unique("g", keep="first")
+    )
+    out = np.zeros(n_groups, dtype=np.int64)
+    out[top.get_column("g").to_numpy()] = top.get_column("v").to_numpy()
+    return out
+
+
+def _channel_mix(by_channel: npt.NDArray[np.int64], channels: tuple[str, ...]) -> list[str]:
+    """Per touchpoint, the channels its events were in, most first, with their shares.
+
+    Examples
+    --------
+    >>> _channel_mix(np.array([[8, 2, 0], [0, 0, 0], [0, 1, 0]]), ("web", "app", "store"))
+    ['web 80% · app 20%', '', 'app 100%']
+    """
+    totals = by_channel.sum(axis=1)
+    out: list[str] = []
+    for row, total in zip(by_channel, totals, strict=True):
+        seen = np.flatnonzero(row)
+        order = seen[np.argsort(-row[seen], kind="stable")]
+        out.append(" · ".join(f"{_label(channels, int(c))} {row[c] / total:.0%}" for c in order))
+    return out
+
+
+def _label(labels: tuple[str, ...], code: int) -> str:
+    return labels[code] if code < len(labels) else str(code)
+
+
 def touchpoint_metrics(log: EventLog, journeys: pl.DataFrame, settings: OverlaySettings) -> pl.DataFrame:
     """One row per touchpoint: volumes, drop-off, repeats, dwell and sentiment.
 
@@ -314,7 +499,9 @@ def touchpoint_metrics(log: EventLog, journeys: pl.DataFrame, settings: OverlayS
     -------
     polars.DataFrame
         :data:`TOUCHPOINT_SCHEMA`, sorted by visits (descending) then touchpoint.
-        ``dropoffs`` counts journeys ending at the touchpoint with outcome ``abandoned``;
+        ``channel`` is the channel most of its events were in and ``channel_mix`` every channel its
+        events were in, most first, with its share (``"web 80% · app 20%"``). ``dropoffs``
+        counts journeys ending at the touchpoint with outcome ``abandoned``;
         ``dropoff_rate`` divides by journeys that visited it; ``repeats`` counts visits to a
         touchpoint already visited earlier in the same journey; dwell is the time to the
         next event of the same journey (null when there is none).
@@ -347,6 +534,7 @@ def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) 
         {
             "__tp": np.arange(t, dtype=np.uint32),
             "__channel": f.channel.astype(np.uint32),
+            "channel_mix": _channel_mix(f.by_channel, log.channels),
             "visits": visits,
             "customers": prepared.touchpoint_index.customers(keep),
             "journeys_started": _bincount(first_tp[kept], t),
@@ -361,6 +549,7 @@ def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) 
     out = counts.select(
         decode(pl.col("__tp"), log.touchpoints).alias("touchpoint"),
         decode(pl.col("__channel"), log.channels).alias("channel"),
+        "channel_mix",
         "visits",
         "customers",
         "journeys_started",
@@ -389,9 +578,10 @@ def transition_metrics(
     polars.DataFrame
         :data:`TRANSITION_SCHEMA`, sorted by count (descending), source, target.
         ``conversion_share`` is the share of journeys containing the transition that
-        converted; ``cross_channel``/``cross_owner`` compare the touchpoints' channels and
-        owners (each touchpoint's most frequent one); ``designed``/``declared_carry`` come
-        from the map.
+        converted; ``channel_switches`` and ``team_handoffs`` count its moves whose two events
+        have different channels or teams, and ``cross_channel``/``cross_owner`` say whether there
+        is any; ``source_channel``/``target_channel`` are the channels most of its moves went from
+        and to; ``designed``/``declared_carry`` come from the map.
     """
     del settings
     return transition_table(prepare(log, journeys), None, journey_map)
@@ -415,20 +605,27 @@ def transition_table(
         rows = keep[moves.journey]
         pair, dt = moves.pair[rows], moves.dt_us[rows]
         converted = keep & (prepared.outcome == 0)
-    channel, owner = f.channel, f.owner_team
     p_src, p_tgt = moves.original // t, moves.original % t
-    no_owner = prepared.n_owner - 1
+    # Each move's own channels and teams: how many of a transition's moves switched channel or team,
+    # and the channel pair most of them went through (shown as the transition's channels).
+    switched = moves.where(MOVE_BITS["channel_switch"])
+    handed = moves.where(MOVE_BITS["team_handoff"])
+    if keep is not None:
+        switched, handed = switched[rows], handed[rows]
+    at = moves.at if keep is None else moves.at[rows]
+    src_ch, tgt_ch = prepared.ch[at], prepared.ch[at + 1]
     counts = pl.DataFrame(
         {
             "__src": p_src.astype(np.uint32),
             "__tgt": p_tgt.astype(np.uint32),
-            "__src_ch": channel[p_src].astype(np.uint32),
-            "__tgt_ch": channel[p_tgt].astype(np.uint32),
+            "__src_ch": _mode_per_group(pair, src_ch, n_pairs, prepared.n_ch).astype(np.uint32),
+            "__tgt_ch": _mode_per_group(pair, tgt_ch, n_pairs, prepared.n_ch).astype(np.uint32),
             "count": _bincount(pair, n_pairs),
             "customers": moves.index.customers(keep),
             "journeys": moves.index.journeys(keep),
             "__conv_journeys": moves.index.journeys(converted),
-            "cross_owner": (owner[p_src] != owner[p_tgt]) & (owner[p_src] != no_owner) & (owner[p_tgt] != no_owner),
+            "channel_switches": _bincount(pair[switched], n_pairs),
+            "team_handoffs": _bincount(pair[handed], n_pairs),
         }
     )
     median, p90 = grouped_quantiles(pair, dt, n_pairs, (0.5, 0.9))
@@ -447,8 +644,10 @@ def transition_table(
         "median_s",
         "p90_s",
         (pl.col("__conv_journeys") / pl.col("journeys")).alias("conversion_share"),
-        (pl.col("__src_ch") != pl.col("__tgt_ch")).alias("cross_channel"),
-        "cross_owner",
+        "channel_switches",
+        "team_handoffs",
+        (pl.col("channel_switches") > 0).alias("cross_channel"),
+        (pl.col("team_handoffs") > 0).alias("cross_owner"),
     )
     carry = pl.DataFrame(
         {
@@ -497,23 +696,153 @@ def directly_follows(log: EventLog) -> pl.DataFrame:
     ).sort(["count", "source", "target"], descending=[True, False, False])
 
 
-def channel_switch_matrix(transitions: pl.DataFrame) -> pl.DataFrame:
-    """Cross-channel transitions summed by channel pair.
+def _pair_table(
+    prepared: PreparedLog,
+    groups: MoveGroups,
+    keep: npt.NDArray[np.bool_] | None,
+    *,
+    width: int,
+    labels: tuple[str, ...],
+    names: tuple[str, str],
+    return_bit: int,
+    schema: dict[str, pl.DataType],
+) -> pl.DataFrame:
+    """Counts per pair code of ``groups`` (``from * width + to``), decoded with ``labels``."""
+    moves = prepared.transitions
+    rows, code = groups.take(moves, keep)
+    n = groups.original.size
+    if rows.size == 0:
+        return pl.DataFrame(schema=schema)
+    back = (moves.moved[rows] & np.uint8(return_bit)) != 0
+    (median,) = grouped_quantiles(code, moves.dt_us[rows], n, (0.5,))
+    frame = pl.DataFrame(
+        {
+            "__from": (groups.original // width).astype(np.uint32),
+            "__to": (groups.original % width).astype(np.uint32),
+            "count": _bincount(code, n),
+            "customers": groups.index.customers(keep),
+            "journeys": groups.index.journeys(keep),
+            "ping_pong": _bincount(code[back], n),
+            "median_wait_s": median / 1e6,
+        }
+    ).filter(pl.col("count") > 0)
+    return (
+        frame.select(
+            decode(pl.col("__from"), labels).alias(names[0]),
+            decode(pl.col("__to"), labels).alias(names[1]),
+            *_PAIR_COUNTS,
+        )
+        .cast(schema)  # type: ignore[arg-type]
+        .sort(["count", *names], descending=[True, False, False])
+    )
 
-    ``customers`` sums the transitions' distinct customers, so a customer switching between
-    the same two channels through two different touchpoint pairs counts twice.
+
+def channel_switch_matrix(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None = None) -> pl.DataFrame:
+    """Channel switches of the journeys ``keep`` marks (``None``: all) by channel pair (:data:`SWITCH_SCHEMA`).
+
+    Every move whose two events were recorded in different channels counts once, in the pair of
+    those two channels; every pair that occurs is listed, most switches first.
 
     Examples
     --------
-    >>> tr = pl.DataFrame({"source_channel": ["web", "web", "app"], "target_channel": ["app", "app", "app"],
-    ...                    "count": [3, 2, 9], "customers": [2, 1, 4], "cross_channel": [True, True, False]})
-    >>> channel_switch_matrix(tr).rows()
-    [('web', 'app', 5, 3)]
+    >>> from datetime import datetime, timedelta, UTC
+    >>> from journeymap.events.journeys import cut_journeys
+    >>> from journeymap.events.settings import OverlaySettings
+    >>> t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> ev = pl.DataFrame({"customer": [0, 0, 0, 0], "ts": [t0 + timedelta(hours=h) for h in range(4)],
+    ...     "seq": [0, 1, 2, 3], "touchpoint": [0, 0, 0, 0], "channel": [0, 1, 1, 0], "owner": [None] * 4,
+    ...     "converted": [False] * 4, "sentiment": [None] * 4},
+    ...     schema_overrides={"customer": pl.UInt32, "seq": pl.UInt32, "touchpoint": pl.UInt32,
+    ...                       "channel": pl.UInt32, "owner": pl.UInt32, "sentiment": pl.Float64})
+    >>> cut, journeys = cut_journeys(EventLog(ev, ("login",), ("web", "app"), ()), OverlaySettings())
+    >>> channel_switch_matrix(prepare(cut, journeys)).rows()
+    [('app', 'web', 1, 1, 1, 1, 3600.0), ('web', 'app', 1, 1, 1, 0, 3600.0)]
     """
-    return (
-        transitions.filter(pl.col("cross_channel"))
-        .group_by(pl.col("source_channel").alias("from_channel"), pl.col("target_channel").alias("to_channel"))
-        .agg(pl.col("count").sum().cast(pl.UInt32), pl.col("customers").sum().cast(pl.UInt32))
-        .sort(["count", "from_channel", "to_channel"], descending=[True, False, False])
-        .cast(SWITCH_SCHEMA)  # type: ignore[arg-type]
+    return _pair_table(
+        prepared,
+        prepared.channel_pairs,
+        keep,
+        width=prepared.n_ch,
+        labels=prepared.log.channels,
+        names=("from_channel", "to_channel"),
+        return_bit=MOVE_BITS["channel_return"],
+        schema=SWITCH_SCHEMA,
     )
+
+
+def team_switch_matrix(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None = None) -> pl.DataFrame:
+    """Team handoffs of the journeys ``keep`` marks (``None``: all) by team pair (:data:`TEAM_SWITCH_SCHEMA`).
+
+    Every move whose two events name two different teams counts once, in the pair of those two
+    teams; a move from or to an event without a team is no handoff. Empty without a team column.
+    """
+    return _pair_table(
+        prepared,
+        prepared.team_pairs,
+        keep,
+        width=prepared.n_owner,
+        labels=prepared.log.owners,
+        names=("from_team", "to_team"),
+        return_bit=MOVE_BITS["team_return"],
+        schema=TEAM_SWITCH_SCHEMA,
+    )
+
+
+def team_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None = None) -> pl.DataFrame:
+    """Per team, for the journeys ``keep`` marks (``None``: all): :data:`TEAM_SCHEMA`, most handoffs first.
+
+    Empty when the log has no team column.
+    """
+    n = len(prepared.log.owners)
+    if n == 0:
+        return pl.DataFrame(schema=TEAM_SCHEMA)
+    moves = prepared.transitions
+    rows, _ = prepared.team_pairs.take(moves, keep)
+    src, tgt = prepared.move_codes(prepared.owner, rows)
+    back = (moves.moved[rows] & np.uint8(MOVE_BITS["team_return"])) != 0
+    (median,) = grouped_quantiles(tgt, moves.dt_us[rows], n, (0.5,)) if rows.size else (np.full(n, np.nan),)
+    frame = pl.DataFrame(
+        {
+            "team": list(prepared.log.owners),
+            "events": prepared.events(keep).by_owner.sum(axis=0)[:n],
+            "handoffs_in": _bincount(tgt, n),
+            "handoffs_out": _bincount(src, n),
+            "ping_pong_in": _bincount(tgt[back], n),
+            "median_wait_after_handoff_s": median / 1e6,
+        }
+    ).filter(pl.col("events") > 0)
+    return (
+        frame.with_columns(pl.col("median_wait_after_handoff_s").fill_nan(None))
+        .cast(TEAM_SCHEMA)  # type: ignore[arg-type]
+        .sort(
+            [pl.col("handoffs_in") + pl.col("handoffs_out"), pl.col("team")],
+            descending=[True, False],
+        )
+    )
+
+
+def team_move_counts(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None = None) -> pl.DataFrame:
+    """Every move whose two events both name a team, by (from team, to team) — same-team moves included.
+
+    The handover-of-work view of process mining (directly following work, beta 0): columns
+    ``from_team``, ``to_team``, ``count``, most first.
+    """
+    moves = prepared.transitions
+    none = prepared.n_owner - 1
+    rows = np.flatnonzero(
+        (prepared.owner[moves.at] != none)
+        & (prepared.owner[moves.at + 1] != none)
+        & (True if keep is None else keep[moves.journey])
+    )
+    src, tgt = prepared.move_codes(prepared.owner, rows.astype(np.int64))
+    cells = np.bincount(src * prepared.n_owner + tgt, minlength=prepared.n_owner**2)
+    seen = np.flatnonzero(cells)
+    owners = prepared.log.owners
+    return pl.DataFrame(
+        {
+            "from_team": [owners[c // prepared.n_owner] for c in seen],
+            "to_team": [owners[c % prepared.n_owner] for c in seen],
+            "count": cells[seen].astype(np.int64),
+        },
+        schema={"from_team": pl.String, "to_team": pl.String, "count": pl.Int64},
+    ).sort(["count", "from_team", "to_team"], descending=[True, False, False])

@@ -30,7 +30,13 @@ import polars as pl
 from journeymap.analysis.conformance import Conformance, conformance_of, undesigned_journeys
 from journeymap.analysis.friction import rank_friction
 from journeymap.analysis.kpis import JourneyKpis, contact_flags, kpis_of
-from journeymap.analysis.silo import TransitionSigns, handoffs_from_signs, transition_instances
+from journeymap.analysis.silo import (
+    TransitionSigns,
+    designed_handoff_evidence,
+    handoffs_from_signs,
+    sign_rates_by_pair,
+    transition_instances,
+)
 from journeymap.errors import UserInputError
 from journeymap.events.journeys import cut_journeys
 from journeymap.events.log import EventLog
@@ -38,6 +44,8 @@ from journeymap.events.metrics import (
     PreparedLog,
     channel_switch_matrix,
     prepare,
+    team_switch_matrix,
+    team_table,
     touchpoint_table,
     transition_table,
 )
@@ -93,7 +101,7 @@ def prepare_overlay(
     done("journeys")
     metrics = prepare(cut, journeys)
     metrics.transitions  # noqa: B018 (built now, so the first overlay and every filter share it)
-    signs = TransitionSigns.of(transition_instances(cut, journeys, journey_map, base), len(cut.touchpoints))
+    signs = TransitionSigns.of(transition_instances(cut, journeys, journey_map, base))
     start, repeat = contact_flags(cut, journey_map, base)
     contacts = np.bincount(metrics.journey[start], minlength=metrics.n_journeys)
     repeated = np.bincount(metrics.journey[repeat], minlength=metrics.n_journeys)
@@ -113,7 +121,14 @@ class Overlay:
     touchpoints: pl.DataFrame
     transitions: pl.DataFrame
     switch_matrix: pl.DataFrame
+    """Channel switches by channel pair, with the signs of lost context measured on them."""
+    team_switch_matrix: pl.DataFrame
+    """Team handoffs by team pair, with the signs of lost context (empty without a team column)."""
+    teams: pl.DataFrame
+    """Per team: events, handoffs in and out, ping-pong, wait after a handoff (empty without a team column)."""
     silo_handoffs: pl.DataFrame
+    designed_handoffs: pl.DataFrame
+    """The map's designed handoffs: declared context carry beside the signs measured on the moves along them."""
     friction: pl.DataFrame
     conformance: Conformance | None
     kpis: JourneyKpis
@@ -134,8 +149,11 @@ class Overlay:
             "journeys": self.journeys,
             "touchpoints": self.touchpoints,
             "transitions": self.transitions,
-            "switch_matrix": self.switch_matrix,
+            "channel_switch_matrix": self.switch_matrix,
+            "team_switch_matrix": self.team_switch_matrix,
+            "teams": self.teams,
             "silo_handoffs": self.silo_handoffs,
+            "designed_handoffs": self.designed_handoffs,
             "friction": self.friction,
             "kpis": pl.DataFrame([self.kpis.as_dict()]),
         }
@@ -264,9 +282,12 @@ def compute_overlay(
     touchpoints = touchpoint_table(base.metrics, keep)
     done("touchpoint metrics")
     transitions = transition_table(base.metrics, keep, journey_map)
-    switches = channel_switch_matrix(transitions)
     done("transition metrics")
-    silo = handoffs_from_signs(base.signs, keep, base.log.touchpoints, transitions, journey_map, settings)
+    switches, team_switches = _switch_matrices(base, keep)
+    teams = team_table(base.metrics, keep)
+    done("switch matrices")
+    silo = handoffs_from_signs(base.metrics, base.signs, keep, journey_map, settings)
+    designed = designed_handoff_evidence(base.metrics, base.signs, keep, journey_map, settings)
     done("silo handoffs")
     friction = rank_friction(touchpoints, transitions, silo, settings, journey_map)
     done("friction")
@@ -285,12 +306,41 @@ def compute_overlay(
         touchpoints=touchpoints,
         transitions=transitions,
         switch_matrix=switches,
+        team_switch_matrix=team_switches,
+        teams=teams,
         silo_handoffs=silo,
+        designed_handoffs=designed,
         friction=friction,
         conformance=conformance,
         kpis=kpis,
         settings=settings,
     )
+
+
+def _switch_matrices(base: PreparedOverlay, keep: Mask | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The channel and team switch matrices of the kept journeys, each pair with its signs of lost context."""
+    prepared = base.metrics
+    log = prepared.log
+    out = []
+    for frame, groups, width, labels, names in (
+        (
+            channel_switch_matrix(prepared, keep),
+            prepared.channel_pairs,
+            prepared.n_ch,
+            log.channels,
+            ("from_channel", "to_channel"),
+        ),
+        (
+            team_switch_matrix(prepared, keep),
+            prepared.team_pairs,
+            prepared.n_owner,
+            log.owners,
+            ("from_team", "to_team"),
+        ),
+    ):
+        rates = sign_rates_by_pair(prepared, groups, base.signs, keep, width=width, labels=labels, names=names)
+        out.append(frame.join(rates, on=list(names), how="left", maintain_order="left"))
+    return out[0], out[1]
 
 
 def _kpis(
@@ -307,4 +357,5 @@ def _kpis(
         repeats=int(base.repeated_contacts[kept].sum()),
         channel_customers=channel_customers,
         touchpoints_seen=touchpoints_seen,
+        has_teams=bool(base.log.owners),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-REAL_LOG = Path("/work/shared/data/real/receipt.parquet")
+REAL_LOG = Path(__file__).resolve().parents[1] / "data" / "real" / "receipt.parquet"
 TIMEOUT_MS = 120_000
 
 # Non-background pixels on the graph canvas: vis-network draws nodes and edges, nothing else.

@@ -18,7 +18,7 @@ from journeymap.events.settings import OverlaySettings
 
 pm4py = pytest.importorskip("pm4py")
 
-HELPDESK = Path("/work/shared/data/real/helpdesk.xes.gz")
+HELPDESK = Path(__file__).resolve().parents[2] / "data" / "real" / "helpdesk.xes.gz"
 # A gap far longer than any case: journeys are exactly the cases, as in process mining.
 WHOLE_CASES = OverlaySettings(gap=timedelta(days=365 * 100))
 

@@ -22,7 +22,7 @@ from journeymap.events.read import read_events
 from journeymap.events.settings import OverlaySettings
 from tests.unit.events.events_fixtures import shop_map, three_customers_csv
 
-REAL = Path("/work/shared/data/real")
+REAL = Path(__file__).resolve().parents[2] / "data" / "real"
 
 
 @pytest.fixture(scope="module")

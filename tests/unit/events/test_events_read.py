@@ -13,7 +13,7 @@ from journeymap.events.ingest import ingest
 from journeymap.events.mapping import ColumnMapping
 from journeymap.events.read import read_events
 
-REAL = Path("/work/shared/data/real")
+REAL = Path(__file__).resolve().parents[2] / "data" / "real"
 
 XES = """<?xml version="1.0" encoding="UTF-8"?>
 <log xes.version="1.0" xmlns="http://www.xes-standard.org/">
