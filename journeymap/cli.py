@@ -168,6 +168,7 @@ def _summary(overlay: Overlay) -> str:
         f"events {overlay.log.events.height:,} · customers {kpis.customers:,} · journeys {kpis.journeys:,} · "
         f"completion rate {_percent(kpis.completion_rate)}",
     ]
+    lines.extend(_switch_lines(overlay))
     friction = overlay.friction
     if friction.height and "finding" in friction.columns:
         lines.append("Top friction:")
@@ -179,6 +180,27 @@ def _summary(overlay: Overlay) -> str:
             lines.append("Silo handoffs that break the map's promise:")
             lines.extend(f"  - {text}" for text in headlines)
     return "\n".join(lines)
+
+
+def _switch_lines(overlay: Overlay) -> list[str]:
+    """Channel switches (always) and team handoffs (when the events carry a team), counted from the events."""
+    journeys = overlay.journeys
+    n = journeys.height
+    lines = []
+    kinds = [("switches", "channel switches", None)]
+    if overlay.prepared.log.owners:
+        kinds.append(("team_handoffs", "team handoffs", overlay.kpis.handoff_ping_pong_share))
+    for column, label, ping_pong in kinds:
+        total = int(journeys.get_column(column).sum()) if n else 0
+        with_one = int((journeys.get_column(column) > 0).sum()) if n else 0
+        parts = [
+            f"{total / n if n else 0:.2f} per journey",
+            f"{with_one / n if n else 0:.1%} of journeys with at least one",
+        ]
+        if column == "team_handoffs":
+            parts.append(f"{ping_pong or 0:.1%} ping-pong")
+        lines.append(f"{label}: {total:,} ({'; '.join(parts)})")
+    return lines
 
 
 def _cmd_overlay(args: argparse.Namespace) -> int:

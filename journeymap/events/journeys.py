@@ -71,9 +71,10 @@ def move_flags(
     >>> change, back = move_flags(new, journey, np.array([0, 1, 1, 0, 1, 0]))
     >>> change.tolist(), back.tolist()
     ([False, True, False, True, False, True], [False, False, False, True, False, False])
-    >>> change, _ = move_flags(new, journey, np.array([0, 9, 1, 0, 1, 0]), np.array([1, 0, 1, 1, 1, 1], dtype=bool))
-    >>> change.tolist()
-    [False, False, False, True, False, True]
+    >>> known = np.array([1, 0, 1, 1, 1, 1], dtype=bool)
+    >>> change, back = move_flags(new, journey, np.array([0, 9, 1, 0, 1, 0]), known)
+    >>> change.tolist(), back.tolist()
+    ([False, False, False, True, False, True], [False, False, False, True, False, False])
     """
     n = codes.size
     change = np.zeros(n, dtype=bool)
@@ -85,10 +86,11 @@ def move_flags(
     change &= ~new_journey
     back = np.zeros(n, dtype=bool)
     if change.any():
-        # A return needs an earlier change in the same journey: only journeys with two or more changes
-        # are looked at, and in them "first occurrence of (journey, code)" is one hash pass.
+        # Without unknown codes a return needs an earlier change in the same journey, so only journeys
+        # with two or more changes are looked at (with unknown codes, A · ? · B · A returns after one
+        # change); in them "first occurrence of (journey, code)" is one hash pass.
         changes = np.bincount(journey[change].astype(np.int64), minlength=int(journey.max()) + 1)
-        rows = np.flatnonzero(changes[journey] >= 2)
+        rows = np.flatnonzero(changes[journey] >= (2 if known is None else 1))
         if rows.size:
             key = np.left_shift(journey[rows].astype(np.uint64), np.uint64(32))
             key |= codes[rows].astype(np.uint64)
