@@ -7,7 +7,8 @@ Usage::
 The input is the dataset's cached form (encoded, sorted Parquet written by ``save_log``):
 what every overlay recompute starts from. It is generated once with numpy into /tmp
 (``--data``) when missing: ~500k customers per 10M events, 8 channels, 60 touchpoints,
-one year, journeys of a few events hours apart. Generation time is printed separately and
+one year, journeys of a few events hours apart, 200 teams (each journey mostly with one team,
+three events in ten with another). Generation time is printed separately and
 is not part of the overlay figure; run the command twice to time a warm start.
 """
 
@@ -23,6 +24,7 @@ START = time.perf_counter()
 
 N_CHANNELS = 8
 N_TOUCHPOINTS = 60
+N_TEAMS = 200
 YEAR_S = 365 * 24 * 3600
 
 
@@ -101,6 +103,11 @@ def generate(n: int, path: Path, seed: int) -> None:
     touchpoint = touchpoint[order]
     ts_us = (ts_s[order] * 1e6).astype(np.int64) + 1_704_067_200_000_000  # from 2024-01-01
     channel = ((touchpoint // 8) % N_CHANNELS).astype(np.uint32)
+    # Teams vary independently of the activity: a journey mostly stays with one of N_TEAMS teams, and
+    # three events in ten are handled by another one (the shape of a ticketing or claims log).
+    journey_team = rng.integers(0, N_TEAMS, n_journeys)[journey_of_event][order]
+    other = rng.random(n) < 0.3
+    owner = np.where(other, rng.integers(0, N_TEAMS, n), journey_team).astype(np.uint32)
     sentiment = np.where(rng.random(n) < 0.05, rng.integers(1, 6, n).astype(float), np.nan)
     events = pl.DataFrame(
         {
@@ -109,7 +116,7 @@ def generate(n: int, path: Path, seed: int) -> None:
             "seq": np.arange(n, dtype=np.uint32),
             "touchpoint": touchpoint,
             "channel": channel,
-            "owner": channel,
+            "owner": owner,
             "converted": touchpoint == N_TOUCHPOINTS - 1,
             "identified": touchpoint % 17 == 3,
             "value": np.where(touchpoint == N_TOUCHPOINTS - 1, 80.0, np.nan),
@@ -120,7 +127,7 @@ def generate(n: int, path: Path, seed: int) -> None:
         events=events,
         touchpoints=tuple(f"tp{t:02d}" for t in range(N_TOUCHPOINTS)),
         channels=tuple(f"ch{c}" for c in range(N_CHANNELS)),
-        owners=tuple(f"team{c}" for c in range(N_CHANNELS)),
+        owners=tuple(f"team{c}" for c in range(N_TEAMS)),
         source=f"benchmark-{n}",
     )
     save_log(log, path)

@@ -187,7 +187,7 @@ def _switch_lines(overlay: Overlay) -> list[str]:
     journeys = overlay.journeys
     n = journeys.height
     lines = []
-    kinds = [("switches", "channel switches", None)]
+    kinds: list[tuple[str, str, float | None]] = [("switches", "channel switches", None)]
     if overlay.prepared.log.owners:
         kinds.append(("team_handoffs", "team handoffs", overlay.kpis.handoff_ping_pong_share))
     for column, label, ping_pong in kinds:

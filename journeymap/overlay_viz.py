@@ -23,6 +23,7 @@ template the host application made the default.
 from __future__ import annotations
 
 import hashlib
+import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 import polars as pl
 
+from journeymap.analysis.silo import HEADLINE_THRESHOLDS
 from journeymap.events._columnar import BitSetIndex, DistinctIndex, distinct_index
 from journeymap.model import JourneyMap
 from journeymap.viz import (
@@ -52,11 +54,14 @@ __all__ = [
     "DESIGNED_UNOBSERVED_COLOR",
     "FRICTION_BINS",
     "GraphView",
+    "HEATMAP_TOP_N",
     "HIGHLIGHT_COLOR",
     "HeatmapData",
     "JourneyPaths",
     "KpiItem",
+    "MatrixKind",
     "OTHER_LABEL",
+    "PAIR_COLUMNS",
     "SCORE_COLORS",
     "SankeyData",
     "UNMAPPED_COLOR",
@@ -65,10 +70,15 @@ __all__ = [
     "channel_palette",
     "count_paths",
     "count_reach",
+    "csv_bytes",
+    "designed_handoff_table",
     "dropoff_badge",
     "edge_width",
+    "filter_rows",
     "flow_sankey",
+    "format_duration",
     "heatmap_data",
+    "heatmap_title",
     "journey_paths",
     "journey_timeline",
     "journeys_behind",
@@ -78,13 +88,17 @@ __all__ = [
     "outcome_funnel",
     "overlay_graph",
     "overlay_graph_config",
+    "pair_ends",
+    "pair_table",
     "path_per_journey",
     "sankey_data",
     "score_color",
     "stage_reach",
     "stages_per_journey",
     "switch_heatmap",
+    "team_table",
     "timeline_events",
+    "touchpoint_channels",
 ]
 
 GraphView = Literal["both", "designed", "observed"]
@@ -318,11 +332,12 @@ def overlay_graph(
     positions = _layout(journey_map, extra)
 
     nodes: list[dict[str, Any]] = []
+    channel_names = {c.id: c.name for c in journey_map.channels}
     for tp in journey_map.touchpoints:
         nodes.append(
             _node(tp.id, tp.name, tp_rows.get(tp.id), colors.get(tp.channel, UNMAPPED_COLOR), positions[tp.id],
                   max_visits=max_visits, badge_threshold=badge_threshold, highlight=highlight,
-                  shape=shapes.get(tp.channel, "dot"))
+                  shape=shapes.get(tp.channel, "dot"), designed=channel_names.get(tp.channel, tp.channel))
         )  # fmt: skip
     nodes += stage_header_nodes(journey_map, {tp.id: positions[tp.id] for tp in journey_map.touchpoints})
     for label in extra:
@@ -375,11 +390,16 @@ def _node(
     badge_threshold: float,
     highlight: str | tuple[str, str] | None,
     shape: str | None,
+    designed: str | None = None,
 ) -> dict[str, Any]:
     mapped = shape is not None
     visits = int(row.get("visits") or 0) if row else 0
     rate = row.get("dropoff_rate") if row else None
     title = [name if mapped else f"{name} (not on the map)", f"visits: {visits:,}"]
+    if designed:
+        title.append(f"designed channel: {designed}")
+    if row and row.get("channel_mix"):
+        title.append(f"seen in: {row['channel_mix']}")
     if row:
         if row.get("customers") is not None:
             title.append(f"customers: {int(row['customers']):,}")
@@ -410,134 +430,430 @@ def overlay_graph_config(height: int = 560) -> dict[str, Any]:
     return agraph_config_kwargs(height)
 
 
-# --- silo handoff matrix ------------------------------------------------------------------------
+# --- handoffs: channel switches and team handoffs -----------------------------------------------
+
+HEATMAP_TOP_N = 25
+"""Labels a switch heatmap shows at most (the busiest); the title says when there are more."""
+
+PAIR_COLUMNS: tuple[str, ...] = (
+    "count",
+    "customers",
+    "journeys",
+    "ping_pong",
+    "median_wait_s",
+    "context_loss_score",
+    "repeat_step_rate",
+    "reidentify_rate",
+    "bounce_back_rate",
+    "repeat_contact_rate",
+    "abandon_rate",
+)
+"""Columns of :func:`pair_table` after the pair: volume, ping-pong returns, wait and signs of lost context."""
+
+MatrixKind = Literal["channel", "team"]
+_ENDS: dict[str, tuple[str, str]] = {"channel": ("from_channel", "to_channel"), "team": ("from_team", "to_team")}
+_MOVES_NOUN = {"channel": "channel switches", "team": "team handoffs"}
 
 
 @dataclass(frozen=True)
 class HeatmapData:
-    """A channel × channel matrix: rows are the channel switched from, columns the channel switched to."""
+    """A label × label matrix: rows are where a move came from, columns where it went.
 
-    channels: tuple[str, ...]
+    ``ids`` are the labels' ids (channel ids, team names), ``labels`` what is shown. When the
+    matrix had more labels than were kept, ``total`` says how many, and ``moves_shown`` how
+    many of the ``moves`` run between the labels kept.
+    """
+
+    ids: tuple[str, ...]
     labels: tuple[str, ...]
     z: tuple[tuple[float | None, ...], ...]
+    total: int = 0
+    moves: int = 0
+    moves_shown: int = 0
+
+    @property
+    def limited(self) -> bool:
+        """Whether some labels of the matrix were left out."""
+        return len(self.ids) < self.total
 
 
 def heatmap_data(
-    switch_matrix: pl.DataFrame,
-    silo_handoffs: pl.DataFrame | None = None,
+    matrix: pl.DataFrame,
     *,
+    kind: MatrixKind = "channel",
     metric: Literal["count", "context_loss"] = "count",
-    channel_order: Sequence[str] = (),
-    channel_names: Mapping[str, str] | None = None,
+    order: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
+    top_n: int | None = HEATMAP_TOP_N,
 ) -> HeatmapData:
-    """The matrix behind :func:`switch_heatmap`.
+    """The matrix behind :func:`switch_heatmap`, limited to the ``top_n`` busiest labels.
 
-    ``metric="count"`` gives switch volume (0 where nobody switched); ``"context_loss"`` gives
-    the count-weighted mean ``context_loss_score`` of the silo handoffs between the two
-    channels (``None`` where there is none). Channels follow ``channel_order``, then the others
-    sorted.
+    ``matrix`` is a channel switch matrix (``from_channel``, ``to_channel``) or a team one
+    (``from_team``, ``to_team``, with ``kind="team"``), with ``count`` and, for
+    ``metric="context_loss"``, ``context_loss_score``. A label's volume is the moves it sends
+    plus the moves it receives; the ``top_n`` busiest are kept (``None``: all). Labels in
+    ``order`` come first in that order, then the others busiest first. A cell is ``None`` where
+    no move was seen.
 
     Examples
     --------
-    >>> sm = pl.DataFrame({"from_channel": ["web", "chat"], "to_channel": ["chat", "phone"],
-    ...                    "count": [8, 3], "customers": [6, 3]})
-    >>> heatmap_data(sm, channel_order=["web"]).z
-    ((0, 8, 0), (0, 0, 3), (0, 0, 0))
+    >>> sm = pl.DataFrame({"from_channel": ["web", "chat", "web"], "to_channel": ["chat", "phone", "phone"],
+    ...                    "count": [8, 3, 1], "context_loss_score": [0.1, 0.5, None]})
+    >>> heatmap_data(sm, order=["web"]).z
+    ((None, 8, 1), (None, None, 3), (None, None, None))
+    >>> d = heatmap_data(sm, top_n=2)
+    >>> d.ids, d.z, d.limited, (d.total, d.moves_shown, d.moves)
+    (('chat', 'web'), ((None, None), (8, None)), True, (3, 8, 12))
+    >>> d = heatmap_data(sm, metric="context_loss", top_n=None)
+    >>> d.ids, d.z[0], d.z[1]
+    (('chat', 'web', 'phone'), (None, None, 0.5), (0.1, None, None))
     """
-    names = dict(channel_names or {})
-    seen = {str(c) for c in switch_matrix["from_channel"].to_list() + switch_matrix["to_channel"].to_list()}
-    if silo_handoffs is not None and silo_handoffs.height:
-        seen |= {str(c) for c in silo_handoffs["source_channel"].to_list() + silo_handoffs["target_channel"].to_list()}
-    channels = [c for c in channel_order if c in seen] + sorted(seen - set(channel_order))
-    index = {c: i for i, c in enumerate(channels)}
-    z: list[list[float | None]]
-    if metric == "count":
-        z = [[0 for _ in channels] for _ in channels]
-        for row in switch_matrix.iter_rows(named=True):
-            z[index[str(row["from_channel"])]][index[str(row["to_channel"])]] = int(row["count"])
-    else:
-        z = [[None for _ in channels] for _ in channels]
-        if silo_handoffs is not None and silo_handoffs.height:
-            pairs = (
-                silo_handoffs.filter(pl.col("source_channel") != pl.col("target_channel"))
-                .group_by("source_channel", "target_channel")
-                .agg(
-                    ((pl.col("context_loss_score") * pl.col("count")).sum() / pl.col("count").sum()).alias("loss"),
-                )
-            )
-            for row in pairs.iter_rows(named=True):
-                if row["loss"] is not None:
-                    value = round(float(row["loss"]), 4)
-                    z[index[str(row["source_channel"])]][index[str(row["target_channel"])]] = value
+    source, target = _ENDS[kind]
+    labels = dict(names or {})
+    loss = pl.col("context_loss_score") if "context_loss_score" in matrix.columns else pl.lit(None)
+    frame = matrix.select(
+        pl.col(source).cast(pl.String).alias("a"),
+        pl.col(target).cast(pl.String).alias("b"),
+        pl.col("count").cast(pl.Int64),
+        loss.cast(pl.Float64).alias("loss"),
+    )
+    ends = pl.concat([frame.select(pl.col(end).alias("label"), "count") for end in ("a", "b")])
+    volume = ends.group_by("label").agg(pl.col("count").sum()).sort(["count", "label"], descending=[True, False])
+    ranked = [str(label) for label in volume["label"].to_list()]
+    chosen = set(ranked if top_n is None else ranked[:top_n])
+    wanted = list(dict.fromkeys(str(c) for c in order))
+    ids = [c for c in wanted if c in chosen] + [c for c in ranked if c in chosen and c not in wanted]
+    index = {c: i for i, c in enumerate(ids)}
+    cells = frame.filter(pl.col("a").is_in(ids) & pl.col("b").is_in(ids))
+    z: list[list[float | None]] = [[None for _ in ids] for _ in ids]
+    for a, b, count, score in cells.iter_rows():
+        if metric == "count":
+            z[index[a]][index[b]] = int(count)
+        elif score is not None and not math.isnan(score):
+            z[index[a]][index[b]] = round(float(score), 4)
     return HeatmapData(
-        channels=tuple(channels),
-        labels=tuple(names.get(c, c) for c in channels),
+        ids=tuple(ids),
+        labels=tuple(labels.get(c, c) for c in ids),
         z=tuple(tuple(r) for r in z),
+        total=len(ranked),
+        moves=int(frame["count"].sum()),
+        moves_shown=int(cells["count"].sum()),
     )
 
 
-def switch_heatmap(
-    data: HeatmapData, *, metric: Literal["count", "context_loss"] = "count", template: str = "plotly"
-) -> go.Figure:
-    """Plotly heatmap of a :class:`HeatmapData` whose cells can be clicked.
-
-    Plotly heatmaps emit no selection events, so one transparent marker per cell is laid over
-    it in a single scatter trace (trace 1) carrying ``customdata = [from id, to id]`` and the
-    hover text; a click selects the nearest cell's marker.
+def _axis_labels(labels: Sequence[str], limit: int = 28) -> list[str]:
+    """Tick labels: one line, cut at ``limit``, HTML-escaped (plotly reads some HTML), never two alike.
 
     Examples
     --------
-    >>> fig = switch_heatmap(HeatmapData(("web", "chat"), ("Web", "Chat"), ((0, 5), (2, 0))))
+    >>> _axis_labels(["<b>Team</b>", "Second line support team A", "Second line support team B"], 12)
+    ['&lt;b&gt;Team&lt;/b&gt;', 'Second line…', 'Second line… (2)']
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for label in labels:
+        text = html.escape(truncate_label(label, limit))
+        candidate, n = text, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{text} ({n})"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def heatmap_title(data: HeatmapData, *, kind: MatrixKind = "channel", metric: str = "count") -> str:
+    """The heatmap's title; when labels were left out it says how many and what share of moves is shown.
+
+    Examples
+    --------
+    >>> heatmap_title(HeatmapData(("a",), ("A",), ((None,),), total=1, moves=4, moves_shown=4))
+    'Channel switches (count)'
+    >>> heatmap_title(HeatmapData(("a", "b"), ("A", "B"), ((None, 3), (1, None)), total=300, moves=40, moves_shown=4),
+    ...               kind="team", metric="context_loss")
+    'Context-loss score of team handoffs · top 2 of 300 teams by volume (10% of team handoffs)'
+    """
+    noun = _MOVES_NOUN[kind]
+    title = f"{noun.capitalize()} (count)" if metric == "count" else f"Context-loss score of {noun}"
+    if data.limited:
+        share = data.moves_shown / data.moves if data.moves else 0.0
+        title += f" · top {len(data.ids)} of {data.total:,} {kind}s by volume ({share:.0%} of {noun})"
+    return title
+
+
+def switch_heatmap(
+    data: HeatmapData,
+    *,
+    kind: MatrixKind = "channel",
+    metric: Literal["count", "context_loss"] = "count",
+    template: str = "plotly",
+) -> go.Figure:
+    """Plotly heatmap of a :class:`HeatmapData` whose cells can be clicked.
+
+    Two traces whatever the size: the heatmap, and one transparent marker per cell in a single
+    scatter trace (trace 1; plotly heatmaps emit no selection events) carrying
+    ``customdata = [from id, to id]`` and the hover text, so a click selects that cell's marker.
+    Labels are HTML-escaped; tick labels are cut to one short line (the hover text has them whole).
+
+    Examples
+    --------
+    >>> fig = switch_heatmap(HeatmapData(("web", "chat"), ("Web", "Chat"), ((None, 5), (2, None)), total=2))
     >>> [list(r) for r in fig.data[0].z], fig.data[0].x
-    ([[0, 5], [2, 0]], ('Web', 'Chat'))
+    ([[None, 5], [2, None]], ('Web', 'Chat'))
     >>> fig.data[1].x, fig.data[1].y, fig.data[1].customdata[1]
     (('Web', 'Chat', 'Web', 'Chat'), ('Web', 'Web', 'Chat', 'Chat'), ['web', 'chat'])
+    >>> fig.data[1].text[1], fig.layout.title.text
+    ('from Web to Chat: 5', 'Channel switches (count)')
     """
     is_count = metric == "count"
-    title = "Channel switches (count)" if is_count else "Context-loss score of handoffs"
-    cells = [(i, j) for i in range(len(data.channels)) for j in range(len(data.channels))]
+    n = len(data.ids)
+    ticks = _axis_labels(data.labels)
+    full = [html.escape(label) for label in data.labels]
+    cells = [(i, j) for i in range(n) for j in range(n)]
 
     def shown(value: float | None) -> str:
-        return "–" if value is None else (f"{value:,.0f}" if is_count else f"{value:.2f}")
+        return "" if value is None else (f"{value:,.0f}" if is_count else f"{value:.2f}")
 
+    cell_px = 44 if n <= 8 else 32 if n <= 16 else 26
     fig = go.Figure(
         go.Heatmap(
             z=data.z,
-            x=data.labels,
-            y=data.labels,
+            x=ticks,
+            y=ticks,
+            text=[[shown(v) for v in row] for row in data.z],
+            texttemplate="%{text}",
+            textfont={"size": 12 if n <= 16 else 10},
             colorscale="Blues"
             if is_count
             else [[0.0, SCORE_COLORS[0]], [0.5, SCORE_COLORS[1]], [1.0, SCORE_COLORS[3]]],
-            zmin=None if is_count else 0.0,
+            zmin=0 if is_count else 0.0,
             zmax=None if is_count else 1.0,
-            texttemplate="%{z}" if is_count else "%{z:.2f}",
             hoverinfo="skip",
-            colorbar={"title": {"text": "switches" if is_count else "loss"}},
+            xgap=1,
+            ygap=1,
+            colorbar={"title": {"text": "moves" if is_count else "loss"}},
         )
     )
     fig.add_trace(
         go.Scatter(
-            x=tuple(data.labels[j] for _, j in cells),
-            y=tuple(data.labels[i] for i, _ in cells),
-            customdata=tuple((data.channels[i], data.channels[j]) for i, j in cells),
-            text=tuple(f"from {data.labels[i]} to {data.labels[j]}: {shown(data.z[i][j])}" for i, j in cells),
+            x=tuple(ticks[j] for _, j in cells),
+            y=tuple(ticks[i] for i, _ in cells),
+            customdata=tuple((data.ids[i], data.ids[j]) for i, j in cells),
+            text=tuple(f"from {full[i]} to {full[j]}: {shown(data.z[i][j]) or '–'}" for i, j in cells),
             mode="markers",
-            marker={"symbol": "square", "size": 28, "opacity": 0.0},
+            marker={"symbol": "square", "size": cell_px - 2, "opacity": 0.0},
             hovertemplate="%{text}<extra></extra>",
             showlegend=False,
         )
     )
     fig.update_layout(
         template=template,
-        title=title,
-        xaxis={"title": {"text": "to channel"}, "side": "bottom"},
-        yaxis={"title": {"text": "from channel"}, "autorange": "reversed"},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        height=max(260, 60 + 48 * len(data.channels)),
+        title={"text": heatmap_title(data, kind=kind, metric=metric)},
+        xaxis={
+            "title": {"text": f"to {kind}"},
+            "side": "bottom",
+            "type": "category",
+            "automargin": True,
+            "tickangle": 0 if n <= 8 else -45,
+            "showgrid": False,
+        },
+        yaxis={
+            "title": {"text": f"from {kind}"},
+            "autorange": "reversed",
+            "type": "category",
+            "automargin": True,
+            "showgrid": False,
+        },
+        plot_bgcolor="#fafafa",
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        height=max(280, 170 + cell_px * n),
         hovermode="closest",
         hoverdistance=-1,
     )
     return fig
+
+
+def pair_ends(kind: MatrixKind) -> tuple[str, str]:
+    """The two columns naming a pair in a switch matrix of this kind.
+
+    Examples
+    --------
+    >>> pair_ends("channel"), pair_ends("team")
+    (('from_channel', 'to_channel'), ('from_team', 'to_team'))
+    """
+    return _ENDS[kind]
+
+
+def pair_table(
+    matrix: pl.DataFrame, *, kind: MatrixKind = "channel", names: Mapping[str, str] | None = None
+) -> pl.DataFrame:
+    """Every pair of a switch matrix for display and download, busiest first.
+
+    Columns: the pair's two ends (:func:`pair_ends`, by name through ``names``: id → name, for
+    channels), then :data:`PAIR_COLUMNS`; columns the matrix lacks are left out.
+
+    Examples
+    --------
+    >>> sm = pl.DataFrame({"from_team": ["L1", "L2"], "to_team": ["L2", "L1"], "count": [2, 5], "ping_pong": [0, 1]})
+    >>> t = pair_table(sm, kind="team")
+    >>> t.columns, t.rows()
+    (['from_team', 'to_team', 'count', 'ping_pong'], [('L2', 'L1', 5, 1), ('L1', 'L2', 2, 0)])
+    """
+    source, target = _ENDS[kind]
+    labels = dict(names or {})
+    named = matrix.with_columns(
+        pl.col(source).cast(pl.String).replace(labels),
+        pl.col(target).cast(pl.String).replace(labels),
+    )
+    return named.select(source, target, *(c for c in PAIR_COLUMNS if c in named.columns)).sort(
+        ["count", source, target], descending=[True, False, False]
+    )
+
+
+def filter_rows(frame: pl.DataFrame, text: str, columns: Sequence[str]) -> pl.DataFrame:
+    """The rows where any of ``columns`` contains ``text`` (case-insensitive, taken literally).
+
+    Examples
+    --------
+    >>> f = pl.DataFrame({"from": ["Web", "Store"], "to": ["Store", "App"]})
+    >>> filter_rows(f, "sto", ["from", "to"]).height, filter_rows(f, " app ", ["from", "to"]).rows()
+    (2, [('Store', 'App')])
+    >>> filter_rows(f, "(", ["from"]).height, filter_rows(f, "", ["from"]).height
+    (0, 2)
+    """
+    needle = text.strip().lower()
+    if not needle or not columns:
+        return frame
+    condition = pl.lit(False)
+    for column in columns:
+        found = pl.col(column).cast(pl.String).str.to_lowercase().str.contains(needle, literal=True)
+        condition = condition | found.fill_null(False)
+    return frame.filter(condition)
+
+
+def format_duration(seconds: float | None) -> str:
+    """A wait in the unit it reads best in: seconds, minutes, hours or days (``–`` when unknown).
+
+    Examples
+    --------
+    >>> [format_duration(v) for v in (22.2, 750, 14171, 302400, None)]
+    ['22 s', '12 min', '3.9 h', '3.5 d', '–']
+    """
+    if seconds is None or math.isnan(seconds):
+        return "–"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """A frame as UTF-8 CSV for download; text cells that a spreadsheet would run as a formula are quoted.
+
+    Labels come from the data: a team called ``=HYPERLINK(...)`` must open as text, so such cells
+    get a leading apostrophe (the usual spreadsheet convention).
+
+    Examples
+    --------
+    >>> csv_bytes(pl.DataFrame({"team": ["=1+2", "L1"], "count": [-3, 4]})).decode()
+    "team,count\\n'=1+2,-3\\nL1,4\\n"
+    """
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    safe = frame.with_columns(
+        pl.when(pl.any_horizontal(*(pl.col(c).str.starts_with(p) for p in _FORMULA_START)))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )
+    return safe.write_csv().encode("utf-8")
+
+
+def team_table(teams: pl.DataFrame, text: str = "") -> pl.DataFrame:
+    """The per-team table (``overlay.teams``) filtered by team name, busiest in handoffs first.
+
+    Examples
+    --------
+    >>> t = pl.DataFrame({"team": ["L1", "L2", "Field"], "events": [9, 4, 2], "handoffs_in": [1, 3, 0],
+    ...                   "handoffs_out": [3, 1, 0]})
+    >>> team_table(t).get_column("team").to_list(), team_table(t, "l").get_column("team").to_list()
+    (['L1', 'L2', 'Field'], ['L1', 'L2', 'Field'])
+    >>> team_table(t, "fie").rows()
+    [('Field', 2, 0, 0)]
+    """
+    ordered = teams
+    if {"handoffs_in", "handoffs_out"} <= set(teams.columns):
+        ordered = teams.sort(
+            pl.col("handoffs_in").cast(pl.Int64) + pl.col("handoffs_out").cast(pl.Int64),
+            pl.col("team"),
+            descending=[True, False],
+        )
+    return filter_rows(ordered, text, ["team"])
+
+
+def _verdict(row: Mapping[str, Any]) -> str:
+    moves = int(row.get("moves") or 0)
+    carry = str(row.get("declared_carry") or "")
+    score = row.get("context_loss_score")
+    if not moves:
+        return "Not observed in the data."
+    if row.get("contradicts_declaration"):
+        limit = HEADLINE_THRESHOLDS.get(carry)
+        bound = f" (score {score:.2f}, {limit:.2f} or more contradicts '{carry}')" if limit is not None else ""
+        return f"Contradicts the map: context carry is declared '{carry}', yet customers show it lost{bound}."
+    if not int(row.get("channel_switches") or 0) and not int(row.get("team_handoffs") or 0):
+        return "Designed as a handoff, but the events show no change of channel or team."
+    if carry == "none":
+        return "Declared a silo (no context carried); the data agrees it is a handoff."
+    return "Consistent with the declared context carry."
+
+
+def designed_handoff_table(designed: pl.DataFrame, names: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """The map's designed handoffs beside what the moves along them show, with a verdict in plain words.
+
+    ``designed`` is ``overlay.designed_handoffs``. Returns ``from, to, crossing, declared_carry,
+    context_loss_score, moves, channel_switches, team_handoffs, verdict``: contradictions first,
+    then the busiest.
+
+    Examples
+    --------
+    >>> d = pl.DataFrame({"source": ["a", "b"], "target": ["b", "c"], "designed_crossing": ["channel", "team"],
+    ...     "declared_carry": ["full", "partial"], "moves": [40, 0], "channel_switches": [40, 0],
+    ...     "team_handoffs": [0, 0], "context_loss_score": [0.2, None], "contradicts_declaration": [True, False]})
+    >>> [(r[0], r[-1]) for r in designed_handoff_table(d, {"a": "Cart"}).rows()]  # doctest: +NORMALIZE_WHITESPACE
+    [('Cart', "Contradicts the map: context carry is declared 'full', yet customers show it lost
+      (score 0.20, 0.15 or more contradicts 'full')."), ('b', 'Not observed in the data.')]
+    """
+    labels = dict(names or {})
+    columns = ["from", "to", "crossing", "declared_carry", "context_loss_score", "moves", "channel_switches",
+               "team_handoffs", "verdict"]  # fmt: skip
+    if not designed.height:
+        return pl.DataFrame(
+            schema={
+                c: pl.Float64
+                if c == "context_loss_score"
+                else pl.Int64
+                if c in {"moves", "channel_switches", "team_handoffs"}
+                else pl.String
+                for c in columns
+            }  # fmt: skip
+        )
+    verdicts = [_verdict(row) for row in designed.iter_rows(named=True)]
+    table = designed.with_columns(
+        pl.col("source").cast(pl.String).replace(labels).alias("from"),
+        pl.col("target").cast(pl.String).replace(labels).alias("to"),
+        pl.col("designed_crossing").alias("crossing"),
+        pl.Series("verdict", verdicts, dtype=pl.String),
+    )
+    return table.sort(
+        ["contradicts_declaration", "moves", "from", "to"], descending=[True, True, False, False], nulls_last=True
+    ).select(columns)
 
 
 # --- flows ---------------------------------------------------------------------------------------
@@ -995,38 +1311,94 @@ _KPI_HELP = {
 }
 
 
+_MOVE_KPIS: dict[str, tuple[str, str, str]] = {
+    "switches_per_journey": (
+        "switch",
+        "Channel switches per journey",
+        "Moves whose two events are in different channels, per journey",
+    ),
+    "switch_journey_share": (
+        "switch",
+        "Journeys with a channel switch",
+        "Share of journeys with at least one move to another channel",
+    ),
+    "switch_ping_pong_share": (
+        "switch",
+        "Channel ping-pong",
+        "Share of channel switches that go back to a channel the journey had already left",
+    ),
+    "handoffs_per_journey": (
+        "handoff",
+        "Team handoffs per journey",
+        "Moves whose two events were handled by different teams, per journey",
+    ),
+    "handoff_journey_share": (
+        "handoff",
+        "Journeys with a team handoff",
+        "Share of journeys with at least one move to another team",
+    ),
+    "handoff_ping_pong_share": (
+        "handoff",
+        "Team ping-pong",
+        "Share of team handoffs that go back to a team the journey had already left",
+    ),
+}
+"""Move KPIs: group, label, one-line definition. The ``handoff`` group needs a mapped team column."""
+
+
 @dataclass(frozen=True)
 class KpiItem:
-    """One metric of the KPI strip: its label, the value as shown, and what it means."""
+    """One metric of the KPI strip: its label, the value as shown, what it means, and its row."""
 
     key: str
     label: str
     value: str
     help: str
+    group: str = "journey"
 
 
 def _share(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    """A share in whole percent; a small share that is not zero reads ``<1%``, not ``0%``."""
+    if value is None:
+        return "–"
+    return "<1%" if 0 < value < 0.005 else f"{value:.0%}"
 
 
 def _number(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def kpi_strip(kpis: Mapping[str, Any]) -> list[KpiItem]:
-    """The eight journey KPIs of the overlay page, formatted (``–`` when a KPI cannot be measured).
+def _per_journey(value: float | None) -> str:
+    """A mean per journey with the digits it needs: ``12``, ``2.7``, ``0.17``, ``<0.01``."""
+    if value is None:
+        return "–"
+    if 0 < value < 0.005:
+        return "<0.01"
+    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}" if value >= 1 else f"{value:.2f}"
 
-    ``kpis`` is ``JourneyKpis.as_dict()``.
+
+def kpi_strip(kpis: Mapping[str, Any]) -> list[KpiItem]:
+    """The journey KPIs of the overlay page, formatted (``–`` when a KPI cannot be measured).
+
+    ``kpis`` is ``JourneyKpis.as_dict()``. The eight journey KPIs (group ``journey``) come
+    first, then the channel-switch KPIs (group ``switch``), then, only when the events have a
+    team column (``handoffs_per_journey`` is measured), the team-handoff KPIs (group ``handoff``).
 
     Examples
     --------
     >>> items = kpi_strip({"journeys": 1200, "customers": 950, "completion_rate": 0.4123,
     ...     "repeat_contact_rate": None, "first_contact_resolution": 0.8, "effort_steps": 4.25,
-    ...     "effort_switches": 1.5, "measured_integration_factor": 0.72, "omnichannel_effectiveness": 0.0312})
+    ...     "effort_switches": 1.5, "measured_integration_factor": 0.72, "omnichannel_effectiveness": 0.0312,
+    ...     "switches_per_journey": 2.6712, "switch_journey_share": 0.8273, "switch_ping_pong_share": 0.0021})
     >>> [(i.label, i.value) for i in items][:4]
     [('Journeys', '1,200'), ('Customers', '950'), ('Completion rate', '41%'), ('Repeat-contact rate', '–')]
-    >>> [i.value for i in items][4:]
+    >>> [i.value for i in items][4:8]
     ['80%', '4.2 steps', '0.72', '0.031']
+    >>> [(i.group, i.label, i.value) for i in items][8:]  # doctest: +NORMALIZE_WHITESPACE
+    [('switch', 'Channel switches per journey', '2.7'), ('switch', 'Journeys with a channel switch', '83%'),
+     ('switch', 'Channel ping-pong', '<1%')]
+    >>> [i.value for i in kpi_strip({"handoffs_per_journey": 0.1656, "handoff_journey_share": 0.1485})][-3:]
+    ['0.17', '15%', '–']
     """
 
     def get(name: str) -> Any:
@@ -1049,4 +1421,37 @@ def kpi_strip(kpis: Mapping[str, Any]) -> list[KpiItem]:
         "omnichannel_effectiveness": _number(get("omnichannel_effectiveness"), 3),
     }
     helps = {**_KPI_HELP, "effort_steps": effort_help}
-    return [KpiItem(key, label, values[key], helps[key]) for key, label in _KPI_LABELS.items()]
+    items = [KpiItem(key, label, values[key], helps[key]) for key, label in _KPI_LABELS.items()]
+    has_teams = get("handoffs_per_journey") is not None
+    for key, (group, label, help_text) in _MOVE_KPIS.items():
+        if group == "handoff" and not has_teams:
+            continue
+        value = _per_journey(get(key)) if key.endswith("per_journey") else _share(get(key))
+        items.append(KpiItem(key, label, value, help_text, group))
+    return items
+
+
+def touchpoint_channels(
+    journey_map: JourneyMap, touchpoints: pl.DataFrame, channel_names: Mapping[str, str] | None = None
+) -> dict[str, tuple[str, str]]:
+    """Per touchpoint id: its designed channel (by name; empty off the map) and the channels its events recorded.
+
+    The second value is the ``channel_mix`` of ``overlay.touchpoints`` (empty when not observed).
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint
+    >>> m = JourneyMap(name="m", stages=(Stage(id="s", name="S"),), channels=(Channel(id="web", name="Website"),),
+    ...     touchpoints=(Touchpoint(id="a", name="A", channel="web", stage="s"),))
+    >>> tps = pl.DataFrame({"touchpoint": ["a", "faq"], "channel_mix": ["web 80% · app 20%", "web 100%"]})
+    >>> touchpoint_channels(m, tps)
+    {'a': ('Website', 'web 80% · app 20%'), 'faq': ('', 'web 100%')}
+    """
+    names = {c.id: c.name for c in journey_map.channels} | dict(channel_names or {})
+    mix: dict[str, str] = {}
+    if "channel_mix" in touchpoints.columns:
+        mix = {str(t): str(m or "") for t, m in touchpoints.select("touchpoint", "channel_mix").iter_rows()}
+    out = {tp.id: (names.get(tp.channel, tp.channel), mix.get(tp.id, "")) for tp in journey_map.touchpoints}
+    for label, seen in mix.items():
+        out.setdefault(label, ("", seen))
+    return out

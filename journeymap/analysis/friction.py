@@ -47,7 +47,7 @@ from typing import Any
 
 import polars as pl
 
-from journeymap.analysis._shared import format_duration, format_share, touchpoint_label
+from journeymap.analysis._shared import channel_label, format_duration, format_share, touchpoint_label
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 
@@ -102,6 +102,7 @@ _RAW_SCHEMA = {
     "_source": pl.String,
     "_target": pl.String,
     "_designed": pl.Boolean,
+    "_via": pl.String,
     "n": pl.Int64,
     "customers_affected": pl.Int64,
     "dropoff_raw": pl.Float64,
@@ -118,6 +119,7 @@ def _touchpoint_raw(touchpoints: pl.DataFrame) -> pl.DataFrame:
         pl.col("touchpoint").alias("_source"),
         pl.lit(None).alias("_target"),
         pl.lit(None).alias("_designed"),
+        pl.lit(None).alias("_via"),
         pl.col("visits").alias("n"),
         pl.col("customers").alias("customers_affected"),
         pl.col("dropoff_rate").alias("dropoff_raw"),
@@ -131,9 +133,18 @@ def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame) -> pl.DataFra
     # A transition's handoff evidence sums its places of handoff (each a pair of channels the two
     # events were really in): rates weighted by their moves are the rates over all its handoffs.
     weight = pl.col("count").cast(pl.Float64)
+    # The findings name the channels most of those handoffs really went between.
     handoff = silo.group_by("source", "target").agg(
         ((pl.col("repeat_step_rate") * weight).sum() / weight.sum()).alias("repeat_step_rate"),
         ((pl.col("context_loss_score") * weight).sum() / weight.sum()).alias("context_loss_score"),
+        pl.col("source_channel")
+        .sort_by(["count", "source_channel", "target_channel"], descending=[True, False, False])
+        .first()
+        .alias("_via_from"),
+        pl.col("target_channel")
+        .sort_by(["count", "source_channel", "target_channel"], descending=[True, False, False])
+        .first()
+        .alias("_via_to"),
     )
     return (
         transitions.join(handoff, on=["source", "target"], how="left")
@@ -143,6 +154,7 @@ def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame) -> pl.DataFra
             pl.col("source").alias("_source"),
             pl.col("target").alias("_target"),
             (pl.col("designed") if "designed" in transitions.columns else pl.lit(None)).alias("_designed"),
+            pl.concat_str("_via_from", "_via_to", separator="\t").alias("_via"),
             pl.col("count").alias("n"),
             pl.col("customers").alias("customers_affected"),
             (1.0 - pl.col("conversion_share")).alias("dropoff_raw"),
@@ -285,7 +297,16 @@ def _finding(row: dict[str, Any], journey_map: JourneyMap | None) -> str:
         if touchpoint:
             return f"Customers wait a median {format_duration(raw)} after {place}{compare}."
         return f"Moves {place} take a median {format_duration(raw)}{compare}."
+    via = ""
+    if row.get("_via"):
+        src_channel, tgt_channel = str(row["_via"]).split("\t")
+        if src_channel != tgt_channel:
+            via = (
+                f", mostly from {channel_label(src_channel, journey_map)} to {channel_label(tgt_channel, journey_map)}"
+            )
+        else:
+            via = f", mostly handed to another team within {channel_label(src_channel, journey_map)}"
     return (
-        f"Customers moving {place} show signs of having to start over: context loss score {raw:.2f}{compare} "
+        f"Customers moving {place}{via} show signs of having to start over: context loss score {raw:.2f}{compare} "
         "(see silo handoffs)."
     )

@@ -472,7 +472,7 @@ def handoffs_from_signs(
             "__src_ch": (key // n_ch) % n_ch,
             "__tgt_ch": key % n_ch,
             "count": count[seen],
-            "customers": groups.index.customers(keep)[seen],
+            "customers": _customers(groups, keep)[seen],
             "channel_switches": np.bincount(code[(moved & MOVE_BITS["channel_switch"]) != 0], minlength=n)[seen],
             "team_handoffs": np.bincount(code[(moved & MOVE_BITS["team_handoff"]) != 0], minlength=n)[seen],
             **columns,
@@ -510,6 +510,12 @@ def handoffs_from_signs(
     return (
         result.with_columns(finding=pl.Series(findings, dtype=pl.String)).select(SILO_COLUMNS).cast(SILO_SCHEMA)  # type: ignore[arg-type]
     )
+
+
+def _customers(groups: MoveGroups, keep: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.int64]:
+    if groups.index is None:
+        raise ValueError("these move groups count no customers")
+    return groups.index.customers(keep)
 
 
 def _finding(row: dict[str, Any], journey_map: JourneyMap | None, settings: OverlaySettings) -> str:

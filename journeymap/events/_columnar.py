@@ -23,6 +23,7 @@ __all__ = [
     "dense_codes",
     "distinct_index",
     "distinct_pair_counts",
+    "first_in_segment",
     "grouped_quantiles",
 ]
 
@@ -140,6 +141,45 @@ def distinct_pair_counts(
     return np.bincount(part.astype(np.int64), minlength=size).astype(np.int64)
 
 
+SHORT_LAGS = 8
+"""Rows this close to the start of their segment are checked against every earlier row by shifted compares."""
+
+
+def first_in_segment(new_segment: npt.NDArray[np.bool_], codes: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
+    """Per row: whether no earlier row of its segment has the same code (segments are contiguous runs of rows).
+
+    Most segments (journeys) are short: a row is compared with the :data:`SHORT_LAGS` rows before it by
+    shifted array compares, and only the rows of longer segments are sorted by (segment, code).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> new = np.array([True, False, False, True, False] + [True] + [False] * 10)
+    >>> codes = np.array([1, 2, 1, 1, 1] + [5] + list(range(9)) + [0])
+    >>> first_in_segment(new, codes).astype(int).tolist()
+    [1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0]
+    """
+    n = codes.size
+    first = np.ones(n, dtype=bool)
+    if n == 0:
+        return first
+    segment = np.cumsum(new_segment, dtype=np.int64) - 1
+    starts = np.flatnonzero(new_segment)
+    position = np.arange(n, dtype=np.int64) - starts[segment]
+    for lag in range(1, min(SHORT_LAGS, n - 1) + 1):
+        first[lag:] &= ~((position[lag:] >= lag) & (codes[lag:] == codes[:-lag]))
+    lengths = np.diff(np.r_[starts, n])
+    long_rows = np.flatnonzero(lengths[segment] > SHORT_LAGS + 1)
+    if long_rows.size:
+        key = np.left_shift(segment[long_rows].astype(np.uint64), np.uint64(32))
+        key |= codes[long_rows].astype(np.uint64)
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        earliest = np.r_[True, ordered[1:] != ordered[:-1]]
+        first[long_rows[order]] = earliest
+    return first
+
+
 def dense_codes(codes: npt.NDArray[np.integer]) -> tuple[IntArray, IntArray]:
     """Renumber codes to ``0..k-1`` in increasing order; returns (dense codes, original of each).
 
@@ -206,7 +246,7 @@ class DistinctIndex:
         n_codes: int,
         n_journeys: int,
     ) -> DistinctIndex:
-        """The index of rows given by their journey (below ``n_journeys``), customer and code.
+        """The index of rows sorted by their journey (below ``n_journeys``), with customer and code.
 
         Each journey has one customer.
         """
@@ -214,18 +254,13 @@ class DistinctIndex:
         if journey.size == 0:
             empty = np.zeros(0, dtype=np.int64)
             return cls(empty, empty, empty, empty, n_codes, n_journeys)
-        key = np.multiply(journey, n_codes, dtype=np.uint64, casting="unsafe")
-        np.add(key, code, out=key, casting="unsafe")
-        group, _ = dense_codes(key)
-        del key
-        n_groups = int(group.max()) + 1
-        group_journey = np.empty(n_groups, dtype=np.int64)
-        group_journey[group] = journey
-        group_code = np.empty(n_groups, dtype=np.int64)
-        group_code[group] = code
-        group_customer = np.empty(n_groups, dtype=np.uint64)
-        group_customer[group] = customer
-        del group
+        # Rows come journey by journey: a distinct (journey, code) pair is the first row of its journey
+        # with that code, found by shifted compares rather than a sort.
+        first = first_in_segment(np.r_[True, journey[1:] != journey[:-1]], code)
+        group_journey = journey[first].astype(np.int64)
+        group_code = code[first].astype(np.int64)
+        group_customer = customer[first].astype(np.uint64)
+        del first
         ckey = np.multiply(group_customer, n_codes, dtype=np.uint64)
         np.add(ckey, group_code, out=ckey, casting="unsafe")
         customer_group, _ = dense_codes(ckey)

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from journeymap.events._columnar import distinct_pair_counts
+from journeymap.events._columnar import distinct_pair_counts, first_in_segment
 from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 
@@ -84,20 +84,9 @@ def move_flags(
     if known is not None:
         change[1:] &= known[1:] & known[:-1]
     change &= ~new_journey
-    back = np.zeros(n, dtype=bool)
-    if change.any():
-        # Without unknown codes a return needs an earlier change in the same journey, so only journeys
-        # with two or more changes are looked at (with unknown codes, A · ? · B · A returns after one
-        # change); in them "first occurrence of (journey, code)" is one hash pass.
-        changes = np.bincount(journey[change].astype(np.int64), minlength=int(journey.max()) + 1)
-        rows = np.flatnonzero(changes[journey] >= (2 if known is None else 1))
-        if rows.size:
-            key = np.left_shift(journey[rows].astype(np.uint64), np.uint64(32))
-            key |= codes[rows].astype(np.uint64)
-            if known is not None:
-                key[~known[rows]] = np.uint64(2**64 - 1)
-            first = pl.Series(key).is_first_distinct().to_numpy()
-            back[rows] = change[rows] & ~first
+    # Unknown codes never count as seen: each gets a value no known code has.
+    seen_codes = codes if known is None else np.where(known, codes, np.iinfo(np.int64).max)
+    back = change & ~first_in_segment(new_journey, seen_codes)
     return change, back
 
 

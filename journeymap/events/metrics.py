@@ -36,6 +36,7 @@ from journeymap.events._columnar import (
     IntArray,
     dense_codes,
     distinct_index,
+    first_in_segment,
     grouped_quantiles,
 )
 from journeymap.events.journeys import MOVE_BITS, decode
@@ -107,8 +108,13 @@ _PAIR_COUNTS: dict[str, pl.DataType] = {
 SWITCH_SCHEMA: dict[str, pl.DataType] = {"from_channel": pl.String(), "to_channel": pl.String(), **_PAIR_COUNTS}
 """Channel switches by (from channel, to channel): moves, distinct customers and journeys, ping-pong returns
 (switches back to a channel the journey had left) and the median time between the two events."""
-TEAM_SWITCH_SCHEMA: dict[str, pl.DataType] = {"from_team": pl.String(), "to_team": pl.String(), **_PAIR_COUNTS}
-"""Team handoffs by (from team, to team), with the columns of :data:`SWITCH_SCHEMA`."""
+TEAM_SWITCH_SCHEMA: dict[str, pl.DataType] = {
+    "from_team": pl.String(),
+    "to_team": pl.String(),
+    **{name: dtype for name, dtype in _PAIR_COUNTS.items() if name != "customers"},
+}
+"""Team handoffs by (from team, to team), with the columns of :data:`SWITCH_SCHEMA` but ``customers``
+(teams run to the hundreds; distinct journeys per pair are counted, customers are not)."""
 TEAM_SCHEMA: dict[str, pl.DataType] = {
     "team": pl.String(),
     "events": pl.UInt32(),
@@ -225,7 +231,15 @@ class MoveGroups:
     """Move numbers (into the arrays of :attr:`PreparedLog.transitions`), in log order."""
     code: npt.NDArray[np.int64]
     original: npt.NDArray[np.int64]
-    index: BitSetIndex | DistinctIndex
+    first: npt.NDArray[np.bool_]
+    """Per move: the first of its journey with its code (so distinct journeys are a count of these)."""
+    index: BitSetIndex | DistinctIndex | None
+    """Distinct customers per code, when asked for."""
+
+    def journeys(self, moves: _Transitions, keep: npt.NDArray[np.bool_] | None) -> IntArray:
+        """Distinct journeys per code among the journeys ``keep`` marks (``None``: all)."""
+        first = self.first if keep is None else self.first & keep[moves.journey[self.rows]]
+        return np.bincount(self.code[first], minlength=self.original.size).astype(np.int64)
 
     def take(
         self, moves: _Transitions, keep: npt.NDArray[np.bool_] | None
@@ -331,12 +345,23 @@ class PreparedLog:
         at = self.transitions.at[rows]
         return codes[at].astype(np.int64), codes[at + 1].astype(np.int64)
 
-    def _groups(self, selected: npt.NDArray[np.bool_], key: Callable[[npt.NDArray[np.int64]], IntArray]) -> MoveGroups:
+    def _groups(
+        self,
+        selected: npt.NDArray[np.bool_],
+        key: Callable[[npt.NDArray[np.int64]], IntArray],
+        *,
+        customers: bool,
+    ) -> MoveGroups:
         moves = self.transitions
         rows = np.flatnonzero(selected).astype(np.int64)
         code, original = dense_codes(key(rows))
-        index = distinct_index(moves.journey[rows], moves.customer[rows], code, original.size, self.n_journeys)
-        return MoveGroups(rows, code, original, index)
+        journey = moves.journey[rows]
+        new_journey = np.r_[True, journey[1:] != journey[:-1]] if rows.size else np.zeros(0, dtype=bool)
+        first = first_in_segment(new_journey, code)
+        index = (
+            distinct_index(journey, moves.customer[rows], code, original.size, self.n_journeys) if customers else None
+        )
+        return MoveGroups(rows, code, original, first, index)
 
     @cached_property
     def channel_pairs(self) -> MoveGroups:
@@ -346,7 +371,7 @@ class PreparedLog:
             src, tgt = self.move_codes(self.ch, rows)
             return src * self.n_ch + tgt
 
-        return self._groups(self.transitions.where(MOVE_BITS["channel_switch"]), key)
+        return self._groups(self.transitions.where(MOVE_BITS["channel_switch"]), key, customers=True)
 
     @cached_property
     def team_pairs(self) -> MoveGroups:
@@ -356,7 +381,7 @@ class PreparedLog:
             src, tgt = self.move_codes(self.owner, rows)
             return src * self.n_owner + tgt
 
-        return self._groups(self.transitions.where(MOVE_BITS["team_handoff"]), key)
+        return self._groups(self.transitions.where(MOVE_BITS["team_handoff"]), key, customers=False)
 
     @cached_property
     def handoff_places(self) -> MoveGroups:
@@ -371,7 +396,7 @@ class PreparedLog:
             return (self.transitions.pair[rows] * self.n_ch + src) * self.n_ch + tgt
 
         both = MOVE_BITS["channel_switch"] | MOVE_BITS["team_handoff"]
-        return self._groups(self.transitions.where(both), key)
+        return self._groups(self.transitions.where(both), key, customers=True)
 
     @cached_property
     def journey_ends(self) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.integer]]:
@@ -720,8 +745,8 @@ def _pair_table(
             "__from": (groups.original // width).astype(np.uint32),
             "__to": (groups.original % width).astype(np.uint32),
             "count": _bincount(code, n),
-            "customers": groups.index.customers(keep),
-            "journeys": groups.index.journeys(keep),
+            **({"customers": groups.index.customers(keep)} if groups.index is not None else {}),
+            "journeys": groups.journeys(moves, keep),
             "ping_pong": _bincount(code[back], n),
             "median_wait_s": median / 1e6,
         }
@@ -730,7 +755,7 @@ def _pair_table(
         frame.select(
             decode(pl.col("__from"), labels).alias(names[0]),
             decode(pl.col("__to"), labels).alias(names[1]),
-            *_PAIR_COUNTS,
+            *[name for name in schema if name in frame.columns],
         )
         .cast(schema)  # type: ignore[arg-type]
         .sort(["count", *names], descending=[True, False, False])

@@ -140,7 +140,7 @@ def _per_case(overlay: Overlay, count: str, ping_pong: str) -> dict[str, tuple[i
 def _pairs(matrix: pl.DataFrame, names: tuple[str, str]) -> dict[tuple[str, str], tuple[int, int, int]]:
     return {
         (str(a), str(b)): (int(n), int(c), int(p))
-        for a, b, n, c, p in matrix.select(*names, "count", "customers", "ping_pong").iter_rows()
+        for a, b, n, c, p in matrix.select(*names, "count", "journeys", "ping_pong").iter_rows()
     }
 
 
