@@ -301,11 +301,10 @@ def _finding(row: dict[str, Any], journey_map: JourneyMap | None) -> str:
     if row.get("_via"):
         src_channel, tgt_channel = str(row["_via"]).split("\t")
         if src_channel != tgt_channel:
-            via = (
-                f", mostly from {channel_label(src_channel, journey_map)} to {channel_label(tgt_channel, journey_map)}"
-            )
+            src_name, tgt_name = channel_label(src_channel, journey_map), channel_label(tgt_channel, journey_map)
+            via = f" (mostly from {src_name} to {tgt_name})"
         else:
-            via = f", mostly handed to another team within {channel_label(src_channel, journey_map)}"
+            via = f" (mostly handed to another team within {channel_label(src_channel, journey_map)})"
     return (
         f"Customers moving {place}{via} show signs of having to start over: context loss score {raw:.2f}{compare} "
         "(see silo handoffs)."

@@ -2,23 +2,31 @@
 
 ``support_log()`` — two customers, three journeys, worked out on paper:
 
-=========  ====  ========  ========  ======  ==========  =====================
-journey    step  time      tp        ch      identified  note
-=========  ====  ========  ========  ======  ==========  =====================
-0 (c0)     0     00:00     login     web     yes
-0          1     00:10     faq       web
-0          2     00:20     chat      chat                switch A faq → chat
-0          3     00:30     call      phone               switch B chat → call
-0          4     00:32     verify    phone   yes
-0          5     00:40     faq       web                 switch C verify → faq
-1 (c1)     0     00:00     faq       web                 switch D faq → chat
-1          1     00:05     chat      chat                switch E chat → faq
-1          2     00:10     faq       web                 converted
-2 (c1)     0     day 5     call      phone
-2          1     day 5+2h  call      phone               a second contact
-=========  ====  ========  ========  ======  ==========  =====================
+=========  ====  ========  ========  ======  ==========  =====  =====================
+journey    step  time      tp        ch      identified  moved  note
+=========  ====  ========  ========  ======  ==========  =====  =====================
+0 (c0)     0     00:00     login     web     yes         0
+0          1     00:10     faq       web                 0
+0          2     00:20     chat      chat                3      switch A faq → chat
+0          3     00:30     call      phone               3      switch B chat → call
+0          4     00:32     verify    phone   yes         0
+0          5     00:40     faq       web                 15     switch C verify → faq
+1 (c1)     0     00:00     faq       web                 0
+1          1     00:05     chat      chat                3      switch D faq → chat
+1          2     00:10     faq       web                 15     switch E chat → faq, converted
+2 (c1)     0     day 5     call      phone               0
+2          1     day 5+2h  call      phone               0      a second contact
+=========  ====  ========  ========  ======  ==========  =====  =====================
 
 Journey 0 is abandoned, journey 1 converted, journey 2 ongoing.
+
+Each event's team (``owner``) is the team of its channel: Digital (web), Chat team (chat),
+Phone team (phone), so every channel switch is also a team handoff. ``moved`` holds the
+:data:`~journeymap.events.journeys.MOVE_BITS` of the move into the event: A, B, D switch
+channel and team (1 + 2 = 3) into a channel and team the journey had not had; C (back to
+the web, done at steps 0-1) and E (back to the web of step 0) also return to both
+(1 + 2 + 4 + 8 = 15). Per journey: switches = team handoffs = 3, 2, 0 and ping-pong returns
+(channel and team alike) 1, 1, 0.
 """
 
 from __future__ import annotations
@@ -34,24 +42,24 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 TOUCHPOINTS = ("login", "faq", "chat", "call", "verify")
 CHANNELS = ("web", "chat", "phone")
 
-# (customer, journey, step, offset, touchpoint, channel, identified, converted)
+# (customer, journey, step, offset, touchpoint, channel, identified, converted, moved)
 _ROWS = [
-    (0, 0, 0, timedelta(minutes=0), "login", "web", True, False),
-    (0, 0, 1, timedelta(minutes=10), "faq", "web", False, False),
-    (0, 0, 2, timedelta(minutes=20), "chat", "chat", False, False),
-    (0, 0, 3, timedelta(minutes=30), "call", "phone", False, False),
-    (0, 0, 4, timedelta(minutes=32), "verify", "phone", True, False),
-    (0, 0, 5, timedelta(minutes=40), "faq", "web", False, False),
-    (1, 1, 0, timedelta(minutes=0), "faq", "web", False, False),
-    (1, 1, 1, timedelta(minutes=5), "chat", "chat", False, False),
-    (1, 1, 2, timedelta(minutes=10), "faq", "web", False, True),
-    (1, 2, 0, timedelta(days=5), "call", "phone", False, False),
-    (1, 2, 1, timedelta(days=5, hours=2), "call", "phone", False, False),
+    (0, 0, 0, timedelta(minutes=0), "login", "web", True, False, 0),
+    (0, 0, 1, timedelta(minutes=10), "faq", "web", False, False, 0),
+    (0, 0, 2, timedelta(minutes=20), "chat", "chat", False, False, 3),
+    (0, 0, 3, timedelta(minutes=30), "call", "phone", False, False, 3),
+    (0, 0, 4, timedelta(minutes=32), "verify", "phone", True, False, 0),
+    (0, 0, 5, timedelta(minutes=40), "faq", "web", False, False, 15),
+    (1, 1, 0, timedelta(minutes=0), "faq", "web", False, False, 0),
+    (1, 1, 1, timedelta(minutes=5), "chat", "chat", False, False, 3),
+    (1, 1, 2, timedelta(minutes=10), "faq", "web", False, True, 15),
+    (1, 2, 0, timedelta(days=5), "call", "phone", False, False, 0),
+    (1, 2, 1, timedelta(days=5, hours=2), "call", "phone", False, False, 0),
 ]
 
 
 def support_log() -> EventLog:
-    """The log of the table above, in the EventLog schema plus ``journey`` and ``step``."""
+    """The log of the table above, in the EventLog schema plus ``journey``, ``step`` and ``moved``."""
     events = pl.DataFrame(
         {
             "customer": [r[0] for r in _ROWS],
@@ -66,8 +74,9 @@ def support_log() -> EventLog:
             "sentiment": [None] * len(_ROWS),
             "journey": [r[1] for r in _ROWS],
             "step": [r[2] for r in _ROWS],
+            "moved": [r[8] for r in _ROWS],
         },
-        schema={**EVENT_SCHEMA, "journey": pl.UInt32(), "step": pl.UInt32()},
+        schema={**EVENT_SCHEMA, "journey": pl.UInt32(), "step": pl.UInt32(), "moved": pl.UInt8()},
     )
     return EventLog(events, TOUCHPOINTS, CHANNELS, ("Digital", "Chat team", "Phone team"), source="support.csv")
 
@@ -84,6 +93,9 @@ def support_journeys() -> pl.DataFrame:
             "touchpoints": [5, 2, 1],
             "channels": [3, 2, 1],
             "switches": [3, 2, 0],
+            "team_handoffs": [3, 2, 0],
+            "channel_ping_pong": [1, 1, 0],
+            "team_ping_pong": [1, 1, 0],
             "outcome": ["abandoned", "converted", "ongoing"],
             "first_touchpoint": ["login", "faq", "call"],
             "last_touchpoint": ["faq", "faq", "call"],
@@ -114,12 +126,22 @@ def support_transitions() -> pl.DataFrame:
             "target_channel": [r[3] for r in _TRANSITIONS],
             "count": [r[4] for r in _TRANSITIONS],
             "customers": [r[5] for r in _TRANSITIONS],
+            # one channel pair per touchpoint pair, and the team is the channel's: every move of a
+            # cross-channel transition is a channel switch and a team handoff
+            "channel_switches": [r[4] if r[2] != r[3] else 0 for r in _TRANSITIONS],
+            "team_handoffs": [r[4] if r[2] != r[3] else 0 for r in _TRANSITIONS],
             "cross_channel": [r[2] != r[3] for r in _TRANSITIONS],
             "cross_owner": [r[2] != r[3] for r in _TRANSITIONS],
             "designed": [r[6] for r in _TRANSITIONS],
             "declared_carry": [r[7] for r in _TRANSITIONS],
         },
-        schema_overrides={"count": pl.UInt32, "customers": pl.UInt32, "declared_carry": pl.String},
+        schema_overrides={
+            "count": pl.UInt32,
+            "customers": pl.UInt32,
+            "channel_switches": pl.UInt32,
+            "team_handoffs": pl.UInt32,
+            "declared_carry": pl.String,
+        },
     )
 
 

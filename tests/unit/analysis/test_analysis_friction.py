@@ -58,6 +58,7 @@ def metrics_silo() -> pl.DataFrame:
             "target": ["c", "a"],
             "source_channel": ["web", "phone"],
             "target_channel": ["phone", "web"],
+            "count": [50, 50],
             "repeat_step_rate": [0.5, 0.1],
             "context_loss_score": [0.6, 0.1],
         }
@@ -187,6 +188,7 @@ def zero_baseline_ranking() -> pl.DataFrame:
             "target": ["b", "a", "c"],
             "source_channel": ["web", "web", "web"],
             "target_channel": ["web", "web", "phone"],
+            "count": [50, 50, 50],
             "repeat_step_rate": [0.0, 1.0, 0.0],
             "context_loss_score": [0.1, 0.1, 0.1],
         }
@@ -230,3 +232,28 @@ def test_a_zero_baseline_reads_as_none_on_this_map() -> None:
 )
 def test_comparison_with_the_baseline(component: str, raw: float, base: float, items: str, text: str) -> None:
     assert _compare(component, raw, base, items) == text
+
+
+def test_context_loss_is_weighted_over_the_real_channel_pairs_and_named_by_the_main_one() -> None:
+    """b → c was crossed 30 times from web to phone (score 0.9) and 10 times from app to phone (score 0.1):
+    its context loss is (30 × 0.9 + 10 × 0.1) / 40 = 0.7, and the finding names web → phone."""
+    transitions = metrics_transitions().with_columns(
+        pl.when(pl.col("source") == "b").then(40).otherwise(pl.col("count")).alias("count"),
+        pl.lit(100.0).alias("median_s"),
+        pl.lit(0.8).alias("conversion_share"),
+    )
+    silo = pl.DataFrame(
+        {
+            "source": ["b", "b", "c"],
+            "target": ["c", "c", "a"],
+            "source_channel": ["web", "app", "phone"],
+            "target_channel": ["phone", "phone", "web"],
+            "count": [30, 10, 50],
+            "repeat_step_rate": [0.0, 0.0, 0.0],
+            "context_loss_score": [0.9, 0.1, 0.1],
+        }
+    )
+    got = rank_friction(metrics_touchpoints(), transitions, silo, OverlaySettings(min_volume=10))
+    row = got.filter(pl.col("id") == "b → c").row(0, named=True)
+    assert row["context_loss_raw"] == pytest.approx(0.7)
+    assert row["finding"].startswith("Customers moving from b to c (mostly from web to phone) show signs")

@@ -63,10 +63,14 @@ def test_rates_scores_and_kpis_stay_in_range(rows: list[tuple[int, int, int, boo
     log, journeys = cut_journeys(log_of(rows), overlay_settings)
     touchpoints = touchpoint_metrics(log, journeys, overlay_settings)
     transitions = transition_metrics(log, journeys, None, overlay_settings)
-    silo = find_observed_silo_handoffs(log, journeys, transitions, None, overlay_settings)
+    silo = find_observed_silo_handoffs(log, journeys, None, overlay_settings)
 
-    # One silo row per cross-channel transition; every rate a share; the score their weighted sum.
+    # Each touchpoint has one channel and each channel is its team here, so a touchpoint pair has one
+    # channel pair and every channel switch is a team handoff: one silo row per cross-channel
+    # transition, whose moves all switched and handed off. Every rate a share; the score their weighted sum.
     assert silo.height == transitions.filter(pl.col("cross_channel") | pl.col("cross_owner")).height
+    assert silo["count"].sum() == journeys["switches"].sum() == journeys["team_handoffs"].sum()
+    assert (silo["channel_switches"] == silo["count"]).all() and (silo["team_handoffs"] == silo["count"]).all()
     for rate in WEIGHTS:
         assert silo[rate].is_between(0.0, 1.0).all()
     expected = sum(silo[rate] * weight for rate, weight in WEIGHTS.items())

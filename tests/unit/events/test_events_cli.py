@@ -47,15 +47,18 @@ def test_overlay_writes_every_frame(files: dict[str, Path], capsys: pytest.Captu
     assert code == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == [
+        "channel_switch_matrix.csv",
         "conformance_undesigned.csv",
         "conformance_unknown_touchpoints.csv",
         "conformance_unobserved.csv",
+        "designed_handoffs.csv",
         "friction.csv",
         "journeys.csv",
         "kpis.csv",
         "silo_handoffs.csv",
         "summary.txt",
-        "switch_matrix.csv",
+        "team_switch_matrix.csv",
+        "teams.csv",
         "touchpoints.csv",
         "transitions.csv",
         "validation.txt",
@@ -63,12 +66,27 @@ def test_overlay_writes_every_frame(files: dict[str, Path], capsys: pytest.Captu
     journeys = pl.read_csv(out / "journeys.csv")
     assert journeys["events"].to_list() == [5, 1, 2, 1, 3]
     assert journeys["outcome"].to_list() == ["converted", "abandoned", "abandoned", "ongoing", "abandoned"]
-    switches = pl.read_csv(out / "switch_matrix.csv")
-    assert switches.rows() == [("web", "phone", 2, 2), ("phone", "web", 1, 1)]
+    # The export has no team column: the map's teams never stand in, so there is no team handoff.
+    assert journeys["switches"].to_list() == [2, 0, 1, 0, 0]
+    assert journeys["team_handoffs"].to_list() == [0, 0, 0, 0, 0]
+    # web → phone: A cart → call (1h → 3h) and B home → call (0h → 2h); phone → web: A call → cart (3h → 4h),
+    # back to the web A had left.
+    switches = pl.read_csv(out / "channel_switch_matrix.csv")
+    assert switches.select("from_channel", "to_channel", "count", "customers", "journeys", "ping_pong",
+                           "median_wait_s").rows() == [
+        ("web", "phone", 2, 2, 2, 0, 7200.0),
+        ("phone", "web", 1, 1, 1, 1, 3600.0),
+    ]  # fmt: skip
+    assert pl.read_csv(out / "team_switch_matrix.csv").height == 0
+    assert pl.read_csv(out / "teams.csv").height == 0
+    # The map designs cart → call across channel and team; its one move switched channel (no team recorded).
+    designed = pl.read_csv(out / "designed_handoffs.csv")
+    assert designed.select("source", "target", "designed_crossing", "moves", "channel_switches",
+                           "team_handoffs").rows() == [("cart", "call", "channel and team", 1, 1, 0)]  # fmt: skip
     printed = capsys.readouterr().out
     assert "three.csv: 12 rows read, 12 kept." in printed
     assert "events 12 · customers 3 · journeys 5 · completion rate" in printed
-    assert "wrote 12 files" in printed
+    assert "wrote 15 files" in printed
     assert not any(p.name.endswith(".partial") for p in files["dir"].iterdir())
 
 

@@ -148,16 +148,37 @@ def test_ingest_three_customers_matches_the_hand_made_log(tmp_path: Path) -> Non
     log, report, identity = ingest(raw, mapping, shop_map(), source="three.csv")
     assert (report.rows_read, report.rows_kept, report.excluded) == (12, 12, ())
     assert (report.unmapped_touchpoints, report.unknown_channels) == ((), ())
-    assert (log.touchpoints, log.channels, log.owners) == (
-        ("buy", "call", "cart", "home"),
-        ("phone", "web"),
-        ("care", "ecom"),
-    )
+    # The export has no team column: the map's owners (care for the phone, ecom for the web) never stand in.
+    assert (log.touchpoints, log.channels, log.owners) == (("buy", "call", "cart", "home"), ("phone", "web"), ())
+    assert log.events["owner"].null_count() == 12
     assert log.events["converted"].to_list() == [False, False, False, False, True] + [False] * 7
     assert log.events["sentiment"].drop_nulls().to_list() == [2.0, 4.0]
     _, journeys = cut_journeys(log, OverlaySettings())
     assert journeys["events"].to_list() == [5, 1, 2, 1, 3]
+    assert journeys["team_handoffs"].to_list() == [0, 0, 0, 0, 0]
     assert identity.customers == 3
+
+
+def test_teams_come_only_from_the_owner_column(tmp_path: Path) -> None:
+    """The same export with a ``team`` column: care on the phone, ecom on the web, except C's second cart (care).
+
+    Journey 0 (A): cart → call hands off ecom → care, call → cart back to ecom (a return); journey 2 (B):
+    home → call, ecom → care; journey 4 (C): cart → cart hands off ecom → care inside the web.
+    """
+    lines = three_customers_csv().splitlines()
+    teams = ["team"] + ["care" if ";phone;" in line else "ecom" for line in lines[1:]]
+    teams[12] = "care"  # C's cart at 103 h, the last row
+    path = tmp_path / "teams.csv"
+    path.write_text("\n".join(f"{line};{team}" for line, team in zip(lines, teams, strict=True)) + "\n")
+    raw = read_events(path)
+    mapping = guess_mapping(raw, shop_map())
+    assert mapping.owner == "team"
+    log, _, _ = ingest(raw, mapping, shop_map(), source="teams.csv")
+    assert log.owners == ("care", "ecom")
+    _, journeys = cut_journeys(log, OverlaySettings())
+    assert journeys["switches"].to_list() == [2, 0, 1, 0, 0]
+    assert journeys["team_handoffs"].to_list() == [2, 0, 1, 0, 1]
+    assert journeys["team_ping_pong"].to_list() == [1, 0, 0, 0, 0]
 
 
 def test_value_map_rules_templates_and_unmapped_labels() -> None:

@@ -16,8 +16,22 @@ from journeymap.events.overlay import compute_overlay, journey_mask, prepare_ove
 from journeymap.events.settings import OverlaySettings
 from tests.unit.events.events_fixtures import T0, shop_map, three_customers_log
 
+H = 3600.0
+
 # Journeys of three_customers_log: 0 = A 0h-5h (web, phone), 1 = A 6h, 2 = B 0h-2h (web, phone),
 # 3 = B 242h, 4 = C 100h-103h.
+#
+# Its three moves that switch channel, each also a handoff between ecom (web) and care (phone), and
+# their signs of lost context with shop_map (cart → call is designed, partial; nobody identifies, so
+# nobody re-identifies; only the phone is assisted and no customer calls twice):
+#   M1 A cart (1h, web) → call (3h, phone): cart comes back at 4h (repeated step); the next channel
+#      change goes back to the web 1 h later along call → cart, not on the map (bounce); journey 0
+#      converted (no abandon) → 0.25 + 0.15 = 0.4.
+#   M2 A call (3h) → cart (4h, web), back to the web and ecom: cart was done at 1h (repeated step),
+#      no channel change after → 0.25.
+#   M3 B home (0h, web) → call (2h, phone): journey 2 ends there abandoned (abandon) → 0.2.
+# web → phone (M1, M3): rates (repeat step, re-identify, bounce, repeat contact, abandon) 0.5, 0, 0.5, 0,
+# 0.5, score 0.125 + 0.075 + 0.1 = 0.3; phone → web (M2): 1, 0, 0, 0, 0, score 0.25.
 
 
 def _with_segment(log: EventLog) -> EventLog:
@@ -63,6 +77,7 @@ def test_compute_overlay_returns_every_frame() -> None:
         "filter",
         "touchpoint metrics",
         "transition metrics",
+        "switch matrices",
         "silo handoffs",
         "friction",
         "conformance",
@@ -71,10 +86,48 @@ def test_compute_overlay_returns_every_frame() -> None:
     assert overlay.journeys.height == 5
     assert overlay.touchpoints["touchpoint"].to_list() == ["home", "cart", "call", "buy"]
     assert overlay.transitions.height == 6
-    assert overlay.switch_matrix.rows() == [("web", "phone", 2, 2), ("phone", "web", 1, 1)]
+    # from, to, count, customers, journeys, ping-pong, median wait (M1 2 h, M3 2 h; M2 1 h), then the rates.
+    assert overlay.switch_matrix.rows() == [
+        ("web", "phone", 2, 2, 2, 0, 2 * H, 0.5, 0.0, 0.5, 0.0, 0.5, 0.3),
+        ("phone", "web", 1, 1, 1, 1, H, 1.0, 0.0, 0.0, 0.0, 0.0, 0.25),
+    ]
+    team_pairs = overlay.team_switch_matrix.select(
+        "from_team", "to_team", "count", "journeys", "ping_pong", "median_wait_s", "context_loss_score"
+    )
+    assert team_pairs.rows() == [("ecom", "care", 2, 2, 0, 2 * H, 0.3), ("care", "ecom", 1, 1, 1, H, 0.25)]
+    # care: the 2 calls, handed 2 in (M1, M3) and 1 out (M2), waits 2 h and 2 h; ecom: the other 10 events,
+    # 1 in (M2, a return), 2 out, wait 1 h. Both have 3 handoffs: by name.
+    assert overlay.teams.rows() == [("care", 2, 2, 1, 0, 2 * H), ("ecom", 10, 1, 2, 1, H)]
+    # Silo places, by score: M1 0.4, M2 0.25, M3 0.2.
+    assert overlay.silo_handoffs.select("source", "target", "count", "channel_switches", "team_handoffs",
+                                        "context_loss_score", "declared_carry", "headline").rows() == [
+        ("cart", "call", 1, 1, 1, 0.4, "partial", True),
+        ("call", "cart", 1, 1, 1, 0.25, None, False),
+        ("home", "call", 1, 1, 1, 0.2, None, False),
+    ]  # fmt: skip
+    # The map's one designed handoff, cart → call (web → phone, ecom → care), declared partial: M1 shows
+    # 0.4 ≥ 0.30 over 1 move.
+    assert overlay.designed_handoffs.rows() == [
+        ("cart", "call", "channel and team", "partial", 1, 1, 1, 1.0, 0.0, 1.0, 0.0, 0.0, 0.4, True)
+    ]
     assert overlay.conformance is not None
     assert overlay.kpis.journeys == 5 and overlay.kpis.customers == 3
-    assert set(overlay.frames()) >= {"journeys", "touchpoints", "transitions", "switch_matrix", "friction", "kpis"}
+    # Switches 2, 0, 1, 0, 0 (handoffs the same): 3 / 5 per journey, 2 of 5 journeys, 1 of 3 returns.
+    assert (overlay.kpis.switches_per_journey, overlay.kpis.switch_journey_share) == (0.6, 0.4)
+    assert (overlay.kpis.handoffs_per_journey, overlay.kpis.handoff_journey_share) == (0.6, 0.4)
+    assert overlay.kpis.switch_ping_pong_share == overlay.kpis.handoff_ping_pong_share == pytest.approx(1 / 3)
+    assert set(overlay.frames()) >= {
+        "journeys",
+        "touchpoints",
+        "transitions",
+        "channel_switch_matrix",
+        "team_switch_matrix",
+        "teams",
+        "silo_handoffs",
+        "designed_handoffs",
+        "friction",
+        "kpis",
+    }
     assert "journey" in overlay.log.events.columns
 
 
@@ -82,7 +135,13 @@ def test_compute_overlay_without_map_and_with_filters() -> None:
     overlay = compute_overlay(three_customers_log(), None, OverlaySettings(channels=("phone",)))
     assert overlay.conformance is None
     assert overlay.journeys["events"].to_list() == [5, 2]
-    assert overlay.switch_matrix.rows() == [("web", "phone", 2, 2), ("phone", "web", 1, 1)]
+    # Journeys 0 and 2 hold all three switches; without the map call → cart is still off any design and
+    # "phone" is assisted by its name, so the rates are those with the map.
+    assert overlay.switch_matrix.rows() == [
+        ("web", "phone", 2, 2, 2, 0, 2 * H, 0.5, 0.0, 0.5, 0.0, 0.5, 0.3),
+        ("phone", "web", 1, 1, 1, 1, H, 1.0, 0.0, 0.0, 0.0, 0.0, 0.25),
+    ]
+    assert overlay.designed_handoffs.height == 0
     assert dict(overlay.kpis.channel_engagement) == {"phone": 1.0, "web": 1.0}
 
 
@@ -100,7 +159,16 @@ def test_a_filter_counts_the_kept_journeys_as_if_they_were_alone(filters: dict[s
     filtered = compute_overlay(log, shop_map(), replace(settings, **filters))
     alone = EventLog(log.events.filter(pl.col("seq").is_in(kept_seqs)), log.touchpoints, log.channels, log.owners)
     expected = compute_overlay(alone, shop_map(), settings)
-    for name in ("touchpoints", "transitions", "switch_matrix", "silo_handoffs", "friction"):
+    for name in (
+        "touchpoints",
+        "transitions",
+        "switch_matrix",
+        "team_switch_matrix",
+        "teams",
+        "silo_handoffs",
+        "designed_handoffs",
+        "friction",
+    ):
         assert_frame_equal(getattr(filtered, name), getattr(expected, name))
     assert filtered.kpis == expected.kpis
     assert filtered.conformance is not None and expected.conformance is not None

@@ -294,3 +294,37 @@ def test_team_moves_equal_pm4py_handover_of_work(name: str) -> None:
     theirs = {pair: v / norm for pair, v in known.items()}
     assert mine.keys() == theirs.keys()
     assert mine == pytest.approx(theirs, rel=1e-9)
+
+
+def test_touchpoints_created_from_the_data_keep_every_channel_switch() -> None:
+    """ "Create touchpoints from data" gives each new touchpoint the channel most of its events are in; the
+    overlay on that map still counts the switches the events record (a topic is raised through several channels)."""
+    from journeymap.model import Channel, JourneyMap, Stage
+    from journeymap.ui.overlay_state import touchpoints_from_labels
+
+    log = LOGS["complaints"]
+    rows = _rows(log)
+    channels = sorted(rows[log.channel].astype(str).unique())
+    dominant = (
+        rows.groupby(log.activity)[log.channel].agg(lambda values: values.astype(str).value_counts().index[0]).to_dict()
+    )
+    empty = JourneyMap(
+        name="Complaints",
+        stages=(Stage(id="service", name="Service"),),
+        channels=tuple(Channel(id=c, name=f"Contact channel {c}") for c in channels),
+    )
+    labels = sorted(rows[log.activity].astype(str).unique())
+    journey_map, added = touchpoints_from_labels(
+        empty, labels, stage="service", channels=dominant, fallback_channel=channels[0]
+    )
+    assert len(journey_map.touchpoints) == len(labels)
+    # Several topics are raised through more than one channel: their designed channel is only the most common one.
+    assert int((rows.groupby(log.activity)[log.channel].nunique() > 1).sum()) > 0
+    mapping = log.mapping().model_copy(update={"value_map": added})
+    event_log, _, _ = ingest(read_events(REAL / log.file), mapping, journey_map, source=log.file)
+    overlay = compute_overlay(event_log, journey_map, WHOLE_CASES)
+    reference = _reference(log, log.channel)
+    assert _pairs(overlay.switch_matrix, ("from_channel", "to_channel")) == reference.pairs
+    assert int(overlay.journeys["switches"].sum()) == 10
+    mixed = overlay.touchpoints.filter(pl.col("channel_mix").str.contains(" · "))
+    assert mixed.height == int((rows.groupby(log.activity)[log.channel].nunique() > 1).sum())
