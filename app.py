@@ -2,6 +2,9 @@
 
 import streamlit as st
 
+from journeymap.errors import UserInputError
+from journeymap.ui.text import md
+
 st.set_page_config(page_title="Journeymap", page_icon="🧭", layout="wide")
 
 PAGES = [
@@ -14,4 +17,9 @@ PAGES = [
     st.Page("views/view.py", title="Shared map", url_path="view"),
 ]
 
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+except UserInputError as exc:
+    # The last net under every page: a problem the user or the server can fix (a busy, read-only or
+    # unreachable database, a damaged map) reads as its message, never as a traceback.
+    st.error(md(str(exc)))

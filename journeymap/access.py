@@ -4,10 +4,12 @@ Pure functions, no database and no Streamlit: :mod:`journeymap.store.access` kee
 share links, :mod:`journeymap.ui.access` asks the browser session who is there.
 
 Passwords are never stored. :func:`hash_password` derives a key with ``hashlib.scrypt``
-(``n=2**14, r=8, p=1``, 32 bytes) from the password and a fresh 16-byte random salt per account,
-and keeps ``scrypt$n$r$p$salt$key`` (salt and key in URL-safe base64); :func:`verify_password`
-recomputes the key with the stored parameters and compares with :func:`hmac.compare_digest`, in
-constant time. Two accounts with the same password get different hashes because their salts differ.
+(OWASP's parameters ``n=2**17, r=8, p=1``: 128 MiB of memory, 32 bytes of key) from the password
+and a fresh 16-byte random salt per account, and keeps ``scrypt$n$r$p$salt$key`` (salt and key in
+URL-safe base64); :func:`verify_password` recomputes the key with the stored parameters and compares
+with :func:`hmac.compare_digest`, in constant time. Two accounts with the same password get
+different hashes because their salts differ. A hash made with other parameters (an older release
+used ``n=2**14``) still verifies; :func:`needs_rehash` tells the sign-in to store a new one.
 
 Share links carry a random token (``secrets.token_urlsafe(24)``, 192 bits). Only its SHA-256
 (:func:`hash_token`) is stored, so a copy of the database does not open any shared map.
@@ -27,7 +29,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,6 +47,8 @@ __all__ = [
     "check_password_strength",
     "hash_password",
     "hash_token",
+    "is_local_client",
+    "needs_rehash",
     "new_join_code",
     "new_share_token",
     "require",
@@ -51,10 +57,13 @@ __all__ = [
 
 MIN_PASSWORD_LENGTH = 8
 
-# scrypt cost: ~16 MiB and a few tens of milliseconds per check on this class of machine.
-_SCRYPT_N = 2**14
+# scrypt cost (OWASP Password Storage Cheat Sheet): 128 * n * r bytes = 128 MiB and ~0.4 s per check
+# on this class of machine, so a stolen database is slow to guess and a sign-in still feels immediate.
+_SCRYPT_N = 2**17
 _SCRYPT_R = 8
 _SCRYPT_P = 1
+# A stored hash asking for more than this is refused rather than computed (1 GiB at r=8).
+_SCRYPT_MAX_N = 2**20
 _KEY_BYTES = 32
 _SALT_BYTES = 16
 # Letters and digits that cannot be misread when a join code is read aloud or projected (no 0/O, 1/I/L).
@@ -179,6 +188,13 @@ def check_password_strength(password: str) -> None:
         )
 
 
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    # hashlib.scrypt refuses to use more than 32 MiB unless told: allow what these parameters need
+    # (OpenSSL counts 128 * r * (n + p + 2) bytes), plus a margin for its own bookkeeping.
+    maxmem = 128 * r * (n + p + 2) + 2**20
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=maxmem)
+
+
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     """A salted scrypt hash of ``password``, with its parameters, safe to store.
 
@@ -187,13 +203,13 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
     Examples
     --------
     >>> stored = hash_password("correct horse")
-    >>> stored.startswith("scrypt$16384$8$1$"), "correct horse" in stored
+    >>> stored.startswith("scrypt$131072$8$1$"), "correct horse" in stored
     (True, False)
     >>> stored == hash_password("correct horse")
     False
     """
     salt = secrets.token_bytes(_SALT_BYTES) if salt is None else salt
-    key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=_KEY_BYTES)
+    key = _scrypt(password, salt, _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _KEY_BYTES)
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(key)}"
 
 
@@ -215,10 +231,61 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         salt, expected = _unb64(salt_text), _unb64(key_text)
-        key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected))
-    except (ValueError, TypeError):
+        cost, block, parallel = int(n), int(r), int(p)
+        if not (1 < cost <= _SCRYPT_MAX_N and 0 < block <= 32 and 0 < parallel <= 16 and expected):
+            return False
+        key = _scrypt(password, salt, cost, block, parallel, len(expected))
+    except (ValueError, TypeError, MemoryError):
         return False
     return hmac.compare_digest(key, expected)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a stored hash was made with other parameters than :func:`hash_password` uses today.
+
+    Examples
+    --------
+    >>> needs_rehash(hash_password("correct horse"))
+    False
+    >>> needs_rehash("scrypt$16384$8$1$AAECAwQFBgcICQoLDA0ODw$AAAA")
+    True
+    """
+    parts = stored.split("$")
+    return len(parts) != 6 or parts[:4] != ["scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P)]
+
+
+# Headers a reverse proxy adds: behind one, the connection comes from the proxy, not from the visitor.
+_FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-host", "x-client-ip")
+
+
+def is_local_client(remote_ip: str | None, headers: Mapping[str, str] | None = None) -> bool:
+    """Whether a visitor connects from the server's own machine (a loopback address, no proxy).
+
+    ``remote_ip`` is what Streamlit reports (``st.context.ip_address``), which is ``None`` for a
+    loopback connection and when there is no browser behind the run. A request forwarded by a proxy
+    counts as remote, even when the proxy itself runs on the same machine: the visitor is elsewhere.
+    A forged forwarding header can only make a visitor *less* trusted.
+
+    Examples
+    --------
+    >>> is_local_client(None), is_local_client("127.0.0.1"), is_local_client("::1")
+    (True, True, True)
+    >>> is_local_client("192.0.2.7"), is_local_client("::ffff:127.0.0.1"), is_local_client("fe80::1%eth0")
+    (False, True, False)
+    >>> is_local_client(None, {"X-Forwarded-For": "203.0.113.9"})
+    False
+    """
+    if headers and any(name.lower() in _FORWARDING_HEADERS for name in headers):
+        return False
+    if remote_ip is None:
+        return True
+    try:
+        address = ipaddress.ip_address(remote_ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def new_share_token() -> str:

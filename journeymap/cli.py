@@ -3,6 +3,7 @@
 Examples (shell)::
 
     journeymap overlay events.csv --map map.json --mapping mapping.json --out overlay/ --gap 3d
+    journeymap overlay tickets.xes.gz --map map.json --goal closed --goal "Problem solved"
     journeymap mapping guess events.csv > mapping.json
 
 Problems in the user's files end with a one-line message on stderr and exit code 2,
@@ -18,6 +19,7 @@ import re
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +29,9 @@ from journeymap.errors import UserInputError
 if TYPE_CHECKING:
     import polars as pl
 
+    from journeymap.events.goals import Goals
     from journeymap.events.log import EventLog
+    from journeymap.events.mapping import ColumnMapping
     from journeymap.events.overlay import Overlay
     from journeymap.model import JourneyMap
 
@@ -88,10 +92,27 @@ def _read_map(path: str | None) -> JourneyMap | None:
     return map_from_json(p.read_bytes(), source=p.name)
 
 
-def _load_events(args: argparse.Namespace, journey_map: JourneyMap | None) -> tuple[EventLog, str]:
-    """The event log: a cached log as is, else read + map + ingest. Returns it and a report text."""
+def _distinct(raw: pl.DataFrame, column: str | None) -> list[str]:
+    """The distinct trimmed values of a raw column (none without the column)."""
     import polars as pl
 
+    if column is None or column not in raw.columns:
+        return []
+    values = raw.get_column(column).unique().cast(pl.String).str.strip_chars().drop_nulls()
+    return [str(v) for v in values.to_list()]
+
+
+def _load_events(
+    args: argparse.Namespace, journey_map: JourneyMap | None
+) -> tuple[EventLog, str, ColumnMapping | None, Goals | None]:
+    """The event log: a cached log as is, else read + map + ingest.
+
+    Returns it, a report text, the column mapping (``None`` for a cached log) and the goals named
+    with ``--goal`` (``None`` without): their outcome values replace the mapping's conversion values.
+    """
+    import polars as pl
+
+    from journeymap.events.goals import resolve_goals
     from journeymap.events.ingest import ingest, load_log, read_mapped
     from journeymap.events.mapping import guess_mapping, mapping_from_json
     from journeymap.events.read import read_events
@@ -104,7 +125,11 @@ def _load_events(args: argparse.Namespace, journey_map: JourneyMap | None) -> tu
             is_cached = False
         if is_cached:
             log = load_log(path)
-            return log, f"{path.name}: cached event log, {log.events.height:,} events."
+            goals = None
+            if args.goal:
+                goals = resolve_goals(args.goal, journey_map=journey_map, touchpoint_labels=log.touchpoints)
+                _refuse_unknown_goals(goals, log, journey_map, "outcome values need the raw export")
+            return log, f"{path.name}: cached event log, {log.events.height:,} events.", None, goals
     if args.mapping:
         mapping_path = Path(args.mapping)
         if not mapping_path.is_file():
@@ -124,14 +149,46 @@ def _load_events(args: argparse.Namespace, journey_map: JourneyMap | None) -> tu
         raw = read_events(
             path, encoding=args.encoding, delimiter=args.delimiter, progress=_progress_printer(path), fmt=args.fmt
         )
-        mapping = guess_mapping(raw, journey_map)
+        mapping = guess_mapping(raw, journey_map, source=path.name)
         note = "\n(no --mapping given: columns were guessed; save one with 'journeymap mapping guess')"
+    goals = None
+    if args.goal:
+        goals = resolve_goals(
+            args.goal,
+            journey_map=journey_map,
+            value_map=mapping.value_map,
+            touchpoint_labels=_distinct(raw, mapping.touchpoint),
+            outcome_values=_distinct(raw, mapping.outcome),
+        )
+        # The goal replaces the mapping's: its outcome values are the conversion values (maybe none).
+        mapping = mapping.model_copy(update={"conversion_values": list(goals.outcome_values)})
     log, report, _identity = ingest(raw, mapping, journey_map, source=path.name)
-    return log, report.summary() + note
+    if goals is not None:
+        # Labels made by templates or rules exist only once ingested.
+        late = resolve_goals(goals.unknown, touchpoint_labels=log.touchpoints)
+        goals = replace(goals, touchpoints=(*goals.touchpoints, *late.touchpoints), unknown=late.unknown)
+        outcome = f"a value of the outcome column '{mapping.outcome}'" if mapping.outcome else "map an outcome column"
+        _refuse_unknown_goals(goals, log, journey_map, outcome)
+    return log, report.summary() + note, mapping, goals
+
+
+def _refuse_unknown_goals(goals: Goals, log: EventLog, journey_map: JourneyMap | None, outcome: str) -> None:
+    """Stop on goal names that are neither a touchpoint nor an outcome value (``outcome`` says how to name one)."""
+    if not goals.unknown:
+        return
+    known = [tp.id for tp in journey_map.touchpoints] if journey_map is not None else list(log.touchpoints)
+    raise UserInputError(
+        f"{', '.join(repr(g) for g in goals.unknown)} is neither a touchpoint nor an outcome value",
+        source="--goal",
+        hint=f"Name a touchpoint of the map or an event label of the file ({outcome}); "
+        f"touchpoints: {', '.join(known[:10]) or 'none'}.",
+    )
 
 
 def _write_frames(frames: dict[str, pl.DataFrame], out: Path, fmt: str, extra: dict[str, str]) -> list[Path]:
     """Write all frames into a fresh sibling directory, then move them in: no half-written output."""
+    from journeymap.csv_export import write_csv
+
     out.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.{os.getpid()}.partial"
     staging.mkdir(parents=True, exist_ok=True)
@@ -142,7 +199,7 @@ def _write_frames(frames: dict[str, pl.DataFrame], out: Path, fmt: str, extra: d
             if fmt == "parquet":
                 frame.write_parquet(target)
             elif fmt == "csv":
-                frame.write_csv(target)
+                write_csv(frame, target)  # labels that a spreadsheet would run as formulas are quoted
             else:
                 frame.write_json(target)
         for name, text in extra.items():
@@ -160,13 +217,15 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def _summary(overlay: Overlay) -> str:
+def _summary(overlay: Overlay, *, has_goal: bool = True, notes: Sequence[str] = ()) -> str:
     import polars as pl
 
     kpis = overlay.kpis
+    completion = _percent(kpis.completion_rate) if has_goal else "n/a"
     lines = [
         f"events {overlay.log.events.height:,} · customers {kpis.customers:,} · journeys {kpis.journeys:,} · "
-        f"completion rate {_percent(kpis.completion_rate)}",
+        f"completion rate {completion}",
+        *notes,
     ]
     lines.extend(_switch_lines(overlay))
     friction = overlay.friction
@@ -203,15 +262,55 @@ def _switch_lines(overlay: Overlay) -> list[str]:
     return lines
 
 
+def _journey_notes(
+    overlay: Overlay, mapping: ColumnMapping | None, goals: Sequence[str], outcome_values: Sequence[str]
+) -> tuple[list[str], bool]:
+    """What a journey is and what its goal is, a warning when the gap splits cases; and whether there is a goal."""
+    from journeymap.events.journeys import format_gap, split_cases_warning
+    from journeymap.events.mapping import customer_is_case
+
+    log, gap = overlay.prepared.log, overlay.settings.gap
+    if log.case_journeys:
+        case = f" ('{mapping.case}')" if mapping is not None and mapping.case else ""
+        lines = [f"journeys: one per case{case}"]
+    else:
+        lines = [f"journeys: each customer's events cut by a {format_gap(gap)} gap and at the goal"]
+    parts = []
+    if goals:
+        parts.append(f"touchpoints {', '.join(goals)}")
+    if outcome_values:
+        column = f" (column '{mapping.outcome}')" if mapping is not None and mapping.outcome else ""
+        parts.append(f"outcome values {', '.join(outcome_values)}{column}")
+    if mapping is None and bool(log.events.get_column("converted").any()):
+        parts.append("the converted events of the cached log")  # set at ingest; --goal cannot change them
+    if parts:
+        lines.append(f"goal: {'; '.join(parts)}")
+    else:
+        lines.append("goal: none, so no completion rate (name one with --goal, or mark final touchpoints on the map)")
+    warning = split_cases_warning(log, gap, customer_is_case=mapping is not None and customer_is_case(mapping))
+    if warning:
+        lines.append(f"warning: {warning}")
+    return lines, bool(parts)
+
+
 def _cmd_overlay(args: argparse.Namespace) -> int:
+    from journeymap.events.goals import final_touchpoints
     from journeymap.events.overlay import compute_overlay
     from journeymap.events.settings import OverlaySettings
 
     journey_map = _read_map(args.map)
-    log, report = _load_events(args, journey_map)
-    settings = OverlaySettings(gap=parse_duration(args.gap)) if args.gap else OverlaySettings()
+    log, report, mapping, goals = _load_events(args, journey_map)
+    goal_touchpoints = goals.touchpoints if goals is not None else final_touchpoints(journey_map)
+    if mapping is None or not mapping.outcome:
+        outcome_values: tuple[str, ...] = ()
+    else:
+        outcome_values = goals.outcome_values if goals is not None else tuple(mapping.conversion_values)
+    settings = OverlaySettings(goal_touchpoints=goal_touchpoints)
+    if args.gap:
+        settings = replace(settings, gap=parse_duration(args.gap))
     overlay = compute_overlay(log, journey_map, settings)
-    summary = _summary(overlay)
+    notes, has_goal = _journey_notes(overlay, mapping, goal_touchpoints, outcome_values)
+    summary = _summary(overlay, has_goal=has_goal, notes=notes)
     out = Path(args.out)
     written = _write_frames(
         overlay.frames(), out, args.format, {"summary.txt": summary + "\n", "validation.txt": report + "\n"}
@@ -231,7 +330,7 @@ def _cmd_mapping_guess(args: argparse.Namespace) -> int:
     raw = read_events(
         path, encoding=args.encoding, delimiter=args.delimiter, fmt=args.fmt, progress=_progress_printer(path)
     )
-    print(mapping_to_json(guess_mapping(raw, journey_map)))
+    print(mapping_to_json(guess_mapping(raw, journey_map, source=path.name)))
     return 0
 
 
@@ -257,7 +356,21 @@ def _parser() -> argparse.ArgumentParser:
     overlay.add_argument("--mapping", default=None, help="column mapping JSON (default: guessed)")
     overlay.add_argument("--out", default="overlay", help="output directory (default: ./overlay)")
     overlay.add_argument("--format", choices=["parquet", "csv", "json"], default="parquet", help="output file format")
-    overlay.add_argument("--gap", default=None, help="inactivity gap that cuts journeys, e.g. 3d, 12h (default 3d)")
+    overlay.add_argument(
+        "--gap",
+        default=None,
+        help="inactivity gap that cuts journeys when no case column is mapped, e.g. 3d, 12h (default 3d); "
+        "journeys whose last event is within one gap of the log's end are ongoing",
+    )
+    overlay.add_argument(
+        "--goal",
+        action="append",
+        default=None,
+        metavar="GOAL",
+        help="what success is (repeatable): a touchpoint id or name of the map, an event label of the file, or a "
+        "value of the mapped outcome column. Default: the map's final touchpoints and the mapping's "
+        "conversion values",
+    )
     overlay.set_defaults(run=_cmd_overlay)
     mapping = commands.add_parser("mapping", help="column mappings")
     mapping_commands = mapping.add_subparsers(dest="mapping_command", required=True)

@@ -8,13 +8,13 @@ that fails validation never replaces a good one. The JSON document form carries 
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from journeymap.errors import UserInputError
+from journeymap.json_input import load_json
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -212,16 +212,7 @@ def map_from_json(text: str | bytes, *, source: str = "map JSON") -> JourneyMap:
     ...
     journeymap.errors.UserInputError: a.json, field 'name': Field required. ...
     """
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        location = f"line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else None
-        raise UserInputError(
-            f"is not valid JSON ({exc.msg if isinstance(exc, json.JSONDecodeError) else exc.reason})",
-            source=source,
-            location=location,
-            hint="Export the map again from Journeymap, or fix the JSON syntax.",
-        ) from None
+    data = load_json(text, source=source, hint="Export the map again from Journeymap, or fix the JSON syntax.")
     if not isinstance(data, dict) or "schema_version" not in data:
         raise UserInputError(
             "is not a Journeymap map document (no 'schema_version' field)",

@@ -35,6 +35,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from journeymap.analysis.silo import HEADLINE_THRESHOLDS
+from journeymap.csv_export import csv_bytes as _csv_bytes
 from journeymap.events._columnar import BitSetIndex, DistinctIndex, distinct_index
 from journeymap.model import JourneyMap
 from journeymap.viz import (
@@ -52,6 +53,7 @@ from journeymap.viz import channel_colors as _channel_colors
 __all__ = [
     "CONTEXT_LOSS_BINS",
     "DESIGNED_UNOBSERVED_COLOR",
+    "FINISHED_STEP",
     "FRICTION_BINS",
     "GraphView",
     "HEATMAP_TOP_N",
@@ -750,29 +752,19 @@ def format_duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_bytes(frame: pl.DataFrame) -> bytes:
     """A frame as UTF-8 CSV for download; text cells that a spreadsheet would run as a formula are quoted.
 
     Labels come from the data: a team called ``=HYPERLINK(...)`` must open as text, so such cells
-    get a leading apostrophe (the usual spreadsheet convention).
+    get a leading apostrophe (the usual spreadsheet convention); numbers stay numbers. The one rule
+    for every CSV written for users is :func:`journeymap.csv_export.csv_safe`.
 
     Examples
     --------
     >>> csv_bytes(pl.DataFrame({"team": ["=1+2", "L1"], "count": [-3, 4]})).decode()
     "team,count\\n'=1+2,-3\\nL1,4\\n"
     """
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    safe = frame.with_columns(
-        pl.when(pl.any_horizontal(*(pl.col(c).str.starts_with(p) for p in _FORMULA_START)))
-        .then(pl.lit("'") + pl.col(c))
-        .otherwise(pl.col(c))
-        .alias(c)
-        for c in text
-    )
-    return safe.write_csv().encode("utf-8")
+    return _csv_bytes(frame)
 
 
 def team_table(teams: pl.DataFrame, text: str = "") -> pl.DataFrame:
@@ -805,8 +797,8 @@ def _verdict(row: Mapping[str, Any]) -> str:
         return "Not observed in the data."
     if row.get("contradicts_declaration"):
         limit = HEADLINE_THRESHOLDS.get(carry)
-        bound = f" (score {score:.2f}, {limit:.2f} or more contradicts '{carry}')" if limit is not None else ""
-        return f"Contradicts the map: context carry is declared '{carry}', yet customers show it lost{bound}."
+        bound = f" ≥ {limit:.2f}" if limit is not None else ""
+        return f"Contradicts the map: declared '{carry}', but measured loss {score:.2f}{bound}."
     if not int(row.get("channel_switches") or 0) and not int(row.get("team_handoffs") or 0):
         return "Designed as a handoff, but the events show no change of channel or team."
     if carry == "none":
@@ -817,22 +809,22 @@ def _verdict(row: Mapping[str, Any]) -> str:
 def designed_handoff_table(designed: pl.DataFrame, names: Mapping[str, str] | None = None) -> pl.DataFrame:
     """The map's designed handoffs beside what the moves along them show, with a verdict in plain words.
 
-    ``designed`` is ``overlay.designed_handoffs``. Returns ``from, to, crossing, declared_carry,
-    context_loss_score, moves, channel_switches, team_handoffs, verdict``: contradictions first,
-    then the busiest.
+    ``designed`` is ``overlay.designed_handoffs``. Returns ``from, to, declared_carry,
+    context_loss_score, verdict, crossing, moves, channel_switches, team_handoffs`` (what is declared
+    beside what is measured, then the volumes): contradictions first, then the busiest.
 
     Examples
     --------
     >>> d = pl.DataFrame({"source": ["a", "b"], "target": ["b", "c"], "designed_crossing": ["channel", "team"],
     ...     "declared_carry": ["full", "partial"], "moves": [40, 0], "channel_switches": [40, 0],
     ...     "team_handoffs": [0, 0], "context_loss_score": [0.2, None], "contradicts_declaration": [True, False]})
-    >>> [(r[0], r[-1]) for r in designed_handoff_table(d, {"a": "Cart"}).rows()]  # doctest: +NORMALIZE_WHITESPACE
-    [('Cart', "Contradicts the map: context carry is declared 'full', yet customers show it lost
-      (score 0.20, 0.15 or more contradicts 'full')."), ('b', 'Not observed in the data.')]
+    >>> designed_handoff_table(d, {"a": "Cart"}).select("from", "verdict").rows()  # doctest: +NORMALIZE_WHITESPACE
+    [('Cart', "Contradicts the map: declared 'full', but measured loss 0.20 ≥ 0.15."),
+     ('b', 'Not observed in the data.')]
     """
     labels = dict(names or {})
-    columns = ["from", "to", "crossing", "declared_carry", "context_loss_score", "moves", "channel_switches",
-               "team_handoffs", "verdict"]  # fmt: skip
+    columns = ["from", "to", "declared_carry", "context_loss_score", "verdict", "crossing", "moves",
+               "channel_switches", "team_handoffs"]  # fmt: skip
     if not designed.height:
         return pl.DataFrame(
             schema={
@@ -1055,16 +1047,22 @@ def flow_sankey(data: SankeyData, *, title: str = "Journey paths", template: str
     return fig
 
 
+FINISHED_STEP = "Finished journeys"
+"""First step of :func:`stage_reach`: the converted and abandoned journeys every later step is a share of."""
+
+
 def stage_reach(
     events: pl.DataFrame,
     journeys: pl.DataFrame,
     touchpoint_labels: Sequence[str],
     journey_map: JourneyMap,
 ) -> pl.DataFrame:
-    """Journeys that reached each stage of the map (in stage order), then the converted ones.
+    """Finished journeys, those that reached each stage of the map (in stage order), then the converted ones.
 
-    Only the journeys of ``journeys`` count. Returns ``step`` (stage name, then
-    ``"Converted"``) and ``journeys``.
+    Only the finished (converted or abandoned) journeys of ``journeys`` count: ongoing ones are
+    left out, as the completion rate leaves them out. So no step exceeds the first, and the
+    converted share of the first is the completion rate. Returns ``step`` (``"Finished
+    journeys"``, each stage name, then ``"Converted"``) and ``journeys``.
 
     Examples
     --------
@@ -1077,7 +1075,7 @@ def stage_reach(
     ...                   "touchpoint": pl.UInt32})
     >>> jr = pl.DataFrame({"journey": [0, 1], "outcome": ["converted", "abandoned"]})
     >>> stage_reach(ev, jr, ("a", "b"), m).rows()
-    [('Look', 2), ('Buy', 1), ('Converted', 1)]
+    [('Finished journeys', 2), ('Look', 2), ('Buy', 1), ('Converted', 1)]
     """
     return count_reach(stages_per_journey(events, touchpoint_labels, journey_map), journeys, journey_map)
 
@@ -1102,19 +1100,20 @@ def stages_per_journey(
 
 
 def count_reach(stages: BitSetIndex | DistinctIndex, journeys: pl.DataFrame, journey_map: JourneyMap) -> pl.DataFrame:
-    """Journeys of ``journeys`` reaching each stage (from :func:`stages_per_journey`), then converting."""
+    """Finished journeys of ``journeys``, those reaching each stage (:func:`stages_per_journey`), then converting."""
+    journeys = journeys.filter(pl.col("outcome") != "ongoing")
     ids = journeys.get_column("journey").to_numpy().astype(np.int64)
     size = max(int(ids.max()) + 1 if ids.size else 0, stages.n_journeys)
     keep = np.zeros(size, dtype=bool)
     keep[ids] = True
     values = [int(v) for v in stages.journeys(keep[: stages.n_journeys])[: len(journey_map.stages)]]
-    values.append(int(journeys.filter(pl.col("outcome") == "converted").height))
-    steps = [s.name for s in journey_map.stages] + ["Converted"]
+    values = [journeys.height, *values, int(journeys.filter(pl.col("outcome") == "converted").height)]
+    steps = [FINISHED_STEP, *(s.name for s in journey_map.stages), "Converted"]
     return pl.DataFrame({"step": steps, "journeys": values}, schema={"step": pl.String, "journeys": pl.Int64})
 
 
 def outcome_funnel(reach: pl.DataFrame, *, template: str = "plotly") -> go.Figure:
-    """Plotly funnel of :func:`stage_reach` (journeys reaching each stage, then converting).
+    """Plotly funnel of :func:`stage_reach` (finished journeys, those reaching each stage, then converting).
 
     Examples
     --------
@@ -1130,7 +1129,9 @@ def outcome_funnel(reach: pl.DataFrame, *, template: str = "plotly") -> go.Figur
         )
     )
     fig.update_layout(
-        template=template, title="Journeys reaching each stage", margin={"l": 10, "r": 10, "t": 40, "b": 10}
+        template=template,
+        title="Finished journeys reaching each stage (ongoing ones left out)",
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return fig
 
@@ -1369,9 +1370,11 @@ def _number(value: float | None, digits: int = 1) -> str:
 
 
 def _per_journey(value: float | None) -> str:
-    """A mean per journey with the digits it needs: ``12``, ``2.7``, ``0.17``, ``<0.01``."""
+    """A mean per journey with the digits it needs: ``12``, ``2.7``, ``0.17``, ``<0.01``, ``0``."""
     if value is None:
         return "–"
+    if value == 0:
+        return "0"
     if 0 < value < 0.005:
         return "<0.01"
     return f"{value:,.0f}" if value >= 10 else f"{value:.1f}" if value >= 1 else f"{value:.2f}"

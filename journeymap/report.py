@@ -27,10 +27,15 @@ The overlay, assessment, opportunities and comments are read by attribute, so an
 the right shape works:
 
 ``overlay``
-    ``kpis`` (with ``as_dict() -> dict[str, float | None]``), and the frames (Polars or
-    pandas) ``friction`` (``kind``, ``id``, ``score``, ``customers_affected``, ``finding``)
-    and ``silo_handoffs`` (``source``, ``target``, ``source_channel``, ``target_channel``,
-    ``count``, ``context_loss_score``, ``finding``) — :class:`journeymap.events.overlay.Overlay`.
+    ``kpis`` (with ``as_dict() -> dict[str, float | None]``; shares such as
+    ``completion_rate`` or ``switch_journey_share`` are shown as percentages, the team-handoff
+    KPIs only when measured), and the frames (Polars or pandas) ``friction`` (``kind``, ``id``,
+    ``score``, ``customers_affected``, ``finding``), ``silo_handoffs`` (``source``, ``target``,
+    ``source_channel``, ``target_channel``, ``count``, ``context_loss_score``, ``finding``) and,
+    optionally, ``switch_matrix`` (``from_channel``, ``to_channel``) and ``team_switch_matrix``
+    (``from_team``, ``to_team``), each with ``count`` and optional ``journeys``, ``ping_pong``,
+    ``median_wait_s``, ``context_loss_score``: their ten busiest pairs are listed —
+    :class:`journeymap.events.overlay.Overlay`.
 ``assessment``
     ``framework`` (a :class:`journeymap.maturity.framework.Framework`), ``levels`` (dimension
     id → current level), optional ``name`` and ``targets`` (dimension id → target level);
@@ -66,6 +71,7 @@ from journeymap.compare import key_figures
 from journeymap.errors import UserInputError
 from journeymap.graph import analyze_structure, designed_switch_matrix, find_handoffs
 from journeymap.model import JourneyMap
+from journeymap.overlay_viz import format_duration
 from journeymap.store.maps import RevisionInfo
 from journeymap.viz import (
     CARRY_STYLES,
@@ -80,6 +86,7 @@ from journeymap.viz import (
 
 __all__ = [
     "FRICTION_TOP_N",
+    "SWITCH_TOP_N",
     "AssessmentSummary",
     "Report",
     "ReportFigure",
@@ -95,6 +102,8 @@ __all__ = [
 
 FRICTION_TOP_N = 10
 """Rows of the friction board in a report."""
+SWITCH_TOP_N = 10
+"""Rows of the channel-switch and team-handoff tables in a report."""
 
 _PDF_TIMEOUT_S = 120
 _SYMBOLS = {"digital": "circle", "physical": "square", "assisted": "diamond", "messaging": "triangle-up"}
@@ -274,14 +283,109 @@ def _structure_tables(m: JourneyMap) -> list[Table]:
     ]
 
 
-def _overlay_tables(overlay: Any, names: Mapping[str, str]) -> list[Table]:
-    kpis = overlay.kpis.as_dict() if hasattr(overlay.kpis, "as_dict") else dict(overlay.kpis)
-    kpi_table = Table(
-        "kpis",
-        "Journey KPIs (event data)",
-        ("KPI", "Value"),
-        tuple((str(k).replace("_", " ").capitalize(), _fmt(v)) for k, v in kpis.items()),
+_KPI_NAMES: dict[str, str] = {
+    "switches_per_journey": "Channel switches per journey",
+    "switch_journey_share": "Journeys with a channel switch",
+    "switch_ping_pong_share": "Channel switches back to a channel left before (ping-pong)",
+    "handoffs_per_journey": "Team handoffs per journey",
+    "handoff_journey_share": "Journeys with a team handoff",
+    "handoff_ping_pong_share": "Team handoffs back to a team left before (ping-pong)",
+}
+_PERCENT_KPIS = frozenset(
+    {
+        "completion_rate",
+        "repeat_contact_rate",
+        "first_contact_resolution",
+        "switch_journey_share",
+        "switch_ping_pong_share",
+        "handoff_journey_share",
+        "handoff_ping_pong_share",
+    }
+)
+"""KPIs that are shares: shown as percentages with one decimal (``12.5%``)."""
+_HANDOFF_KPIS = ("handoffs_per_journey", "handoff_journey_share", "handoff_ping_pong_share")
+
+
+def _percent(value: Any) -> str:
+    """A share as a percentage with one decimal; ``–`` when unknown.
+
+    Examples
+    --------
+    >>> _percent(0.125), _percent(1.0), _percent(None)
+    ('12.5%', '100.0%', '–')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):.1%}"
+
+
+def _sorted_head(frame: Any, column: str, limit: int) -> list[dict[str, Any]]:
+    """The ``limit`` rows of a Polars or pandas frame with the largest ``column``, as dicts."""
+    if frame is None or column not in getattr(frame, "columns", ()):
+        return []
+    if hasattr(frame, "sort_values"):
+        return _records(frame.sort_values(column, ascending=False, kind="stable"), limit)
+    return _records(frame.sort(column, descending=True, maintain_order=True), limit)
+
+
+def _kpi_table(kpis: Mapping[str, Any]) -> Table:
+    has_teams = any(kpis.get(k) is not None for k in _HANDOFF_KPIS)
+    rows = tuple(
+        (
+            _KPI_NAMES.get(str(k), str(k).replace("_", " ").capitalize()),
+            _percent(v) if k in _PERCENT_KPIS else _fmt(v),
+        )
+        for k, v in kpis.items()
+        if has_teams or k not in _HANDOFF_KPIS
     )
+    return Table("kpis", "Journey KPIs (event data)", ("KPI", "Value"), rows)
+
+
+def _switch_table(overlay: Any, *, kind: str, names: Mapping[str, str], has_teams: bool) -> Table:
+    """The ``SWITCH_TOP_N`` busiest channel switches or team handoffs of the overlay."""
+    source, target = ("from_channel", "to_channel") if kind == "channel" else ("from_team", "to_team")
+    frame = getattr(overlay, "switch_matrix" if kind == "channel" else "team_switch_matrix", None)
+    rows = tuple(
+        (
+            names.get(str(r.get(source)), str(r.get(source))),
+            names.get(str(r.get(target)), str(r.get(target))),
+            _fmt(r.get("count")),
+            _fmt(r.get("journeys")),
+            _fmt(r.get("ping_pong")),
+            format_duration(r.get("median_wait_s")),
+            _fmt(r.get("context_loss_score")),
+        )
+        for r in _sorted_head(frame, "count", SWITCH_TOP_N)
+    )
+    columns = ("From", "To", "Moves", "Journeys", "Ping-pong", "Median wait", "Context-loss score")
+    if kind == "channel":
+        return Table(
+            "channel_switches",
+            f"Channel switches (event data, top {SWITCH_TOP_N})",
+            ("From channel", "To channel", *columns[2:]),
+            rows,
+            "No customer switched channel.",
+            "A channel switch is a move between two consecutive events of one journey recorded in different "
+            "channels; ping-pong counts the switches back to a channel the journey had already left.",
+        )
+    return Table(
+        "team_handoffs",
+        f"Team handoffs (event data, top {SWITCH_TOP_N})",
+        ("From team", "To team", *columns[2:]),
+        rows,
+        "No team handed a journey to another." if has_teams else "No team column was mapped in the event data.",
+        "A team handoff is a move between two consecutive events of one journey handled by different teams.",
+    )
+
+
+def _overlay_tables(overlay: Any, names: Mapping[str, str], channel_names: Mapping[str, str]) -> list[Table]:
+    kpis = overlay.kpis.as_dict() if hasattr(overlay.kpis, "as_dict") else dict(overlay.kpis)
+    kpi_table = _kpi_table(kpis)
+    has_teams = any(kpis.get(k) is not None for k in _HANDOFF_KPIS)
+    switch_tables = [
+        _switch_table(overlay, kind="channel", names=channel_names, has_teams=has_teams),
+        _switch_table(overlay, kind="team", names={}, has_teams=has_teams),
+    ]
     silo_rows = tuple(
         (
             names.get(str(r.get("source")), str(r.get("source"))),
@@ -325,7 +429,7 @@ def _overlay_tables(overlay: Any, names: Mapping[str, str]) -> list[Table]:
         friction_rows,
         "No friction above the map's baseline.",
     )
-    return [kpi_table, friction_table, silo_table]
+    return [kpi_table, *switch_tables, friction_table, silo_table]
 
 
 def _assessment_parts(assessment: Any) -> list[Table | ReportFigure]:
@@ -451,7 +555,7 @@ def build_report(
     )
     sections += structure[3:]
     if overlay is not None:
-        sections += _overlay_tables(overlay, names)
+        sections += _overlay_tables(overlay, names, {c.id: c.name for c in journey_map.channels})
     if assessment is not None:
         sections += _assessment_parts(assessment)
     if opportunities is not None:

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from journeymap.demo import DEFAULT_TEMPLATE_ID
+from journeymap.errors import UserInputError
 from journeymap.model import map_to_json
-from journeymap.store import latest_revision, list_maps, session_scope
+from journeymap.store import DamagedRevisionError, latest_revision, list_maps, session_scope
 from journeymap.templates import list_templates, load_template
 from journeymap.ui import (
     MAPS_PAGE,
@@ -21,7 +22,14 @@ from journeymap.ui import (
 )
 from journeymap.ui import editor_forms as forms
 from journeymap.ui.access import can_edit, comments_panel, opportunities_panel, require_editor
-from journeymap.ui.workspace import discard_edits, ensure_open, is_dirty, revision_history, working_map
+from journeymap.ui.workspace import (
+    discard_edits,
+    ensure_open,
+    is_dirty,
+    offer_last_readable,
+    revision_history,
+    working_map,
+)
 from journeymap.viz import channel_colors, switch_matrix_figure
 
 GRAPH_HEIGHT = 640
@@ -60,8 +68,10 @@ if map_id is None:
     st.stop()
 try:
     ensure_open(ctx, map_id)
-except Exception as exc:  # an unknown or damaged map: say so instead of a traceback
+except UserInputError as exc:  # an unknown or damaged map, or the database failing: say so instead of a traceback
     st.error(md(str(exc)))
+    if isinstance(exc, DamagedRevisionError):
+        offer_last_readable(ctx, exc)
     st.page_link(MAPS_PAGE, label="Go to Maps")
     st.stop()
 st.session_state[StateKeys.MAP_ID] = map_id

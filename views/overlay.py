@@ -1,19 +1,24 @@
 """Overlay: what customers actually did, drawn on the designed journey — friction, silo handoffs, flows."""
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import polars as pl
 import streamlit as st
 
 from journeymap.errors import UserInputError
-from journeymap.events.mapping import mapping_from_json
+from journeymap.events.goals import final_touchpoints
+from journeymap.events.journeys import format_gap
+from journeymap.events.mapping import customer_is_case, mapping_from_json
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 from journeymap.overlay_viz import (
     CONTEXT_LOSS_BINS,
     FRICTION_BINS,
+    csv_bytes,
+    designed_handoff_table,
+    filter_rows,
     flow_sankey,
     heatmap_data,
     journey_timeline,
@@ -21,8 +26,12 @@ from journeymap.overlay_viz import (
     outcome_funnel,
     overlay_graph,
     overlay_graph_config,
+    pair_ends,
+    pair_table,
     sankey_data,
     switch_heatmap,
+    team_table,
+    touchpoint_channels,
 )
 from journeymap.store import get_dataset, latest_revision, list_datasets, list_maps, session_scope
 from journeymap.ui import StateKeys, init_page, md, render_graph
@@ -40,6 +49,7 @@ from journeymap.ui.overlay_state import (
     cached_paths,
     cached_raw,
     cached_reach,
+    cached_split_warning,
     cached_timeline,
     demo_source,
     ensure_demo_map,
@@ -58,6 +68,9 @@ KEEP_RAW = "(keep the raw label)"
 NO_COLUMN = "(none)"
 ONE_CHANNEL = "(one channel for the whole file)"
 SANKEY_LEVELS = {"stage": "Stage by stage", "touchpoint": "Step by step"}
+JOURNEY_CHOICES = {"case": "One per case, never cut", "gap": "Cut by the inactivity gap"}
+HeatmapMetric = Literal["count", "context_loss"]
+HEATMAP_METRICS: list[HeatmapMetric] = ["count", "context_loss"]
 
 ctx = init_page()
 st.title("Overlay")
@@ -302,6 +315,28 @@ def _mapping_step() -> None:
         index=index_of(base.outcome, optional),
         key=_k(OverlayKeys.M_OUTCOME, scope),
     )
+    j1, j2 = st.columns(2)
+    case = j1.selectbox(
+        "Case / ticket / order column (optional)",
+        optional,
+        index=index_of(base.case, optional),
+        key=_k(OverlayKeys.M_CASE, scope),
+        help="A case, ticket, order, session or application id. Each case can be one journey; without one, "
+        "each customer's events are cut into journeys by an inactivity gap.",
+    )
+    journeys_by = "gap"
+    if case != NO_COLUMN:
+        journeys_by = str(
+            j2.radio(
+                "Journeys",
+                list(JOURNEY_CHOICES),
+                index=0 if base.case is None or base.journeys == "case" else 1,
+                format_func=JOURNEY_CHOICES.__getitem__,
+                horizontal=True,
+                key=_k(OverlayKeys.M_JOURNEYS, scope),
+                help="Cut by the gap, the overlay says how many cases the gap splits.",
+            )
+        )
     conversion_values: list[str] = []
     if outcome != NO_COLUMN:
         present = [v for v, _ in cached_label_counts(source, outcome, 200)]
@@ -407,6 +442,8 @@ def _mapping_step() -> None:
         "owner": None if owner == NO_COLUMN else owner,
         "outcome": None if outcome == NO_COLUMN else outcome,
         "conversion_values": conversion_values,
+        "case": None if case == NO_COLUMN else case,
+        "journeys": journeys_by,
         "attributes": attributes,
         "value_map": value_map,
         "channel_map": channel_map,
@@ -502,7 +539,8 @@ with filter_area:
             value=72.0,
             step=12.0,
             key=_k(OverlayKeys.F_GAP_HOURS, ds_scope),
-            help="Inactivity after which a customer's next event starts a new journey.",
+            help="Inactivity after which a customer's next event starts a new journey. Journeys by case are "
+            "never cut; either way a journey whose last event is within one gap of the data's end is ongoing.",
         )
     )
     attribute_filters: list[tuple[str, tuple[str, ...]]] = []
@@ -517,6 +555,17 @@ with filter_area:
             )
             if chosen:
                 attribute_filters.append((attr, tuple(chosen)))
+    goal_options = [*tp_names, *(label for label in log.touchpoints if label not in tp_names)]
+    picked_goals = st.multiselect(
+        "Goal: a journey converts when it reaches one of these touchpoints",
+        goal_options,
+        default=[tp for tp in final_touchpoints(journey_map) if tp in goal_options],
+        format_func=lambda t: tp_names.get(t, t),
+        key=_k(OverlayKeys.F_GOALS, f"{ds_scope}_{revision.id}"),
+        help="By default the map's final touchpoints. Events whose outcome the column mapping counts as "
+        "converted also reach the goal.",
+    )
+    journey_note = st.empty()  # always one element: what a journey is, or how many cases the gap splits
     v1, v2 = st.columns(2)
     view = v1.radio(
         "Transitions shown", list(VIEWS), format_func=VIEWS.__getitem__, horizontal=True, key=OverlayKeys.F_VIEW
@@ -538,6 +587,7 @@ settings = OverlaySettings(
     channels=tuple(sorted(picked_channels)),
     attribute_filters=tuple(attribute_filters),
     min_volume=min_volume,
+    goal_touchpoints=tuple(picked_goals),
 )
 try:
     overlay = cached_overlay(
@@ -555,13 +605,37 @@ except UserInputError as exc:
 okey = overlay_key(dataset.content_hash, dataset.mapping_json, revision.id, settings)
 pkey = prepared_key(dataset.content_hash, dataset.mapping_json, revision.id, settings)
 
+with journey_note:
+    dataset_mapping = mapping_from_json(dataset.mapping_json, source=f"column mapping of {dataset.name}")
+    split_warning = cached_split_warning(pkey, customer_is_case(dataset_mapping), _overlay=overlay)
+    if split_warning:
+        st.warning(split_warning[0].upper() + split_warning[1:] + ".")  # figures and fixed words only
+    else:
+        journey_text = (
+            f"Journeys: one per case (column '{md(dataset_mapping.case or '')}'), never cut by the gap or at the goal."
+            if log.case_journeys
+            else f"Journeys: each customer's events, cut by a {format_gap(settings.gap)} gap and at the goal."
+        )
+        if not picked_goals and not (dataset_mapping.outcome and dataset_mapping.conversion_values):
+            journey_text += " No goal is chosen, so no journey converts."
+        st.caption(journey_text)
+
 # --- KPI strip ---------------------------------------------------------------------------------
 
 with kpi_area:
     items = kpi_strip(overlay.kpis.as_dict())
-    for row in (items[:4], items[4:]):
-        for column, kpi in zip(st.columns(len(row)), row, strict=True):
-            column.metric(kpi.label, kpi.value, help=kpi.help)
+    journey_kpis = [kpi for kpi in items if kpi.group == "journey"]
+    for group_items in (
+        journey_kpis[:4],
+        journey_kpis[4:],
+        [kpi for kpi in items if kpi.group == "switch"],
+        [kpi for kpi in items if kpi.group == "handoff"],
+    ):
+        if group_items:
+            for column, kpi in zip(st.columns(4), group_items, strict=False):
+                column.metric(kpi.label, kpi.value, help=kpi.help)
+    if not log.owners:
+        st.caption("Team handoffs: map a resource / owner team column to measure them.")
 
 # --- findings (read before the graph so the graph can highlight the chosen one) -------------------
 
@@ -650,12 +724,17 @@ with board_area:
         "1 = twice it. Select a row to highlight it on the graph and see the journeys behind it."
     )
     top = friction.head(200)
+    tp_channels = touchpoint_channels(journey_map, overlay.touchpoints, channel_names)
+    board_tps = [(i if k == "touchpoint" else "") for k, i in zip(top["kind"], top["id"], strict=True)]
     board = top.with_columns(
-        pl.Series("item", [_item_label(k, i) for k, i in zip(top["kind"], top["id"], strict=True)], dtype=pl.String)
+        pl.Series("item", [_item_label(k, i) for k, i in zip(top["kind"], top["id"], strict=True)], dtype=pl.String),
+        pl.Series("designed_channel", [tp_channels.get(i, ("", ""))[0] for i in board_tps], dtype=pl.String),
+        pl.Series("seen_in", [tp_channels.get(i, ("", ""))[1] for i in board_tps], dtype=pl.String),
     )
     shown = board.select(
-        "kind", "item", "score", "customers_affected", "finding", "dropoff", "repeat", "wait", "context_loss"
-    ).to_pandas()
+        "kind", "item", "score", "customers_affected", "finding", "dropoff", "repeat", "wait", "context_loss",
+        "designed_channel", "seen_in",
+    ).to_pandas()  # fmt: skip
     st.dataframe(
         shown,
         hide_index=True,
@@ -672,6 +751,10 @@ with board_area:
             "context_loss": st.column_config.NumberColumn("Context loss", format="%.2f"),
             "customers_affected": st.column_config.NumberColumn("Customers", format="%d"),
             "finding": st.column_config.TextColumn("Finding", width="large"),
+            "designed_channel": st.column_config.TextColumn("Designed channel"),
+            "seen_in": st.column_config.TextColumn(
+                "Seen in", help="Channels the touchpoint's events recorded, share of its visits"
+            ),
         },
     )
     labels_by_finding = {fid: f"{fid.split('|', 1)[0]}: {_item_label(*fid.split('|', 1))}" for fid in finding_ids}
@@ -716,78 +799,247 @@ with drill_area:
     else:
         st.caption("Choose a finding on the board to see sample journeys behind it.")
 
-# --- silo handoffs and flows -------------------------------------------------------------------
+# --- handoffs and flows ------------------------------------------------------------------------
+
+SILO_ROW_COLUMNS = [
+    "source", "target", "count", "customers", "channel_switches", "team_handoffs", "repeat_step_rate",
+    "reidentify_rate", "bounce_back_rate", "repeat_contact_rate", "abandon_rate", "context_loss_score",
+    "declared_carry", "finding",
+]  # fmt: skip
+
+
+def _rate(label: str, help_text: str) -> Any:
+    return st.column_config.NumberColumn(label, format="percent", help=help_text)
+
+
+SIGN_COLUMNS: dict[str, Any] = {
+    "context_loss_score": st.column_config.NumberColumn(
+        "Context-loss score", format="%.2f", help="Weighted signs of lost context, 0 (none) to 1"
+    ),
+    "repeat_step_rate": _rate("Repeat step", "Moves after which the customer repeats a step already done"),
+    "reidentify_rate": _rate("Re-identify", "Moves after which the customer has to identify again"),
+    "bounce_back_rate": _rate("Bounce back", "Moves after which the customer goes back to the first channel"),
+    "repeat_contact_rate": _rate("Repeat contact", "Moves followed by another assisted contact soon"),
+    "abandon_rate": _rate("Abandon", "Moves after which the journey ends unconverted"),
+}
+
+
+def _pair_columns(kind: Literal["channel", "team"]) -> dict[str, Any]:
+    source, target = pair_ends(kind)
+    return {
+        source: st.column_config.TextColumn(f"From {kind}"),
+        target: st.column_config.TextColumn(f"To {kind}"),
+        "count": st.column_config.NumberColumn("Moves", format="localized"),
+        "customers": st.column_config.NumberColumn("Customers", format="localized"),
+        "journeys": st.column_config.NumberColumn("Journeys", format="localized"),
+        "ping_pong": st.column_config.NumberColumn(
+            "Ping-pong", format="localized", help=f"Moves that return to a {kind} the journey had already left"
+        ),
+        "median_wait_s": st.column_config.NumberColumn(
+            "Median wait", format="duration", help="Median time between the two events of the move"
+        ),
+        **SIGN_COLUMNS,
+    }
+
+
+def _channel_section(metric: HeatmapMetric) -> None:
+    st.subheader("Channel switches")
+    st.caption(
+        "A channel switch is a move between two consecutive events of one journey that were recorded in "
+        "different channels. Every pair is in the table; the heatmap shows the busiest channels."
+    )
+    if not overlay.switch_matrix.height:
+        st.info("No customer switched channel in the filtered data.")
+        return
+    table = pair_table(overlay.switch_matrix, kind="channel", names=channel_names)
+    search = st.text_input(
+        "Find a channel", key=_k(OverlayKeys.CH_SEARCH, ds_scope), placeholder="Part of a channel name"
+    )
+    shown = filter_rows(table, search, pair_ends("channel"))
+    st.dataframe(
+        shown.to_pandas(),
+        hide_index=True,
+        column_config=_pair_columns("channel"),
+        key=_k(OverlayKeys.CH_TABLE, ds_scope),
+    )
+    c1, c2 = st.columns([3, 1], vertical_alignment="center")
+    c1.caption(f"{shown.height:,} of {table.height:,} channel pairs shown.")
+    c2.download_button(
+        "Download all (CSV)",
+        csv_bytes(table),
+        file_name="channel_switches.csv",
+        mime="text/csv",
+        key=_k(OverlayKeys.CH_DOWNLOAD, ds_scope),
+    )
+    hm = heatmap_data(
+        overlay.switch_matrix,
+        kind="channel",
+        metric=metric,
+        order=[c.id for c in journey_map.channels],
+        names=channel_names,
+    )
+    event = st.plotly_chart(
+        switch_heatmap(hm, kind="channel", metric=metric),
+        on_select="rerun",
+        selection_mode="points",
+        key=_k(OverlayKeys.HEATMAP, ds_scope),
+    )
+    pairs = [(str(a), str(b)) for a, b in overlay.switch_matrix.sort("count", descending=True).select(
+        "from_channel", "to_channel").iter_rows()]  # fmt: skip
+    pair_key = _k(OverlayKeys.PAIR_CHOICE, ds_scope)
+    points = list(event.selection.points) if event is not None else []
+    if points:
+        custom = points[0].get("customdata")
+        picked_pair = (str(custom[0]), str(custom[1])) if isinstance(custom, list) and len(custom) == 2 else None
+        if picked_pair in pairs and picked_pair != st.session_state.get(OverlayKeys.PAIR):
+            st.session_state[OverlayKeys.PAIR] = picked_pair
+            st.session_state[pair_key] = picked_pair
+    pair = st.selectbox(
+        "Channel switch to list",
+        pairs,
+        index=0 if pairs else None,
+        format_func=lambda p: f"{channel_names.get(p[0], p[0])} → {channel_names.get(p[1], p[1])}",
+        key=pair_key,
+        help="Or click a cell of the heatmap: the silo handoffs between touchpoints behind that switch.",
+    )
+    if pair is not None:
+        rows = overlay.silo_handoffs.filter(
+            (pl.col("source_channel") == pair[0]) & (pl.col("target_channel") == pair[1])
+        ).sort("count", descending=True)
+        st.dataframe(
+            rows.select([c for c in SILO_ROW_COLUMNS if c in rows.columns]).to_pandas(),
+            hide_index=True,
+            column_config={
+                "source": st.column_config.TextColumn("From touchpoint"),
+                "target": st.column_config.TextColumn("To touchpoint"),
+                "count": st.column_config.NumberColumn("Moves", format="localized"),
+                "customers": st.column_config.NumberColumn("Customers", format="localized"),
+                "channel_switches": st.column_config.NumberColumn("Channel switches", format="localized"),
+                "team_handoffs": st.column_config.NumberColumn("Team handoffs", format="localized"),
+                "declared_carry": st.column_config.TextColumn("Declared carry"),
+                "finding": st.column_config.TextColumn("Finding", width="large"),
+                **SIGN_COLUMNS,
+            },
+            key=_k(OverlayKeys.HEATMAP, "_pairs"),
+        )
+
+
+def _team_section(metric: HeatmapMetric) -> None:
+    st.subheader("Team handoffs")
+    st.caption(
+        "A team handoff is a move between two consecutive events of one journey that were handled by "
+        "different teams (the mapped resource / owner column)."
+    )
+    if not log.owners:
+        st.info("No team column is mapped: choose a resource / owner team column when mapping the file.")
+        return
+    search = st.text_input("Find a team", key=_k(OverlayKeys.TEAM_SEARCH, ds_scope), placeholder="Part of a team name")
+    if overlay.team_switch_matrix.height:
+        table = pair_table(overlay.team_switch_matrix, kind="team")
+        shown = filter_rows(table, search, pair_ends("team"))
+        st.dataframe(
+            shown.to_pandas(),
+            hide_index=True,
+            column_config=_pair_columns("team"),
+            key=_k(OverlayKeys.TEAM_TABLE, ds_scope),
+        )
+        c1, c2 = st.columns([3, 1], vertical_alignment="center")
+        c1.caption(f"{shown.height:,} of {table.height:,} team pairs shown.")
+        c2.download_button(
+            "Download all (CSV)",
+            csv_bytes(table),
+            file_name="team_handoffs.csv",
+            mime="text/csv",
+            key=_k(OverlayKeys.TEAM_DOWNLOAD, ds_scope),
+        )
+        hm = heatmap_data(overlay.team_switch_matrix, kind="team", metric=metric)
+        st.plotly_chart(
+            switch_heatmap(hm, kind="team", metric=metric),
+            key=_k(OverlayKeys.TEAM_HEATMAP, ds_scope),
+        )
+    else:
+        st.info("No journey was handed from one team to another in the filtered data.")
+    if overlay.teams.height:
+        st.markdown("**Per team**")
+        teams = team_table(overlay.teams)
+        teams_shown = filter_rows(teams, search, ["team"])
+        st.dataframe(
+            teams_shown.to_pandas(),
+            hide_index=True,
+            column_config={
+                "team": st.column_config.TextColumn("Team"),
+                "events": st.column_config.NumberColumn("Events", format="localized"),
+                "handoffs_in": st.column_config.NumberColumn("Handoffs in", format="localized"),
+                "handoffs_out": st.column_config.NumberColumn("Handoffs out", format="localized"),
+                "ping_pong_in": st.column_config.NumberColumn(
+                    "Ping-pong in", format="localized", help="Handoffs in that return the journey to this team"
+                ),
+                "median_wait_after_handoff_s": st.column_config.NumberColumn(
+                    "Median wait after a handoff", format="duration"
+                ),
+            },
+            key=_k(OverlayKeys.TEAMS_TABLE, ds_scope),
+        )
+        t1, t2 = st.columns([3, 1], vertical_alignment="center")
+        t1.caption(f"{teams_shown.height:,} of {teams.height:,} teams shown.")
+        t2.download_button(
+            "Download all (CSV)",
+            csv_bytes(teams),
+            file_name="teams.csv",
+            mime="text/csv",
+            key=_k(OverlayKeys.TEAMS_DOWNLOAD, ds_scope),
+        )
+
+
+def _designed_section() -> None:
+    st.subheader("Designed handoffs: declared vs measured")
+    table = designed_handoff_table(overlay.designed_handoffs, tp_names)
+    if not table.height:
+        st.info("The map designs no handoff: no transition crosses channels or owner teams.")
+        return
+    contradicted = int(overlay.designed_handoffs["contradicts_declaration"].sum())
+    st.caption(
+        "Each transition of the map that crosses channels or teams: the context carry it declares beside the "
+        f"context-loss score measured on the moves along it. {contradicted} of {table.height} contradict "
+        "their declaration."
+    )
+    st.dataframe(
+        table.to_pandas(),
+        hide_index=True,
+        column_config={
+            "from": st.column_config.TextColumn("From"),
+            "to": st.column_config.TextColumn("To"),
+            "declared_carry": st.column_config.TextColumn("Declared carry", help="Context carry the map declares"),
+            "context_loss_score": st.column_config.NumberColumn(
+                "Measured loss", format="%.2f", help="Context-loss score measured on the moves along it, 0 to 1"
+            ),
+            "verdict": st.column_config.TextColumn("Verdict", width="large"),
+            "crossing": st.column_config.TextColumn("Crosses"),
+            "moves": st.column_config.NumberColumn("Moves", format="localized"),
+            "channel_switches": st.column_config.NumberColumn("Channel switches", format="localized"),
+            "team_handoffs": st.column_config.NumberColumn("Team handoffs", format="localized"),
+        },
+        key=_k(OverlayKeys.DESIGNED_TABLE, ds_scope),
+    )
+
 
 with tabs_area:
-    silo_tab, flow_tab = st.tabs(["Silo handoff matrix", "Flows"])
-    with silo_tab:
-        metric = st.radio(
-            "Cell value",
-            ["count", "context_loss"],
+    handoff_tab, flow_tab = st.tabs(["Handoffs", "Flows"])
+    with handoff_tab:
+        heatmap_metric: HeatmapMetric = st.radio(
+            "Heatmap cells",
+            HEATMAP_METRICS,
             horizontal=True,
             key=OverlayKeys.HEATMAP_METRIC,
-            format_func=lambda m: "Switch volume" if m == "count" else "Context-loss score",
+            format_func=lambda m: "Volume" if m == "count" else "Context-loss score",
         )
-        hm = heatmap_data(
-            overlay.switch_matrix,
-            overlay.silo_handoffs,
-            metric=metric,  # type: ignore[arg-type]
-            channel_order=[c.id for c in journey_map.channels],
-            channel_names=channel_names,
-        )
-        if overlay.switch_matrix.height:
-            event = st.plotly_chart(
-                switch_heatmap(hm, metric=metric),  # type: ignore[arg-type]
-                on_select="rerun",
-                selection_mode="points",
-                key=_k(OverlayKeys.HEATMAP, ds_scope),
-            )
-            pairs = [
-                (str(r["from_channel"]), str(r["to_channel"]))
-                for r in overlay.switch_matrix.sort("count", descending=True).iter_rows(named=True)
-            ]
-            pair_key = _k(OverlayKeys.PAIR_CHOICE, ds_scope)
-            points = list(event.selection.points) if event is not None else []
-            if points:
-                custom = points[0].get("customdata")
-                picked_pair = (
-                    (str(custom[0]), str(custom[1])) if isinstance(custom, list) and len(custom) == 2 else None
-                )
-                if picked_pair in pairs and picked_pair != st.session_state.get(OverlayKeys.PAIR):
-                    st.session_state[OverlayKeys.PAIR] = picked_pair
-                    st.session_state[pair_key] = picked_pair
-            pair = st.selectbox(
-                "Channel switch to list",
-                pairs,
-                index=0 if pairs else None,
-                format_func=lambda p: f"{channel_names.get(p[0], p[0])} → {channel_names.get(p[1], p[1])}",
-                key=pair_key,
-            )
-            if pair is not None:
-                rows = overlay.silo_handoffs.filter(
-                    (pl.col("source_channel") == pair[0]) & (pl.col("target_channel") == pair[1])
-                ).sort("count", descending=True)
-                cols = [
-                    "source",
-                    "target",
-                    "count",
-                    "customers",
-                    "repeat_step_rate",
-                    "reidentify_rate",
-                    "bounce_back_rate",
-                    "repeat_contact_rate",
-                    "abandon_rate",
-                    "context_loss_score",
-                    "declared_carry",
-                    "finding",
-                ]
-                st.dataframe(
-                    rows.select([c for c in cols if c in rows.columns]).to_pandas(),
-                    hide_index=True,
-                    key=_k(OverlayKeys.HEATMAP, "_pairs"),
-                )
-        else:
-            st.info("No customer switched channel in the filtered data.")
+        channel_area, team_area, designed_area = st.container(), st.container(), st.container()
+        with channel_area:
+            _channel_section(heatmap_metric)
+        with team_area:
+            _team_section(heatmap_metric)
+        with designed_area:
+            _designed_section()
     with flow_tab:
         l1, l2 = st.columns(2)
         level = l1.radio(

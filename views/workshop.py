@@ -30,7 +30,7 @@ from journeymap.store.reviews import (
     vote,
 )
 from journeymap.ui import cached_graph, md, render_graph
-from journeymap.ui.access import ReviewKeys, access_sidebar
+from journeymap.ui.access import ReviewKeys, access_sidebar, current_actor
 from journeymap.ui.resources import get_engine
 
 REFRESH = timedelta(seconds=3)
@@ -269,12 +269,14 @@ def _presenter(code: str) -> None:
 
 def _on_promote(item_id: int, text: str, as_what: str) -> None:
     try:
+        # Asked again: this callback runs before the page, and the sign-in may have ended since it was drawn.
+        acting = current_actor(engine)
         with session_scope(engine) as session:
             if as_what == "opportunity":
-                promote_to_opportunity(session=session, actor=actor, item_id=item_id)
+                promote_to_opportunity(session=session, actor=acting, item_id=item_id)
                 _flash("success", f"'{text}' is now an opportunity on the map's backlog.")
             else:
-                revision = promote_to_pain_point(session=session, actor=actor, item_id=item_id)
+                revision = promote_to_pain_point(session=session, actor=acting, item_id=item_id)
                 _flash("success", f"'{text}' added as a pain point: revision {revision.number} of the map.")
     except UserInputError as exc:
         _flash("error", str(exc))

@@ -8,6 +8,7 @@ from datetime import timedelta
 import polars as pl
 
 from journeymap.events.log import EventLog
+from journeymap.events.settings import OverlaySettings
 from journeymap.model import ChannelKind, JourneyMap
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "decode",
     "format_duration",
     "format_share",
+    "goal_phrase",
+    "goal_touchpoints",
     "touchpoint_label",
 ]
 
@@ -53,6 +56,8 @@ def with_contact_flags(frame: pl.LazyFrame, assisted: Sequence[int], window: tim
     ``frame`` must be sorted by customer and time and carry ``customer``, ``ts``, ``channel``
     and ``journey``. Adds ``contact_start`` (bool) and ``next_contact_soon`` (bool: the same
     customer starts an assisted contact strictly after this event and within ``window`` of it).
+    A log sorted case by case is in time order only inside each case: the next contact in
+    the frame counts only when it is not earlier than the event.
     """
     new_contact = (
         (pl.col("customer") != pl.col("customer").shift(1))
@@ -63,7 +68,8 @@ def with_contact_flags(frame: pl.LazyFrame, assisted: Sequence[int], window: tim
     start = pl.col("channel").is_in(list(assisted)) & new_contact
     nxt_ts = pl.when(pl.col("contact_start")).then(pl.col("ts")).shift(-1).backward_fill()
     nxt_cust = pl.when(pl.col("contact_start")).then(pl.col("customer")).shift(-1).backward_fill()
-    soon = (nxt_cust == pl.col("customer")) & ((nxt_ts - pl.col("ts")) <= pl.lit(window, dtype=pl.Duration("us")))
+    wait = nxt_ts - pl.col("ts")
+    soon = (nxt_cust == pl.col("customer")) & wait.is_between(pl.duration(), pl.lit(window, dtype=pl.Duration("us")))
     return frame.with_columns(contact_start=start).with_columns(next_contact_soon=soon.fill_null(False))
 
 
@@ -104,3 +110,42 @@ def format_duration(seconds: float) -> str:
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
+
+
+def goal_touchpoints(settings: OverlaySettings, journey_map: JourneyMap | None) -> tuple[str, ...]:
+    """Touchpoints where coming back is the point, not friction: the goals and the map's final touchpoints.
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint
+    >>> m = JourneyMap(name="m", stages=(Stage(id="s", name="S"),), channels=(Channel(id="web", name="Web"),),
+    ...     touchpoints=(Touchpoint(id="shop", name="Shop", channel="web", stage="s"),
+    ...     Touchpoint(id="paid", name="Paid", channel="web", stage="s", is_final=True)))
+    >>> goal_touchpoints(OverlaySettings(goal_touchpoints=("order",)), m)
+    ('order', 'paid')
+    """
+    finals = tuple(tp.id for tp in journey_map.touchpoints if tp.is_final) if journey_map is not None else ()
+    return tuple(dict.fromkeys((*settings.goal_touchpoints, *finals)))
+
+
+def goal_phrase(settings: OverlaySettings, journey_map: JourneyMap | None, *, most: int = 3) -> str | None:
+    """The goal touchpoints a journey converts at, by name (``None`` when conversion is only the outcome column).
+
+    Examples
+    --------
+    >>> goal_phrase(OverlaySettings(goal_touchpoints=("paid",)), None)
+    'paid'
+    >>> goal_phrase(OverlaySettings(goal_touchpoints=("a", "b", "c")), None)
+    'a, b or c'
+    >>> goal_phrase(OverlaySettings(goal_touchpoints=("a", "b", "c", "d", "e")), None)
+    'a, b, c or one of 2 other goals'
+    >>> goal_phrase(OverlaySettings(), None) is None
+    True
+    """
+    names = [touchpoint_label(goal, journey_map) for goal in dict.fromkeys(settings.goal_touchpoints)]
+    if not names:
+        return None
+    if len(names) > most:
+        rest = len(names) - most
+        return f"{', '.join(names[:most])} or {'another goal' if rest == 1 else f'one of {rest} other goals'}"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

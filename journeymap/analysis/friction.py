@@ -8,11 +8,16 @@ measure          touchpoint                                  transition ``source
 dropoff          ``dropoff_rate`` (journeys ending there      ``1 - conversion_share`` (journeys through
                  abandoned / journeys visiting it)           it that did not convert)
 repeat           ``repeat_rate`` (visits repeating an         ``repeat_step_rate`` of the silo handoff
-                 earlier visit of the same journey)          (handoffs only)
+                 earlier visit of the same journey);         (handoffs only); none for a move from a
+                 none for a goal                             goal back to itself
 wait             ``dwell_median_s`` (time to the next event)  ``median_s`` (time from source to target)
 context_loss     not applicable                              ``context_loss_score`` of the silo handoff
                                                              (handoffs only)
 ===============  ==========================================  ==========================================
+
+Coming back to a *goal* (``settings.goal_touchpoints``, and the map's final touchpoints) is not
+friction: a second grocery trip is a good sign. Such items have no ``repeat`` component and
+do not count in its baseline; their raw repeat share is still shown.
 
 Each measure is compared with the map's *baseline*: the median of that measure over all
 items of the same kind that have it and were observed at least ``settings.min_volume``
@@ -37,7 +42,10 @@ Each item's ``finding`` is one sentence on its largest weighted component, namin
 touchpoints by their names on the map (raw labels for touchpoints missing from it) and
 comparing the raw measure with the baseline: "2.5× the map's median of 10%", or, when the
 baseline is (nearly) zero, "where most moves on this map show none"; a move that is not on
-the map is marked "(not on the map)". The ``id`` column
+the map is marked "(not on the map)". Without a map the baseline is "the median of 10% in
+this data" and nothing is said about a map. A drop-off names the goal it is measured against:
+"end there without reaching Checkout" (the goal touchpoints of ``settings``), or "end there
+unconverted" when only the outcome column says what converts. The ``id`` column
 keeps the ids: the touchpoint id, or ``"source → target"`` for a transition.
 """
 
@@ -47,7 +55,14 @@ from typing import Any
 
 import polars as pl
 
-from journeymap.analysis._shared import channel_label, format_duration, format_share, touchpoint_label
+from journeymap.analysis._shared import (
+    channel_label,
+    format_duration,
+    format_share,
+    goal_phrase,
+    goal_touchpoints,
+    touchpoint_label,
+)
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 
@@ -103,6 +118,7 @@ _RAW_SCHEMA = {
     "_target": pl.String,
     "_designed": pl.Boolean,
     "_via": pl.String,
+    "_goal": pl.Boolean,
     "n": pl.Int64,
     "customers_affected": pl.Int64,
     "dropoff_raw": pl.Float64,
@@ -112,7 +128,7 @@ _RAW_SCHEMA = {
 }
 
 
-def _touchpoint_raw(touchpoints: pl.DataFrame) -> pl.DataFrame:
+def _touchpoint_raw(touchpoints: pl.DataFrame, goals: tuple[str, ...]) -> pl.DataFrame:
     return touchpoints.select(
         pl.lit("touchpoint").alias("kind"),
         pl.col("touchpoint").alias("id"),
@@ -120,6 +136,7 @@ def _touchpoint_raw(touchpoints: pl.DataFrame) -> pl.DataFrame:
         pl.lit(None).alias("_target"),
         pl.lit(None).alias("_designed"),
         pl.lit(None).alias("_via"),
+        pl.col("touchpoint").is_in(goals).alias("_goal"),
         pl.col("visits").alias("n"),
         pl.col("customers").alias("customers_affected"),
         pl.col("dropoff_rate").alias("dropoff_raw"),
@@ -129,7 +146,7 @@ def _touchpoint_raw(touchpoints: pl.DataFrame) -> pl.DataFrame:
     ).cast(_RAW_SCHEMA)  # type: ignore[arg-type]
 
 
-def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame) -> pl.DataFrame:
+def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame, goals: tuple[str, ...]) -> pl.DataFrame:
     # A transition's handoff evidence sums its places of handoff (each a pair of channels the two
     # events were really in): rates weighted by their moves are the rates over all its handoffs.
     weight = pl.col("count").cast(pl.Float64)
@@ -155,6 +172,7 @@ def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame) -> pl.DataFra
             pl.col("target").alias("_target"),
             (pl.col("designed") if "designed" in transitions.columns else pl.lit(None)).alias("_designed"),
             pl.concat_str("_via_from", "_via_to", separator="\t").alias("_via"),
+            ((pl.col("source") == pl.col("target")) & pl.col("target").is_in(goals)).alias("_goal"),
             pl.col("count").alias("n"),
             pl.col("customers").alias("customers_affected"),
             (1.0 - pl.col("conversion_share")).alias("dropoff_raw"),
@@ -169,14 +187,21 @@ def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame) -> pl.DataFra
 def _score_kind(raw: pl.DataFrame) -> pl.DataFrame:
     """Baselines and components for items of one kind (already filtered by min_volume)."""
     k = float(PRIOR_OBSERVATIONS)
-    baselines = raw.select(pl.col(f"{c}_raw").median().alias(f"{c}_baseline") for c in COMPONENTS)
+    # Repeat visits to a goal are no friction: no repeat component, and no part of its baseline.
+    measured = {
+        c: pl.col(f"{c}_raw").filter(~pl.col("_goal")) if c == "repeat" else pl.col(f"{c}_raw") for c in COMPONENTS
+    }
+    baselines = raw.select(measured[c].median().alias(f"{c}_baseline") for c in COMPONENTS)
     out = raw.join(baselines, how="cross")
     exprs = []
     for c in COMPONENTS:
         raw_c, base_c = pl.col(f"{c}_raw"), pl.col(f"{c}_baseline")
         shrunk = (raw_c * pl.col("n") + base_c * k) / (pl.col("n") + k)
         denominator = pl.max_horizontal(base_c, pl.lit(_FLOORS[c]))
-        exprs.append((shrunk / denominator).log(2).clip(0.0, COMPONENT_CAP).round(6).alias(c))
+        component = (shrunk / denominator).log(2).clip(0.0, COMPONENT_CAP).round(6)
+        if c == "repeat":
+            component = pl.when(pl.col("_goal")).then(None).otherwise(component)
+        exprs.append(component.alias(c))
     out = out.with_columns(exprs)
     score = pl.sum_horizontal(pl.col(c).fill_null(0.0) * w for c, w in FRICTION_WEIGHTS.items())
     shown = [f"{c}_{part}" for c in COMPONENTS for part in ("raw", "baseline")]
@@ -205,10 +230,12 @@ def rank_friction(
         Observed silo handoffs from :func:`journeymap.analysis.silo.find_observed_silo_handoffs`
         (per touchpoint pair and channel pair; a transition's evidence is the count-weighted sum of its rows).
     settings:
-        ``min_volume``: items observed fewer times are left out.
+        ``min_volume``: items observed fewer times are left out. ``goal_touchpoints`` (with the
+        map's final touchpoints) have no repeat component, and drop-off findings name them.
     journey_map:
         The designed map, for the touchpoint names in the findings; ``None`` (or a touchpoint
-        missing from the map) names touchpoints by their raw labels.
+        missing from the map) names touchpoints by their raw labels, and the baselines are
+        those of the data, not of a map.
 
     Returns
     -------
@@ -233,28 +260,36 @@ def rank_friction(
     >>> ranked.select("id", "dropoff", "score").row(0)
     ('pay', 2.115477, 0.740417)
     >>> ranked["finding"][0]
-    "50% of journeys that reach pay end there unconverted, 5.0× the map's median of 10%."
+    '50% of journeys that reach pay end there unconverted, 5.0× the median of 10% in this data.'
+    >>> with_goal = rank_friction(tps, empty, silo, OverlaySettings(goal_touchpoints=("paid",)))
+    >>> with_goal["finding"][0]
+    '50% of journeys that reach pay end there without reaching paid, 5.0× the median of 10% in this data.'
     """
+    goals = goal_touchpoints(settings, journey_map)
     parts = [
-        _touchpoint_raw(touchpoints).filter(pl.col("n") >= settings.min_volume),
-        _transition_raw(transitions, silo).filter(pl.col("n") >= settings.min_volume),
+        _touchpoint_raw(touchpoints, goals).filter(pl.col("n") >= settings.min_volume),
+        _transition_raw(transitions, silo, goals).filter(pl.col("n") >= settings.min_volume),
     ]
     scored = pl.concat([_score_kind(part) for part in parts], how="vertical_relaxed")
     scored = scored.sort(["score", "customers_affected", "kind", "id"], descending=[True, True, False, False])
-    findings = [_finding(row, journey_map) for row in scored.iter_rows(named=True)]
+    goal = goal_phrase(settings, journey_map)
+    findings = [_finding(row, journey_map, goal) for row in scored.iter_rows(named=True)]
     return scored.with_columns(finding=pl.Series(findings, dtype=pl.String)).select(FRICTION_COLUMNS)
 
 
 _NONE_CLAUSES = {
-    "dropoff": "where most {items} on this map lose {almost}no journeys",
-    "repeat": "where most {items} on this map show {almost}none",
-    "wait": "where most {items} on this map take under a second",
-    "context_loss": "where most handoffs on this map show {almost}none",
+    "dropoff": "where most {items} {scope} lose {almost}no journeys",
+    "repeat": "where most {items} {scope} show {almost}none",
+    "wait": "where most {items} {scope} take under a second",
+    "context_loss": "where most handoffs {scope} show {almost}none",
 }
 
 
-def _compare(component: str, raw: float, base: float, items: str) -> str:
-    """``", 2.5× the map's median of 10%"``, or a plain clause when the baseline is (nearly) zero."""
+def _compare(component: str, raw: float, base: float, items: str, *, has_map: bool = True) -> str:
+    """``", 2.5× the map's median of 10%"``, or a plain clause when the baseline is (nearly) zero.
+
+    Without a map the baseline is the data's own: ``", 2.5× the median of 10% in this data"``.
+    """
     if component == "wait":
         shown = format_duration(base)
     elif component == "context_loss":
@@ -263,11 +298,14 @@ def _compare(component: str, raw: float, base: float, items: str) -> str:
         shown = format_share(base)
     if base <= 0 or shown in ("0%", "0 s", "0.00"):
         almost = "almost " if base > 0 else ""
-        return ", " + _NONE_CLAUSES[component].format(items=items, almost=almost)
-    return f", {raw / base:.1f}× the map's median of {shown}"
+        scope = "on this map" if has_map else "in this data"
+        return ", " + _NONE_CLAUSES[component].format(items=items, almost=almost, scope=scope)
+    if has_map:
+        return f", {raw / base:.1f}× the map's median of {shown}"
+    return f", {raw / base:.1f}× the median of {shown} in this data"
 
 
-def _finding(row: dict[str, Any], journey_map: JourneyMap | None) -> str:
+def _finding(row: dict[str, Any], journey_map: JourneyMap | None, goal: str | None) -> str:
     contributions = {c: (row[c] or 0.0) * w for c, w in FRICTION_WEIGHTS.items()}
     top = max(contributions, key=lambda c: contributions[c])
     touchpoint = row["kind"] == "touchpoint"
@@ -282,13 +320,16 @@ def _finding(row: dict[str, Any], journey_map: JourneyMap | None) -> str:
             place += " (not on the map)"
     if contributions[top] <= 0:
         where = f"at {place}" if touchpoint else f"on moves {place}"
-        return f"No friction above the map's baseline {where}."
+        baseline = "the map's baseline" if journey_map is not None else "the baseline of this data"
+        return f"No friction above {baseline} {where}."
     raw, base = float(row[f"{top}_raw"]), float(row[f"{top}_baseline"])
-    compare = _compare(top, raw, base, items)
+    compare = _compare(top, raw, base, items, has_map=journey_map is not None)
     if top == "dropoff":
         if touchpoint:
-            return f"{format_share(raw)} of journeys that reach {place} end there unconverted{compare}."
-        return f"{format_share(raw)} of journeys that move {place} do not convert{compare}."
+            end = f"without reaching {goal}" if goal else "unconverted"
+            return f"{format_share(raw)} of journeys that reach {place} end there {end}{compare}."
+        end = f"do not go on to reach {goal}" if goal else "do not convert"
+        return f"{format_share(raw)} of journeys that move {place} {end}{compare}."
     if top == "repeat":
         if touchpoint:
             return f"{format_share(raw)} of visits to {place} are repeat visits within the same journey{compare}."

@@ -16,7 +16,9 @@ the sign:
     target counts only when the transition is not on the map: going back to an earlier
     touchpoint along a designed transition (a back-edge such as "call → tracking page") is
     the journey as designed, while an undesigned return is evidence that the customer started
-    over. The events after the target count whether the transition is designed or not.
+    over. The events after the target count whether the transition is designed or not. Coming
+    back to a goal (``settings.goal_touchpoints`` and the map's final touchpoints) is never a
+    repeated step: a second purchase is no sign of lost context.
 ``reidentify_rate``
     Within the :data:`LOOKAHEAD_EVENTS` events after the switch, while still in the target
     channel, there is an ``identified`` event although the customer had already identified
@@ -36,6 +38,10 @@ the sign:
 ``abandon_rate``
     The journey ends unconverted (outcome ``abandoned``) within ``settings.abandon_window``
     of the switch.
+
+Each handoff's ``finding`` names its strongest sign; an abandon names the goal the journey
+did not reach ("customers give up within 24.0 h without reaching Checkout"), and the map's
+declaration is only spoken of when a map was given.
 
 ``context_loss_score`` is the weighted sum of the five rates with :data:`WEIGHTS` (which
 add up to 1), so it lies in [0, 1]; re-identifying and repeating a step weigh most because
@@ -63,6 +69,8 @@ from journeymap.analysis._shared import (
     decode,
     format_duration,
     format_share,
+    goal_phrase,
+    goal_touchpoints,
     touchpoint_label,
     with_contact_flags,
 )
@@ -210,10 +218,11 @@ def transition_instances(
     journeys:
         The journeys frame (``journey``, ``end``, ``outcome`` are used).
     journey_map:
-        Tells which channels are assisted (``None`` falls back to channel ids) and which
-        transitions are designed (no bounce-back, and no repeated step at the target, along them).
+        Tells which channels are assisted (``None`` falls back to channel ids), which
+        transitions are designed (no bounce-back, and no repeated step at the target, along them)
+        and which touchpoints are final (coming back to one is no repeated step).
     settings:
-        Windows for bounce-back, repeat contact and abandon.
+        Windows for bounce-back, repeat contact and abandon; goal touchpoints (no repeated step).
 
     Returns
     -------
@@ -262,12 +271,15 @@ def transition_instances(
     tp_at = [pl.col("touchpoint").shift(-k) for k in (0, 1, 2, 3)]
     first_at = [pl.col("first_visit").shift(-k) for k in (0, 1, 2, 3)]
     switch_designed = entry_designed.shift(-1).fill_null(False) if journey_map is not None else pl.lit(False)
+    goals = set(goal_touchpoints(settings, journey_map))
+    goal_codes = [code for code, label in enumerate(log.touchpoints) if label in goals]
     repeat_step = pl.any_horizontal(
         [
             same_next[k - 1]
             & ~first_at[k]
             & ~pl.any_horizontal([(tp_at[m] == tp_at[k]) & first_at[m] for m in range(1, k)] or [pl.lit(False)])
             & (~switch_designed if k == 1 else pl.lit(True))
+            & ~tp_at[k].cast(pl.Int64).is_in(goal_codes)
             for k in (1, 2, 3)
         ]
     ).fill_null(False)
@@ -363,7 +375,7 @@ def find_observed_silo_handoffs(
     >>> silo.select("channel_switches", "team_handoffs", "reidentify_rate", "abandon_rate", "context_loss_score").row(0)
     (1, 1, 1.0, 1.0, 0.45)
     >>> silo["finding"][0]
-    'In 100% of the 1 move from login (web) to call (phone), customers identify again; this handoff is not on the map.'
+    'In 100% of the 1 move from login (web) to call (phone), customers identify again.'
     """
     prepared = prepare(log, journeys)
     signs = TransitionSigns.of(transition_instances(log, journeys, journey_map, settings))
@@ -521,7 +533,12 @@ def _customers(groups: MoveGroups, keep: npt.NDArray[np.bool_] | None) -> npt.ND
 def _finding(row: dict[str, Any], journey_map: JourneyMap | None, settings: OverlaySettings) -> str:
     source = _place(row["source"], row["source_channel"], journey_map)
     target = _place(row["target"], row["target_channel"], journey_map)
-    clause = _CARRY_CLAUSES.get(str(row["declared_carry"]), "this handoff is not on the map.")
+    # Without a map there is no declaration to compare with: the finding ends at the evidence.
+    clause = (
+        _CARRY_CLAUSES.get(str(row["declared_carry"]), "this handoff is not on the map.")
+        if journey_map is not None
+        else ""
+    )
     count = int(row["count"])
     if row["source_channel"] == row["target_channel"]:
         noun = "handoff" if count == 1 else "handoffs"
@@ -531,14 +548,17 @@ def _finding(row: dict[str, Any], journey_map: JourneyMap | None, settings: Over
     contributions = {rate: float(row[rate]) * weight for rate, weight in WEIGHTS.items()}
     top = max(contributions, key=lambda rate: contributions[rate])
     if contributions[top] <= 0:
-        return f"No sign of lost context in {moves}; {clause}"
+        return f"No sign of lost context in {moves}" + (f"; {clause}" if clause else ".")
     phrase = _PHRASES[top].format(
         source_channel=channel_label(str(row["source_channel"]), journey_map),
         bounce=format_duration(settings.bounce_window.total_seconds()),
         repeat=format_duration(settings.repeat_contact_window.total_seconds()),
         abandon=format_duration(settings.abandon_window.total_seconds()),
     )
-    return f"In {format_share(float(row[top]))} of {moves}, {phrase}; {clause}"
+    goal = goal_phrase(settings, journey_map) if top == "abandon_rate" else None
+    if goal:
+        phrase += f" without reaching {goal}"
+    return f"In {format_share(float(row[top]))} of {moves}, {phrase}" + (f"; {clause}" if clause else ".")
 
 
 def _place(touchpoint: str, channel: str, journey_map: JourneyMap | None) -> str:

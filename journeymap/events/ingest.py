@@ -26,9 +26,20 @@ from journeymap.events.identity import IdentityReport, resolve_identities
 from journeymap.events.log import EVENT_SCHEMA, EventLog
 from journeymap.events.mapping import ColumnMapping
 from journeymap.events.read import read_events
+from journeymap.json_input import load_json
 from journeymap.model import JourneyMap
 
-__all__ = ["PHASES", "TIMESTAMP_FORMATS", "ValidationReport", "ingest", "load_log", "parse_timestamps", "save_log"]
+__all__ = [
+    "LOG_FORMAT",
+    "PHASES",
+    "TIMESTAMP_FORMATS",
+    "ValidationReport",
+    "ingest",
+    "load_log",
+    "log_format",
+    "parse_timestamps",
+    "save_log",
+]
 
 TIMESTAMP_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S%.f%z",
@@ -56,6 +67,10 @@ TIMESTAMP_FORMATS: tuple[str, ...] = (
 _EXAMPLES = 5
 _FUTURE_SLACK = timedelta(days=1)
 _META_KEY = "journeymap.event_log"
+
+LOG_FORMAT = 2
+"""Version of the cached log written by :func:`save_log`; a cache of an older one is ingested again.
+2: the case column, and logs sorted case by case (``case_journeys``)."""
 _DUPLICATE = "exact duplicate event"
 
 
@@ -398,6 +413,13 @@ def ingest(
     owners are computed once per distinct combination of label values, and only integer codes
     travel through the millions of rows.
 
+    A mapped case column becomes the integer ``case`` column, numbered in order of each case's
+    first event, and links identifiers (the events of a case belong to one customer, as those of
+    a session do). With journeys by case, events without a case are excluded and the log is sorted
+    by customer, case, time and row, so each customer's events stay together and each case's
+    events are together inside them (:attr:`EventLog.case_journeys`); otherwise by customer,
+    time and row.
+
     Examples
     --------
     >>> raw = pl.DataFrame({"id": ["a", "a", "b", ""], "ts": ["2024-01-02", "2024-01-01", "2024-01-01", "2024-01-03"],
@@ -421,7 +443,7 @@ def ingest(
     ts_present = _present_text(raw_ts)
 
     report_phase("labels")
-    id_names = [*mapping.customer_ids, *([mapping.session] if mapping.session else [])]
+    id_names = [*mapping.customer_ids, *(c for c in (mapping.session, mapping.case) if c is not None)]
     combo_cols = list(
         dict.fromkeys(
             c
@@ -448,16 +470,22 @@ def ingest(
     table = _label_table(decoded, mapping, journey_map)
 
     report_phase("validate")
-    id_codes = [dictionaries[c].label_codes().alias(f"__id{i}") for i, c in enumerate(mapping.customer_ids)]
-    if mapping.session:
-        id_codes.append(dictionaries[mapping.session].label_codes().alias("__session"))
+    label_codes = {c: dictionaries[c].label_codes() for c in id_names}
+    id_codes = [label_codes[c].alias(f"__id{i}") for i, c in enumerate(mapping.customer_ids)]
+    # A session, and a case, link identifiers: all events of one belong to one customer.
+    for name, col in (("__session", mapping.session), ("__case_link", mapping.case)):
+        if col is not None and col not in mapping.customer_ids and col != mapping.session:
+            id_codes.append(label_codes[col].alias(name))
     id_cols = [s.name for s in id_codes]
-    work = pl.DataFrame([rows, ts.alias("__ts"), combo.alias("__combo"), *id_codes])
+    case_codes = [label_codes[mapping.case].alias("__case")] if mapping.case is not None else []
+    by_case = mapping.journeys == "case" and mapping.case is not None
+    work = pl.DataFrame([rows, ts.alias("__ts"), combo.alias("__combo"), *id_codes, *case_codes])
     no_touchpoint = table.get_column("__touchpoint").is_null().gather(combo)
     reasons: list[tuple[str, pl.Series | pl.Expr]] = [
         ("empty timestamp", ~ts_present),
         ("unparsable timestamp", pl.col("__ts").is_null()),
         ("empty customer identifier", pl.all_horizontal(pl.col(c).is_null() for c in id_cols)),
+        *([("empty case identifier", pl.col("__case").is_null())] if by_case else []),
         ("empty touchpoint", no_touchpoint),
         ("timestamp in the future", pl.col("__ts") > pl.lit(now + _FUTURE_SLACK)),
     ]
@@ -550,10 +578,18 @@ def ingest(
         codes_kept = dictionary.codes.gather(kept_rows) if kept_rows is not None else dictionary.codes
         attributes.append(dictionary.labels().cast(pl.Categorical).gather(codes_kept).alias(f"attr_{a}"))
     identifiers = [dictionaries[c] for c in mapping.customer_ids]
+
+    def present(col: str) -> pl.Expr:
+        # An identifier cell holding only spaces is no identifier (its label code is null).
+        codes = pl.lit(dictionaries[col].codes)
+        if label_codes[col].null_count() == dictionaries[col].codes.null_count():
+            return codes
+        return pl.when(pl.lit(label_codes[col]).is_not_null()).then(codes)
+
     # Each event's first identifier, as (identifier column << 32 | dictionary code).
     first_id = pl.select(
         pl.coalesce(
-            pl.lit(d.codes).cast(pl.UInt64) + pl.lit(i << 32, dtype=pl.UInt64) for i, d in enumerate(identifiers)
+            present(c).cast(pl.UInt64) + pl.lit(i << 32, dtype=pl.UInt64) for i, c in enumerate(mapping.customer_ids)
         ).alias("__first_id")
     ).to_series()
     if kept_rows is not None:
@@ -568,15 +604,27 @@ def ingest(
             number(mapping.sentiment, "sentiment"),
             *attributes,
             first_id,
+            *([_chronological(kept.get_column("__case"), kept.get_column("__ts"))] if case_codes else []),
         ]
     )
     del kept, attributes, first_id
-    events = events.sort(["customer", "ts", "seq"])
+    # Each customer's events stay together; with case journeys each case's events are together
+    # inside them (cases in order of their first event), else the customer's events are in time order.
+    events = events.sort(["customer", "case", "ts", "seq"] if by_case else ["customer", "ts", "seq"])
     events = events.with_columns(_customer_ids(events.select("customer", "__first_id"), identifiers)).drop("__first_id")
     same = pl.col("customer") == pl.col("customer").shift(1)
+    if by_case:
+        same = same & (pl.col("case") == pl.col("case").shift(1))
     out_of_order = int(events.select((same & (pl.col("seq") < pl.col("seq").shift(1))).sum()).item())
     future = next((count for reason, count, _ in excluded if reason == "timestamp in the future"), 0)
-    log = EventLog(events=events, touchpoints=touchpoints, channels=channels, owners=owners, source=source)
+    log = EventLog(
+        events=events,
+        touchpoints=touchpoints,
+        channels=channels,
+        owners=owners,
+        source=source,
+        case_journeys=by_case,
+    )
     report = ValidationReport(
         source=source,
         rows_read=n,
@@ -605,22 +653,56 @@ def _customer_ids(sorted_ids: pl.DataFrame, identifiers: list[_Dictionary]) -> p
     """Per event, one raw identifier of its customer (``customer_id``, Categorical).
 
     ``sorted_ids`` holds ``customer`` and ``__first_id`` (identifier column << 32 | code), sorted
-    by customer and time. A customer's identifier is the first identifier of its earliest event;
-    only one value per customer is turned into text.
+    by customer and time. A customer's identifier is the first identifier of its earliest event
+    that has one (events linked only by a session or a case carry none; a customer with none at
+    all gets null); only one value per customer is turned into text.
     """
     customer = sorted_ids.get_column("customer").to_numpy()
     if customer.size == 0:
         return pl.Series("customer_id", [], dtype=pl.Categorical)
-    starts = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
-    packed = sorted_ids.get_column("__first_id").to_numpy()[starts]
+    with_id = sorted_ids
+    if sorted_ids.get_column("__first_id").null_count():
+        with_id = sorted_ids.filter(pl.col("__first_id").is_not_null())
+    owner = with_id.get_column("customer").to_numpy()
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if owner.size else np.zeros(0, dtype=np.int64)
+    packed = with_id.get_column("__first_id").to_numpy()[starts]
     column, code = packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)
     labels = pl.Series("customer_id", [None] * int(customer.max() + 1), dtype=pl.String)
     for i, dictionary in enumerate(identifiers):
         mine = np.flatnonzero(column == i)
         values = dictionary.values.gather(pl.Series(code[mine].astype(np.int64)))
         trimmed = pl.DataFrame({"v": values}).select(_label(pl.col("v"))).to_series()
-        labels = labels.scatter(customer[starts[mine]], trimmed)
+        labels = labels.scatter(owner[starts[mine]], trimmed)
     return labels.cast(pl.Categorical).gather(pl.Series(customer)).alias("customer_id")
+
+
+def _chronological(case: pl.Series, ts: pl.Series) -> pl.Series:
+    """Case codes renumbered 0..k-1 in order of each case's first event (ties by code); nulls stay null.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> ts = pl.Series([datetime(2024, 1, d) for d in (5, 1, 3, 2)])
+    >>> _chronological(pl.Series([7, 2, 7, None], dtype=pl.UInt32), ts).to_list()
+    [1, 0, 1, None]
+    """
+    first = (
+        pl.DataFrame({"c": case, "t": ts})
+        .drop_nulls("c")
+        .group_by("c")
+        .agg(pl.col("t").min())
+        .sort(["t", "c"])
+        .get_column("c")
+        .to_numpy()
+    )
+    if first.size == 0:
+        return case.alias("case")
+    remap = np.zeros(int(first.max()) + 1, dtype=np.uint32)
+    remap[first] = np.arange(first.size, dtype=np.uint32)
+    codes = pl.Series("case", remap[case.fill_null(0).to_numpy()])
+    if case.null_count():
+        codes = pl.select(pl.when(case.is_null()).then(None).otherwise(codes)).to_series().alias("case")
+    return codes
 
 
 def _code_of(col: str, labels: tuple[str, ...]) -> pl.Expr:
@@ -767,11 +849,12 @@ def save_log(log: EventLog, path: str | Path) -> None:
     target = Path(path)
     meta = json.dumps(
         {
-            "version": 1,
+            "version": LOG_FORMAT,
             "touchpoints": list(log.touchpoints),
             "channels": list(log.channels),
             "owners": list(log.owners),
             "source": log.source,
+            "case_journeys": log.case_journeys,
         }
     )
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -801,7 +884,12 @@ def load_log(path: str | Path) -> EventLog:
             source=p.name,
             hint="Ingest the raw export with 'journeymap overlay' or the upload page.",
         )
-    info = json.loads(meta[_META_KEY])
+    info = load_json(meta[_META_KEY], source=p.name, hint="Ingest the raw export again.")
+    lists = ("touchpoints", "channels", "owners")
+    if not isinstance(info, dict) or not all(isinstance(info.get(k), list) for k in lists):
+        raise UserInputError(
+            "has damaged dictionaries in its metadata", source=p.name, hint="Ingest the raw export again."
+        )
     missing = [c for c in EVENT_SCHEMA if c not in events.columns]
     if missing:
         raise UserInputError(
@@ -813,4 +901,24 @@ def load_log(path: str | Path) -> EventLog:
         channels=tuple(info["channels"]),
         owners=tuple(info["owners"]),
         source=str(info.get("source", p.name)),
+        case_journeys=bool(info.get("case_journeys", False)) and "case" in events.columns,
     )
+
+
+def log_format(path: str | Path) -> int | None:
+    """The :data:`LOG_FORMAT` a cached log was written with (``None`` when it is no readable Journeymap log).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from journeymap.events.log import EventLog
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "log.parquet"
+    >>> save_log(EventLog(pl.DataFrame(schema=EVENT_SCHEMA), (), (), ()), p)
+    >>> log_format(p) == LOG_FORMAT, log_format(p.with_name("missing.parquet"))
+    (True, None)
+    """
+    try:
+        meta = pl.read_parquet_metadata(Path(path))
+        return int(load_json(meta[_META_KEY], source=Path(path).name, hint="").get("version", 1))
+    except (OSError, KeyError, ValueError, AttributeError, pl.exceptions.PolarsError):  # UserInputError is a ValueError
+        return None

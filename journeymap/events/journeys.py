@@ -1,9 +1,15 @@
 """Cutting each customer's event stream into journeys, and the moves inside them.
 
-A new journey starts at a customer's first event, after an inactivity gap longer than
-:attr:`OverlaySettings.gap`, and right after a goal event (a converted event or a goal
-touchpoint): reaching the goal ends the journey. Everything is shift/cumulative-sum
-arithmetic on the sorted integer frame.
+What a journey is comes from the column mapping. When the log's journeys are its cases
+(:attr:`EventLog.case_journeys`: a case, ticket, order, session or application id was
+mapped), a new journey starts at each new case and nowhere else: a case is never cut by a gap
+nor at a goal. Otherwise a new journey starts at a customer's first event, after an
+inactivity gap longer than :attr:`OverlaySettings.gap`, and right after a goal event (a
+converted event or a goal touchpoint): reaching the goal ends the journey. Either way a
+journey is *converted* when it holds a goal event, *ongoing* when it is not and its last event
+lies within one gap of the log's end, else *abandoned*. Everything is shift/cumulative-sum
+arithmetic on the sorted integer frame. :func:`count_split_cases` counts the cases a gap cut
+splits, and :func:`split_cases_note` says it.
 
 A *move* is two consecutive events of one journey. Its channel and team are those two
 events' own values, as recorded: a **channel switch** is a move whose two events have
@@ -15,6 +21,9 @@ one the customer had left. The map's design never stands in for what an event re
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
@@ -23,7 +32,18 @@ from journeymap.events._columnar import distinct_pair_counts, first_in_segment
 from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 
-__all__ = ["JOURNEY_SCHEMA", "MOVE_BITS", "cut_journeys", "decode", "goal_expr", "move_flags"]
+__all__ = [
+    "JOURNEY_SCHEMA",
+    "MOVE_BITS",
+    "count_split_cases",
+    "cut_journeys",
+    "decode",
+    "format_gap",
+    "goal_expr",
+    "move_flags",
+    "split_cases_note",
+    "split_cases_warning",
+]
 
 JOURNEY_SCHEMA: dict[str, pl.DataType] = {
     "journey": pl.UInt32(),
@@ -106,9 +126,11 @@ def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl
     Parameters
     ----------
     log:
-        Events sorted by customer, ts, seq.
+        Events sorted by customer, ts, seq (by customer, case, ts, seq when its journeys are
+        its cases).
     settings:
-        ``gap``, ``goal_touchpoints`` and ``ongoing_after`` are used.
+        ``gap``, ``goal_touchpoints`` and ``ongoing_after`` are used (with case journeys,
+        ``gap`` only says which journeys are ongoing).
 
     Returns
     -------
@@ -135,6 +157,13 @@ def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl
     ([0, 0, 1], [0, 1, 0])
     >>> journeys.select("events", "switches", "outcome", "last_touchpoint").rows()
     [(2, 1, 'converted', 'buy'), (1, 0, 'ongoing', 'home')]
+
+    With the events' cases as journeys, the goal and the nine-day gap cut nothing:
+
+    >>> by_case = EventLog(ev.with_columns(case=pl.lit(0, pl.UInt32)), ("home", "buy"), ("web", "app"), (),
+    ...     case_journeys=True)
+    >>> cut_journeys(by_case, OverlaySettings())[1].select("events", "switches", "outcome").rows()
+    [(3, 2, 'converted')]
     """
     events = log.events.drop([c for c in ("journey", "step", "moved") if c in log.events.columns])
     if max(events.n_chunks("all"), default=1) > 1:
@@ -158,8 +187,12 @@ def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl
     new = np.empty(n, dtype=bool)
     new[0] = True
     np.not_equal(customer[1:], customer[:-1], out=new[1:])
-    new[1:] |= (ts[1:] - ts[:-1]) > gap_us
-    new[1:] |= goal[:-1]
+    if log.case_journeys and "case" in events.columns:
+        case = events.get_column("case").to_numpy()
+        new[1:] |= case[1:] != case[:-1]
+    else:
+        new[1:] |= (ts[1:] - ts[:-1]) > gap_us
+        new[1:] |= goal[:-1]
     starts = np.flatnonzero(new)
     ends = np.r_[starts[1:] - 1, n - 1]
     journey = np.cumsum(new, dtype=np.uint32)
@@ -245,6 +278,92 @@ def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl
 
 
 def _with_events(log: EventLog, events: pl.DataFrame) -> EventLog:
-    return EventLog(
-        events=events, touchpoints=log.touchpoints, channels=log.channels, owners=log.owners, source=log.source
-    )
+    return replace(log, events=events)
+
+
+def count_split_cases(case: npt.NDArray[np.integer], journey: npt.NDArray[np.integer]) -> tuple[int, int]:
+    """How many cases have events in more than one journey, and how many cases there are.
+
+    ``case`` and ``journey`` hold each event's case and journey code (both non-negative; leave
+    out the events without a case). Distinct ``(case, journey)`` pairs are counted per case.
+
+    Examples
+    --------
+    >>> count_split_cases(np.array([4, 4, 9, 4, 7]), np.array([0, 0, 0, 1, 2]))
+    (1, 3)
+    >>> count_split_cases(np.array([], dtype=np.int64), np.array([], dtype=np.int64))
+    (0, 0)
+    """
+    if case.size == 0:
+        return 0, 0
+    key = np.left_shift(case.astype(np.uint64), np.uint64(32)) | journey.astype(np.uint64)
+    pairs = pl.Series(key).unique().to_numpy()
+    per_case = np.bincount((pairs >> np.uint64(32)).astype(np.int64))
+    return int((per_case > 1).sum()), int((per_case > 0).sum())
+
+
+def format_gap(gap: timedelta) -> str:
+    """A gap as an adjective: ``"30-day"``, ``"12-hour"``, ``"90-minute"``, ``"45-second"``.
+
+    Examples
+    --------
+    >>> format_gap(timedelta(days=30)), format_gap(timedelta(hours=36)), format_gap(timedelta(minutes=90))
+    ('30-day', '36-hour', '90-minute')
+    """
+    seconds = gap.total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:,.0f}-{unit}"
+    return f"{seconds:g}-second"
+
+
+def split_cases_note(split: int, cases: int, gap: timedelta, *, hint: str) -> str | None:
+    """The warning shown when a gap cut splits cases (``None`` when it splits none).
+
+    Examples
+    --------
+    >>> split_cases_note(1_571, 13_087, timedelta(days=30), hint="map the case column to keep them whole")
+    'the 30-day gap splits 12% of the 13,087 cases; map the case column to keep them whole'
+    >>> split_cases_note(0, 13_087, timedelta(days=30), hint="") is None
+    True
+    """
+    if not split or not cases:
+        return None
+    share = split / cases
+    shown = f"{share:.0%}" if share >= 0.01 else "less than 1%"
+    return f"the {format_gap(gap)} gap splits {shown} of the {cases:,} cases; {hint}"
+
+
+def split_cases_warning(cut: EventLog, gap: timedelta, *, customer_is_case: bool = False) -> str | None:
+    """Warn when journeys cut by ``gap`` split cases the data has; ``None`` when none is split.
+
+    The cases are the log's ``case`` column when it has one (journeys were chosen to be cut by
+    the gap), else the customers when ``customer_is_case`` (the customer column holds a case id
+    and no case column was mapped). Journeys that are the cases split nothing.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    >>> ev = pl.DataFrame({"customer": [0, 0, 1], "ts": [t0, t0 + timedelta(days=9), t0], "seq": [0, 1, 2],
+    ...     "touchpoint": [0, 0, 0], "channel": [0, 0, 0], "converted": [False] * 3},
+    ...     schema_overrides={"customer": pl.UInt32, "seq": pl.UInt32, "touchpoint": pl.UInt32, "channel": pl.UInt32})
+    >>> cut, _ = cut_journeys(EventLog(ev, ("open",), ("web",), ()), OverlaySettings())
+    >>> split_cases_warning(cut, timedelta(days=3), customer_is_case=True)
+    'the 3-day gap splits 50% of the 2 cases; map the case column to keep them whole'
+    """
+    events = cut.events
+    if cut.case_journeys or "journey" not in events.columns:
+        return None
+    if "case" in events.columns:
+        pairs = events.select("case", "journey").drop_nulls()
+        hint = "choose journeys by case in the column mapping to keep them whole"
+        column = "case"
+    elif customer_is_case:
+        pairs = events.select("customer", "journey")
+        hint = "map the case column to keep them whole"
+        column = "customer"
+    else:
+        return None
+    split, cases = count_split_cases(pairs.get_column(column).to_numpy(), pairs.get_column("journey").to_numpy())
+    return split_cases_note(split, cases, gap, hint=hint)

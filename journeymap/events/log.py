@@ -22,6 +22,12 @@ value          Float64, nullable       monetary or other value carried by the ev
 sentiment      Float64, nullable       CSAT / sentiment score carried by the event
 =============  ======================  ===================================================
 
+When the column mapping names a case (ticket, order, session, application id), a ``case``
+column (UInt32, nullable) holds each event's case, numbered in order of the case's first event.
+With :attr:`EventLog.case_journeys` every case is one journey and the frame is sorted by
+``customer``, ``case``, ``ts``, ``seq`` instead: each customer's events stay together, and each
+case's events are together inside them.
+
 Optional attribute columns (segment, persona, region...) follow as ``Categorical``
 columns named ``attr_<name>``; filters on the overlay page use them. An optional
 ``customer_id`` column (``Categorical``) holds one raw identifier of each resolved customer
@@ -63,6 +69,8 @@ class EventLog:
     ``touchpoints[i]`` is the touchpoint id on the map for code ``i`` when the raw
     value was mapped to the map, else the raw label itself (reported as unmapped).
     ``channels[i]`` and ``owners[i]`` are channel ids / team names in the same way.
+    ``case_journeys`` says that journeys are the cases of the ``case`` column (and the events
+    are sorted case by case inside each customer); otherwise journeys are cut by the gap.
     """
 
     events: pl.DataFrame
@@ -70,6 +78,7 @@ class EventLog:
     channels: tuple[str, ...]
     owners: tuple[str, ...]
     source: str = "events"
+    case_journeys: bool = False
 
     @property
     def attributes(self) -> tuple[str, ...]:

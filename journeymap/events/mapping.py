@@ -9,21 +9,23 @@ match touchpoint or channel ids or names.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from journeymap.errors import UserInputError
+from journeymap.json_input import load_json
 from journeymap.model import JourneyMap, validation_error_to_user_error
 
 __all__ = [
     "ColumnMapping",
     "TouchpointRule",
+    "customer_is_case",
     "guess_mapping",
+    "is_case_column",
     "mapping_from_json",
     "mapping_to_json",
     "normalize_label",
@@ -58,6 +60,13 @@ class ColumnMapping(BaseModel):
     customer_ids:
         Columns holding customer identifiers (customer id, email, device id, loyalty id,
         phone...). Events sharing any identifier value are one customer.
+    case, journeys:
+        What a journey is. ``case`` names a column holding the case the event belongs to (a
+        case, ticket, order, session or application id); all events of a case belong to one
+        customer. ``journeys="case"`` (the default when a case column is named) makes each case
+        one journey, never cut by a gap nor at a goal. ``journeys="gap"`` (the only choice
+        without a case column) cuts each customer's events by the inactivity gap and at goal
+        events; a named case is then kept to report how many cases the gap splits.
     timestamp, timestamp_format, timezone:
         Event time column, its ``strftime`` format (guessed when ``None``) and the time zone
         of naive times.
@@ -94,6 +103,8 @@ class ColumnMapping(BaseModel):
 
     customer_ids: list[Column] = Field(min_length=1)
     timestamp: Column
+    case: Column | None = None
+    journeys: Literal["case", "gap"] = "gap"
     timestamp_format: str | None = None
     timezone: str = "UTC"
     channel: Column | None = None
@@ -113,8 +124,19 @@ class ColumnMapping(BaseModel):
     attributes: list[Column] = Field(default_factory=list)
     keep_duplicates: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _journeys_default(cls, data: Any) -> Any:
+        # A mapping that names a case but no journey choice (or one written before the choice
+        # existed) takes the cases as journeys.
+        if isinstance(data, dict) and data.get("journeys") is None:
+            return {**data, "journeys": "case" if data.get("case") else "gap"}
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> ColumnMapping:
+        if self.journeys == "case" and self.case is None:
+            raise ValueError("journeys: journeys by case need a case column; name it (case) or choose 'gap'")
         if self.touchpoint is None and self.touchpoint_template is None:
             raise ValueError("touchpoint: name the event/touchpoint column or give a touchpoint_template")
         if self.channel is not None and self.channel_constant is not None:
@@ -124,7 +146,8 @@ class ColumnMapping(BaseModel):
     def columns(self) -> list[str]:
         """Every raw column the mapping reads (template placeholders included)."""
         cols: list[str] = [*self.customer_ids, self.timestamp]
-        for c in (self.channel, self.touchpoint, self.outcome, self.value, self.sentiment, self.owner, self.session):
+        optional = (self.case, self.channel, self.touchpoint, self.outcome, self.value, self.sentiment, self.owner)
+        for c in (*optional, self.session):
             if c is not None:
                 cols.append(c)
         cols.extend(self.template_columns())
@@ -169,16 +192,9 @@ def mapping_from_json(text: str | bytes, *, source: str = "mapping JSON") -> Col
     ...
     journeymap.errors.UserInputError: m.json, field 'customer_ids': List should have at least 1 item ...
     """
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        location = f"line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else None
-        raise UserInputError(
-            "is not valid JSON",
-            source=source,
-            location=location,
-            hint="Fix the JSON syntax, or write a new mapping with 'journeymap mapping guess'.",
-        ) from None
+    data = load_json(
+        text, source=source, hint="Fix the JSON syntax, or write a new mapping with 'journeymap mapping guess'."
+    )
     if not isinstance(data, dict):
         raise UserInputError("is not a column mapping (expected a JSON object)", source=source)
     try:
@@ -209,6 +225,19 @@ _CUSTOMER_NAMES = (
     "caseid",
     "case",
     "id",
+)
+_CASE_NAMES = (
+    "caseconceptname",
+    "caseid",
+    "case",
+    "casenumber",
+    "ticketid",
+    "ticket",
+    "ticketnumber",
+    "incidentid",
+    "orderid",
+    "applicationid",
+    "sessionid",
 )
 _EXTRA_ID_NAMES = (
     "email",
@@ -257,6 +286,33 @@ _CONVERSION_VALUES = ("converted", "conversion", "purchase", "purchased", "order
 _IDENTIFY_WORDS = ("login", "log in", "signin", "sign in", "verify", "verification", "authenticate", "identified")
 
 
+def is_case_column(name: str) -> bool:
+    """Whether a column name says it holds a case (case, ticket, order, session or application id).
+
+    Examples
+    --------
+    >>> is_case_column("case:concept:name"), is_case_column("Ticket ID"), is_case_column("email")
+    (True, True, False)
+    """
+    return normalize_label(name) in _CASE_NAMES
+
+
+def customer_is_case(mapping: ColumnMapping) -> bool:
+    """Whether the mapping's one customer column holds a case id while no case column is mapped.
+
+    Each customer is then a case, and journeys cut by a gap may split it.
+
+    Examples
+    --------
+    >>> customer_is_case(ColumnMapping(customer_ids=["case:concept:name"], timestamp="t", touchpoint="e"))
+    True
+    >>> customer_is_case(ColumnMapping(customer_ids=["case:concept:name"], timestamp="t", touchpoint="e",
+    ...     case="case:concept:name"))
+    False
+    """
+    return mapping.case is None and len(mapping.customer_ids) == 1 and is_case_column(mapping.customer_ids[0])
+
+
 def _pick(names: dict[str, str], wanted: tuple[str, ...], taken: set[str]) -> str | None:
     for want in wanted:
         col = names.get(want)
@@ -281,6 +337,7 @@ def guess_mapping(
     journey_map: JourneyMap | None = None,
     *,
     labels: Callable[[str], list[str]] | None = None,
+    source: str = "column mapping",
 ) -> ColumnMapping:
     """Propose a column mapping from column names and values.
 
@@ -295,18 +352,26 @@ def guess_mapping(
         The distinct values of a raw column, most frequent first. By default they are counted
         in ``raw``; when ``raw`` is only the head of a large file, pass the counts over the whole
         file (:func:`journeymap.events.read.count_values`) so rare labels are mapped too.
+    source:
+        The file ``raw`` was read from, named in the message when no column fits a role.
 
     Returns
     -------
     ColumnMapping
         A mapping to review; :func:`journeymap.events.ingest.ingest` reports what it could not map.
+        A case column (:func:`is_case_column`, filled on every row) becomes the ``case``, so
+        journeys are the cases; it may also be the customer column (an XES trace id is both).
 
     Examples
     --------
     >>> raw = pl.DataFrame({"email": ["a@x"], "event_time": ["2024-01-01"], "channel": ["web"], "page": ["home"]})
     >>> m = guess_mapping(raw)
-    >>> m.customer_ids, m.timestamp, m.channel, m.touchpoint
-    (['email'], 'event_time', 'channel', 'page')
+    >>> m.customer_ids, m.timestamp, m.channel, m.touchpoint, m.case
+    (['email'], 'event_time', 'channel', 'page', None)
+    >>> xes = pl.DataFrame({"case:concept:name": ["1"], "time:timestamp": ["2024-01-01"], "concept:name": ["open"]})
+    >>> m = guess_mapping(xes)
+    >>> m.customer_ids, m.case, m.journeys
+    (['case:concept:name'], 'case:concept:name', 'case')
     """
     names: dict[str, str] = {}
     for col in raw.columns:
@@ -325,6 +390,9 @@ def guess_mapping(
     if primary is not None:
         ids.append(primary)
         taken.add(primary)
+    case = _pick_case(raw, names)
+    if case is not None:
+        taken.add(case)
     for want in _EXTRA_ID_NAMES:
         extra = names.get(want)
         if extra is not None and extra not in taken:
@@ -333,7 +401,7 @@ def guess_mapping(
     if not ids:
         raise UserInputError(
             "no column looks like a customer identifier",
-            source="column mapping",
+            source=source,
             location=f"columns {', '.join(raw.columns[:20])}",
             hint="Name the customer id column(s) in the mapping (customer_ids).",
         )
@@ -344,7 +412,7 @@ def guess_mapping(
     if timestamp is None:
         raise UserInputError(
             "no column looks like an event time",
-            source="column mapping",
+            source=source,
             location=f"columns {', '.join(raw.columns[:20])}",
             hint="Name the timestamp column in the mapping (timestamp).",
         )
@@ -359,7 +427,7 @@ def guess_mapping(
     if event is None:
         raise UserInputError(
             "no column looks like an event or touchpoint name",
-            source="column mapping",
+            source=source,
             location=f"columns {', '.join(raw.columns[:20])}",
             hint="Name the event column in the mapping (touchpoint).",
         )
@@ -391,6 +459,8 @@ def guess_mapping(
     return ColumnMapping(
         customer_ids=ids,
         timestamp=timestamp,
+        case=case,
+        journeys="case" if case is not None else "gap",
         channel=channel,
         channel_constant=None if channel is not None else "default",
         touchpoint=event,
@@ -405,6 +475,24 @@ def guess_mapping(
         identify_values=identify,
         attributes=attributes,
     )
+
+
+def _pick_case(raw: pl.DataFrame, names: dict[str, str]) -> str | None:
+    """The first case-like column filled on every row; it may be the customer column too."""
+    for want in _CASE_NAMES:
+        candidate = names.get(want)
+        # An id missing on some rows (an order id on purchases only) cannot hold every event.
+        if candidate is not None and not _has_empty(raw.get_column(candidate)):
+            return candidate
+    return None
+
+
+def _has_empty(column: pl.Series) -> bool:
+    if column.null_count():
+        return True
+    if column.dtype in (pl.String, pl.Categorical):
+        return bool(column.cast(pl.String).str.strip_chars().str.len_chars().eq(0).any())
+    return False
 
 
 def _numeric(raw: pl.DataFrame, col: str | None) -> str | None:

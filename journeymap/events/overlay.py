@@ -141,7 +141,7 @@ class Overlay:
         if self.keep is None:
             return full
         events = full.events.filter(pl.lit(pl.Series(self.keep)).gather(pl.col("journey")))
-        return EventLog(events, full.touchpoints, full.channels, full.owners, full.source)
+        return replace(full, events=events)
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """The output tables by file-friendly name (conformance tables included when present)."""

@@ -3,7 +3,10 @@
 :func:`read_events` returns the file's raw columns as a Polars frame; mapping them to
 customers, touchpoints and channels is :mod:`journeymap.events.mapping`'s job. Every
 problem a user can cause (empty file, truncated gzip, wrong delimiter, a line too long
-to be an event) raises :class:`~journeymap.errors.UserInputError` naming the file.
+to be an event, a binary file, two columns of one name, a ragged row, an unclosed quote, a
+broken JSON line) raises :class:`~journeymap.errors.UserInputError` naming the file and, where
+there is one, the line. Polars reads; when it refuses a file, the file is read again with Python's
+``csv``/``json`` modules only to find and name the first bad line (a cost paid only on failure).
 
 XES is streamed: elements are parsed incrementally and cleared as soon as their event
 is recorded, so memory grows with the number of events, not with the size of the XML
@@ -18,6 +21,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import tempfile
 import zlib
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -28,6 +32,7 @@ from xml.parsers import expat
 import polars as pl
 
 from journeymap.errors import UserInputError
+from journeymap.json_input import load_json
 
 __all__ = ["FORMATS", "MAX_LINE_BYTES", "EventFormat", "count_values", "detect_format", "read_events"]
 
@@ -354,19 +359,85 @@ def _parquet_error(p: Path, exc: Exception) -> UserInputError:
     )
 
 
+_JSONL_HINT = 'Each line must be one JSON object, such as {"customer": "c1", "ts": "2024-01-01"}.'
+
+
 def _read_jsonl(p: Path, report: Callable[[float], None], limit: int, rows: int | None = None) -> pl.DataFrame:
     _scan_lines(p, report, limit, rows)
+    with _open_binary(p) as fh:
+        _refuse_binary(p, fh.read(_SAMPLE), "JSON lines")
     try:
         return pl.read_ndjson(p, infer_schema_length=10_000, n_rows=rows)
     except Exception as exc:
-        raise UserInputError(
+        raise _jsonl_problem(p, rows) or UserInputError(
             f"is not valid JSON lines ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})",
             source=p.name,
-            hint='Each line must be one JSON object, such as {"customer": "c1", "ts": "2024-01-01"}.',
+            hint=_JSONL_HINT,
         ) from None
 
 
+def _jsonl_problem(p: Path, rows: int | None) -> UserInputError | None:
+    """The first line that is no JSON object, read again line by line (only after Polars refused the file)."""
+    objects = 0
+    with _open_binary(p) as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                value = load_json(line.rstrip(b"\r\n"), source=p.name, hint=_JSONL_HINT)
+            except UserInputError as exc:
+                # The loader names a place inside this one line ("line 1, column 7", "byte 3").
+                within = (exc.location or "").removeprefix("line 1").removeprefix(", ")
+                location = f"line {number}" + (f", {within}" if within else "")
+                return UserInputError(exc.problem, source=p.name, location=location, hint=_JSONL_HINT)
+            if not isinstance(value, dict):
+                return UserInputError(
+                    f"is not a JSON object (it is {_json_kind(value)})",
+                    source=p.name,
+                    location=f"line {number}",
+                    hint=_JSONL_HINT,
+                )
+            objects += 1
+            if rows is not None and objects > rows:
+                return None
+    return None
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return f"the value {value!r}"
+
+
+def _refuse_binary(p: Path, sample: bytes, what: str) -> None:
+    """Refuse a file whose first bytes hold a NUL byte: no text export has one (UTF-16 aside)."""
+    nul = sample.find(b"\x00")
+    if nul < 0:
+        return
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        kind, hint = "UTF-16 text", f"Save it as UTF-8 {what}."
+    elif sample.startswith(b"PK\x03\x04"):
+        kind, hint = "a zip archive or an Excel workbook", f"Save the sheet as {what} (File > Save as), or unzip it."
+    elif sample.startswith(b"PAR1"):
+        kind, hint = "a Parquet file", "Name it .parquet, or choose the Parquet format."
+    else:
+        kind, hint = "a binary file", f"Choose the {what} export itself, or the format the file really has."
+    line = sample.count(b"\n", 0, nul) + 1
+    raise UserInputError(
+        f"is {kind}, not {what} text (a NUL byte at byte {nul + 1:,})",
+        source=p.name,
+        location=f"line {line}",
+        hint=hint,
+    )
+
+
 def _detect_encoding(sample: bytes) -> str:
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text"
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -408,7 +479,10 @@ def _read_csv(
         raise UserInputError(
             f"unknown text encoding {encoding!r}", source=p.name, hint="Use utf-8, latin-1 or cp1252."
         ) from None
+    if not enc.startswith(("utf-16", "utf16", "utf-32", "utf32")):
+        _refuse_binary(p, sample, "CSV")
     sep = delimiter or _sniff_delimiter(text_sample)
+    _check_header(p, text_sample, sep)
     if enc in ("utf-8", "utf8"):
         return _read_csv_utf8(p, p, sep, wanted, categorical, rows)
     # Polars reads UTF-8 only. A sample is re-encoded in memory; a whole file is re-encoded chunk
@@ -439,7 +513,7 @@ def _read_csv_utf8(
 ) -> pl.DataFrame:
     sample_rows = {"n_rows": rows} if rows is not None else {}
     if wanted is None:
-        frame = _csv_frame(p, source, sep, **sample_rows)
+        frame = _explain_empty(p, source, sep, _csv_frame(p, source, sep, **sample_rows), rows)
         _check_width(p, frame, sep)
         return frame
     header = _csv_frame(p, source, sep, n_rows=0)
@@ -450,7 +524,17 @@ def _read_csv_utf8(
     # Only the mapped columns are parsed; label columns become dictionary codes as they are read.
     overrides = {c: pl.Categorical() for c in wanted if c in categorical}
     frame = _csv_frame(p, source, sep, columns=wanted, schema_overrides=overrides, **sample_rows)
-    return frame.select(wanted)
+    return _explain_empty(p, source, sep, frame.select(wanted), rows)
+
+
+def _explain_empty(p: Path, source: Path | io.BytesIO, sep: str, frame: pl.DataFrame, rows: int | None) -> pl.DataFrame:
+    # Polars returns no rows (instead of failing) when the header or, reading the first rows, the
+    # first row opens a quote that is never closed: look for the reason before calling the file empty.
+    if frame.height == 0:
+        problem = _csv_problem(p, source, sep, rows)
+        if problem is not None:
+            raise problem
+    return frame
 
 
 def _head_bytes(fh: BinaryIO, rows: int) -> bytes:
@@ -480,11 +564,129 @@ def _csv_frame(p: Path, source: Path | io.BytesIO, sep: str, **options: Any) -> 
         ) from None
     except Exception as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserInputError(
+        raise _csv_problem(p, source, sep, options.get("n_rows")) or UserInputError(
             f"could not be read as CSV with delimiter {sep!r} ({message})",
             source=p.name,
             hint="Check that every row has the same number of fields, or pass the delimiter explicitly.",
         ) from None
+
+
+def _check_header(p: Path, text_sample: str, sep: str) -> None:
+    """Refuse two columns of one name: Polars would rename the second and a mapping would never see it."""
+    try:
+        header = next(csv.reader(io.StringIO(text_sample, newline=""), delimiter=sep, quotechar='"'), [])
+    except csv.Error:
+        return  # the full read names the problem
+    first: dict[str, int] = {}
+    for position, name in enumerate(header, 1):
+        if name in first:
+            named = f"named {name!r}" if name.strip() else "without a name"
+            raise UserInputError(
+                f"columns {first[name]} and {position} are both {named}",
+                source=p.name,
+                location="line 1 (header)",
+                hint="Give every column its own name in the file, then read it again.",
+            )
+        first[name] = position
+
+
+class _RecordLines:
+    """The lines a ``csv.reader`` consumes, kept until the record they make is checked."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines = lines
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.taken.append(line)
+        return line
+
+    def record(self) -> str:
+        text = "".join(self.taken)
+        self.taken.clear()
+        return text
+
+
+def _csv_problem(p: Path, source: Path | io.BytesIO, sep: str, rows: int | None) -> UserInputError | None:
+    """The first row Polars cannot read, found again with Python's ``csv`` (only after Polars refused the file).
+
+    Named: a row with more fields than the header, a quote that is never closed, text after a
+    closing quote, a quote inside an unquoted field, a NUL byte. ``None`` when none is found.
+    """
+    binary: BinaryIO = io.BytesIO(source.getvalue()) if isinstance(source, io.BytesIO) else _open_binary(source)
+    stray_quote = re.compile(f'(?<=[^{re.escape(sep)}\r\n"])"(?=[^{re.escape(sep)}\r\n"])')
+    with io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="") as text:
+        lines = _RecordLines(iter(text))
+        reader = csv.reader(lines, delimiter=sep, quotechar='"', strict=True)
+        row, start = 0, 1  # row 0 is the header; ``start`` is the line the current record starts on
+
+        def at(line: int) -> str:
+            return f"line {line} (header)" if row == 0 else f"line {line} (row {row})"
+
+        try:
+            header = next(reader, None)
+            if header is None:
+                return None
+            lines.record()
+            width = len(header)
+            start = reader.line_num + 1
+            row = 1
+            for record in reader:
+                raw = lines.record()
+                if len(record) > width:
+                    return UserInputError(
+                        f"has {len(record)} fields; the header has {width}",
+                        source=p.name,
+                        location=at(start),
+                        hint=f"Quote the fields that hold the delimiter {sep!r}, or remove the extra fields.",
+                    )
+                if any("\x00" in field for field in record):
+                    return UserInputError(
+                        "holds binary data (a NUL byte)",
+                        source=p.name,
+                        location=at(start),
+                        hint="Export the file again; it is damaged or not CSV text.",
+                    )
+                stray = stray_quote.search(raw) if '"' in raw else None
+                if stray is not None:
+                    field = raw[raw.rfind(sep, 0, stray.start()) + 1 :].split(sep, 1)[0].strip()
+                    return UserInputError(
+                        f"has a double quote inside a field that does not start with one ({field[:40]!r})",
+                        source=p.name,
+                        location=at(start),
+                        hint='Quote that field and double the quote inside it ("5"" screen"), or remove the quote.',
+                    )
+                start = reader.line_num + 1
+                row += 1
+                if rows is not None and row > rows + 1:
+                    return None
+        except csv.Error as exc:
+            reason = str(exc)
+            if reason.startswith(("unexpected end of data", "field larger than field limit")):
+                return UserInputError(
+                    "a quoted field starts on this row and its closing quote is missing",
+                    source=p.name,
+                    location=at(start),
+                    hint='Close the quote, or double a quote that is part of the text ("").',
+                )
+            if "expected after" in reason:
+                return UserInputError(
+                    f"has text after the closing quote of a field ({reason})",
+                    source=p.name,
+                    location=at(reader.line_num),
+                    hint='Quote the whole field and double the quotes inside it (""), or remove the quote.',
+                )
+            return UserInputError(
+                f"cannot be read as CSV ({reason})",
+                source=p.name,
+                location=at(start),
+                hint="Fix that row, or export the file again.",
+            )
+    return None
 
 
 def _check_width(p: Path, frame: pl.DataFrame, sep: str) -> None:

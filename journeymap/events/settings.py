@@ -28,13 +28,16 @@ class OverlaySettings:
     ----------
     gap:
         Inactivity gap that cuts journeys: an event more than ``gap`` after the previous
-        event of the same customer starts a new journey.
+        event of the same customer starts a new journey. When the log's journeys are its
+        cases nothing is cut by it; it still says which journeys are ongoing.
     goal_touchpoints:
         Touchpoint ids (or raw labels) that count as conversion, in addition to the
-        ``converted`` column of the log. Reaching one ends the journey.
+        ``converted`` column of the log. Reaching one ends a journey cut by the gap; a case
+        is never cut at a goal. Pages and the CLI fill it with the map's final touchpoints
+        unless the user names others (:func:`journeymap.events.goals.final_touchpoints`).
     ongoing_after:
-        Journeys whose last event is at or after this instant are ``"ongoing"``;
-        ``None`` means ``max(ts) - gap``.
+        Unconverted journeys whose last event is at or after this instant are ``"ongoing"``;
+        ``None`` means ``max(ts) - gap`` (the last event lies within one gap of the log's end).
     bounce_window:
         Returning to the previous channel within this window after a switch is a bounce-back.
     repeat_contact_window:

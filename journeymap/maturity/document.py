@@ -6,13 +6,13 @@ into any workspace: answers and targets are checked against that framework.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from journeymap.errors import UserInputError
+from journeymap.json_input import load_json
 from journeymap.maturity.framework import Framework, framework_from_dict
 from journeymap.maturity.scoring import Answer, check_answers, check_targets
 from journeymap.model import validation_error_to_user_error
@@ -83,17 +83,7 @@ def assessment_from_json(text: str | bytes, *, source: str = "assessment JSON") 
     ...
     journeymap.errors.UserInputError: a.json: is not a Journeymap maturity assessment (field 'format' must be ...
     """
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserInputError(
-            f"is not valid JSON ({exc.msg})",
-            source=source,
-            location=f"line {exc.lineno}, column {exc.colno}",
-            hint="Export the assessment again from Journeymap.",
-        ) from None
-    except UnicodeDecodeError:
-        raise UserInputError("is not UTF-8 text", source=source, hint="Export the assessment again.") from None
+    data = load_json(text, source=source, hint="Export the assessment again from Journeymap.")
     if not isinstance(data, dict) or data.get("format") != ASSESSMENT_FORMAT:
         raise UserInputError(
             f"is not a Journeymap maturity assessment (field 'format' must be '{ASSESSMENT_FORMAT}')",

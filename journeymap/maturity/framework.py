@@ -12,7 +12,6 @@ reference profiles and recommendations must stay inside the scale.
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from journeymap.errors import UserInputError
+from journeymap.json_input import load_json
 from journeymap.model import validation_error_to_user_error
 
 __all__ = [
@@ -319,17 +319,7 @@ def framework_from_json(text: str | bytes, *, source: str = "framework JSON") ->
     ...
     journeymap.errors.UserInputError: custom.json, line 1, column 2: is not valid JSON (...). Fix the JSON syntax.
     """
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserInputError(
-            f"is not valid JSON ({exc.msg})",
-            source=source,
-            location=f"line {exc.lineno}, column {exc.colno}",
-            hint="Fix the JSON syntax.",
-        ) from None
-    except UnicodeDecodeError:
-        raise UserInputError("is not UTF-8 text", source=source, hint="Save the file as UTF-8.") from None
+    data = load_json(text, source=source, hint="Fix the JSON syntax.")
     return framework_from_dict(data, source=source)
 
 

@@ -21,8 +21,18 @@ from journeymap.store.datasets import (
     register_dataset,
     save_mapping,
 )
-from journeymap.store.db import TABLE_MODULES, database_url, init_db, make_engine, session_scope
+from journeymap.store.db import (
+    TABLE_MODULES,
+    DatabaseUnavailable,
+    database_error,
+    database_url,
+    init_db,
+    make_engine,
+    reporting_database_errors,
+    session_scope,
+)
 from journeymap.store.maps import (
+    DamagedRevisionError,
     Draft,
     MapDraft,
     MapRecord,
@@ -38,6 +48,7 @@ from journeymap.store.maps import (
     get_draft,
     get_map,
     get_revision,
+    last_readable_revision,
     latest_revision,
     list_maps,
     list_revisions,
@@ -48,6 +59,8 @@ from journeymap.store.maps import (
 
 __all__ = [
     "TABLE_MODULES",
+    "DamagedRevisionError",
+    "DatabaseUnavailable",
     "DatasetInfo",
     "DatasetRecord",
     "Draft",
@@ -63,6 +76,7 @@ __all__ = [
     "archive_map",
     "count_silo_handoffs",
     "create_map",
+    "database_error",
     "database_url",
     "discard_draft",
     "find_mapping_for_columns",
@@ -72,6 +86,7 @@ __all__ = [
     "get_mapping",
     "get_revision",
     "init_db",
+    "last_readable_revision",
     "latest_revision",
     "list_datasets",
     "list_mappings",
@@ -79,6 +94,7 @@ __all__ = [
     "list_revisions",
     "make_engine",
     "register_dataset",
+    "reporting_database_errors",
     "restore_revision",
     "save_draft",
     "save_mapping",

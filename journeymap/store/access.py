@@ -10,6 +10,13 @@ Sign-in sessions
     Signing in starts a session whose random token the browser keeps (a cookie), so a refresh
     or a new tab stays signed in until it expires or the person signs out. Only the token's
     SHA-256 is stored.
+Failed sign-ins
+    Every sign-in attempt is recorded before its password is checked and forgotten when it
+    succeeds, so what remains are failures, per username and per browser (client key). Over
+    :data:`ACCOUNT_FAILURE_LIMIT` failures for one username, or :data:`CLIENT_FAILURE_LIMIT`
+    from one browser, within :data:`FAILURE_WINDOW`, further attempts are refused without
+    checking the password (:class:`SignInThrottled` says when to try again). The failures
+    live in the database, so every server process sees the same count.
 Share links
     A random token opens one map read-only. Only the token's SHA-256 is stored, with who made
     the link, when, an optional expiry and, once revoked, when and by whom. The token itself is
@@ -21,7 +28,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import DateTime, func
+from sqlalchemy import DateTime, delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -32,6 +39,7 @@ from journeymap.access import (
     check_password_strength,
     hash_password,
     hash_token,
+    needs_rehash,
     new_share_token,
     require,
     verify_password,
@@ -41,13 +49,19 @@ from journeymap.store.db import as_utc, utc_now
 from journeymap.store.maps import get_map
 
 __all__ = [
+    "ACCOUNT_FAILURE_LIMIT",
+    "CLIENT_FAILURE_LIMIT",
+    "FAILURE_WINDOW",
     "SIGN_IN_LIFETIME",
     "Account",
     "ShareLink",
+    "SignInFailure",
     "SignInSession",
+    "SignInThrottled",
     "ShareLinkInfo",
     "UserAccount",
     "authenticate",
+    "sign_in_retry_at",
     "account_for_sign_in",
     "count_users",
     "create_share_link",
@@ -63,6 +77,13 @@ __all__ = [
 
 SIGN_IN_LIFETIME = timedelta(days=14)
 """How long a sign-in lasts in a browser before the password is asked again."""
+
+FAILURE_WINDOW = timedelta(minutes=15)
+"""How long a failed sign-in counts against its username and its browser."""
+ACCOUNT_FAILURE_LIMIT = 5
+"""Failed sign-ins for one username within :data:`FAILURE_WINDOW` before it has to wait."""
+CLIENT_FAILURE_LIMIT = 10
+"""Failed sign-ins from one browser (any usernames) within :data:`FAILURE_WINDOW` before it has to wait."""
 
 
 # --- tables -------------------------------------------------------------------------
@@ -108,6 +129,21 @@ class SignInSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
     ended_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class SignInFailure(SQLModel, table=True):
+    """One sign-in attempt that has not succeeded: the username typed and the browser's client key hash.
+
+    Written before the password is checked and deleted when it matches, so that two attempts at
+    the same moment, in two server processes, both count.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=200, index=True)
+    client_hash: str | None = Field(default=None, max_length=64, index=True)
+    failed_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
 
 
 # --- public values ------------------------------------------------------------------
@@ -261,13 +297,106 @@ def create_user(
     return result
 
 
-def authenticate(*, session: Session, username: str, password: str) -> Account:
+class SignInThrottled(UserInputError):
+    """Too many failed sign-ins: refused without checking the password until :attr:`retry_at`."""
+
+    def __init__(self, *, retry_at: datetime, now: datetime, per: str) -> None:
+        self.retry_at = retry_at
+        wait = max(retry_at - now, timedelta(0))
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        super().__init__(
+            f"too many failed sign-ins {per} in the last {int(FAILURE_WINDOW.total_seconds()) // 60} minutes",
+            source="sign in",
+            hint=f"Try again after {retry_at:%H:%M:%S} UTC (in {minutes} minute{'s' if minutes != 1 else ''}).",
+        )
+
+
+def _throttle_keys(username: str, client_key: str) -> tuple[str, str | None]:
+    name = username.strip().lower()[:200]
+    return name, (hash_token(client_key) if client_key.strip() else None)
+
+
+def _retry_at(times: list[datetime], limit: int) -> datetime | None:
+    # ``times`` newest first; the limit-th newest failure is the one that has to leave the window.
+    return as_utc(times[limit - 1]) + FAILURE_WINDOW if len(times) >= limit else None
+
+
+def sign_in_retry_at(
+    *, session: Session, username: str, client_key: str = "", now: datetime | None = None
+) -> SignInThrottled | None:
+    """Why a sign-in for ``username`` from ``client_key`` must wait, or ``None`` when it may go ahead.
+
+    Examples
+    --------
+    >>> from journeymap.store import init_db, make_engine
+    >>> engine = make_engine("sqlite://")
+    >>> init_db(engine)
+    >>> with Session(engine) as session:
+    ...     sign_in_retry_at(session=session, username="ana", client_key="browser-1") is None
+    True
+    """
+    now = now or utc_now()
+    since = now - FAILURE_WINDOW
+    name, client_hash = _throttle_keys(username, client_key)
+    recent = select(SignInFailure.failed_at).where(col(SignInFailure.failed_at) > since)
+    by_account = session.exec(
+        recent.where(col(SignInFailure.username) == name)
+        .order_by(col(SignInFailure.failed_at).desc())
+        .limit(ACCOUNT_FAILURE_LIMIT)
+    ).all()
+    waits = [(_retry_at(list(by_account), ACCOUNT_FAILURE_LIMIT), "for this username")]
+    if client_hash is not None:
+        by_client = session.exec(
+            recent.where(col(SignInFailure.client_hash) == client_hash)
+            .order_by(col(SignInFailure.failed_at).desc())
+            .limit(CLIENT_FAILURE_LIMIT)
+        ).all()
+        waits.append((_retry_at(list(by_client), CLIENT_FAILURE_LIMIT), "from this browser"))
+    pending = [(at, per) for at, per in waits if at is not None and at > now]
+    if not pending:
+        return None
+    retry_at, per = max(pending, key=lambda item: item[0])
+    return SignInThrottled(retry_at=retry_at, now=now, per=per)
+
+
+def authenticate(
+    *, session: Session, username: str, password: str, client_key: str = "", now: datetime | None = None
+) -> Account:
     """The account whose username and password match; otherwise ``UserInputError``.
 
     The message does not say which of the two was wrong, and an unknown username costs as
-    much time as a wrong password.
+    much time as a wrong password. Too many recent failures for the username or from the
+    browser named by ``client_key`` raise :class:`SignInThrottled` before the password is
+    looked at, whether it is right or not. A password hash made with older scrypt parameters
+    is replaced by a new one when its password matches.
+
+    Examples
+    --------
+    >>> from journeymap.store import init_db, make_engine
+    >>> engine = make_engine("sqlite://")
+    >>> init_db(engine)
+    >>> with Session(engine) as session:
+    ...     _ = create_user(session=session, username="ana", password="correct horse")
+    ...     authenticate(session=session, username="ana", password="correct horse", client_key="b1").username
+    'ana'
     """
-    row = session.exec(select(UserAccount).where(col(UserAccount.username) == username.strip().lower())).first()
+    now = now or utc_now()
+    refusal = sign_in_retry_at(session=session, username=username, client_key=client_key, now=now)
+    if refusal is not None:
+        raise refusal
+    name, client_hash = _throttle_keys(username, client_key)
+    attempt = SignInFailure(username=name, client_hash=client_hash, failed_at=now)
+    try:
+        # Counted before the slow check, so that parallel attempts see each other; failures older
+        # than the window no longer count and are dropped on the way.
+        session.exec(delete(SignInFailure).where(col(SignInFailure.failed_at) <= now - FAILURE_WINDOW))
+        session.add(attempt)
+        session.flush()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    row = session.exec(select(UserAccount).where(col(UserAccount.username) == name)).first()
     stored = row.password_hash if row is not None else _dummy_hash()
     if not verify_password(password, stored) or row is None:
         raise UserInputError(
@@ -275,7 +404,19 @@ def authenticate(*, session: Session, username: str, password: str) -> Account:
             source="sign in",
             hint="Check both and try again; passwords are case-sensitive.",
         )
-    return _account(row)
+    try:
+        # A success forgets this username's failures; the browser's failures on other names still count.
+        session.exec(delete(SignInFailure).where(col(SignInFailure.username) == name))
+        if needs_rehash(row.password_hash):
+            row.password_hash = hash_password(password)
+            session.add(row)
+        session.flush()
+        account = _account(row)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return account
 
 
 @cache

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from journeymap.errors import UserInputError
+from journeymap.json_input import load_json
 from journeymap.store.db import as_utc, utc_now
 from journeymap.store.maps import MapRecord
 
@@ -83,15 +84,7 @@ def _dataset_info(row: DatasetRecord) -> DatasetInfo:
 
 
 def _canonical_json(text: str, *, what: str) -> str:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserInputError(
-            f"is not valid JSON ({exc.msg})",
-            source=what,
-            location=f"line {exc.lineno}, column {exc.colno}",
-            hint="Set the column mapping again in the import form.",
-        ) from None
+    value = load_json(text, source=what, hint="Set the column mapping again in the import form.")
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

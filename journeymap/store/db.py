@@ -10,11 +10,17 @@ Settings come from the environment, read here and nowhere else:
 
 Without either, maps are kept in ``.journeymap/journeymap.db`` at the top of the
 repository.
+
+When the database itself fails (busy, read-only, damaged, unreachable, full), every page says so
+the same way: :func:`session_scope` turns SQLAlchemy's operational errors into one
+:class:`DatabaseUnavailable` message, which names the condition and what to do, and never shows
+SQL text or parameters (the server log keeps the driver's own message).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,20 +30,27 @@ from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, InternalError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
+
+from journeymap.errors import UserInputError
 
 __all__ = [
     "as_utc",
     "utc_now",
     "SQLITE_BUSY_TIMEOUT_MS",
     "TABLE_MODULES",
+    "DatabaseUnavailable",
+    "database_error",
     "database_url",
     "init_db",
     "make_engine",
+    "reporting_database_errors",
     "session_scope",
 ]
+
+_log = logging.getLogger(__name__)
 
 # Modules of journeymap.store that define tables; a module not written yet is skipped.
 TABLE_MODULES = ("maps", "datasets", "assessments", "reviews", "access")
@@ -155,9 +168,154 @@ def init_db(engine: Engine) -> None:
                 raise
 
 
+class DatabaseUnavailable(UserInputError):
+    """The database could not do what was asked, for a reason outside the request itself.
+
+    :attr:`kind` is one of ``"busy"``, ``"read-only"``, ``"damaged"``, ``"unreachable"``,
+    ``"full"`` or ``"failed"``; the message says what it means and what to do, and is the same on
+    every page. Whatever the request was writing was rolled back.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        problem, hint = _DATABASE_MESSAGES[kind]
+        super().__init__(problem, source="Database", hint=hint)
+
+
+_DATABASE_MESSAGES = {
+    "busy": (
+        "the database is busy: another save or another Journeymap process is writing to it, "
+        "and what you just did was not saved",
+        "Wait a moment and try again; anything you typed is still on screen.",
+    ),
+    "read-only": (
+        "the database is read-only, so nothing can be saved",
+        "Ask whoever runs Journeymap to make the database file (and its folder) writable, then try again.",
+    ),
+    "damaged": (
+        "the database file is damaged and cannot be read",
+        "Ask whoever runs Journeymap to restore it from a backup, or to point JOURNEYMAP_DB at another file.",
+    ),
+    "unreachable": (
+        "the database server cannot be reached",
+        "Ask whoever runs Journeymap to check that the database server is running and that DATABASE_URL is right; "
+        "then reload the page.",
+    ),
+    "full": (
+        "the database's disk is full, so nothing can be saved",
+        "Ask whoever runs Journeymap to free some disk space, then try again.",
+    ),
+    "failed": (
+        "the database refused the request",
+        "Try again; if it keeps failing, ask whoever runs Journeymap to look at the server log.",
+    ),
+}
+
+# PostgreSQL SQLSTATEs (and their classes, as two-character prefixes) by what they mean to a user.
+_SQLSTATE_KINDS = {
+    "40001": "busy",  # serialization failure
+    "40P01": "busy",  # deadlock
+    "55P03": "busy",  # lock not available
+    "57014": "busy",  # statement timeout
+    "25006": "read-only",  # read-only transaction (a standby server)
+    "53100": "full",  # disk full
+    "XX001": "damaged",  # data corrupted
+    "XX002": "damaged",  # index corrupted
+    "08": "unreachable",  # connection exceptions
+    "57P": "unreachable",  # server shutting down or restarting
+}
+# SQLite reports its conditions in words.
+_SQLITE_KINDS = (
+    ("database is locked", "busy"),
+    ("database table is locked", "busy"),
+    ("database schema is locked", "busy"),
+    ("readonly database", "read-only"),
+    ("read-only", "read-only"),
+    ("file is not a database", "damaged"),
+    ("malformed", "damaged"),
+    ("disk image", "damaged"),
+    ("database or disk is full", "full"),
+    ("unable to open database file", "unreachable"),
+    ("disk i/o error", "unreachable"),
+)
+
+
+def database_error(exc: BaseException) -> DatabaseUnavailable | None:
+    """The user's message for a failure of the database itself, or ``None`` for any other error.
+
+    Constraint violations, SQL mistakes and bad values are not the database failing: they stay
+    what they are (``None``), for the code that caused them to handle or to report as a bug.
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> from sqlalchemy.exc import OperationalError
+    >>> locked = sqlite3.OperationalError("database is locked")
+    >>> problem = database_error(OperationalError("INSERT INTO maps ...", {"name": "Returns"}, locked))
+    >>> problem.kind, "INSERT" in str(problem), "Returns" in str(problem)
+    ('busy', False, False)
+    >>> database_error(ValueError("no")) is None
+    True
+    """
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    if not isinstance(exc, OperationalError | InterfaceError | InternalError) and type(exc) is not DatabaseError:
+        return None
+    orig = getattr(exc, "orig", None)
+    sqlstate = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+    text = str(orig if orig is not None else exc).lower()
+    kind = next((k for code, k in _SQLSTATE_KINDS.items() if sqlstate and sqlstate.startswith(code)), None)
+    if kind is None:
+        kind = next((k for words, k in _SQLITE_KINDS if words in text), None)
+    if kind is None and isinstance(exc, OperationalError | InterfaceError) and exc.connection_invalidated:
+        kind = "unreachable"
+    if kind is None and _driver_of(exc) == "postgresql" and ("connect" in text or "connection" in text):
+        kind = "unreachable"
+    kind = kind or "failed"
+    # The driver's own words, without the statement or its parameters, for whoever runs the server.
+    _log.warning("database unavailable (%s): %s: %s", kind, type(orig or exc).__name__, str(orig or "").strip())
+    return DatabaseUnavailable(kind)
+
+
+def _driver_of(exc: BaseException) -> str:
+    """``"postgresql"``, ``"sqlite"`` or ``""``: which driver raised ``exc`` (from its module)."""
+    module = type(getattr(exc, "orig", None) or exc).__module__
+    if module.startswith("psycopg"):
+        return "postgresql"
+    if module.startswith("sqlite3"):
+        return "sqlite"
+    return ""
+
+
+@contextmanager
+def reporting_database_errors() -> Iterator[None]:
+    """Turn a failure of the database inside the block into :class:`DatabaseUnavailable`.
+
+    Examples
+    --------
+    >>> import sqlite3
+    >>> from sqlalchemy.exc import OperationalError
+    >>> with reporting_database_errors():
+    ...     raise OperationalError("SELECT 1", None, sqlite3.OperationalError("attempt to write a readonly database"))
+    Traceback (most recent call last):
+    ...
+    journeymap.store.db.DatabaseUnavailable: Database: the database is read-only, so nothing can be saved. ...
+    """
+    try:
+        yield
+    except DBAPIError as exc:
+        problem = database_error(exc)
+        if problem is None:
+            raise
+        raise problem from None
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits when the block ends and rolls back if it raises.
+
+    A failure of the database itself (busy, read-only, damaged, unreachable) comes out as
+    :class:`DatabaseUnavailable`, a ``UserInputError`` that pages show like any other.
 
     Examples
     --------
@@ -166,15 +324,31 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     ...     session.connection().exec_driver_sql("select 1").scalar()
     1
     """
-    session = Session(engine)
+    with reporting_database_errors():
+        session = Session(engine)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            _quiet_rollback(session)
+            raise
+        finally:
+            _quiet_close(session)
+
+
+def _quiet_rollback(session: Session) -> None:
+    # A rollback on a connection the database already dropped fails too; the first error is the one to report.
     try:
-        yield session
-        session.commit()
-    except BaseException:
         session.rollback()
-        raise
-    finally:
+    except DBAPIError:
+        _log.debug("rollback failed after an error", exc_info=True)
+
+
+def _quiet_close(session: Session) -> None:
+    try:
         session.close()
+    except DBAPIError:
+        _log.debug("closing a session failed", exc_info=True)
 
 
 def utc_now() -> datetime:

@@ -9,6 +9,12 @@ the unique ``(map_id, number)`` constraint, so it holds between processes too.
 
 Drafts keep unsaved edits per map and per browser (``client_key``) so that a
 refreshed page can offer them back.
+
+Nothing is written that could not be read back: every save first turns the map into its
+JSON document and reads that document again (:func:`checked_document`), so a map whose
+name or parts break the model's limits is refused with the field named. A revision that
+does not read anyway (written by an older release, or by hand) raises
+:class:`DamagedRevisionError`, which names the map and its last readable revision.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from journeymap.errors import UserInputError
 from journeymap.model import ContextCarry, JourneyMap, map_from_json, map_to_json
-from journeymap.store.db import as_utc, utc_now
+from journeymap.store.db import DatabaseUnavailable, as_utc, utc_now
 
 __all__ = [
+    "CLIENT_KEY_MAX",
+    "DamagedRevisionError",
     "Draft",
     "MapDraft",
     "MapRecord",
@@ -34,12 +42,14 @@ __all__ = [
     "RevisionInfo",
     "StaleRevisionError",
     "archive_map",
+    "checked_document",
     "count_silo_handoffs",
     "create_map",
     "discard_draft",
     "get_draft",
     "get_map",
     "get_revision",
+    "last_readable_revision",
     "latest_revision",
     "list_maps",
     "list_revisions",
@@ -47,6 +57,10 @@ __all__ = [
     "save_draft",
     "save_revision",
 ]
+
+
+CLIENT_KEY_MAX = 200
+"""Longest browser client key a draft can be kept under (the column's size)."""
 
 
 # --- tables -------------------------------------------------------------------------
@@ -165,6 +179,47 @@ class StaleRevisionError(UserInputError):
         )
 
 
+def _short(name: str, limit: int = 80) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+class DamagedRevisionError(UserInputError):
+    """A stored map document that no longer reads; :attr:`last_readable` is the newest revision that does."""
+
+    def __init__(
+        self,
+        *,
+        map_id: int,
+        map_name: str,
+        where: str,
+        detail: str,
+        revision_id: int | None = None,
+        last_readable: RevisionInfo | None = None,
+    ) -> None:
+        self.map_id = map_id
+        self.map_name = map_name
+        self.where = where
+        self.detail = detail
+        self.revision_id = revision_id
+        self.last_readable = last_readable
+        if last_readable is not None:
+            hint = (
+                f"Revision {last_readable.number} (saved by {last_readable.author} at "
+                f"{_when(last_readable.created_at)}) is the last one that reads: restore it from the map editor, "
+                "or import the map from an exported file."
+            )
+        elif revision_id is None:
+            hint = "Discard the unsaved edits to go back to the saved map."
+        else:
+            hint = "No earlier revision reads either: import the map from an exported file."
+        super().__init__(
+            f"the stored document is damaged ({detail})",
+            source=f"Saved map '{_short(map_name)}' (id {map_id})",
+            location=where,
+            hint=hint,
+        )
+
+
 def _when(moment: datetime) -> str:
     moment = as_utc(moment)
     if moment.date() == utc_now().date():
@@ -217,16 +272,45 @@ def _clean_author(author: str) -> str:
     return cleaned[:200]
 
 
+def checked_document(journey_map: JourneyMap, *, source: str = "save map") -> tuple[JourneyMap, str]:
+    """The map as it will be stored, and its JSON document, once that document has been read back.
+
+    A map built without validation (``model_copy(update=...)`` skips it) can hold a value the
+    model refuses, such as a 300-character name; saved as is, it could never be opened again.
+    Such a map raises ``UserInputError`` naming the field, and nothing is written.
+
+    Examples
+    --------
+    >>> checked_document(JourneyMap(name="Returns"))[0].name
+    'Returns'
+    >>> checked_document(JourneyMap(name="Returns").model_copy(update={"name": "x" * 201}))
+    Traceback (most recent call last):
+    ...
+    journeymap.errors.UserInputError: save map, field 'name': String should have at most 200 characters. ...
+    """
+    try:
+        readable = map_from_json(map_to_json(journey_map), source=source)
+    except UserInputError as exc:
+        raise UserInputError(
+            exc.problem,
+            source=source,
+            location=exc.location,
+            hint="Nothing was saved: shorten or correct that field and save again.",
+        ) from None
+    return readable, map_to_json(readable)
+
+
 def _new_revision(
     *, map_id: int, number: int, parent_id: int | None, journey_map: JourneyMap, author: str, message: str
 ) -> MapRevision:
+    journey_map, document = checked_document(journey_map)
     return MapRevision(
         map_id=map_id,
         number=number,
         parent_id=parent_id,
         author=author,
         message=message[:2000],
-        document=map_to_json(journey_map),
+        document=document,
         touchpoints=len(journey_map.touchpoints),
         transitions=len(journey_map.transitions),
         silo_handoffs=count_silo_handoffs(journey_map),
@@ -249,24 +333,52 @@ def _info(row: MapRevision) -> RevisionInfo:
     )
 
 
-def _read_document(document: str, *, map_name: str, map_id: int, where: str) -> JourneyMap:
+def _read_document(
+    document: str, *, map_name: str, map_id: int, where: str, revision_id: int | None = None
+) -> JourneyMap:
     try:
         return map_from_json(document)
     except UserInputError as exc:
         detail = f"{exc.location}: {exc.problem}" if exc.location else exc.problem
-        raise UserInputError(
-            f"the stored document is damaged ({detail})",
-            source=f"Saved map '{map_name}' (id {map_id})",
-            location=where,
-            hint="Open the map's history and restore an earlier revision, or import the map from an exported file.",
+        raise DamagedRevisionError(
+            map_id=map_id, map_name=map_name, where=where, detail=detail, revision_id=revision_id
         ) from None
 
 
-def _revision(row: MapRevision, *, map_name: str) -> Revision:
+def _readable_before(session: Session, map_id: int, number: int | None) -> Revision | None:
+    """The newest revision of the map (below ``number``, when given) whose document reads."""
+    statement = select(MapRevision).where(col(MapRevision.map_id) == map_id).order_by(col(MapRevision.number).desc())
+    if number is not None:
+        statement = statement.where(col(MapRevision.number) < number)
+    for row in session.exec(statement):
+        try:
+            journey_map = map_from_json(row.document)
+        except UserInputError:
+            continue
+        return Revision(**_info(row).model_dump(), journey_map=journey_map)
+    return None
+
+
+def _revision(session: Session, row: MapRevision, *, map_name: str) -> Revision:
     info = _info(row)
-    journey_map = _read_document(
-        row.document, map_name=map_name, map_id=row.map_id, where=f"revision {row.number} (id {info.id})"
-    )
+    try:
+        journey_map = _read_document(
+            row.document,
+            map_name=map_name,
+            map_id=row.map_id,
+            where=f"revision {row.number} (id {info.id})",
+            revision_id=info.id,
+        )
+    except DamagedRevisionError as exc:
+        older = _readable_before(session, row.map_id, row.number)
+        raise DamagedRevisionError(
+            map_id=row.map_id,
+            map_name=map_name,
+            where=exc.where,
+            detail=exc.detail,
+            revision_id=info.id,
+            last_readable=older,
+        ) from None
     return Revision(**info.model_dump(), journey_map=journey_map)
 
 
@@ -342,6 +454,7 @@ def create_map(*, session: Session, journey_map: JourneyMap, author: str, messag
     (1, 'Ana', 'Returns')
     """
     author = _clean_author(author)
+    journey_map, _ = checked_document(journey_map)
     try:
         record = MapRecord(name=journey_map.name, owner=author)
         session.add(record)
@@ -392,6 +505,7 @@ def save_revision(
     2
     """
     author = _clean_author(author)
+    journey_map, _ = checked_document(journey_map)
     record = _get_record(session, map_id)
     base = _revision_of_map(session, record, base_revision_id)
     base_number = base.number
@@ -442,11 +556,7 @@ def save_revision(
             raise StaleRevisionError(
                 map_name=fresh_record.name, base_number=base_number, latest=_info(latest)
             ) from None
-        raise UserInputError(
-            "the database is busy with another save and nothing was written",
-            source=f"Map '{fresh_record.name}'",
-            hint="Your edits are kept on screen: save again in a moment.",
-        ) from None
+        raise DatabaseUnavailable("busy") from None
     except BaseException:
         session.rollback()
         raise
@@ -463,7 +573,7 @@ def restore_revision(
     ``base_revision_id`` is stale.
     """
     record = _get_record(session, map_id)
-    old = _revision(_revision_of_map(session, record, revision_id), map_name=record.name)
+    old = _revision(session, _revision_of_map(session, record, revision_id), map_name=record.name)
     return save_revision(
         session=session,
         map_id=map_id,
@@ -527,14 +637,20 @@ def get_map(*, session: Session, map_id: int) -> MapSummary:
 def latest_revision(*, session: Session, map_id: int) -> Revision:
     """The map's latest revision with its document."""
     record, row = _fresh_latest(session, map_id)
-    return _revision(row, map_name=record.name)
+    return _revision(session, row, map_name=record.name)
+
+
+def last_readable_revision(*, session: Session, map_id: int) -> Revision | None:
+    """The map's newest revision whose document reads (``None`` when none does)."""
+    _get_record(session, map_id)
+    return _readable_before(session, map_id, None)
 
 
 def get_revision(*, session: Session, revision_id: int) -> Revision:
     """Any revision by id, with its document."""
     row = _get_revision_row(session, revision_id)
     record = _get_record(session, row.map_id)
-    return _revision(row, map_name=record.name)
+    return _revision(session, row, map_name=record.name)
 
 
 def list_revisions(*, session: Session, map_id: int) -> list[RevisionInfo]:
@@ -584,9 +700,16 @@ def save_draft(
     *, session: Session, map_id: int, client_key: str, base_revision_id: int, journey_map: JourneyMap
 ) -> Draft:
     """Keep unsaved edits for one browser (replacing its previous draft of this map)."""
+    if not client_key or len(client_key) > CLIENT_KEY_MAX:
+        raise UserInputError(
+            f"must be 1 to {CLIENT_KEY_MAX} characters",
+            source="draft",
+            location="browser client key",
+            hint="Reload the page without the 'client' parameter in its address.",
+        )
+    journey_map, document = checked_document(journey_map, source="unsaved edits")
     record = _get_record(session, map_id)
     _revision_of_map(session, record, base_revision_id)
-    document = map_to_json(journey_map)
     for attempt in range(2):
         try:
             row = _draft_row(session, map_id, client_key)

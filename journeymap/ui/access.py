@@ -12,8 +12,13 @@ Identity, in order of precedence:
    the account whose username is the user's email gives the role, otherwise the user is a viewer.
 3. A session that opened a share link (:func:`enter_share_session`): a guest, read-only, even in
    open local mode, so a share link never leads to edit controls.
-4. No account exists yet (open local mode): everyone is an editor, named by the sidebar's author field.
+4. No account exists yet (open local mode): everyone *on the server's own machine* (a loopback
+   connection, no proxy in between) is an editor, named by the sidebar's author field. A visitor
+   from another address is a guest and is told to create the owner account first, on the server.
 5. Anyone else: a guest, who must sign in to edit.
+
+A sign-in is checked against the database on every run, not only when the session starts: signing
+out in one tab (or an expired sign-in) makes every other open tab read-only at its next interaction.
 
 Where an identity provider exists, configure Streamlit's login in ``.streamlit/secrets.toml``::
 
@@ -44,7 +49,7 @@ import streamlit.components.v1 as components
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from journeymap.access import Action, Actor, Role
+from journeymap.access import Action, Actor, Role, is_local_client
 from journeymap.errors import UserInputError
 from journeymap.model import JourneyMap
 from journeymap.store import session_scope
@@ -114,6 +119,8 @@ class ReviewKeys:
     FIRST_SUBMIT = "jm_access_first_submit"
     FLASH = "jm_access_flash"
     SIGN_IN_TOKEN = "jm_access_sign_in_token"
+    SIGN_IN_FLASH = "jm_access_sign_in_flash"
+    SIGNED_OUT_ELSEWHERE = "jm_access_signed_out_elsewhere"
     COOKIE_WRITE = "jm_access_cookie_write"
     COOKIE_CHECKED = "jm_access_cookie_checked"
 
@@ -166,11 +173,48 @@ class ReviewKeys:
     WS_OPEN_PREFIX = "jm_ws_open"
 
 
-def _signed_in() -> Actor | None:
-    account = st.session_state.get(ReviewKeys.ACCOUNT)
-    if isinstance(account, dict):
-        return Actor(str(account["display_name"]), Role(account["role"]))
-    return None
+def _has_account() -> bool:
+    """Whether this session holds a signed-in account (checked by :func:`_signed_in` on every run)."""
+    return isinstance(st.session_state.get(ReviewKeys.ACCOUNT), dict)
+
+
+def _forget_sign_in() -> None:
+    st.session_state.pop(ReviewKeys.ACCOUNT, None)
+    st.session_state.pop(ReviewKeys.SIGN_IN_TOKEN, None)
+
+
+def _signed_in(engine: Engine) -> Actor | None:
+    """The signed-in account's actor, if its sign-in token is still running in the database.
+
+    Asked again on every run (and in every callback), so a sign-out in another tab, an expired
+    sign-in or a changed role takes effect at this session's next interaction.
+    """
+    if not _has_account():
+        return None
+    token = str(st.session_state.get(ReviewKeys.SIGN_IN_TOKEN) or "")
+    account = None
+    if token:
+        with session_scope(engine) as session:
+            account = account_for_sign_in(session=session, token=token)
+    if account is None:
+        _forget_sign_in()
+        st.session_state[ReviewKeys.SIGNED_OUT_ELSEWHERE] = True
+        return None
+    _remember(account)
+    return account.actor
+
+
+def _client_address() -> tuple[str | None, dict[str, str]]:
+    """The visitor's IP address as Streamlit reports it (``None`` on loopback) and the request's headers."""
+    try:
+        return st.context.ip_address, dict(st.context.headers)
+    except Exception:  # no browser request behind this run (a script run in tests)
+        return None, {}
+
+
+def _client_is_local() -> bool:
+    remote_ip, headers = _client_address()
+    return is_local_client(remote_ip, headers)
 
 
 def _oidc_email() -> str | None:
@@ -228,7 +272,7 @@ def _restore_sign_in(engine: Engine) -> None:
 def current_actor(engine: Engine) -> Actor:
     """The person using this session, with their role (see the module docstring for the precedence)."""
     _restore_sign_in(engine)
-    signed_in = _signed_in()
+    signed_in = _signed_in(engine)
     if signed_in is not None:
         return signed_in
     email = _oidc_email()
@@ -236,7 +280,7 @@ def current_actor(engine: Engine) -> Actor:
         return _oidc_actor(engine, email)
     if st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None:
         return Actor("Share link", Role.GUEST)
-    if _open_mode(engine):
+    if _open_mode(engine) and _client_is_local():
         author = str(st.session_state.get(StateKeys.AUTHOR, "")).strip()
         return Actor(author or LOCAL_USER, Role.EDITOR)
     return Actor("Guest", Role.GUEST)
@@ -270,12 +314,17 @@ def _start_browser_sign_in(engine: Engine, account: Account) -> None:
 
 
 def sign_out(engine: Engine) -> None:
-    """Forget the signed-in account of this session and end its browser sign-in."""
-    st.session_state.pop(ReviewKeys.ACCOUNT, None)
-    token = st.session_state.pop(ReviewKeys.SIGN_IN_TOKEN, None)
+    """Forget the signed-in account of this session and end its browser sign-in (in every tab)."""
+    token = st.session_state.get(ReviewKeys.SIGN_IN_TOKEN)
     if token:
-        with session_scope(engine) as session:
-            end_sign_in(session=session, token=str(token))
+        try:
+            with session_scope(engine) as session:
+                end_sign_in(session=session, token=str(token))
+        except UserInputError as exc:
+            # Still signed in elsewhere until the database answers again: say so rather than pretend.
+            st.session_state[ReviewKeys.SIGN_IN_FLASH] = ("error", str(exc), None)
+            return
+    _forget_sign_in()
     st.session_state[ReviewKeys.COOKIE_WRITE] = ""
 
 
@@ -293,20 +342,44 @@ def _write_cookie() -> None:
     )
 
 
-def _on_sign_in(engine: Engine) -> None:
-    username = str(st.session_state.get(ReviewKeys.SIGNIN_USER, ""))
-    password = str(st.session_state.get(ReviewKeys.SIGNIN_PASSWORD, ""))
+def _form_key(key: str, place: str) -> str:
+    # The sidebar's form keeps the plain keys; a second form on the same page (the guard's) gets its own.
+    return key if place == "sidebar" else f"{key}_{place}"
+
+
+def _on_sign_in(engine: Engine, place: str = "sidebar") -> None:
+    username = str(st.session_state.get(_form_key(ReviewKeys.SIGNIN_USER, place), ""))
+    password = str(st.session_state.get(_form_key(ReviewKeys.SIGNIN_PASSWORD, place), ""))
+    client_key = str(st.session_state.get(StateKeys.CLIENT_KEY) or "")
     try:
         with session_scope(engine) as session:
-            account = authenticate(session=session, username=username, password=password)
+            account = authenticate(session=session, username=username, password=password, client_key=client_key)
+        _start_browser_sign_in(engine, account)
     except UserInputError as exc:
-        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+        _forget_sign_in()
+        st.session_state[ReviewKeys.SIGN_IN_FLASH] = ("error", str(exc), place)
         return
-    _start_browser_sign_in(engine, account)
-    st.session_state[ReviewKeys.FLASH] = ("success", f"Signed in as {account.display_name} ({account.role.value}).")
+    st.session_state.pop(ReviewKeys.SIGNED_OUT_ELSEWHERE, None)
+    st.session_state[ReviewKeys.SIGN_IN_FLASH] = (
+        "success",
+        f"Signed in as {account.display_name} ({account.role.value}).",
+        None,
+    )
+
+
+def _show_sign_in_flash(place: str | None) -> None:
+    """Show the sign-in outcome queued for the form at ``place`` (``None``: one not tied to a form)."""
+    queued = st.session_state.get(ReviewKeys.SIGN_IN_FLASH)
+    if not queued or queued[2] != place:
+        return
+    st.session_state.pop(ReviewKeys.SIGN_IN_FLASH, None)
+    (st.success if queued[0] == "success" else st.error)(md(queued[1]))
 
 
 def _on_first_account(engine: Engine) -> None:
+    if not _client_is_local():
+        st.session_state[ReviewKeys.FLASH] = ("error", _REMOTE_OPEN_MODE)
+        return
     try:
         with session_scope(engine) as session:
             account = create_user(
@@ -329,15 +402,36 @@ def _show_flash() -> None:
         (st.success if level == "success" else st.error)(md(text))
 
 
-def sign_in_form(engine: Engine) -> None:
-    """A username and password form; on success the session acts as that account."""
-    _show_flash()
-    with st.form(key=ReviewKeys.SIGNIN_FORM, clear_on_submit=True):
-        st.text_input("Username", key=ReviewKeys.SIGNIN_USER, max_chars=200)
-        st.text_input("Password", key=ReviewKeys.SIGNIN_PASSWORD, type="password", max_chars=200)
-        st.form_submit_button("Sign in", key=ReviewKeys.SIGNIN_SUBMIT, on_click=_on_sign_in, args=(engine,))
+def sign_in_form(engine: Engine, *, place: str = "sidebar") -> None:
+    """A username and password form; on success the session acts as that account.
+
+    ``place`` names the form when a page shows a second one besides the sidebar's (the edit guard
+    does): each gets its own widget keys, and a refusal is shown beside the form that was used.
+    """
+    _show_sign_in_flash(place)
+    with st.form(key=_form_key(ReviewKeys.SIGNIN_FORM, place), clear_on_submit=True):
+        st.text_input("Username", key=_form_key(ReviewKeys.SIGNIN_USER, place), max_chars=200)
+        st.text_input("Password", key=_form_key(ReviewKeys.SIGNIN_PASSWORD, place), type="password", max_chars=200)
+        st.form_submit_button(
+            "Sign in", key=_form_key(ReviewKeys.SIGNIN_SUBMIT, place), on_click=_on_sign_in, args=(engine, place)
+        )
     if _oidc_configured():
-        st.button("Sign in with your identity provider", key=ReviewKeys.OIDC_LOGIN, on_click=st.login)
+        st.button("Sign in with your identity provider", key=_form_key(ReviewKeys.OIDC_LOGIN, place), on_click=st.login)
+
+
+_REMOTE_OPEN_MODE = (
+    "No account exists yet, and this browser is not on the machine that runs Journeymap: "
+    "editing is off until the owner account exists. On that machine, open Journeymap at "
+    "http://localhost:{port} and create the owner account under Access → Require sign-in; then sign in here."
+)
+
+
+def _remote_open_mode_text() -> str:
+    try:
+        port = int(st.get_option("server.port"))
+    except Exception:
+        port = 8501
+    return _REMOTE_OPEN_MODE.replace("{port}", str(port))
 
 
 def first_account_form(engine: Engine) -> None:
@@ -356,25 +450,37 @@ def access_sidebar(engine: Engine) -> Actor:
     actor = current_actor(engine)
     with st.sidebar:
         st.subheader("Access")
-        if _signed_in() is not None:
+        if _has_account():
             st.caption(md(f"Signed in as {actor.name} ({actor.role.value})."))
+            _show_sign_in_flash(None)
             st.button("Sign out", key=ReviewKeys.SIGNOUT, on_click=sign_out, args=(engine,))
         elif _oidc_email() is not None:
             st.caption(md(f"Signed in as {actor.name} ({actor.role.value}) through your identity provider."))
         elif st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None:
             st.caption("Read-only: this session opened a share link.")
         elif _open_mode(engine):
-            st.caption("Open local mode: no account exists yet, so everyone can edit.")
-            with st.expander("Require sign-in"):
-                st.caption("The first account is an editor; after that, only signed-in editors can change maps.")
-                first_account_form(engine)
+            if _client_is_local():
+                st.caption("Open local mode: no account exists yet, so everyone on this machine can edit.")
+                with st.expander("Require sign-in"):
+                    st.caption("The first account is an editor; after that, only signed-in editors can change maps.")
+                    first_account_form(engine)
+            else:
+                st.warning(_remote_open_mode_text())
             _show_flash()
         else:
+            if st.session_state.pop(ReviewKeys.SIGNED_OUT_ELSEWHERE, False):
+                st.info("You were signed out (in another tab, or your sign-in expired): this tab is read-only now.")
             st.caption("Not signed in: you can read maps. Sign in to edit.")
-            with st.expander("Sign in"):
+            _show_sign_in_flash(None)
+            with st.expander("Sign in", expanded=_sign_in_flash_for("sidebar")):
                 sign_in_form(engine)
         _write_cookie()
     return actor
+
+
+def _sign_in_flash_for(place: str) -> bool:
+    queued = st.session_state.get(ReviewKeys.SIGN_IN_FLASH)
+    return bool(queued and queued[2] == place)
 
 
 def map_is_locked(engine: Engine, map_id: int) -> bool:
@@ -402,13 +508,15 @@ def require_editor(engine: Engine, *, map_id: int | None = None) -> Actor:
     """
     actor = current_actor(engine)
     if actor.role != Role.EDITOR:
-        if st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None and _signed_in() is None:
+        if st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None and not _has_account():
             st.warning("This session opened a read-only share link: editing is not available.")
         elif actor.role == Role.VIEWER:
             st.warning(md(f"{actor.name} is a viewer: only editors can change maps."))
+        elif _open_mode(engine):
+            st.warning(_remote_open_mode_text())
         else:
             st.warning("Sign in with an editor account to change maps.")
-            sign_in_form(engine)
+            sign_in_form(engine, place="main")
         st.stop()
     if map_id is not None and map_is_locked(engine, map_id):
         st.warning("A workshop has locked this map: edits are refused until the facilitator unlocks it.")

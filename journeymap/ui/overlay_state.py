@@ -15,6 +15,8 @@ import json
 import os
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -32,12 +34,14 @@ from journeymap.editing import new_id, upsert_touchpoint
 from journeymap.errors import UserInputError
 from journeymap.events._columnar import BitSetIndex, DistinctIndex
 from journeymap.events.identity import IdentityReport
-from journeymap.events.ingest import ValidationReport, ingest, load_log, read_mapped, save_log
+from journeymap.events.ingest import LOG_FORMAT, ValidationReport, ingest, load_log, log_format, read_mapped, save_log
+from journeymap.events.journeys import split_cases_warning
 from journeymap.events.log import EventLog
 from journeymap.events.mapping import ColumnMapping, guess_mapping, mapping_from_json, mapping_to_json
 from journeymap.events.overlay import Overlay, PreparedOverlay, compute_overlay, prepare_overlay, unfiltered
 from journeymap.events.read import count_values, detect_format, read_events
 from journeymap.events.settings import OverlaySettings
+from journeymap.json_input import load_json
 from journeymap.model import JourneyMap, Touchpoint, validation_error_to_user_error
 from journeymap.overlay_viz import (
     JourneyPaths,
@@ -78,6 +82,7 @@ __all__ = [
     "cached_paths",
     "cached_raw",
     "cached_reach",
+    "cached_split_warning",
     "cached_timeline",
     "data_dir",
     "demo_source",
@@ -143,6 +148,8 @@ class OverlayKeys:
     M_CHANNEL_CONST = "jm_ov_m_channel_const"
     M_TOUCHPOINT = "jm_ov_m_touchpoint"
     M_OWNER = "jm_ov_m_owner"
+    M_CASE = "jm_ov_m_case"
+    M_JOURNEYS = "jm_ov_m_journeys"
     M_OUTCOME = "jm_ov_m_outcome"
     M_CONVERSION = "jm_ov_m_conversion"
     M_ATTRIBUTES = "jm_ov_m_attributes"
@@ -161,6 +168,7 @@ class OverlayKeys:
     F_ATTR_PREFIX = "jm_ov_f_attr_"
     F_MIN_VOLUME = "jm_ov_f_min_volume"
     F_GAP_HOURS = "jm_ov_f_gap_hours"
+    F_GOALS = "jm_ov_f_goals"
     F_VIEW = "jm_ov_f_view"
     F_COLOR = "jm_ov_f_color"
     GRAPH = "jm_ov_graph"
@@ -231,10 +239,30 @@ def hash_file(path: str | Path, progress: Callable[[float], None] | None = None)
     return digest.hexdigest()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _hash_cached(path: str, size: int, mtime_ns: int, _progress: Callable[[float], None] | None = None) -> str:
-    del size, mtime_ns  # part of the key: a changed file is hashed again
-    return hash_file(path, _progress)
+# Hashes of server-side files by (path, size, modification time): a changed file is hashed again.
+# A plain dict, not st.cache_data: the progress callback draws into the page's own progress bar, and
+# cache_data would record that call and fail to replay it on a hit (CacheReplayClosureError).
+_FILE_HASHES: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+_FILE_HASHES_LOCK = threading.Lock()
+_FILE_HASHES_MAX = 64
+
+
+def _hash_cached(path: str, size: int, mtime_ns: int, progress: Callable[[float], None] | None = None) -> str:
+    key = (path, size, mtime_ns)
+    with _FILE_HASHES_LOCK:
+        known = _FILE_HASHES.get(key)
+        if known is not None:
+            _FILE_HASHES.move_to_end(key)
+    if known is not None:
+        if progress is not None:
+            progress(1.0)
+        return known
+    digest = hash_file(path, progress)
+    with _FILE_HASHES_LOCK:
+        _FILE_HASHES[key] = digest
+        while len(_FILE_HASHES) > _FILE_HASHES_MAX:
+            _FILE_HASHES.popitem(last=False)
+    return digest
 
 
 def source_from_path(
@@ -328,12 +356,12 @@ def _guess_cached(content_hash: str, revision_id: int, path: str, name: str, _jo
     del revision_id
     sample = _raw_cached(content_hash, path, name)
     if sample.height < SAMPLE_ROWS:
-        return mapping_to_json(guess_mapping(sample, _journey_map))
+        return mapping_to_json(guess_mapping(sample, _journey_map, source=name))
 
     def labels(column: str) -> list[str]:
         return [label for label, _ in _label_counts_cached(content_hash, column, path, name)]
 
-    return mapping_to_json(guess_mapping(sample, _journey_map, labels=labels))
+    return mapping_to_json(guess_mapping(sample, _journey_map, labels=labels, source=name))
 
 
 def cached_guess(source: RawSource, revision_id: int, journey_map: JourneyMap) -> str:
@@ -535,7 +563,8 @@ class IngestOutcome:
 
 
 def _mapping_hash(mapping_json: str) -> str:
-    canonical = json.dumps(json.loads(mapping_json), sort_keys=True, separators=(",", ":"))
+    value = load_json(mapping_json, source="column mapping", hint="Set the column mapping again.")
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -558,7 +587,8 @@ def ingest_source(
 
     A dataset already ingested from the same content with the same mapping (and whose cache
     file is still there) is reused without reading the file again, unless it was ingested
-    before the stitching rate or the customers' identifiers were kept: then it is ingested again. Raises
+    before the stitching rate was kept or in an older cache format (:data:`LOG_FORMAT`: before
+    the customers' identifiers or the cases were kept): then it is ingested again. Raises
     :class:`UserInputError` for problems in the file or the mapping; nothing is registered then.
     """
     wanted = _mapping_hash(mapping_json)
@@ -569,7 +599,7 @@ def ingest_source(
                 and _mapping_hash(known.mapping_json) == wanted
                 and Path(known.cache_path).is_file()
                 and known.stitching_rate is not None
-                and "customer_id" in pl.read_parquet_schema(known.cache_path)
+                and log_format(known.cache_path) == LOG_FORMAT
             ):
                 return IngestOutcome(dataset_id=known.id, validation=None, identity=None)
     mapping = mapping_from_json(mapping_json, source="column mapping")
@@ -745,6 +775,16 @@ def cached_reach(key: str, base_key: str, *, _overlay: Overlay, _journey_map: Jo
     del key
     stages = _stages_per_journey(base_key, _overlay.prepared, _journey_map)
     return count_reach(stages, _overlay.journeys, _journey_map)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_split_warning(base_key: str, customer_is_case: bool, *, _overlay: Overlay) -> str | None:
+    """The warning when the overlay's gap splits the data's cases, worked out once per prepared log.
+
+    See :func:`journeymap.events.journeys.split_cases_warning`; ``None`` when no case is split.
+    """
+    del base_key
+    return split_cases_warning(_overlay.prepared.log, _overlay.prepared.settings.gap, customer_is_case=customer_is_case)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

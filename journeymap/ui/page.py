@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Literal
@@ -19,6 +20,8 @@ from journeymap.ui.text import md
 __all__ = ["FlashLevel", "PageContext", "flash", "init_page", "show_flash"]
 
 FlashLevel = Literal["success", "info", "warning", "error"]
+# What secrets.token_urlsafe makes, with room to spare (drafts keep up to 200 characters).
+_CLIENT_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ def _client_key() -> str:
     # The client key names this browser's drafts. It lives in the URL so that a refresh finds them again;
     # session state keeps it when navigation drops the query string.
     from_url = st.query_params.get(QueryParams.CLIENT)
+    if from_url is not None and not _CLIENT_KEY.fullmatch(from_url):
+        from_url = None  # hand-edited: a draft could not be kept under it, so start a fresh one
     key = from_url or st.session_state.get(StateKeys.CLIENT_KEY) or secrets.token_urlsafe(9)
     st.session_state[StateKeys.CLIENT_KEY] = key
     if from_url != key:

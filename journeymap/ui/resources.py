@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from journeymap.demo import seed_demo
 from journeymap.graph import StructureReport, analyze_structure
 from journeymap.model import map_from_json
-from journeymap.store import init_db, make_engine, session_scope
+from journeymap.store import init_db, make_engine, reporting_database_errors, session_scope
 from journeymap.viz import Layout, agraph_config_kwargs, graph_edges, graph_nodes, node_positions, stage_header_nodes
 
 __all__ = ["cached_graph", "cached_structure", "get_engine"]
@@ -26,14 +26,24 @@ def _engine_for(database_url: str | None, journeymap_db: str | None) -> Engine:
     # The environment values are the cache key: a test session pointing at a fresh file gets its own engine.
     del database_url, journeymap_db
     engine = make_engine()
-    init_db(engine)
-    with session_scope(engine) as session:
-        seed_demo(session)
+    try:
+        # A database that cannot be opened reads like any other database failure; nothing is cached,
+        # so the next run tries again (after someone fixed it).
+        with reporting_database_errors():
+            init_db(engine)
+        with session_scope(engine) as session:
+            seed_demo(session)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
 def get_engine() -> Engine:
-    """The engine for the configured database, created, migrated and seeded once per process."""
+    """The engine for the configured database, created, migrated and seeded once per process.
+
+    Raises :class:`journeymap.store.DatabaseUnavailable` when the database cannot be opened.
+    """
     return _engine_for(os.environ.get("DATABASE_URL"), os.environ.get("JOURNEYMAP_DB"))
 
 

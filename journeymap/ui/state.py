@@ -95,6 +95,7 @@ class StateKeys:
     CH_SUBMIT = "jm_ch_submit"
     TABLE_PREFIX = "jm_table"
     SAVE_FORM = "jm_save_form"
+    RESTORE_READABLE = "jm_restore_readable"
     SAVE_MESSAGE = "jm_save_message"
     SAVE_SUBMIT = "jm_save_submit"
     DISCARD_DRAFT = "jm_discard_draft"

@@ -13,19 +13,23 @@ import streamlit as st
 from journeymap.errors import UserInputError
 from journeymap.model import JourneyMap, map_from_json
 from journeymap.store import (
+    DamagedRevisionError,
+    DatabaseUnavailable,
     Revision,
     RevisionInfo,
     discard_draft,
     get_draft,
     latest_revision,
     list_revisions,
+    restore_revision,
     save_draft,
     save_revision,
     session_scope,
 )
-from journeymap.ui.access import can_edit
+from journeymap.ui.access import can_edit, current_actor
 from journeymap.ui.page import PageContext, flash
 from journeymap.ui.state import StateKeys
+from journeymap.ui.text import md
 
 __all__ = [
     "accept_edit",
@@ -33,6 +37,7 @@ __all__ = [
     "ensure_open",
     "import_as_revision",
     "is_dirty",
+    "offer_last_readable",
     "revision_history",
     "run_edit",
     "save_working_map",
@@ -64,12 +69,22 @@ def ensure_open(ctx: PageContext, map_id: int) -> None:
     """Load ``map_id`` as the working copy unless it is already open; restore this browser's draft."""
     if st.session_state.get(StateKeys.WORKING_MAP_ID) == map_id and StateKeys.WORKING_MAP in st.session_state:
         return
+    unreadable_draft = None
     with session_scope(ctx.engine) as session:
         latest = latest_revision(session=session, map_id=map_id)
-        draft = get_draft(session=session, map_id=map_id, client_key=ctx.client_key)
+        try:
+            draft = get_draft(session=session, map_id=map_id, client_key=ctx.client_key)
+        except DamagedRevisionError as exc:
+            # Unsaved edits that no longer read must not keep the saved map from opening.
+            draft, unreadable_draft = None, exc
     st.session_state[StateKeys.SELECTED_NODE] = None
     st.session_state[StateKeys.PENDING_DELETE] = None
     st.session_state[StateKeys.DRAFT_NOTICE] = None
+    if unreadable_draft is not None:
+        st.session_state[StateKeys.DRAFT_NOTICE] = (
+            f"{unreadable_draft.problem[:1].upper()}{unreadable_draft.problem[1:]} in this browser's unsaved edits: "
+            f"showing revision {latest.number} instead; your next edit replaces them."
+        )
     if draft is not None and (draft.journey_map != latest.journey_map or draft.base_revision_id != latest.id):
         _set_working(map_id, draft.journey_map, draft.base_revision_id, dirty=True)
         st.session_state[StateKeys.DRAFT_NOTICE] = (
@@ -85,8 +100,12 @@ def may_write(ctx: PageContext, section: str) -> bool:
     Widget callbacks run before the page script and its guard: a control drawn while editing was
     allowed can still fire after a workshop locked the map or the user signed out.
     """
-    if can_edit(ctx.engine, map_id=int(st.session_state[StateKeys.WORKING_MAP_ID])):
-        return True
+    try:
+        if can_edit(ctx.engine, map_id=int(st.session_state[StateKeys.WORKING_MAP_ID])):
+            return True
+    except UserInputError as exc:
+        flash(section, "error", str(exc))
+        return False
     flash(
         section,
         "error",
@@ -95,18 +114,29 @@ def may_write(ctx: PageContext, section: str) -> bool:
     return False
 
 
-def accept_edit(ctx: PageContext, new_map: JourneyMap) -> None:
-    """Make ``new_map`` the working copy and keep it as this browser's draft."""
-    if not may_write(ctx, "save"):
-        return
+def accept_edit(ctx: PageContext, new_map: JourneyMap, section: str = "save") -> bool:
+    """Make ``new_map`` the working copy and keep it as this browser's draft; ``False`` when refused.
+
+    A map that could not be saved (a field over the model's limits) is refused and the working copy
+    stays as it was. When only the database is unavailable the edit is kept on screen, with a warning.
+    """
+    if not may_write(ctx, section):
+        return False
     map_id = int(st.session_state[StateKeys.WORKING_MAP_ID])
     base = int(st.session_state[StateKeys.BASE_REVISION_ID])
-    with session_scope(ctx.engine) as session:
-        save_draft(
-            session=session, map_id=map_id, client_key=ctx.client_key, base_revision_id=base, journey_map=new_map
-        )
+    try:
+        with session_scope(ctx.engine) as session:
+            save_draft(
+                session=session, map_id=map_id, client_key=ctx.client_key, base_revision_id=base, journey_map=new_map
+            )
+    except DatabaseUnavailable as exc:
+        flash(section, "warning", f"{exc} The edit is kept in this tab only until it can be saved.")
+    except UserInputError as exc:
+        flash(section, "error", str(exc))
+        return False
     st.session_state[StateKeys.WORKING_MAP] = new_map
     st.session_state[StateKeys.DIRTY] = True
+    return True
 
 
 def run_edit(ctx: PageContext, section: str, edit: Callable[[JourneyMap], JourneyMap], done: str) -> bool:
@@ -118,8 +148,10 @@ def run_edit(ctx: PageContext, section: str, edit: Callable[[JourneyMap], Journe
     except UserInputError as exc:
         flash(section, "error", str(exc))
         return False
-    accept_edit(ctx, new_map)
-    flash(section, "success", done)
+    if not accept_edit(ctx, new_map, section):
+        return False
+    if st.session_state.get(StateKeys.FLASH, {}).get(section) is None:
+        flash(section, "success", done)
     return True
 
 
@@ -151,9 +183,13 @@ def save_working_map(ctx: PageContext, message: str) -> Revision | None:
 def discard_edits(ctx: PageContext) -> None:
     """Forget the draft and reload the map's latest revision."""
     map_id = int(st.session_state[StateKeys.WORKING_MAP_ID])
-    with session_scope(ctx.engine) as session:
-        discard_draft(session=session, map_id=map_id, client_key=ctx.client_key)
-        latest = latest_revision(session=session, map_id=map_id)
+    try:
+        with session_scope(ctx.engine) as session:
+            discard_draft(session=session, map_id=map_id, client_key=ctx.client_key)
+            latest = latest_revision(session=session, map_id=map_id)
+    except UserInputError as exc:
+        flash("save", "error", str(exc))
+        return
     _set_working(map_id, latest.journey_map, latest.id, dirty=False)
     st.session_state[StateKeys.DRAFT_NOTICE] = None
     st.session_state[StateKeys.SELECTED_NODE] = None
@@ -187,6 +223,45 @@ def import_as_revision(ctx: PageContext, content: bytes, file_name: str) -> Revi
     st.session_state[StateKeys.SELECTED_NODE] = None
     flash("import", "success", f"Imported {file_name} as revision {revision.number}.")
     return revision
+
+
+def _restore_last_readable(ctx: PageContext, damaged: DamagedRevisionError) -> None:
+    assert damaged.last_readable is not None and damaged.revision_id is not None
+    try:
+        if not can_edit(ctx.engine, map_id=damaged.map_id):
+            raise UserInputError("only an editor can restore a revision", source="restore", hint="Sign in first.")
+        with session_scope(ctx.engine) as session:
+            revision = restore_revision(
+                session=session,
+                map_id=damaged.map_id,
+                revision_id=damaged.last_readable.id,
+                author=ctx.author or current_actor(ctx.engine).name,
+                base_revision_id=damaged.revision_id,
+            )
+    except UserInputError as exc:
+        flash("restore", "error", str(exc))
+        return
+    st.session_state.pop(StateKeys.WORKING_MAP_ID, None)  # open the restored revision on this run
+    flash("save", "success", f"Restored revision {damaged.last_readable.number} as revision {revision.number}.")
+
+
+def offer_last_readable(ctx: PageContext, damaged: DamagedRevisionError) -> None:
+    """Under a damaged map's message: a button that makes its last readable revision the latest again."""
+    show = st.session_state.get(StateKeys.FLASH, {}).pop("restore", None)
+    if show is not None:
+        st.error(md(show[1]))
+    older = damaged.last_readable
+    if older is None or damaged.revision_id is None:
+        return
+    st.button(
+        f"Restore revision {older.number} as the latest",
+        key=StateKeys.RESTORE_READABLE,
+        type="primary",
+        on_click=_restore_last_readable,
+        args=(ctx, damaged),
+        disabled=not can_edit(ctx.engine, map_id=damaged.map_id),
+        help="Saved as a new revision; the damaged one stays in the history.",
+    )
 
 
 def revision_history(ctx: PageContext, map_id: int) -> list[RevisionInfo]:

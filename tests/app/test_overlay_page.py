@@ -20,11 +20,14 @@ need another assisted contact (phone) within 7 days (0.15 weight): 0.2 × 2/3 + 
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
@@ -127,6 +130,16 @@ def _figures(at: AppTest) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _charts(at: AppTest) -> dict[str, dict[str, Any]]:
+    """Plotly figures on the page by title."""
+    out: dict[str, dict[str, Any]] = {}
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)  # type: ignore[attr-defined]
+        title = spec["layout"].get("title", {})
+        out[title.get("text", "") if isinstance(title, dict) else str(title)] = spec
+    return out
+
+
 def _edges(graph_payload: Callable[[AppTest], dict[str, Any]], at: AppTest) -> dict[tuple[str, str], dict[str, Any]]:
     return {(e["from"], e["to"]): e for e in graph_payload(at)["edges"]}
 
@@ -165,9 +178,9 @@ def test_path_input_to_overlay_shows_kpis_graph_board_and_heatmap(
     assert set(board["item"]) == {"Browse", "Ask in chat", "Call", "Browse → Ask in chat", "Ask in chat → Call",
                                   "Browse → Call"}  # fmt: skip
 
-    heatmap = _figures(at)["heatmap"]["data"][0]
+    heatmap = _charts(at)["Channel switches (count)"]["data"][0]
     assert heatmap["x"] == ["Website", "Chat", "Phone"]
-    assert heatmap["z"] == [[0, 3, 1], [0, 0, 2], [0, 0, 0]]
+    assert heatmap["z"] == [[None, 3, 1], [None, None, 2], [None, None, None]]  # None: nobody moved that way
 
     pairs = frame(at, "source", "target", "count")
     assert pairs.iloc[0][["source", "target", "count"]].tolist() == ["browse", "ask", 3]
@@ -176,8 +189,8 @@ def test_path_input_to_overlay_shows_kpis_graph_board_and_heatmap(
     sankey = _figures(at)["sankey"]["data"][0]
     assert "Look" in sankey["node"]["label"] and "converted" in sankey["node"]["label"]
     funnel = _figures(at)["funnel"]["data"][0]
-    assert funnel["y"] == ["Look", "Help", "Converted"]
-    assert funnel["x"] == [5, 4, 1]
+    assert funnel["y"] == ["Finished journeys", "Look", "Help", "Converted"]
+    assert funnel["x"] == [4, 4, 4, 1]  # c5 is ongoing; 1 of the 4 finished converts, the completion rate
 
     with session_scope(engine) as session:
         datasets = list_datasets(session=session)
@@ -457,3 +470,271 @@ def test_a_large_file_is_previewed_from_its_head_and_counted_whole(
     assert not at.exception and not at.error, [e.value for e in at.error]
     kpis = _metrics(at)
     assert (kpis["Customers"], kpis["Journeys"]) == ("6", "6")  # the whole file was ingested
+
+
+# --- handoffs: channel switches and team handoffs --------------------------------------------------
+
+TEAM_EVENTS = """customer_id,timestamp,channel,activity,team
+c1,2024-05-01T09:00:00Z,web,browse,Sales
+c1,2024-05-01T09:10:00Z,chat,ask,Support
+c1,2024-05-01T09:30:00Z,phone,call,Sales
+c2,2024-05-01T10:00:00Z,web,browse,Sales
+c2,2024-05-01T10:05:00Z,chat,ask,Support
+c2,2024-05-01T10:20:00Z,phone,call,Billing
+c2,2024-05-01T10:40:00Z,chat,ask,Support
+c3,2024-05-01T11:00:00Z,web,browse,Sales
+c3,2024-05-01T11:10:00Z,web,ask,Sales
+c4,2024-05-01T12:00:00Z,web,browse,Sales
+c4,2024-05-01T12:30:00Z,phone,call,Billing
+c5,2024-06-01T08:00:00Z,web,browse,Sales
+"""
+"""The support file with a team per event, worked by hand.
+
+Channels: c1 web → chat → phone (2 switches), c2 web → chat → phone → chat (3, the last back to chat:
+ping-pong), c3 web → web (none: its ask was recorded on the website), c4 web → phone (1), c5 alone.
+6 switches in 5 journeys: 1.2 per journey, 3 of 5 journeys (60%) switch, 1 of 6 (17%) ping-pong.
+Teams: c1 Sales → Support → Sales (2, back to Sales), c2 Sales → Support → Billing → Support (3, back to
+Support), c4 Sales → Billing (1): 6 handoffs, 1.2 per journey, 60% of journeys, 2 of 6 (33%) ping-pong.
+Ask is recorded 3 times in chat and once on the website: chat 75% · web 25%. Browse → ask is designed
+"full" and walked 3 times, 2 of which switch channel and team; no journey converts (no outcome column),
+so all 3 abandon (0.20 weight) and 2 of 3 reach the phone within 7 days (0.15): score 0.2 + 0.1 = 0.30,
+at least 0.15, which contradicts "full".
+"""
+
+
+def _reference_moves(csv_text: str, column: str, *, gap_hours: float = 72.0) -> list[dict[str, Any]]:
+    """Every move that changes ``column``, worked out in plain Python over polars-read rows.
+
+    Events sorted by customer then time (file order on ties), cut into journeys after a pause of more
+    than ``gap_hours``; a move is two consecutive events of one journey, and it is ping-pong when its
+    second value already occurred earlier in the journey.
+    """
+    events = (
+        pl.read_csv(io.StringIO(csv_text))
+        .with_row_index("row")
+        .with_columns(pl.col("timestamp").str.to_datetime(time_zone="UTC"))
+        .sort("customer_id", "timestamp", "row")
+    )
+    moves: list[dict[str, Any]] = []
+    journey = -1
+    previous: dict[str, Any] | None = None
+    seen: list[Any] = []
+    for event in events.iter_rows(named=True):
+        same = (
+            previous is not None
+            and previous["customer_id"] == event["customer_id"]
+            and event["timestamp"] - previous["timestamp"] <= timedelta(hours=gap_hours)
+        )
+        if not same:
+            journey += 1
+            seen = []
+        elif previous is not None and previous[column] != event[column]:
+            moves.append(
+                {
+                    "journey": journey,
+                    "customer": event["customer_id"],
+                    "from": previous[column],
+                    "to": event[column],
+                    "ping_pong": event[column] in seen,
+                }
+            )
+        seen.append(event[column])
+        previous = event
+    return moves
+
+
+def _journey_count(csv_text: str, *, gap_hours: float = 72.0) -> int:
+    events = pl.read_csv(io.StringIO(csv_text)).with_columns(pl.col("timestamp").str.to_datetime(time_zone="UTC"))
+    gaps = events.sort("customer_id", "timestamp").select(
+        (pl.col("timestamp").diff().over("customer_id") > timedelta(hours=gap_hours)).fill_null(True).sum()
+    )
+    return int(gaps.item())
+
+
+def _pair_rows(
+    moves: list[dict[str, Any]], names: dict[str, str] | None = None, *, customers: bool = True
+) -> list[tuple[Any, ...]]:
+    """``(from, to, moves, [customers,] journeys, ping-pong)`` per pair, busiest first, then by name."""
+    names = names or {}
+    frame = pl.DataFrame(moves).with_columns(pl.col("from").replace(names), pl.col("to").replace(names))
+    grouped = frame.group_by("from", "to").agg(
+        pl.len().alias("count"),
+        *([pl.col("customer").n_unique().alias("customers")] if customers else []),
+        pl.col("journey").n_unique().alias("journeys"),
+        pl.col("ping_pong").sum().alias("ping_pong"),
+    )
+    return grouped.sort(["count", "from", "to"], descending=[True, False, False]).rows()
+
+
+def _open_with(make_app: Callable[..., AppTest], map_id: int, path: Path, owner: str | None) -> AppTest:
+    at = make_app(PAGE)
+    at.session_state[OverlayKeys.MAP_ID] = map_id
+    at.run()
+    at.text_input(key=OverlayKeys.PATH).input(str(path))
+    at.button(key=OverlayKeys.PATH_SUBMIT).click().run()
+    assert not at.exception and not at.error
+    if owner is not None:
+        _by_key_prefix(at.selectbox, OverlayKeys.M_OWNER).set_value(owner).run()
+    _by_key_prefix(at.button, OverlayKeys.M_APPLY).click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _table(at: AppTest, *columns: str) -> Any:
+    """The one table whose columns start with these (tables without row selection have no key under AppTest)."""
+    found = [df.value for df in at.dataframe if list(df.value.columns)[: len(columns)] == list(columns)]
+    assert len(found) == 1, f"expected one table starting with {columns}, found {len(found)}"
+    return found[0]
+
+
+CHANNEL_PAIRS = ("from_channel", "to_channel", "count")
+TEAM_PAIRS = ("from_team", "to_team", "count")
+TEAMS = ("team", "events")
+DESIGNED = ("from", "to", "declared_carry", "context_loss_score", "verdict")
+
+
+def test_switch_kpis_and_channel_pairs_are_counted_from_the_events(
+    make_app: Callable[..., AppTest], support_map_id: int, events_csv: Path
+) -> None:
+    at = _open(make_app, support_map_id, events_csv)
+    moves = _reference_moves(EVENTS, "channel")
+    journeys = _journey_count(EVENTS)
+    kpis = _metrics(at)
+    assert kpis["Channel switches per journey"] == f"{len(moves) / journeys:.1f}" == "1.2"
+    assert kpis["Journeys with a channel switch"] == f"{len({m['journey'] for m in moves}) / journeys:.0%}" == "80%"
+    assert kpis["Channel ping-pong"] == f"{sum(m['ping_pong'] for m in moves) / len(moves):.0%}" == "0%"
+    assert "Team handoffs per journey" not in kpis  # no team column mapped
+    assert any("map a resource / owner team column" in c.value for c in at.caption)
+
+    names = {c.id: c.name for c in support_map().channels}
+    pairs = _table(at, *CHANNEL_PAIRS)
+    shown = pairs[[*CHANNEL_PAIRS, "customers", "journeys", "ping_pong"]].values.tolist()
+    assert [tuple(r) for r in shown] == _pair_rows(moves, names)
+    assert not any("No customer switched channel" in i.value for i in at.info)
+    assert any("No team column is mapped" in i.value for i in at.info)
+
+    _by_key_prefix(at.text_input, OverlayKeys.CH_SEARCH).input("PHO").run()
+    assert _table(at, *CHANNEL_PAIRS)[list(CHANNEL_PAIRS[:2])].values.tolist() == [
+        [a, b] for a, b, *_ in _pair_rows(moves, names) if "Phone" in (a, b)
+    ]
+    assert any(c.value == "2 of 3 channel pairs shown." for c in at.caption)
+    assert [b.proto.label for b in at.get("download_button")] == ["Download all (CSV)"]  # type: ignore[attr-defined]
+
+
+def test_team_handoffs_kpis_tables_and_designed_evidence(
+    make_app: Callable[..., AppTest],
+    support_map_id: int,
+    tmp_path: Path,
+    graph_payload: Callable[[AppTest], dict[str, Any]],
+) -> None:
+    path = tmp_path / "teams.csv"
+    path.write_text(TEAM_EVENTS, encoding="utf-8")
+    at = _open_with(make_app, support_map_id, path, owner="team")
+    journeys = _journey_count(TEAM_EVENTS)
+    switches = _reference_moves(TEAM_EVENTS, "channel")
+    handoffs = _reference_moves(TEAM_EVENTS, "team")
+
+    kpis = _metrics(at)
+    for prefix, moves in (("Channel switches", switches), ("Team handoffs", handoffs)):
+        assert kpis[f"{prefix} per journey"] == f"{len(moves) / journeys:.1f}"
+    assert kpis["Journeys with a channel switch"] == f"{len({m['journey'] for m in switches}) / journeys:.0%}"
+    assert kpis["Journeys with a team handoff"] == f"{len({m['journey'] for m in handoffs}) / journeys:.0%}"
+    assert kpis["Channel ping-pong"] == f"{sum(m['ping_pong'] for m in switches) / len(switches):.0%}"
+    assert kpis["Team ping-pong"] == f"{sum(m['ping_pong'] for m in handoffs) / len(handoffs):.0%}"
+    assert [kpis[k] for k in ("Team handoffs per journey", "Journeys with a team handoff", "Team ping-pong")] == [
+        "1.2", "60%", "33%"
+    ]  # fmt: skip
+    help_text = next(m.help for m in at.metric if m.label == "Team ping-pong")
+    assert "back to a team" in help_text
+
+    team_pairs = _table(at, *TEAM_PAIRS)
+    # Team pairs count distinct journeys, not customers (teams run to the hundreds).
+    rows = team_pairs[[*TEAM_PAIRS, "journeys", "ping_pong"]].values.tolist()
+    assert [tuple(r) for r in rows] == _pair_rows(handoffs, customers=False)
+    assert not any("No customer switched channel" in i.value for i in at.info)
+
+    raw = pl.read_csv(io.StringIO(TEAM_EVENTS))
+    moved = pl.DataFrame(handoffs)
+    expected_teams = {
+        team: (
+            int(raw.filter(pl.col("team") == team).height),
+            int(moved.filter(pl.col("to") == team).height),
+            int(moved.filter(pl.col("from") == team).height),
+            int(moved.filter((pl.col("to") == team) & pl.col("ping_pong")).height),
+        )
+        for team in raw["team"].unique()
+    }
+    teams = _table(at, *TEAMS)
+    shown_teams = teams[["team", "events", "handoffs_in", "handoffs_out", "ping_pong_in"]].values.tolist()
+    assert {r[0]: tuple(r[1:]) for r in shown_teams} == expected_teams
+    totals = [expected_teams[t][1] + expected_teams[t][2] for t in teams["team"]]
+    assert totals == sorted(totals, reverse=True)  # busiest in handoffs first
+
+    heatmap = _charts(at)["Team handoffs (count)"]["data"]
+    assert [t["type"] for t in heatmap] == ["heatmap", "scatter"]
+
+    _by_key_prefix(at.text_input, OverlayKeys.TEAM_SEARCH).input("bill").run()
+    assert _table(at, *TEAMS)["team"].tolist() == ["Billing"]
+    assert sorted(map(tuple, _table(at, *TEAM_PAIRS)[list(TEAM_PAIRS[:2])].values.tolist())) == sorted(
+        (a, b) for a, b, *_ in _pair_rows(handoffs) if "Billing" in (a, b)
+    )
+
+    designed = _table(at, *DESIGNED)
+    browse_ask = designed[designed["from"] == "Browse"].iloc[0]
+    walked = [m for m in _reference_moves(TEAM_EVENTS, "activity") if (m["from"], m["to"]) == ("browse", "ask")]
+    assert browse_ask["moves"] == len(walked) == 3
+    assert browse_ask["declared_carry"] == "full"
+    assert round(float(browse_ask["context_loss_score"]), 3) == 0.3
+    assert browse_ask["verdict"] == "Contradicts the map: declared 'full', but measured loss 0.30 ≥ 0.15."
+
+    # Ask's events: 3 in chat, 1 on the website.
+    asks = raw.filter(pl.col("activity") == "ask")["channel"].value_counts(sort=True)
+    mix = " · ".join(f"{c} {n / asks['count'].sum():.0%}" for c, n in asks.iter_rows())
+    assert mix == "chat 75% · web 25%"
+    ask = next(n for n in graph_payload(at)["nodes"] if n["id"] == "ask")
+    assert "designed channel: Chat" in ask["title"] and f"seen in: {mix}" in ask["title"]
+    board = _by_key_prefix(at.dataframe, OverlayKeys.BOARD).value
+    ask_row = board[(board["kind"] == "touchpoint") & (board["item"] == "Ask in chat")].iloc[0]
+    assert (ask_row["designed_channel"], ask_row["seen_in"]) == ("Chat", mix)
+
+
+def test_hundreds_of_teams_are_all_listed_and_the_heatmap_says_it_is_limited(
+    make_app: Callable[..., AppTest], support_map_id: int, tmp_path: Path
+) -> None:
+    lines = ["customer_id,timestamp,channel,activity,team"]
+    for i in range(600):
+        teams = (f"T{i % 300:03d}", f"T{i % 17:03d}", f"T{(i * 7 + 3) % 300:03d}")
+        for step, (activity, team) in enumerate(zip(("browse", "ask", "call"), teams, strict=True)):
+            lines.append(f"k{i},2024-05-01T{8 + step:02d}:00:00Z,web,{activity},{team}")
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "many_teams.csv"
+    path.write_text(text, encoding="utf-8")
+    at = _open_with(make_app, support_map_id, path, owner="team")
+
+    # One channel for every event: the channel section says so, the team section is full.
+    assert any(i.value == "No customer switched channel in the filtered data." for i in at.info)
+    handoffs = _reference_moves(text, "team")
+    expected = _pair_rows(handoffs)
+    pairs = _table(at, *TEAM_PAIRS)
+    assert len(pairs) == len(expected) > 500
+    assert [tuple(r) for r in pairs[list(TEAM_PAIRS)].values.tolist()] == [r[:3] for r in expected]
+    assert len(_table(at, *TEAMS)) == 300
+
+    volume: dict[str, int] = {}
+    for m in handoffs:
+        volume[m["from"]] = volume.get(m["from"], 0) + 1
+        volume[m["to"]] = volume.get(m["to"], 0) + 1
+    top = sorted(volume, key=lambda t: (-volume[t], t))[:25]
+    inside = sum(1 for m in handoffs if m["from"] in top and m["to"] in top)
+    share = inside / len(handoffs)
+    title = f"Team handoffs (count) · top 25 of {len(volume)} teams by volume ({share:.0%} of team handoffs)"
+    figure = _charts(at)[title]
+    assert [t["type"] for t in figure["data"]] == ["heatmap", "scatter"]  # one trace per kind, not per cell
+    assert figure["data"][0]["y"] == top
+    assert len(figure["data"][1]["x"]) == 25 * 25
+
+    _by_key_prefix(at.text_input, OverlayKeys.TEAM_SEARCH).input("t016").run()
+    found = _table(at, *TEAM_PAIRS)
+    assert len(found) == sum(1 for r in expected if "T016" in r[:2]) > 0
+    assert _table(at, *TEAMS)["team"].tolist() == ["T016"]

@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 from playwright.sync_api import Page, expect
 
+from journeymap.events.read import read_events
+
 REAL_LOG = Path(__file__).resolve().parents[1] / "data" / "real" / "receipt.parquet"
+HELPDESK_LOG = Path(__file__).resolve().parents[1] / "data" / "real" / "helpdesk.xes.gz"
 TIMEOUT_MS = 120_000
+HANDOFFS_SHOT = Path("/tmp/handoffs.png")
 
 # Non-background pixels on the graph canvas: vis-network draws nodes and edges, nothing else.
 COUNT_DRAWN_PIXELS = """
@@ -90,5 +95,96 @@ def test_demo_dataset_and_clicking_a_heatmap_cell(page: Page, app_url: str) -> N
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     _wait_idle(page)
     expect(pair).to_have_value("Social media → Website", timeout=TIMEOUT_MS)
-    transitions = page.get_by_test_id("stDataFrame").filter(has_text="repeat_step_rate")
-    expect(transitions).to_be_visible()
+    transitions = page.get_by_test_id("stDataFrame").filter(has_text="From touchpoint")
+    expect(transitions).to_be_visible(timeout=TIMEOUT_MS)
+
+
+WHOLE_CASES_GAP_H = 1_000_000
+"""A journey gap (hours, over a century) longer than any helpdesk case: every journey is a whole case,
+whether the page cuts customers by a gap or takes the mapped cases as journeys."""
+
+
+def _helpdesk_team_pairs() -> pd.Series:
+    """Team handoffs of the helpdesk log by (from, to), counted with pandas apart from the engine.
+
+    Rows in case and time order (file order on ties), an exact duplicate row dropped; a journey is a whole
+    case; a handoff is two consecutive rows of one case whose ``org:resource`` values are both given and
+    differ.
+    """
+    frame = read_events(HELPDESK_LOG).to_pandas().drop_duplicates()
+    frame["_row"] = range(len(frame))
+    frame["_ts"] = pd.to_datetime(frame["time:timestamp"], utc=True)
+    frame = frame.sort_values(["case:concept:name", "_ts", "_row"], kind="mergesort").reset_index(drop=True)
+    case = frame["case:concept:name"].astype(str)
+    team = frame["org:resource"].astype("string")
+    previous = team.shift(1)
+    handoff = ((case == case.shift(1)) & team.notna() & previous.notna() & (team != previous)).fillna(False)
+    moves = handoff.astype(bool)
+    return pd.DataFrame({"from": previous[moves], "to": team[moves]}).value_counts()
+
+
+def test_team_handoffs_of_a_real_helpdesk_log(page: Page, app_url: str) -> None:
+    pairs = _helpdesk_team_pairs()
+    (busiest_from, busiest_to), busiest = pairs.index[0], int(pairs.iloc[0])
+    teams = read_events(HELPDESK_LOG).to_pandas()["org:resource"].dropna().nunique()
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{app_url}/overlay")
+    expect(page.get_by_role("heading", name="Overlay", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("tab", name="File on the server").click()
+    page.get_by_label("Path of an event file on the server").fill(str(HELPDESK_LOG))
+    page.get_by_role("button", name="Read this file").click()
+    expect(page.get_by_text(f"2 · Map the columns of {HELPDESK_LOG.name}")).to_be_visible(timeout=TIMEOUT_MS)
+    _wait_idle(page)
+
+    # The guessed mapping takes the XES resource as the team column.
+    expect(page.get_by_role("combobox", name="Resource / owner team")).to_have_value("org:resource")
+    page.get_by_role("button", name="Apply and compute the overlay").click()
+    expect(page.get_by_role("heading", name="Friction board")).to_be_visible(timeout=TIMEOUT_MS)
+    _wait_idle(page)
+    gap = page.get_by_role("spinbutton", name="Journey gap (h)")
+    gap.fill(str(WHOLE_CASES_GAP_H))
+    gap.press("Enter")
+    _wait_idle(page)
+    expect(gap).to_have_value(f"{WHOLE_CASES_GAP_H:.2f}")
+
+    # One channel for the whole file: the channel section says so; the team section is full.
+    expect(page.get_by_text("No customer switched channel in the filtered data.")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Team handoffs per journey")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    heading = page.get_by_role("heading", name="Team handoffs")
+    heading.scroll_into_view_if_needed()
+    table = page.get_by_test_id("stDataFrame").filter(has_text="From team")
+    expect(table).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text(f"{len(pairs)} of {len(pairs)} team pairs shown.")).to_be_visible(timeout=TIMEOUT_MS)
+    # The grid draws on a canvas; its accessible table (inside the canvas) holds every pair, busiest first.
+    grid = table.locator("table[role=grid]")
+    # The header row, then the pairs.
+    expect(grid).to_have_attribute("aria-rowcount", str(len(pairs) + 1), timeout=TIMEOUT_MS)
+    first_row = grid.locator('tr[aria-rowindex="2"] td')
+    for column, text in enumerate((busiest_from, busiest_to, str(busiest))):
+        expect(first_row.nth(column)).to_have_text(text, timeout=TIMEOUT_MS)
+    heatmap = page.get_by_test_id("stPlotlyChart").filter(has_text="Team handoffs (count)")
+    expect(heatmap.locator("g.heatmaplayer image, g.heatmaplayer path").first).to_be_attached(timeout=TIMEOUT_MS)
+    expect(page.get_by_text(f"{teams} of {teams} teams shown.")).to_be_visible(timeout=TIMEOUT_MS)
+
+    # The 1440 × 900 view of the handoffs section, from the team handoffs heading down.
+    page.evaluate(
+        """() => {
+        const main = document.querySelector('[data-testid=stMain]');
+        const heading = [...document.querySelectorAll('h3')].find(h => h.textContent.trim() === 'Team handoffs');
+        main.scrollTop += heading.getBoundingClientRect().top - 60;
+    }"""
+    )
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(800)  # let the scroll settle before the picture (the assertions above waited on state)
+    page.screenshot(path=str(HANDOFFS_SHOT))
+
+    search = page.get_by_label("Find a team")
+    search.fill("value 13")
+    search.press("Enter")
+    _wait_idle(page)
+    wanted = sum(1 for a, b in pairs.index if "value 13" in a.lower() or "value 13" in b.lower())
+    expect(page.get_by_text(f"{wanted} of {len(pairs)} team pairs shown.")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_text(f"1 of {teams} teams shown.")).to_be_visible(timeout=TIMEOUT_MS)

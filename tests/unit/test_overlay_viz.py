@@ -12,6 +12,7 @@ from journeymap.model import Channel, ChannelKind, ContextCarry, JourneyMap, Sta
 from journeymap.overlay_viz import (
     DESIGNED_UNOBSERVED_COLOR,
     FRICTION_BINS,
+    HEATMAP_TOP_N,
     HIGHLIGHT_COLOR,
     OTHER_LABEL,
     SCORE_COLORS,
@@ -20,22 +21,29 @@ from journeymap.overlay_viz import (
     UNSCORED_COLOR,
     HeatmapData,
     SankeyData,
+    csv_bytes,
+    designed_handoff_table,
     dropoff_badge,
     edge_width,
+    filter_rows,
     flow_sankey,
     heatmap_data,
     journey_paths,
     journey_timeline,
     journeys_behind,
+    kpi_strip,
     mask_id,
     node_size,
     outcome_funnel,
     overlay_graph,
+    pair_table,
     sankey_data,
     score_color,
     stage_reach,
     switch_heatmap,
+    team_table,
     timeline_events,
+    touchpoint_channels,
 )
 from journeymap.viz import COLUMN_WIDTH
 
@@ -220,53 +228,215 @@ def test_graph_payload_fits_agraph_node_and_edge() -> None:
 
 def switch_matrix() -> pl.DataFrame:
     return pl.DataFrame(
-        {"from_channel": ["web", "chat", "phone"], "to_channel": ["chat", "phone", "web"], "count": [20, 10, 2]}
-    )
-
-
-def silo() -> pl.DataFrame:
-    return pl.DataFrame(
         {
-            "source": ["ask", "ask", "browse"],
-            "target": ["call", "call2", "ask"],
-            "source_channel": ["chat", "chat", "web"],
-            "target_channel": ["phone", "phone", "chat"],
-            "count": [10, 30, 20],
-            "context_loss_score": [0.8, 0.4, 0.1],
+            "from_channel": ["web", "chat", "phone"],
+            "to_channel": ["chat", "phone", "web"],
+            "count": [20, 10, 2],
+            "context_loss_score": [0.1, 0.5, None],
         }
     )
 
 
 def test_heatmap_counts_follow_channel_order() -> None:
-    data = heatmap_data(switch_matrix(), channel_order=["web", "chat", "phone"], channel_names={"web": "Website"})
-    assert data.channels == ("web", "chat", "phone")
+    data = heatmap_data(switch_matrix(), order=["web", "chat", "phone"], names={"web": "Website"})
+    assert data.ids == ("web", "chat", "phone")
     assert data.labels == ("Website", "chat", "phone")
-    assert data.z == ((0, 20, 0), (0, 0, 10), (2, 0, 0))
+    assert data.z == ((None, 20, None), (None, None, 10), (2, None, None))
+    assert not data.limited and (data.total, data.moves, data.moves_shown) == (3, 32, 32)
 
 
-def test_heatmap_context_loss_is_count_weighted() -> None:
-    data = heatmap_data(switch_matrix(), silo(), metric="context_loss", channel_order=["web", "chat", "phone"])
-    # chat → phone: (0.8 * 10 + 0.4 * 30) / 40 = 0.5
+def test_heatmap_context_loss_is_the_pairs_own_score() -> None:
+    data = heatmap_data(switch_matrix(), metric="context_loss", order=["web", "chat", "phone"])
+    # phone → web has moves but no score: an empty cell, like a pair nobody walked.
     assert data.z == ((None, 0.1, None), (None, None, 0.5), (None, None, None))
 
 
 def test_heatmap_figure_has_one_clickable_trace_with_ids_in_customdata() -> None:
-    data = heatmap_data(switch_matrix(), channel_order=["web", "chat", "phone"])
+    data = heatmap_data(switch_matrix(), order=["web", "chat", "phone"])
     fig = switch_heatmap(data, template="plotly_white")
     assert [trace.type for trace in fig.data] == ["heatmap", "scatter"]  # cells are one clickable trace
-    assert [list(r) for r in fig.data[0].z] == [[0, 20, 0], [0, 0, 10], [2, 0, 0]]
+    assert [list(r) for r in fig.data[0].z] == [[None, 20, None], [None, None, 10], [2, None, None]]
+    assert [list(r) for r in fig.data[0].text] == [["", "20", ""], ["", "", "10"], ["2", "", ""]]
     cell = 1 * 3 + 2  # row chat, column phone
     assert (fig.data[1].y[cell], fig.data[1].x[cell]) == ("chat", "phone")
     assert list(fig.data[1].customdata[cell]) == ["chat", "phone"]
     assert fig.data[1].text[cell] == "from chat to phone: 10"
+    assert fig.data[1].text[0] == "from web to web: –"
     assert fig.layout.template.layout.paper_bgcolor == "white"
-    loss = switch_heatmap(heatmap_data(switch_matrix(), silo(), metric="context_loss"), metric="context_loss")
+    assert fig.layout.title.text == "Channel switches (count)"
+    loss = switch_heatmap(heatmap_data(switch_matrix(), metric="context_loss"), metric="context_loss")
     assert (loss.data[0].zmin, loss.data[0].zmax) == (0.0, 1.0)
+    assert loss.layout.title.text == "Context-loss score of channel switches"
 
 
 def test_empty_switch_matrix_gives_empty_heatmap() -> None:
     empty = pl.DataFrame(schema={"from_channel": pl.String, "to_channel": pl.String, "count": pl.Int64})
     assert heatmap_data(empty) == HeatmapData((), (), ())
+
+
+def many_teams(n: int = 400) -> pl.DataFrame:
+    """Team i hands to team i+1 (i + 1 moves) and every team hands 5 moves to the hub ``T000``."""
+    teams = [f"T{i:03d}" for i in range(n)]
+    return pl.DataFrame(
+        {
+            "from_team": teams[:-1] + teams[1:],
+            "to_team": teams[1:] + ["T000"] * (n - 1),
+            "count": list(range(1, n)) + [5] * (n - 1),
+        },
+        schema_overrides={"count": pl.UInt32},
+    )
+
+
+def test_hundreds_of_teams_keep_the_busiest_in_two_traces_and_say_so() -> None:
+    matrix = many_teams()
+    data = heatmap_data(matrix, kind="team", top_n=HEATMAP_TOP_N)
+    # Volume of team i: received i (from i-1) + sent i+1 + 5 to the hub; the hub also receives 5 from each.
+    volume = {f"T{i:03d}": i + (i + 1 if i < 399 else 0) + 5 for i in range(1, 400)}
+    volume["T000"] = 1 + 5 * 399
+    expected = sorted(volume, key=lambda t: (-volume[t], t))[:HEATMAP_TOP_N]
+    assert list(data.ids) == expected and data.ids[0] == "T000"
+    assert data.total == 400 and data.limited
+    assert data.moves == int(matrix["count"].sum())
+    kept = matrix.filter(pl.col("from_team").is_in(expected) & pl.col("to_team").is_in(expected))
+    assert data.moves_shown == int(kept["count"].sum())
+    fig = switch_heatmap(data, kind="team")
+    assert len(fig.data) == 2
+    assert len(fig.data[1].x) == HEATMAP_TOP_N**2
+    share = data.moves_shown / data.moves
+    assert fig.layout.title.text == (
+        f"Team handoffs (count) · top {HEATMAP_TOP_N} of 400 teams by volume ({share:.0%} of team handoffs)"
+    )
+    assert (fig.layout.xaxis.title.text, fig.layout.yaxis.title.text) == ("to team", "from team")
+
+
+def test_heatmap_labels_are_escaped_cut_and_distinct() -> None:
+    evil = "<img src=x onerror=alert(1)>"
+    matrix = pl.DataFrame(
+        {
+            "from_team": [evil, "Second line support team A"],
+            "to_team": ["Second line support team B", evil],
+            "count": [3, 2],
+        }
+    )
+    fig = switch_heatmap(heatmap_data(matrix, kind="team"), kind="team")
+    ticks = list(fig.data[0].x)
+    assert len(set(ticks)) == 3
+    assert all("<" not in t for t in ticks) and "&lt;img" in ticks[0]
+    assert all("<img" not in t for t in fig.data[1].text)
+    # Busiest first: evil 5 moves, B 3, A 2; the ids stay raw in customdata, which is never drawn.
+    assert list(fig.data[1].customdata[1]) == [evil, "Second line support team B"]
+
+
+def test_pair_table_lists_every_pair_by_name_busiest_first() -> None:
+    table = pair_table(switch_matrix(), names={"web": "Website"})
+    assert table.columns == ["from_channel", "to_channel", "count", "context_loss_score"]
+    assert table.rows() == [("Website", "chat", 20, 0.1), ("chat", "phone", 10, 0.5), ("phone", "Website", 2, None)]
+    teams = pair_table(many_teams(), kind="team")
+    assert teams.height == many_teams().height == 798
+    assert teams.row(0)[:3] == ("T398", "T399", 399)
+
+
+def test_filter_rows_matches_either_end_case_insensitively_and_literally() -> None:
+    table = pair_table(many_teams(), kind="team")
+    found = filter_rows(table, " t007 ", ["from_team", "to_team"])
+    assert sorted(found.select("from_team", "to_team").rows()) == [("T006", "T007"), ("T007", "T000"), ("T007", "T008")]
+    assert filter_rows(table, "T0[0-9]", ["from_team"]).height == 0  # not a pattern
+    assert filter_rows(table, "", ["from_team"]).height == table.height
+
+
+def test_csv_is_the_whole_table_with_formulas_defused() -> None:
+    table = pl.DataFrame({"from_team": ["=cmd|' /C calc'!A0", "@sum", "L1"], "to_team": ["L2", "-x", "+y"],
+                          "count": [3, 2, -1]})  # fmt: skip
+    text = csv_bytes(table).decode()
+    assert text.splitlines() == [
+        "from_team,to_team,count",
+        "'=cmd|' /C calc'!A0,L2,3",
+        "'@sum,'-x,2",
+        "L1,'+y,-1",
+    ]
+
+
+def test_team_table_orders_by_handoffs_and_filters_by_name() -> None:
+    teams = pl.DataFrame(
+        {
+            "team": ["Field", "L1", "L2"],
+            "events": [20, 9, 4],
+            "handoffs_in": [0, 1, 3],
+            "handoffs_out": [0, 3, 2],
+            "ping_pong_in": [0, 0, 1],
+            "median_wait_after_handoff_s": [None, 60.0, 7200.0],
+        }
+    )
+    assert team_table(teams)["team"].to_list() == ["L2", "L1", "Field"]
+    assert team_table(teams, "L")["team"].to_list() == ["L2", "L1", "Field"]  # "Field" has an l
+    assert team_table(teams, "l2").rows() == [("L2", 4, 3, 2, 1, 7200.0)]
+
+
+def test_designed_handoff_verdicts_in_plain_words() -> None:
+    designed = pl.DataFrame(
+        {
+            "source": ["browse", "ask", "cart", "ask"],
+            "target": ["ask", "call", "store", "store"],
+            "designed_crossing": ["channel", "channel and team", "channel", "team"],
+            "declared_carry": ["partial", "full", "none", "full"],
+            "moves": [10, 30, 4, 0],
+            "channel_switches": [10, 30, 0, 0],
+            "team_handoffs": [0, 30, 0, 0],
+            "context_loss_score": [0.1, 0.42, 0.5, None],
+            "contradicts_declaration": [False, True, False, False],
+        }
+    )
+    table = designed_handoff_table(designed, {"browse": "Browse", "ask": "Ask in chat"})
+    # Declared beside measured, with the verdict next to them; the volumes after.
+    assert table.columns == ["from", "to", "declared_carry", "context_loss_score", "verdict", "crossing", "moves",
+                             "channel_switches", "team_handoffs"]  # fmt: skip
+    assert table.select("from", "to", "verdict").rows() == [
+        ("Ask in chat", "call", "Contradicts the map: declared 'full', but measured loss 0.42 ≥ 0.15."),
+        ("Browse", "Ask in chat", "Consistent with the declared context carry."),
+        ("cart", "store", "Designed as a handoff, but the events show no change of channel or team."),
+        ("Ask in chat", "store", "Not observed in the data."),
+    ]  # fmt: skip
+    assert designed_handoff_table(designed.head(0)).height == 0
+
+
+def test_touchpoint_channels_put_the_observed_mix_beside_the_design() -> None:
+    tps = pl.DataFrame({"touchpoint": ["ask", "faq"], "channel_mix": ["chat 75% · web 25%", "web 100%"]})
+    assert touchpoint_channels(chat_phone_map(), tps) == {
+        "browse": ("Website", ""),
+        "ask": ("Chat", "chat 75% · web 25%"),
+        "call": ("Phone", ""),
+        "faq": ("", "web 100%"),
+    }
+    nodes, _ = overlay_graph(chat_phone_map(), tps.with_columns(visits=pl.lit(3)), pl.DataFrame(
+        schema={"source": pl.String, "target": pl.String, "count": pl.Int64, "designed": pl.Boolean}))  # fmt: skip
+    ask = next(n for n in nodes if n["id"] == "ask")
+    assert "designed channel: Chat" in ask["title"] and "seen in: chat 75% · web 25%" in ask["title"]
+
+
+@pytest.mark.parametrize(
+    ("kpis", "expected"),
+    [
+        (
+            {"switches_per_journey": 1.2, "switch_journey_share": 0.8, "switch_ping_pong_share": 0.0},
+            [("switch", "Channel switches per journey", "1.2"), ("switch", "Journeys with a channel switch", "80%"),
+             ("switch", "Channel ping-pong", "0%")],
+        ),
+        (
+            {"switches_per_journey": 0.0, "switch_journey_share": 0.0, "switch_ping_pong_share": None,
+             "handoffs_per_journey": 2.5167, "handoff_journey_share": 0.7323, "handoff_ping_pong_share": 0.0007},
+            [("switch", "Channel switches per journey", "0"), ("switch", "Journeys with a channel switch", "0%"),
+             ("switch", "Channel ping-pong", "–"), ("handoff", "Team handoffs per journey", "2.5"),
+             ("handoff", "Journeys with a team handoff", "73%"), ("handoff", "Team ping-pong", "<1%")],
+        ),
+        ({"switches_per_journey": 14.6}, [("switch", "Channel switches per journey", "15"),
+                                           ("switch", "Journeys with a channel switch", "–"),
+                                           ("switch", "Channel ping-pong", "–")]),
+    ],
+)  # fmt: skip
+def test_kpi_strip_move_kpis(kpis: dict[str, float | None], expected: list[tuple[str, str, str]]) -> None:
+    items = kpi_strip(kpis)
+    assert [(i.group, i.label, i.value) for i in items if i.group != "journey"] == expected
+    assert all(i.help for i in items)
 
 
 # --- flows ---------------------------------------------------------------------------------------
@@ -320,10 +490,11 @@ def test_sankey_top_n_and_other() -> None:
 def test_stage_reach_and_funnel() -> None:
     events, journeys = flow_events()
     reach = stage_reach(events, journeys, ("browse", "ask", "call"), chat_phone_map())
-    assert reach.rows() == [("Look", 4), ("Help", 3), ("Converted", 2)]
+    # Journey 3 is ongoing: left out, as the completion rate leaves it out (2 of 3 finished converted).
+    assert reach.rows() == [("Finished journeys", 3), ("Look", 3), ("Help", 2), ("Converted", 2)]
     fig = outcome_funnel(reach)
-    assert fig.data[0].x == (4, 3, 2)
-    assert fig.data[0].y == ("Look", "Help", "Converted")
+    assert fig.data[0].x == (3, 3, 2, 2)
+    assert fig.data[0].y == ("Finished journeys", "Look", "Help", "Converted")
 
 
 def test_empty_sankey() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import polars as pl
 import pytest
 
@@ -68,8 +69,60 @@ def revision() -> RevisionInfo:
     )
 
 
-def fake_overlay() -> SimpleNamespace:
-    kpis = SimpleNamespace(as_dict=lambda: {"journeys": 120, "completion_rate": 0.625, "effort_steps": None})
+def fake_kpis(*, teams: bool = True) -> dict[str, float | None]:
+    """120 journeys: 150 channel switches in 96 of them, 15 back to a channel left before; 45 team handoffs
+    in 30 journeys, 9 back to a team left before."""
+    return {
+        "journeys": 120,
+        "completion_rate": 0.625,
+        "effort_steps": None,
+        "switches_per_journey": 150 / 120,
+        "switch_journey_share": 96 / 120,
+        "switch_ping_pong_share": 15 / 150,
+        "handoffs_per_journey": 45 / 120 if teams else None,
+        "handoff_journey_share": 30 / 120 if teams else None,
+        "handoff_ping_pong_share": 9 / 45 if teams else None,
+    }
+
+
+def channel_switches() -> pl.DataFrame:
+    """Twelve channel pairs, quietest first: pair i has 5 + i moves, so 'kiosk → store' (16) is the busiest.
+
+    ``kiosk`` is not a channel of the map: it is shown as recorded.
+    """
+    channels = ["web", "app", "store", "kiosk"]
+    pairs = [(a, b) for a in channels for b in channels if a != b]
+    return pl.DataFrame(
+        {
+            "from_channel": [a for a, _ in pairs],
+            "to_channel": [b for _, b in pairs],
+            "count": [5 + i for i in range(len(pairs))],
+            "journeys": [4 + i for i in range(len(pairs))],
+            "ping_pong": [i % 3 for i in range(len(pairs))],
+            "median_wait_s": [30.0 + 3600 * i for i in range(len(pairs))],
+            "context_loss_score": [round(0.05 * i, 2) for i in range(len(pairs))],
+        }
+    )
+
+
+def team_handoffs() -> pd.DataFrame:
+    """A pandas frame works too: three team pairs, the busiest last."""
+    return pd.DataFrame(
+        {
+            "from_team": ["L1", "L2", "<b>Field</b>"],
+            "to_team": ["L2", "L1", "L1"],
+            "count": [12, 3, 30],
+            "journeys": [10, 3, 25],
+            "ping_pong": [0, 3, 1],
+            "median_wait_s": [86400.0 * 2, 600.0, None],
+            "context_loss_score": [0.25, 0.5, 0.1],
+        }
+    )
+
+
+def fake_overlay(*, teams: bool = True) -> SimpleNamespace:
+    values = fake_kpis(teams=teams)
+    kpis = SimpleNamespace(as_dict=lambda: values)
     friction = pl.DataFrame(
         {
             "kind": ["transition", "touchpoint"],
@@ -90,7 +143,13 @@ def fake_overlay() -> SimpleNamespace:
             "finding": ["Half re-identify at the desk"],
         }
     )
-    return SimpleNamespace(kpis=kpis, friction=friction, silo_handoffs=silo)
+    return SimpleNamespace(
+        kpis=kpis,
+        friction=friction,
+        silo_handoffs=silo,
+        switch_matrix=channel_switches(),
+        team_switch_matrix=team_handoffs() if teams else pd.DataFrame(columns=["from_team", "to_team", "count"]),
+    )
 
 
 def test_report_of_bopis_has_the_structure_tables() -> None:
@@ -142,7 +201,33 @@ def test_optional_parts_are_read_by_attribute() -> None:
                                   target="pickup-desk")],
     )  # fmt: skip
     assert report.subtitle == "Unsaved map"
-    assert report.table("kpis").rows == (("Journeys", "120"), ("Completion rate", "0.62"), ("Effort steps", "–"))
+    assert report.table("kpis").rows == (
+        ("Journeys", "120"),
+        ("Completion rate", "62.5%"),
+        ("Effort steps", "–"),
+        ("Channel switches per journey", "1.25"),  # 150 / 120
+        ("Journeys with a channel switch", "80.0%"),  # 96 / 120
+        ("Channel switches back to a channel left before (ping-pong)", "10.0%"),  # 15 / 150
+        ("Team handoffs per journey", "0.38"),  # 45 / 120 = 0.375
+        ("Journeys with a team handoff", "25.0%"),  # 30 / 120
+        ("Team handoffs back to a team left before (ping-pong)", "20.0%"),  # 9 / 45
+    )
+    keys = [s.key for s in report.sections]
+    assert keys[keys.index("kpis") : keys.index("kpis") + 3] == ["kpis", "channel_switches", "team_handoffs"]
+    channels = report.table("channel_switches")
+    assert channels.title == "Channel switches (event data, top 10)"
+    assert channels.columns[:3] == ("From channel", "To channel", "Moves")
+    # 12 pairs, pair i with 5 + i moves: the ten busiest are pairs 11 down to 2.
+    assert [row[2] for row in channels.rows] == [str(5 + i) for i in range(11, 1, -1)]
+    # 30 s + 11 h; ping-pong 11 % 3; score 0.05 x 11. Channels the map knows are shown by name.
+    assert channels.rows[0] == ("kiosk", "Store", "16", "15", "2", "11.0 h", "0.55")
+    assert channels.rows[-1] == ("Website", "kiosk", "7", "6", "2", "2.0 h", "0.10")
+    teams = report.table("team_handoffs")
+    assert teams.rows == (
+        ("<b>Field</b>", "L1", "30", "25", "1", "–", "0.10"),
+        ("L1", "L2", "12", "10", "0", "2.0 d", "0.25"),
+        ("L2", "L1", "3", "3", "3", "10 min", "0.50"),
+    )
     assert report.table("friction").rows == (
         (
             "1",
@@ -165,6 +250,20 @@ def test_optional_parts_are_read_by_attribute() -> None:
     radar = next(f for f in report.figures if f.key == "radar").figure
     assert [t.name for t in radar.data][:2] == ["Workshop", "Target"]
     assert radar.data[0].r[:2] == (2.5, 3.0)
+
+
+def test_without_a_team_column_the_report_says_so_and_omits_team_kpis() -> None:
+    report = build_report(bopis_map(), revision=None, overlay=fake_overlay(teams=False))
+    assert [name for name, _ in report.table("kpis").rows if "eam" in name] == []
+    teams = report.table("team_handoffs")
+    assert teams.rows == () and teams.empty_text == "No team column was mapped in the event data."
+    assert len(report.table("channel_switches").rows) == 10
+
+
+def test_html_shows_switch_tables_with_labels_escaped() -> None:
+    page = render_html(build_report(bopis_map(), revision=None, overlay=fake_overlay()))
+    assert "<b>Field</b>" not in page and "&lt;b&gt;Field&lt;/b&gt;" in page
+    assert "Team handoffs (event data, top 10)" in page and "62.5%" in page
 
 
 def test_html_escapes_labels_and_shows_key_figures() -> None:

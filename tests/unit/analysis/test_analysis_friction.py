@@ -121,14 +121,15 @@ def abc_map() -> JourneyMap:
 
 
 def test_findings_explain_the_top_component() -> None:
+    # No map was given: the baselines are this data's, and no finding speaks of a map.
     findings = dict(zip(ranked()["id"], ranked()["finding"], strict=True))
     assert findings == {
-        "b → c": "Moves from b to c take a median 1.0 h, 36.0× the map's median of 100 s.",
-        "c": "30% of visits to c are repeat visits within the same journey, 6.0× the map's median of 5%.",
-        "b": "40% of journeys that reach b end there unconverted, 4.0× the map's median of 10%.",
-        "a": "No friction above the map's baseline at a.",
-        "a → b": "No friction above the map's baseline on moves from a to b.",
-        "c → a": "No friction above the map's baseline on moves from c to a.",
+        "b → c": "Moves from b to c take a median 1.0 h, 36.0× the median of 100 s in this data.",
+        "c": "30% of visits to c are repeat visits within the same journey, 6.0× the median of 5% in this data.",
+        "b": "40% of journeys that reach b end there unconverted, 4.0× the median of 10% in this data.",
+        "a": "No friction above the baseline of this data at a.",
+        "a → b": "No friction above the baseline of this data on moves from a to b.",
+        "c → a": "No friction above the baseline of this data on moves from c to a.",
     }
 
 

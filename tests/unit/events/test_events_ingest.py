@@ -39,6 +39,8 @@ def real_raw() -> dict[str, pl.DataFrame]:
             {
                 "customer_ids": ["case:concept:name"],
                 "timestamp": "time:timestamp",
+                "case": "case:concept:name",  # the trace id is the case: journeys are the cases
+                "journeys": "case",
                 "channel_constant": "default",
                 "touchpoint": "concept:name",
                 "owner": "org:resource",
@@ -50,6 +52,8 @@ def real_raw() -> dict[str, pl.DataFrame]:
             {
                 "customer_ids": ["case:concept:name"],
                 "timestamp": "time:timestamp",
+                "case": "case:concept:name",
+                "journeys": "case",
                 "channel": "case:channel",
                 "touchpoint": "concept:name",
                 "owner": "org:group",
