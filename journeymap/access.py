@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -64,6 +65,7 @@ _SCRYPT_R = 8
 _SCRYPT_P = 1
 # A stored hash asking for more than this is refused rather than computed (1 GiB at r=8).
 _SCRYPT_MAX_N = 2**20
+_SCRYPT_SLOTS = threading.BoundedSemaphore(2)
 _KEY_BYTES = 32
 _SALT_BYTES = 16
 # Letters and digits that cannot be misread when a join code is read aloud or projected (no 0/O, 1/I/L).
@@ -192,7 +194,10 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> b
     # hashlib.scrypt refuses to use more than 32 MiB unless told: allow what these parameters need
     # (OpenSSL counts 128 * r * (n + p + 2) bytes), plus a margin for its own bookkeeping.
     maxmem = 128 * r * (n + p + 2) + 2**20
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=maxmem)
+    # At most two checks at once per process: many sign-ins at the same moment wait instead of
+    # each taking 128 MiB.
+    with _SCRYPT_SLOTS:
+        return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=dklen, maxmem=maxmem)
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from journeymap.events.goals import Goals
     from journeymap.events.log import EventLog
-    from journeymap.events.mapping import ColumnMapping
+    from journeymap.events.mapping import ColumnMapping, MappingGuess
     from journeymap.events.overlay import Overlay
     from journeymap.model import JourneyMap
 
@@ -114,7 +114,7 @@ def _load_events(
 
     from journeymap.events.goals import resolve_goals
     from journeymap.events.ingest import ingest, load_log, read_mapped
-    from journeymap.events.mapping import guess_mapping, mapping_from_json
+    from journeymap.events.mapping import FIELD_WORDS, mapping_from_json
     from journeymap.events.read import read_events
 
     path = Path(args.events)
@@ -149,8 +149,17 @@ def _load_events(
         raw = read_events(
             path, encoding=args.encoding, delimiter=args.delimiter, progress=_progress_printer(path), fmt=args.fmt
         )
-        mapping = guess_mapping(raw, journey_map, source=path.name)
-        note = "\n(no --mapping given: columns were guessed; save one with 'journeymap mapping guess')"
+        guess = _guess(raw, path, args, journey_map)
+        mapping = guess.to_mapping()
+        chosen = ", ".join(
+            f"{FIELD_WORDS[f.field]} {f.column!r} ({f.confidence})" for f in guess.fields if f.column is not None
+        )
+        note = (
+            f"\ncolumns guessed: {chosen}"
+            "\n(no --mapping given: columns were guessed; 'journeymap mapping guess' says why and saves one)"
+        )
+    if getattr(args, "duplicates", None):
+        mapping = mapping.model_copy(update={"duplicates": args.duplicates})
     goals = None
     if args.goal:
         goals = resolve_goals(
@@ -220,8 +229,10 @@ def _percent(value: float | None) -> str:
 def _summary(overlay: Overlay, *, has_goal: bool = True, notes: Sequence[str] = ()) -> str:
     import polars as pl
 
+    from journeymap.analysis.kpis import NO_GOAL
+
     kpis = overlay.kpis
-    completion = _percent(kpis.completion_rate) if has_goal else "n/a"
+    completion = _percent(kpis.completion_rate) if has_goal and kpis.has_goal else NO_GOAL
     lines = [
         f"events {overlay.log.events.height:,} · customers {kpis.customers:,} · journeys {kpis.journeys:,} · "
         f"completion rate {completion}",
@@ -321,8 +332,18 @@ def _cmd_overlay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _guess(raw: pl.DataFrame, path: Path, args: argparse.Namespace, journey_map: JourneyMap | None) -> MappingGuess:
+    """The column guess for a file read whole, honouring an XES file's declared event classifiers."""
+    from journeymap.events.mapping import guess_columns
+    from journeymap.events.read import detect_format, xes_classifiers
+
+    is_xes = (args.fmt or detect_format(path)) == "xes"
+    classifiers = [c.keys for c in xes_classifiers(path)] if is_xes else []
+    return guess_columns(raw, journey_map, source=path.name, classifiers=classifiers)
+
+
 def _cmd_mapping_guess(args: argparse.Namespace) -> int:
-    from journeymap.events.mapping import guess_mapping, mapping_to_json
+    from journeymap.events.mapping import mapping_to_json
     from journeymap.events.read import read_events
 
     journey_map = _read_map(args.map)
@@ -330,7 +351,10 @@ def _cmd_mapping_guess(args: argparse.Namespace) -> int:
     raw = read_events(
         path, encoding=args.encoding, delimiter=args.delimiter, fmt=args.fmt, progress=_progress_printer(path)
     )
-    print(mapping_to_json(guess_mapping(raw, journey_map, source=path.name)))
+    guess = _guess(raw, path, args, journey_map)
+    # The reasons go to stderr so that stdout stays the JSON to save.
+    print("\n".join(guess.explain()), file=sys.stderr)
+    print(mapping_to_json(guess.to_mapping()))
     return 0
 
 
@@ -370,6 +394,14 @@ def _parser() -> argparse.ArgumentParser:
         help="what success is (repeatable): a touchpoint id or name of the map, an event label of the file, or a "
         "value of the mapped outcome column. Default: the map's final touchpoints and the mapping's "
         "conversion values",
+    )
+    overlay.add_argument(
+        "--duplicates",
+        choices=["drop-exact", "drop-mapped", "keep"],
+        default=None,
+        help="repeated rows: drop-exact leaves out rows equal to an earlier one in every column of the file; "
+        "drop-mapped also rows equal in every mapped column only; keep keeps all "
+        "(default: the mapping's choice, else drop-exact)",
     )
     overlay.set_defaults(run=_cmd_overlay)
     mapping = commands.add_parser("mapping", help="column mappings")

@@ -34,6 +34,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 import polars as pl
 
+from journeymap.analysis.kpis import NO_GOAL
 from journeymap.analysis.silo import HEADLINE_THRESHOLDS
 from journeymap.csv_export import csv_bytes as _csv_bytes
 from journeymap.events._columnar import BitSetIndex, DistinctIndex, distinct_index
@@ -1380,8 +1381,11 @@ def _per_journey(value: float | None) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.1f}" if value >= 1 else f"{value:.2f}"
 
 
-def kpi_strip(kpis: Mapping[str, Any]) -> list[KpiItem]:
+def kpi_strip(kpis: Mapping[str, Any], *, has_goal: bool = True) -> list[KpiItem]:
     """The journey KPIs of the overlay page, formatted (``–`` when a KPI cannot be measured).
+
+    Without a goal (``has_goal=False``, see ``JourneyKpis.has_goal``) the completion rate reads
+    ``n/a — set a goal``: no journey can convert, so no share of them did.
 
     ``kpis`` is ``JourneyKpis.as_dict()``. The eight journey KPIs (group ``journey``) come
     first, then the channel-switch KPIs (group ``switch``), then, only when the events have a
@@ -1402,6 +1406,8 @@ def kpi_strip(kpis: Mapping[str, Any]) -> list[KpiItem]:
      ('switch', 'Channel ping-pong', '<1%')]
     >>> [i.value for i in kpi_strip({"handoffs_per_journey": 0.1656, "handoff_journey_share": 0.1485})][-3:]
     ['0.17', '15%', '–']
+    >>> kpi_strip({"journeys": 12, "completion_rate": None}, has_goal=False)[2].value
+    'n/a — set a goal'
     """
 
     def get(name: str) -> Any:
@@ -1416,7 +1422,7 @@ def kpi_strip(kpis: Mapping[str, Any]) -> list[KpiItem]:
     values = {
         "journeys": "–" if journeys is None else f"{int(journeys):,}",
         "customers": "–" if customers is None else f"{int(customers):,}",
-        "completion_rate": _share(get("completion_rate")),
+        "completion_rate": _share(get("completion_rate")) if has_goal else NO_GOAL,
         "repeat_contact_rate": _share(get("repeat_contact_rate")),
         "first_contact_resolution": _share(get("first_contact_resolution")),
         "effort_steps": "–" if get("effort_steps") is None else f"{_number(get('effort_steps'))} steps",
@@ -1424,6 +1430,8 @@ def kpi_strip(kpis: Mapping[str, Any]) -> list[KpiItem]:
         "omnichannel_effectiveness": _number(get("omnichannel_effectiveness"), 3),
     }
     helps = {**_KPI_HELP, "effort_steps": effort_help}
+    if not has_goal:
+        helps["completion_rate"] = "No goal is set: choose goal touchpoints, or conversion values in the column mapping"
     items = [KpiItem(key, label, values[key], helps[key]) for key, label in _KPI_LABELS.items()]
     has_teams = get("handoffs_per_journey") is not None
     for key, (group, label, help_text) in _MOVE_KPIS.items():

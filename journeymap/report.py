@@ -67,6 +67,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from journeymap.analysis.kpis import NO_GOAL
 from journeymap.compare import key_figures
 from journeymap.errors import UserInputError
 from journeymap.graph import analyze_structure, designed_switch_matrix, find_handoffs
@@ -328,12 +329,12 @@ def _sorted_head(frame: Any, column: str, limit: int) -> list[dict[str, Any]]:
     return _records(frame.sort(column, descending=True, maintain_order=True), limit)
 
 
-def _kpi_table(kpis: Mapping[str, Any]) -> Table:
+def _kpi_table(kpis: Mapping[str, Any], *, has_goal: bool = True) -> Table:
     has_teams = any(kpis.get(k) is not None for k in _HANDOFF_KPIS)
     rows = tuple(
         (
             _KPI_NAMES.get(str(k), str(k).replace("_", " ").capitalize()),
-            _percent(v) if k in _PERCENT_KPIS else _fmt(v),
+            NO_GOAL if k == "completion_rate" and not has_goal else _percent(v) if k in _PERCENT_KPIS else _fmt(v),
         )
         for k, v in kpis.items()
         if has_teams or k not in _HANDOFF_KPIS
@@ -380,7 +381,7 @@ def _switch_table(overlay: Any, *, kind: str, names: Mapping[str, str], has_team
 
 def _overlay_tables(overlay: Any, names: Mapping[str, str], channel_names: Mapping[str, str]) -> list[Table]:
     kpis = overlay.kpis.as_dict() if hasattr(overlay.kpis, "as_dict") else dict(overlay.kpis)
-    kpi_table = _kpi_table(kpis)
+    kpi_table = _kpi_table(kpis, has_goal=bool(getattr(overlay.kpis, "has_goal", True)))
     has_teams = any(kpis.get(k) is not None for k in _HANDOFF_KPIS)
     switch_tables = [
         _switch_table(overlay, kind="channel", names=channel_names, has_teams=has_teams),

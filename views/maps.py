@@ -6,6 +6,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from journeymap.errors import UserInputError
+from journeymap.events.goals import default_settings
 from journeymap.events.settings import OverlaySettings
 from journeymap.maturity import current_levels, score_dimensions
 from journeymap.model import map_from_json
@@ -50,7 +51,7 @@ create_area = st.container()
 def _friction_headline(
     key: str, *, _engine: Engine, _revision_id: int, _content_hash: str, _mapping_json: str, _cache_path: str
 ) -> str:
-    """The top friction finding of a dataset on a map revision (default settings), cached per overlay key."""
+    """The top friction finding of a dataset on a map revision (the Overlay page's defaults), cached per overlay key."""
     del key  # the overlay key: dataset content, mapping, map revision and settings
     with session_scope(_engine) as session:
         journey_map = get_revision(session=session, revision_id=_revision_id).journey_map
@@ -61,7 +62,7 @@ def _friction_headline(
         mapping_json=_mapping_json,
         revision_id=_revision_id,
         journey_map=journey_map,
-        settings=OverlaySettings(),
+        settings=default_settings(journey_map),  # the Overlay page's goal: the map's final touchpoints
     )
     return top_finding(overlay.friction)
 
@@ -78,6 +79,7 @@ def _headlines(maps: list[MapSummary]) -> dict[int, str]:
         revision_id = summary.latest_revision.id
         try:
             found[summary.id] = _friction_headline(
+                # The settings follow from the revision (its final touchpoints), whose id is in the key.
                 overlay_key(dataset.content_hash, dataset.mapping_json, revision_id, OverlaySettings()),
                 _engine=ctx.engine,
                 _revision_id=revision_id,

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from journeymap.errors import UserInputError
-from journeymap.events.settings import OverlaySettings
+from journeymap.events.goals import default_settings
 from journeymap.maturity import (
     Answer,
     DimensionEvidence,
@@ -329,7 +329,7 @@ with evidence_tab:
                         mapping_json=dataset.mapping_json,
                         revision_id=revision.id,
                         journey_map=revision.journey_map,
-                        settings=OverlaySettings(),
+                        settings=default_settings(revision.journey_map),
                     )
                 except UserInputError as exc:
                     st.error(md(str(exc)))

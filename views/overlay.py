@@ -9,8 +9,16 @@ import streamlit as st
 
 from journeymap.errors import UserInputError
 from journeymap.events.goals import final_touchpoints
+from journeymap.events.ingest import DUPLICATE_CHOICES
 from journeymap.events.journeys import format_gap
-from journeymap.events.mapping import customer_is_case, mapping_from_json
+from journeymap.events.mapping import (
+    FIELD_WORDS,
+    ColumnMapping,
+    MappingGuess,
+    count_template_labels,
+    customer_is_case,
+    mapping_from_json,
+)
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 from journeymap.overlay_viz import (
@@ -34,7 +42,7 @@ from journeymap.overlay_viz import (
     touchpoint_channels,
 )
 from journeymap.store import get_dataset, latest_revision, list_datasets, list_maps, session_scope
-from journeymap.ui import StateKeys, init_page, md, render_graph
+from journeymap.ui import EDITOR_PAGE, QueryParams, StateKeys, init_page, md, render_graph
 from journeymap.ui.overlay_state import (
     DEMO_EVENTS,
     SAMPLE_ROWS,
@@ -233,8 +241,18 @@ if chosen_map is None:
         st.info("There is no journey map yet: create one on the Maps page first.")
     st.stop()
 map_id = int(chosen_map)
-with session_scope(ctx.engine) as session:
-    revision = latest_revision(session=session, map_id=map_id)
+try:
+    with session_scope(ctx.engine) as session:
+        revision = latest_revision(session=session, map_id=map_id)
+except UserInputError as exc:  # a damaged map names its last readable revision; the editor can restore it
+    with mapping_area:
+        st.error(md(str(exc)))
+        st.page_link(
+            EDITOR_PAGE,
+            label="Open this map in the editor",
+            query_params={QueryParams.MAP: str(map_id), QueryParams.CLIENT: ctx.client_key},
+        )
+    st.stop()
 journey_map: JourneyMap = revision.journey_map
 tp_names = {tp.id: tp.name for tp in journey_map.touchpoints}
 channel_names = {c.id: c.name for c in journey_map.channels}
@@ -252,14 +270,23 @@ def _mapping_step() -> None:
     try:
         raw = cached_raw(source)
         saved = saved_mapping_for(ctx.engine, raw.columns)
-        base_json = saved.mapping_json if saved else cached_guess(source, revision.id, journey_map)
-        base = mapping_from_json(base_json, source=f"saved mapping '{saved.name}'" if saved else "column mapping")
-    except UserInputError as exc:
+    except UserInputError as exc:  # the file itself cannot be read: nothing to map
         st.error(md(str(exc)))
         return
+    guess: MappingGuess | None = None
+    base: ColumnMapping | None = None
     if saved:
-        st.info(md(f"Using the saved mapping '{saved.name}', made for files with these columns. Adjust it if needed."))
-    else:
+        try:
+            base = mapping_from_json(saved.mapping_json, source=f"saved mapping '{saved.name}'")
+            st.info(
+                md(f"Using the saved mapping '{saved.name}', made for files with these columns. Adjust it if needed.")
+            )
+        except UserInputError as exc:  # a broken saved mapping falls back to the guess, never to a dead end
+            st.warning(md(f"{exc} The columns were guessed instead."))
+    if base is None:
+        guess = cached_guess(source, revision.id, journey_map)
+        # Fields the guess could not fill stay empty (None) in the form instead of stopping it.
+        base = ColumnMapping.model_construct(**guess.values)
         st.caption("Journeymap guessed the meaning of each column from its name and values; correct what is wrong.")
     st.dataframe(raw.head(20).to_pandas(), hide_index=True, key=_k(OverlayKeys.M_PREFIX + "preview", scope))
     if raw.height < SAMPLE_ROWS:
@@ -269,29 +296,70 @@ def _mapping_step() -> None:
             f"{len(raw.columns)} columns. The guess and this preview use the first {SAMPLE_ROWS:,} rows; "
             "value counts below cover the whole file."
         )
+    if guess is not None and guess.rejected:
+        with st.expander(f"Columns considered and left out ({len(guess.rejected)})"):
+            for refused in guess.rejected:
+                st.caption(md(f"Not the {FIELD_WORDS.get(refused.field, refused.field)}: '{refused.column}', "
+                              f"{refused.reason}."))  # fmt: skip
     columns = list(raw.columns)
     optional = [NO_COLUMN, *columns]
 
     def index_of(value: str | None, options: list[str]) -> int:
         return options.index(value) if value in options else 0
 
+    def reason(where: Any, field: str) -> None:
+        """The guess's reason under a field: why this column, or, for an empty field, what to choose."""
+        if guess is None:
+            return
+        found = guess.field(field)
+        if found.column is None:
+            where.caption(md(f"Not found: {found.reason}."))
+        else:
+            where.caption(md(f"Guessed ({found.confidence} confidence): {found.reason}."))
+
     c1, c2, c3 = st.columns(3)
     customer_ids = c1.multiselect(
         "Customer identifier column(s)",
         columns,
-        default=[c for c in base.customer_ids if c in columns],
+        default=[c for c in base.customer_ids or [] if c in columns],
         key=_k(OverlayKeys.M_CUSTOMER, scope),
+        placeholder="Choose the customer (or case) id column",
         help="Events sharing any of these values are one customer (email, device id, loyalty id…).",
     )
+    reason(c1, "customer_ids")
     timestamp = c2.selectbox(
-        "Event time", columns, index=index_of(base.timestamp, columns), key=_k(OverlayKeys.M_TIME, scope)
+        "Event time",
+        columns,
+        index=columns.index(base.timestamp) if base.timestamp in columns else None,
+        key=_k(OverlayKeys.M_TIME, scope),
+        placeholder="Choose the event time column",
+    )
+    reason(c2, "timestamp")
+    timestamp_format = c2.text_input(
+        "Time format (optional)",
+        value=base.timestamp_format or "",
+        key=_k(OverlayKeys.M_PREFIX + "time_format", scope),
+        placeholder="detected; e.g. %d-%b-%Y %H:%M",
+        help="Only for times Journeymap cannot read by itself: strftime codes such as %d/%m/%Y %H:%M, "
+        "or %s for epoch seconds. Leave empty to detect the format.",
     )
     touchpoint = c3.selectbox(
         "Activity / touchpoint",
         columns,
-        index=index_of(base.touchpoint, columns),
+        index=columns.index(base.touchpoint) if base.touchpoint in columns else None,
         key=_k(OverlayKeys.M_TOUCHPOINT, scope),
+        placeholder="Choose the activity column",
     )
+    reason(c3, "touchpoint")
+    touchpoint_template = base.touchpoint_template
+    if touchpoint_template:
+        touchpoint_template = c3.text_input(
+            "Touchpoint label (template)",
+            value=touchpoint_template,
+            key=_k(OverlayKeys.M_PREFIX + "template", scope),
+            help="Raw columns in braces make each touchpoint's label; {event} is the activity column. "
+            "Empty: the activity alone.",
+        ).strip()
     c4, c5, c6 = st.columns(3)
     channel_options = [ONE_CHANNEL, *columns]
     channel = c4.selectbox(
@@ -306,9 +374,11 @@ def _mapping_step() -> None:
             format_func=lambda c: channel_names.get(c, c),
             key=_k(OverlayKeys.M_CHANNEL_CONST, scope),
         )
+    reason(c4, "channel")
     owner = c5.selectbox(
         "Resource / owner team", optional, index=index_of(base.owner, optional), key=_k(OverlayKeys.M_OWNER, scope)
     )
+    reason(c5, "owner")
     outcome = c6.selectbox(
         "Outcome column (optional)",
         optional,
@@ -324,6 +394,7 @@ def _mapping_step() -> None:
         help="A case, ticket, order, session or application id. Each case can be one journey; without one, "
         "each customer's events are cut into journeys by an inactivity gap.",
     )
+    reason(j1, "case")
     journeys_by = "gap"
     if case != NO_COLUMN:
         journeys_by = str(
@@ -352,11 +423,27 @@ def _mapping_step() -> None:
         default=[c for c in base.attributes if c in columns and c not in {*customer_ids, timestamp, touchpoint}],
         key=_k(OverlayKeys.M_ATTRIBUTES, scope),
     )
+    duplicates = st.selectbox(
+        "Repeated rows",
+        list(DUPLICATE_CHOICES),
+        index=list(DUPLICATE_CHOICES).index(base.duplicates),
+        format_func=DUPLICATE_CHOICES.__getitem__,
+        key=_k(OverlayKeys.M_DUPLICATES, scope),
+        help="A row equal to an earlier one in every column of the file is a duplicate. Rows equal only in the "
+        "mapped columns (two lines of one basket, two complaints of one day) are real events: kept by default, "
+        "and counted in the ingest report.",
+    )
 
     st.markdown("**Raw values → touchpoints of the map**")
     tp_option = {f"{tp.name} [{tp.id}]": tp.id for tp in journey_map.touchpoints}
     tp_label_of = {v: k for k, v in tp_option.items()}
-    label_counts = cached_label_counts(source, touchpoint, 300)
+    if touchpoint is None:
+        label_counts: list[tuple[str, int]] = []
+        st.caption("Choose the activity column above to map its values to the map's touchpoints.")
+    elif touchpoint_template:  # the labels the template makes, counted over the preview rows
+        label_counts = count_template_labels(raw, touchpoint, touchpoint_template)[:300]
+    else:
+        label_counts = cached_label_counts(source, touchpoint, 300)
     values_frame = pd.DataFrame(
         {
             "Raw value": [label for label, _ in label_counts],
@@ -371,7 +458,7 @@ def _mapping_step() -> None:
         column_config={
             "Touchpoint": st.column_config.SelectboxColumn("Touchpoint", options=[KEEP_RAW, *tp_option], required=True)
         },
-        key=_k(OverlayKeys.M_VALUES, scope + touchpoint),
+        key=_k(OverlayKeys.M_VALUES, f"{scope}{touchpoint}{touchpoint_template or ''}"),
     )
     value_map = {
         str(row["Raw value"]): tp_option[row["Touchpoint"]]
@@ -436,7 +523,9 @@ def _mapping_step() -> None:
     updates: dict[str, Any] = {
         "customer_ids": customer_ids,
         "timestamp": timestamp,
+        "timestamp_format": timestamp_format.strip() or None,
         "touchpoint": touchpoint,
+        "touchpoint_template": touchpoint_template or None,
         "channel": None if channel == ONE_CHANNEL else channel,
         "channel_constant": channel_constant,
         "owner": None if owner == NO_COLUMN else owner,
@@ -445,11 +534,24 @@ def _mapping_step() -> None:
         "case": None if case == NO_COLUMN else case,
         "journeys": journeys_by,
         "attributes": attributes,
+        "duplicates": duplicates,
         "value_map": value_map,
         "channel_map": channel_map,
     }
+    missing = [
+        label
+        for label, chosen in (("customer column", customer_ids), ("event time", timestamp), ("activity", touchpoint))
+        if not chosen
+    ]
     b1, b2 = st.columns([1, 4])
-    if b1.button("Apply and compute the overlay", type="primary", key=_k(OverlayKeys.M_APPLY, scope)):
+    if missing:
+        b2.caption(f"Choose the {' and the '.join(missing)} to compute the overlay.")
+    if b1.button(
+        "Apply and compute the overlay",
+        type="primary",
+        key=_k(OverlayKeys.M_APPLY, scope),
+        disabled=bool(missing),
+    ):
         ingest_bar = st.progress(0.0, text="Ingesting the events…")
 
         def _ingesting(share: float, step: str) -> None:
@@ -459,7 +561,7 @@ def _mapping_step() -> None:
             dataset_id = apply_mapping(
                 ctx.engine,
                 source,
-                {**base.model_dump(), **updates},
+                {**base.model_dump(warnings=False), **updates},
                 journey_map,
                 map_id=map_id,
                 revision_id=revision.id,
@@ -617,13 +719,13 @@ with journey_note:
             else f"Journeys: each customer's events, cut by a {format_gap(settings.gap)} gap and at the goal."
         )
         if not picked_goals and not (dataset_mapping.outcome and dataset_mapping.conversion_values):
-            journey_text += " No goal is chosen, so no journey converts."
+            journey_text += " No goal is chosen: no completion rate, drop-off or abandon is measured until one is set."
         st.caption(journey_text)
 
 # --- KPI strip ---------------------------------------------------------------------------------
 
 with kpi_area:
-    items = kpi_strip(overlay.kpis.as_dict())
+    items = kpi_strip(overlay.kpis.as_dict(), has_goal=overlay.kpis.has_goal)
     journey_kpis = [kpi for kpi in items if kpi.group == "journey"]
     for group_items in (
         journey_kpis[:4],

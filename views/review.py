@@ -9,8 +9,8 @@ import streamlit as st
 
 from journeymap.compare import KEY_FIGURES, MapDiff, diff_graph_elements, diff_maps, diff_summary
 from journeymap.errors import UserInputError
+from journeymap.events.goals import default_settings
 from journeymap.events.overlay import Overlay
-from journeymap.events.settings import OverlaySettings
 from journeymap.maturity import current_levels, score_dimensions
 from journeymap.model import JourneyMap, map_from_json, map_to_json
 from journeymap.report import (
@@ -159,7 +159,7 @@ def _pdf(
 
 
 def _export_overlay(map_id: int, revision_id: int, journey_map: JourneyMap) -> tuple[str, str, Overlay] | None:
-    """The newest dataset registered for the map, overlaid on the exported revision with default settings.
+    """The newest dataset registered for the map, overlaid on the exported revision with the Overlay page's defaults.
 
     Returns the dataset's name, the overlay's cache key and the overlay; ``None`` when the map has no dataset.
     """
@@ -167,7 +167,7 @@ def _export_overlay(map_id: int, revision_id: int, journey_map: JourneyMap) -> t
         dataset = newest_dataset_by_map(list_datasets(session=session)).get(map_id)
     if dataset is None:
         return None
-    settings = OverlaySettings()
+    settings = default_settings(journey_map)  # the Overlay page's goal: the map's final touchpoints
     log = cached_log(dataset.content_hash, dataset.mapping_json, dataset.cache_path)
     overlay = cached_overlay(
         log,

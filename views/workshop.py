@@ -186,9 +186,13 @@ def _participant(code: str, name: str) -> None:
 
     @st.fragment(run_every=REFRESH)
     def _live() -> None:
-        with session_scope(engine) as session:
-            fresh = find_workshop(session=session, join_code=code)
-            items = list_workshop_items(session=session, workshop_id=workshop.id)
+        try:  # a fragment reruns on its own, outside the app's last net: say what failed here
+            with session_scope(engine) as session:
+                fresh = find_workshop(session=session, join_code=code)
+                items = list_workshop_items(session=session, workshop_id=workshop.id)
+        except UserInputError as exc:
+            st.error(md(str(exc)))
+            return
         if fresh.locked:
             st.warning("The facilitator has locked the map: you can read, but not add or vote.")
         _show_flash()
@@ -235,8 +239,12 @@ def _presenter(code: str) -> None:
 
     @st.fragment(run_every=REFRESH)
     def _live() -> None:
-        with session_scope(engine) as session:
-            activity = {a.touchpoint_id: a for a in touchpoint_activity(session=session, workshop_id=workshop.id)}
+        try:  # a fragment reruns on its own, outside the app's last net: say what failed here
+            with session_scope(engine) as session:
+                activity = {a.touchpoint_id: a for a in touchpoint_activity(session=session, workshop_id=workshop.id)}
+        except UserInputError as exc:
+            st.error(md(str(exc)))
+            return
         nodes, edges, config = cached_graph(map_json, None, PRESENTER_GRAPH_HEIGHT)
         counted = []
         for node in nodes:

@@ -45,8 +45,10 @@ baseline is (nearly) zero, "where most moves on this map show none"; a move that
 the map is marked "(not on the map)". Without a map the baseline is "the median of 10% in
 this data" and nothing is said about a map. A drop-off names the goal it is measured against:
 "end there without reaching Checkout" (the goal touchpoints of ``settings``), or "end there
-unconverted" when only the outcome column says what converts. The ``id`` column
-keeps the ids: the touchpoint id, or ``"source → target"`` for a transition.
+unconverted" when only the outcome column says what converts. Without any goal
+(``has_goal=False``: no goal touchpoint, no conversion value) no journey can convert, so none
+drops off: the drop-off component is null everywhere and no finding speaks of conversion. The
+``id`` column keeps the ids: the touchpoint id, or ``"source → target"`` for a transition.
 """
 
 from __future__ import annotations
@@ -214,6 +216,8 @@ def rank_friction(
     silo: pl.DataFrame,
     settings: OverlaySettings,
     journey_map: JourneyMap | None = None,
+    *,
+    has_goal: bool = True,
 ) -> pl.DataFrame:
     """Rank touchpoints and transitions by friction relative to the map's baseline.
 
@@ -236,6 +240,9 @@ def rank_friction(
         The designed map, for the touchpoint names in the findings; ``None`` (or a touchpoint
         missing from the map) names touchpoints by their raw labels, and the baselines are
         those of the data, not of a map.
+    has_goal:
+        Whether journeys have a goal (:func:`journeymap.events.journeys.has_goal`); without one
+        there is no drop-off: its component, raw measure and baseline are null.
 
     Returns
     -------
@@ -264,12 +271,16 @@ def rank_friction(
     >>> with_goal = rank_friction(tps, empty, silo, OverlaySettings(goal_touchpoints=("paid",)))
     >>> with_goal["finding"][0]
     '50% of journeys that reach pay end there without reaching paid, 5.0× the median of 10% in this data.'
+    >>> rank_friction(tps, empty, silo, OverlaySettings(), has_goal=False).select("id", "dropoff", "score").row(0)
+    ('home', None, 0.0)
     """
     goals = goal_touchpoints(settings, journey_map)
     parts = [
         _touchpoint_raw(touchpoints, goals).filter(pl.col("n") >= settings.min_volume),
         _transition_raw(transitions, silo, goals).filter(pl.col("n") >= settings.min_volume),
     ]
+    if not has_goal:
+        parts = [part.with_columns(pl.lit(None, dtype=pl.Float64).alias("dropoff_raw")) for part in parts]
     scored = pl.concat([_score_kind(part) for part in parts], how="vertical_relaxed")
     scored = scored.sort(["score", "customers_affected", "kind", "id"], descending=[True, True, False, False])
     goal = goal_phrase(settings, journey_map)

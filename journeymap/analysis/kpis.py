@@ -5,7 +5,7 @@ KPI                             definition
 ==============================  =================================================================
 journeys, customers             counts in the journeys frame
 completion_rate                 converted journeys / journeys that are over (converted + abandoned);
-                                ongoing journeys are left out
+                                ongoing journeys are left out; ``None`` without a goal (``has_goal``)
 repeat_contact_rate             assisted contacts followed by another assisted contact of the same
                                 customer within ``settings.repeat_contact_window``, over all
                                 assisted contacts (a contact is a run of events in one assisted
@@ -31,7 +31,9 @@ The *channel engagement metric* of a channel is the share of customers with at l
 event in it, so the sum over channels is the mean number of channels a customer uses.
 *Touchpoints* is the number of distinct touchpoints observed in the log. A KPI whose
 denominator is empty (no converted journey, no assisted contact, no cross-channel handoff)
-is ``None``.
+is ``None``. ``has_goal`` says whether journeys have a goal to reach
+(:func:`journeymap.events.journeys.has_goal`): without one, no completion rate is measured and
+pages show "n/a — set a goal" (:data:`NO_GOAL`).
 """
 
 from __future__ import annotations
@@ -43,11 +45,15 @@ import numpy.typing as npt
 import polars as pl
 
 from journeymap.analysis._shared import assisted_channel_codes, with_contact_flags
+from journeymap.events.journeys import has_goal
 from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 
-__all__ = ["JourneyKpis", "contact_flags", "journey_kpis", "kpis_of"]
+__all__ = ["NO_GOAL", "JourneyKpis", "contact_flags", "journey_kpis", "kpis_of"]
+
+NO_GOAL = "n/a — set a goal"
+"""How the completion rate reads when the journeys have no goal."""
 
 
 @dataclass(frozen=True)
@@ -70,16 +76,17 @@ class JourneyKpis:
     handoff_journey_share: float | None = None
     handoff_ping_pong_share: float | None = None
     channel_engagement: tuple[tuple[str, float], ...] = ()
+    has_goal: bool = True
 
     def as_dict(self) -> dict[str, int | float | None]:
-        """The scalar KPIs by name (``channel_engagement`` is left out).
+        """The scalar KPIs by name (``channel_engagement`` and ``has_goal`` are left out).
 
         Examples
         --------
         >>> JourneyKpis(1, 1, 1.0, None, None, 3.0, 1.0, 0.5, 0.25).as_dict()["effort_steps"]
         3.0
         """
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "channel_engagement"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("channel_engagement", "has_goal")}
 
 
 def _mean_or_none(series: pl.Series) -> float | None:
@@ -111,7 +118,7 @@ def journey_kpis(
     journey_map:
         Tells which channels are assisted; may be ``None``.
     settings:
-        ``repeat_contact_window``.
+        ``repeat_contact_window``; ``goal_touchpoints`` (with the log) say whether there is a goal.
 
     Returns
     -------
@@ -128,9 +135,11 @@ def journey_kpis(
     ...     "outcome": ["converted", "abandoned"]})
     >>> silo = pl.DataFrame({"source_channel": ["web"], "target_channel": ["phone"], "count": [1],
     ...     "context_loss_score": [0.2]})
-    >>> k = journey_kpis(log, journeys, pl.DataFrame(), silo, None, OverlaySettings())
+    >>> k = journey_kpis(log, journeys, pl.DataFrame(), silo, None, OverlaySettings(goal_touchpoints=("call",)))
     >>> k.completion_rate, k.first_contact_resolution, k.effort_steps, k.measured_integration_factor
     (0.5, 1.0, 2.0, 0.8)
+    >>> journey_kpis(log, journeys, pl.DataFrame(), silo, None, OverlaySettings()).completion_rate is None  # no goal
+    True
     >>> k.channel_engagement, round(k.omnichannel_effectiveness, 6)
     ((('web', 0.5), ('phone', 1.0)), 0.6)
     """
@@ -153,6 +162,7 @@ def journey_kpis(
         channel_customers=channel_customers,
         touchpoints_seen=log.events.get_column("touchpoint").n_unique(),
         has_teams=bool(log.owners),
+        has_goal=has_goal(log, settings),
     )
 
 
@@ -181,19 +191,21 @@ def kpis_of(
     channel_customers: tuple[tuple[str, int], ...],
     touchpoints_seen: int,
     has_teams: bool = False,
+    has_goal: bool = True,
 ) -> JourneyKpis:
     """The KPIs from the journeys, the silo handoffs and the counts :func:`journey_kpis` takes from the events.
 
     ``channel_customers`` is each channel with its customers (channels without any left out),
     ``touchpoints_seen`` the number of distinct touchpoints of the events; ``has_teams`` says
-    whether the events carry a team (else the team handoff KPIs are ``None``).
+    whether the events carry a team (else the team handoff KPIs are ``None``); without a goal
+    (``has_goal=False``) the completion rate is ``None``.
     """
     n_journeys = journeys.height
     n_customers = journeys.get_column("customer").n_unique()
     outcome = journeys.get_column("outcome")
     converted = int((outcome == "converted").sum())
     finished = converted + int((outcome == "abandoned").sum())
-    completion = converted / finished if finished else None
+    completion = converted / finished if finished and has_goal else None
     repeat_rate = repeats / contacts if contacts else None
 
     done = journeys.filter(pl.col("outcome") == "converted")
@@ -231,6 +243,7 @@ def kpis_of(
         handoff_journey_share=handoffs[1],
         handoff_ping_pong_share=handoffs[2],
         channel_engagement=engagement,
+        has_goal=has_goal,
     )
 
 

@@ -37,7 +37,15 @@ the sign:
     :data:`journeymap.analysis._shared.ASSISTED_NAME_HINTS`).
 ``abandon_rate``
     The journey ends unconverted (outcome ``abandoned``) within ``settings.abandon_window``
-    of the switch.
+    of the switch. Only measured when journeys have a goal
+    (:func:`journeymap.events.journeys.has_goal`): without one, no journey converts and ending is
+    no sign of giving up, so the rate is null and adds nothing to the score.
+
+When the log's times are coarse (:attr:`EventLog.time_resolution`: dates only, or minutes only),
+two events with the same time keep file order, but their real order is unknown. No sign is
+counted on a move whose two events have the same time, and the events after a switch count
+(for a repeated step, a new identification, a bounce-back) only when their time is later than
+the switch's target: an order that the file, not the customer, decided is no evidence.
 
 Each handoff's ``finding`` names its strongest sign; an abandon names the goal the journey
 did not reach ("customers give up within 24.0 h without reaching Checkout"), and the map's
@@ -45,7 +53,9 @@ declaration is only spoken of when a map was given.
 
 ``context_loss_score`` is the weighted sum of the five rates with :data:`WEIGHTS` (which
 add up to 1), so it lies in [0, 1]; re-identifying and repeating a step weigh most because
-they are the direct evidence that the customer's data or history did not travel.
+they are the direct evidence that the customer's data or history did not travel. Without a
+goal the abandon rate is not measured and the score sums the other four (at most 0.8): a
+handoff whose journeys never give up scores the same with a goal or without one.
 
 A handoff is a *headline* finding when the map declares it as carrying context (``full``
 or ``partial``), it was observed at least ``settings.min_volume`` times, and its
@@ -74,7 +84,7 @@ from journeymap.analysis._shared import (
     touchpoint_label,
     with_contact_flags,
 )
-from journeymap.events.journeys import MOVE_BITS
+from journeymap.events.journeys import MOVE_BITS, has_goal
 from journeymap.events.log import EventLog
 from journeymap.events.metrics import MoveGroups, PreparedLog, prepare
 from journeymap.events.settings import OverlaySettings
@@ -229,7 +239,9 @@ def transition_instances(
     pl.DataFrame
         One row per transition, in log order: ``customer``, ``journey``, ``source``, ``target``, ``source_channel``,
         ``target_channel`` (integer codes of the log) and the boolean columns
-        ``repeat_step``, ``reidentify``, ``bounce_back``, ``repeat_contact``, ``abandon``.
+        ``repeat_step``, ``reidentify``, ``bounce_back``, ``repeat_contact``, ``abandon`` (null on every
+        move when the journeys have no goal: not measured), and ``same_time`` (the two events have the
+        same time in a log of coarse times: no sign is counted on the move).
     """
     ev = log.events
     same_next = [(pl.col("journey").shift(-k) == pl.col("journey")).fill_null(False) for k in (1, 2, 3)]
@@ -243,6 +255,15 @@ def transition_instances(
     base = ev.select("customer", "ts", "touchpoint", "channel", "identified", "journey", "step")
     entry_designed = _designed_pair(log, journey_map)
     lazy = with_contact_flags(base.lazy(), assisted_channel_codes(log, journey_map), settings.repeat_contact_window)
+    # In a log of coarse times, events with equal times are in file order: an order nobody observed.
+    coarse = log.time_resolution is not None
+    t_target = pl.col("ts").shift(-1)
+    same_time = (same_next[0] & (t_target == pl.col("ts"))).fill_null(False) if coarse else pl.lit(False)
+
+    def after_target(k: int) -> pl.Expr:
+        """The event ``k`` steps on is later than the switch's target (always, with fine times)."""
+        return (pl.col("ts").shift(-k) > t_target).fill_null(False) if coarse and k > 1 else pl.lit(True)
+
     frame = (
         _with_outcome(lazy, journeys)
         .with_columns(
@@ -280,6 +301,7 @@ def transition_instances(
             & ~pl.any_horizontal([(tp_at[m] == tp_at[k]) & first_at[m] for m in range(1, k)] or [pl.lit(False)])
             & (~switch_designed if k == 1 else pl.lit(True))
             & ~tp_at[k].cast(pl.Int64).is_in(goal_codes)
+            & after_target(k)
             for k in (1, 2, 3)
         ]
     ).fill_null(False)
@@ -290,7 +312,7 @@ def transition_instances(
         same_next[2] & (pl.col("channel").shift(-2) == target_ch) & (pl.col("channel").shift(-3) == target_ch),
     ]
     reidentify = pl.col("ident_so_far") & pl.any_horizontal(
-        [in_target[k - 1] & pl.col("identified").shift(-k) for k in (1, 2, 3)]
+        [in_target[k - 1] & pl.col("identified").shift(-k) & after_target(k) for k in (1, 2, 3)]
     ).fill_null(False)
     t_switch = pl.col("ts").shift(-1)
     bounce = (
@@ -298,19 +320,24 @@ def transition_instances(
         & ~pl.col("next_run_designed").shift(-1)
         & (pl.col("next_run_channel").shift(-1) == pl.col("channel"))
         & ((pl.col("next_run_ts").shift(-1) - t_switch) <= _dur(settings.bounce_window))
+        & ((pl.col("next_run_ts").shift(-1) > t_switch) if coarse else pl.lit(True))
     ).fill_null(False)
     abandon = (pl.col("_abandoned") & ((pl.col("_journey_end") - t_switch) <= _dur(settings.abandon_window))).fill_null(
         False
     )
+    known = ~same_time
+    # Without a goal, ending a journey is no sign of giving up: not measured (null), not False.
+    abandon = (abandon & known) if has_goal(log, settings) else pl.lit(None, dtype=pl.Boolean)
     return (
         frame.with_columns(
             target=pl.col("touchpoint").shift(-1),
             target_channel=pl.col("channel").shift(-1),
-            repeat_step=repeat_step,
-            reidentify=reidentify,
-            bounce_back=bounce,
-            repeat_contact=pl.col("next_contact_soon").shift(-1).fill_null(False),
+            repeat_step=repeat_step & known,
+            reidentify=reidentify & known,
+            bounce_back=bounce & known,
+            repeat_contact=pl.col("next_contact_soon").shift(-1).fill_null(False) & known,
             abandon=abandon,
+            same_time=same_time,
         )
         .filter(same_next[0])
         .select(
@@ -325,6 +352,7 @@ def transition_instances(
             "bounce_back",
             "repeat_contact",
             "abandon",
+            "same_time",
         )
         .collect()
     )
@@ -368,14 +396,21 @@ def find_observed_silo_handoffs(
     ...     "value": [None, None], "sentiment": [None, None]},
     ...     schema_overrides={"customer": pl.UInt32, "seq": pl.UInt32, "touchpoint": pl.UInt32,
     ...         "channel": pl.UInt32, "owner": pl.UInt32, "value": pl.Float64, "sentiment": pl.Float64})
-    >>> settings = OverlaySettings(ongoing_after=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    >>> settings = OverlaySettings(goal_touchpoints=("paid",), ongoing_after=datetime(2025, 1, 1, tzinfo=timezone.utc))
     >>> log, journeys = cut_journeys(EventLog(events, ("login", "call"), ("web", "phone"), ("Digital", "Care")),
     ...     settings)
     >>> silo = find_observed_silo_handoffs(log, journeys, None, settings)
-    >>> silo.select("channel_switches", "team_handoffs", "reidentify_rate", "abandon_rate", "context_loss_score").row(0)
+    >>> rates = ["reidentify_rate", "abandon_rate", "context_loss_score"]
+    >>> silo.select("channel_switches", "team_handoffs", *rates).row(0)
     (1, 1, 1.0, 1.0, 0.45)
     >>> silo["finding"][0]
     'In 100% of the 1 move from login (web) to call (phone), customers identify again.'
+
+    Without a goal, the journey's end is no abandon: not measured.
+
+    >>> no_goal = OverlaySettings(ongoing_after=settings.ongoing_after)
+    >>> find_observed_silo_handoffs(log, journeys, None, no_goal).select(rates).row(0)
+    (1.0, None, 0.25)
     """
     prepared = prepare(log, journeys)
     signs = TransitionSigns.of(transition_instances(log, journeys, journey_map, settings))
@@ -387,18 +422,24 @@ class TransitionSigns:
     """The signs of lost context of every move, one bit per sign in the order of :data:`RATE_COLUMNS`.
 
     ``bits`` is aligned with the moves of :attr:`journeymap.events.metrics.PreparedLog.transitions`
-    (both are the consecutive event pairs of each journey, in log order).
+    (both are the consecutive event pairs of each journey, in log order). ``abandon`` says whether
+    the abandon sign was measured (the journeys have a goal); when it was not, ``abandon_rate`` is
+    NaN and the score sums the other signs with their weights.
     """
 
     bits: npt.NDArray[np.uint8]
+    abandon: bool = True
 
     @classmethod
     def of(cls, instances: pl.DataFrame) -> TransitionSigns:
-        """Pack the frame of :func:`transition_instances`."""
+        """Pack the frame of :func:`transition_instances` (an ``abandon`` column all null: not measured)."""
         bits = np.zeros(instances.height, dtype=np.uint8)
         for i, flag in enumerate(SIGN_FLAGS):
-            bits |= instances.get_column(flag).to_numpy().astype(np.uint8) << np.uint8(i)
-        return cls(bits)
+            column = instances.get_column(flag).fill_null(False)
+            bits |= column.to_numpy().astype(np.uint8) << np.uint8(i)
+        abandon = instances.get_column("abandon")
+        measured = instances.height == 0 or abandon.null_count() < instances.height
+        return cls(bits, abandon=measured)
 
     def counts(self, rows: npt.NDArray[np.int64], code: npt.NDArray[np.int64], n_codes: int) -> npt.NDArray[np.int64]:
         """Per code (rows) and sign (columns): how many of the moves ``rows`` (with codes ``code``) show it."""
@@ -417,7 +458,10 @@ class TransitionSigns:
         per_sign = self.counts(rows, code, n_codes)
         with np.errstate(invalid="ignore", divide="ignore"):
             columns: dict[str, Any] = {rate: per_sign[:, i] / total for i, rate in enumerate(RATE_COLUMNS)}
-        columns["context_loss_score"] = np.round(sum(columns[r] * w for r, w in WEIGHTS.items()), 6)
+        measured = {r: w for r, w in WEIGHTS.items() if self.abandon or r != "abandon_rate"}
+        columns["context_loss_score"] = np.round(sum(columns[r] * w for r, w in measured.items()), 6)
+        if not self.abandon:
+            columns["abandon_rate"] = np.full(total.shape, np.nan)
         return columns
 
 
@@ -450,7 +494,7 @@ def sign_rates_by_pair(
     return frame.select(
         decode("__from", labels).alias(names[0]),
         decode("__to", labels).alias(names[1]),
-        *RATE_COLUMNS,
+        pl.col(*RATE_COLUMNS).fill_nan(None),
         "context_loss_score",
     )
 
@@ -491,6 +535,7 @@ def handoffs_from_signs(
         },
         schema_overrides={"__src": pl.Int64, "__tgt": pl.Int64, "__src_ch": pl.Int64, "__tgt_ch": pl.Int64},
     ).with_columns(
+        pl.col(*RATE_COLUMNS).fill_nan(None),  # a sign not measured is null, not a share
         decode("__src", log.touchpoints).alias("source"),
         decode("__tgt", log.touchpoints).alias("target"),
         decode("__src_ch", log.channels).alias("source_channel"),
@@ -545,7 +590,7 @@ def _finding(row: dict[str, Any], journey_map: JourneyMap | None, settings: Over
         moves = f"the {count:,} {noun} to another team from {source} to {target}"
     else:
         moves = f"the {count:,} move{'s' if count != 1 else ''} from {source} to {target}"
-    contributions = {rate: float(row[rate]) * weight for rate, weight in WEIGHTS.items()}
+    contributions = {rate: float(row[rate] or 0.0) * weight for rate, weight in WEIGHTS.items()}
     top = max(contributions, key=lambda rate: contributions[rate])
     if contributions[top] <= 0:
         return f"No sign of lost context in {moves}" + (f"; {clause}" if clause else ".")
@@ -634,7 +679,8 @@ def designed_handoff_evidence(
             "team_handoffs": int(handed[found]) if seen else 0,
         }
         for name in (*RATE_COLUMNS, "context_loss_score"):
-            record[name] = float(columns[name][found]) if seen else None
+            value = float(columns[name][found]) if seen else None
+            record[name] = None if value is None or np.isnan(value) else value
         limit = HEADLINE_THRESHOLDS.get(h.context_carry)
         enough = seen and record["moves"] >= settings.min_volume
         record["contradicts_declaration"] = bool(enough and limit is not None and record["context_loss_score"] >= limit)

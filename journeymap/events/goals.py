@@ -6,7 +6,9 @@ column mapping's ``conversion_values`` in its outcome column. By default the goa
 are the map's final touchpoints (``Touchpoint.is_final``: the designed ends of the journey) and
 the conversion values those of the mapping; the CLI's ``--goal`` and the overlay page's goal
 control name others. :func:`resolve_goals` sorts the names a user typed into touchpoints and
-outcome values.
+outcome values. :func:`default_settings` are the settings every page starts from, the goal
+included, so that pages without a goal control (Review, Maps, Maturity) measure what the
+Overlay page shows before anyone changes its controls.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from journeymap.events.mapping import normalize_label
+from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 
-__all__ = ["Goals", "final_touchpoints", "resolve_goals"]
+__all__ = ["Goals", "default_settings", "final_touchpoints", "resolve_goals"]
 
 
 def final_touchpoints(journey_map: JourneyMap | None) -> tuple[str, ...]:
@@ -34,6 +37,21 @@ def final_touchpoints(journey_map: JourneyMap | None) -> tuple[str, ...]:
     if journey_map is None:
         return ()
     return tuple(tp.id for tp in journey_map.touchpoints if tp.is_final)
+
+
+def default_settings(journey_map: JourneyMap | None) -> OverlaySettings:
+    """The overlay settings of a page before anyone changes them: default gap and windows, the map's final
+    touchpoints as the goal (as the Overlay page's goal control starts).
+
+    Examples
+    --------
+    >>> from journeymap.templates import load_template
+    >>> default_settings(load_template("retail-bopis")).goal_touchpoints
+    ('order-picked-up', 'parcel-delivered', 'refund-issued', 'review-posted')
+    >>> default_settings(None) == OverlaySettings()
+    True
+    """
+    return OverlaySettings(goal_touchpoints=final_touchpoints(journey_map))
 
 
 @dataclass(frozen=True)

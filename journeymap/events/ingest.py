@@ -6,6 +6,16 @@ sorting), and :func:`save_log` keeps the result as the dataset's cached Parquet 
 bad row never stops the run: it is excluded and counted in the :class:`ValidationReport`.
 Unmapped labels are never dropped: they stay in the log under their raw label and are
 listed in the report.
+
+Duplicates are told by the whole row: :func:`read_mapped` reads only the mapped columns, plus a
+64-bit hash of every column of the file computed while reading (:data:`~journeymap.events.read.ROW_HASH`).
+A row is an *exact duplicate* when it equals an earlier row in every mapped column and has the
+same row hash; a row equal in every mapped column only (two lines of one basket, two complaints
+filed the same day) is kept by default and counted (``ColumnMapping.duplicates``).
+
+The time column's resolution is detected: when every kept time is a whole day (in the mapping's
+time zone) or a whole minute, the log's :attr:`~journeymap.events.log.EventLog.time_resolution`
+says so and the report notes it. Events of one customer with equal times keep file order.
 """
 
 from __future__ import annotations
@@ -25,11 +35,12 @@ from journeymap.errors import UserInputError
 from journeymap.events.identity import IdentityReport, resolve_identities
 from journeymap.events.log import EVENT_SCHEMA, EventLog
 from journeymap.events.mapping import ColumnMapping
-from journeymap.events.read import read_events
+from journeymap.events.read import ROW_HASH, read_events
 from journeymap.json_input import load_json
 from journeymap.model import JourneyMap
 
 __all__ = [
+    "DUPLICATE_CHOICES",
     "LOG_FORMAT",
     "PHASES",
     "TIMESTAMP_FORMATS",
@@ -39,6 +50,7 @@ __all__ = [
     "log_format",
     "parse_timestamps",
     "save_log",
+    "time_resolution",
 ]
 
 TIMESTAMP_FORMATS: tuple[str, ...] = (
@@ -68,10 +80,22 @@ _EXAMPLES = 5
 _FUTURE_SLACK = timedelta(days=1)
 _META_KEY = "journeymap.event_log"
 
-LOG_FORMAT = 2
+LOG_FORMAT = 3
 """Version of the cached log written by :func:`save_log`; a cache of an older one is ingested again.
-2: the case column, and logs sorted case by case (``case_journeys``)."""
+2: the case column, and logs sorted case by case (``case_journeys``). 3: the time resolution
+(``time_resolution``), the outcome goal (``conversion_goal``), and exact duplicates told by every
+column of the file."""
 _DUPLICATE = "exact duplicate event"
+_MAPPED_DUPLICATE = "repeats another row in every mapped column (differs in others)"
+
+DUPLICATE_CHOICES: dict[str, str] = {
+    "drop-exact": "Leave out exact duplicates only (every column of the file equal)",
+    "drop-mapped": "Also leave out rows equal in every mapped column",
+    "keep": "Keep every row",
+}
+"""The values of ``ColumnMapping.duplicates``, each with what it does."""
+
+_RESOLUTIONS = {"day": ("dates only", "day"), "minute": ("times to the minute only", "minute")}
 
 
 @dataclass(frozen=True)
@@ -80,7 +104,10 @@ class ValidationReport:
 
     ``excluded`` holds ``(reason, count, first row numbers)``; row numbers count data rows
     from 1. ``unmapped_touchpoints`` and ``unknown_channels`` are ``(label, count)`` pairs
-    for labels kept under their raw name.
+    for labels kept under their raw name. ``duplicates`` counts the exact duplicates (every
+    column of the file equal to an earlier row's), ``mapped_duplicates`` the rows equal to an
+    earlier row in every mapped column but not in all (kept unless the mapping drops them);
+    ``time_resolution`` is the log's (see :class:`~journeymap.events.log.EventLog`).
     """
 
     source: str
@@ -90,6 +117,8 @@ class ValidationReport:
     unmapped_touchpoints: tuple[tuple[str, int], ...] = ()
     unknown_channels: tuple[tuple[str, int], ...] = ()
     duplicates: int = 0
+    mapped_duplicates: int = 0
+    time_resolution: str | None = None
     out_of_order: int = 0
     future_dates: int = 0
     notes: tuple[str, ...] = field(default=())
@@ -185,6 +214,12 @@ def parse_timestamps(
     if bool(text.str.contains(r"^\s|\s$|Z$|^$").any()):
         text = text.str.strip_chars().str.replace(r"Z$", "+00:00")
         text = pl.select(pl.when(text.str.len_chars() == 0).then(None).otherwise(text)).to_series()
+    given = text.drop_nulls()
+    if not fmt and given.len() and bool(given.str.contains(r"^\d{9,13}$").all()):
+        # Epoch seconds or milliseconds written as text (a CSV cell), 1990 to 2100: read as the numbers they are.
+        low, high = int(given.cast(pl.Int64).min()), int(given.cast(pl.Int64).max())  # type: ignore[arg-type]
+        if 631_152_000 <= low <= high <= 4_102_444_800 or 631_152_000_000 <= low <= high <= 4_102_444_800_000:
+            return parse_timestamps(text.cast(pl.Int64), timezone=timezone, source=source, rows=rows)
     present = text.is_not_null()
     if fmt:
         try:
@@ -267,13 +302,14 @@ def _template_expr(mapping: ColumnMapping) -> pl.Expr:
 
 
 def _check_columns(raw: pl.DataFrame, mapping: ColumnMapping, source: str) -> None:
+    names = [c for c in raw.columns if c != ROW_HASH]
     for col in mapping.columns():
         if col not in raw.columns:
             raise UserInputError(
                 "is not in the file",
                 source=source,
                 location=f"column '{col}'",
-                hint=f"Fix the column mapping; the file has: {', '.join(raw.columns[:30])}.",
+                hint=f"Fix the column mapping; the file has: {', '.join(names[:30])}.",
             )
 
 
@@ -496,25 +532,24 @@ def ingest(
     reason_col = work.select(reason_expr.alias("__reason")).to_series()
     del ts_present, no_touchpoint
     valid = reason_col.is_null()
-    dup_mask = _duplicates(raw, mapping, dictionaries, ts, valid)
-    duplicates = int(dup_mask.sum())
-    dup_code = len(reasons) + 1
-    if not mapping.keep_duplicates and duplicates:
-        reason_col = pl.select(
-            pl.when(dup_mask).then(pl.lit(dup_code, dtype=pl.UInt8)).otherwise(reason_col)
-        ).to_series()
+    exact_mask, mapped_mask = _duplicates(raw, mapping, dictionaries, ts, valid)
+    duplicates, mapped_duplicates = int(exact_mask.sum()), int(mapped_mask.sum())
+    drops = (
+        (exact_mask, duplicates, mapping.duplicates != "keep"),
+        (mapped_mask, mapped_duplicates, mapping.duplicates == "drop-mapped"),
+    )
+    for code, (mask, count, drop) in enumerate(drops, start=len(reasons) + 1):
+        if drop and count:
+            reason_col = pl.select(pl.when(mask).then(pl.lit(code, dtype=pl.UInt8)).otherwise(reason_col)).to_series()
     excluded: list[tuple[str, int, tuple[int, ...]]] = []
-    for code, reason in enumerate([r for r, _ in reasons] + [_DUPLICATE], start=1):
+    for code, reason in enumerate([r for r, _ in reasons] + [_DUPLICATE, _MAPPED_DUPLICATE], start=1):
         mask = reason_col == code
         count = int(mask.sum())
         if count:
             excluded.append((reason, count, _examples(mask, rows)))
-    notes: list[str] = []
-    if duplicates and mapping.keep_duplicates:
-        rows_dup = ", ".join(map(str, _examples(dup_mask, rows)))
-        notes.append(f"{duplicates:,} exact duplicate event(s) kept as the mapping asks (rows {rows_dup})")
+    notes = _duplicate_notes(raw, mapping, rows, valid, exact_mask, mapped_mask)
     keep = reason_col.is_null()
-    del reason_col, dup_mask
+    del reason_col, exact_mask, mapped_mask
     kept = work.filter(keep)
     del work
     if kept.height == 0:
@@ -524,6 +559,7 @@ def ingest(
             source=source,
             hint="Check the column mapping (customer, timestamp and touchpoint columns) and the file.",
         )
+    resolution = time_resolution(kept.get_column("__ts"), mapping.timezone)
     kept_combo = kept.get_column("__combo")
     per_combo = kept_combo.value_counts(name="__n")
     table = table.join(per_combo, on="__combo", how="left", maintain_order="left").with_columns(
@@ -542,6 +578,12 @@ def ingest(
     no_channel = int(table.filter(pl.col("__no_channel")).get_column("__n").sum())
     if no_channel:
         notes.append(f"{no_channel:,} event(s) with an empty {mapping.channel!r} cell counted in channel 'unknown'")
+    if resolution is not None:
+        held, unit = _RESOLUTIONS[resolution]
+        notes.append(
+            f"{mapping.timestamp} holds {held}: events of one {unit} keep file order; signs of lost context are "
+            f"not counted on moves between events of the same {unit}"
+        )
 
     report_phase("identity")
     n_ids = len(mapping.customer_ids)
@@ -624,6 +666,8 @@ def ingest(
         owners=owners,
         source=source,
         case_journeys=by_case,
+        time_resolution=resolution,
+        conversion_goal=bool(mapping.outcome and mapping.conversion_values),
     )
     report = ValidationReport(
         source=source,
@@ -633,6 +677,8 @@ def ingest(
         unmapped_touchpoints=unmapped,
         unknown_channels=unknown_channels,
         duplicates=duplicates,
+        mapped_duplicates=mapped_duplicates,
+        time_resolution=resolution,
         out_of_order=out_of_order,
         future_dates=future,
         notes=(*notes, identity.summary()),
@@ -759,11 +805,15 @@ def _duplicates(
     dictionaries: dict[str, _Dictionary],
     ts: pl.Series,
     valid: pl.Series,
-) -> pl.Series:
-    """Valid rows identical in every mapped raw column to an earlier valid row.
+) -> tuple[pl.Series, pl.Series]:
+    """Valid rows equal to an earlier valid row in every column of the file (exact duplicates), and in
+    every mapped raw column but not in all (the two masks never overlap).
 
     Candidates are found on integer codes and parsed times (equal raw text gives equal codes and
-    times); only candidate rows are compared on the raw time text.
+    times); only candidate rows are compared on the raw time text, then on the rest of the row: the
+    :data:`~journeymap.events.read.ROW_HASH` read with the file, else the other columns of ``raw``
+    (``raw`` holding only mapped columns, those are the whole row). Two rows equal in every mapped
+    column whose other columns differ but hash equally (a 64-bit collision) would count as exact.
     """
 
     def key(col: str, cheap: bool) -> pl.Series:
@@ -786,12 +836,81 @@ def _duplicates(
     del combined, hashed
     flag = valid.alias("__valid")
     found = candidates.arg_true()
-    dup = pl.repeat(False, valid.len(), dtype=pl.Boolean, eager=True).alias("__dup")
+    none = pl.repeat(False, valid.len(), dtype=pl.Boolean, eager=True).alias("__dup")
     if found.len() == 0:
-        return dup
-    exact = pl.DataFrame([flag, *(key(c, False) for c in columns)])[found]
-    first = exact.select(pl.struct(pl.all()).is_first_distinct()).to_series()
-    return dup.scatter(found, ~first)
+        return none, none.clone()
+    mapped = pl.DataFrame([flag, *(key(c, False) for c in columns)])[found]
+    first_mapped = mapped.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    rest = [c for c in raw.columns if c not in set(columns)]
+    whole = pl.concat([mapped, raw.select(rest)[found]], how="horizontal") if rest else mapped
+    first_whole = whole.select(pl.struct(pl.all()).is_first_distinct()).to_series()
+    exact = none.clone().scatter(found, ~first_whole)
+    return exact, none.clone().scatter(found, ~first_mapped & first_whole)
+
+
+def _share_text(share: float) -> str:
+    return "less than 1%" if 0 < share < 0.005 else f"{share:.0%}"
+
+
+def _duplicate_notes(
+    raw: pl.DataFrame,
+    mapping: ColumnMapping,
+    rows: pl.Series,
+    valid: pl.Series,
+    exact: pl.Series,
+    mapped: pl.Series,
+) -> list[str]:
+    """The report's notes on duplicates kept (or, for the value column, left out)."""
+    notes: list[str] = []
+    n_exact, n_mapped = int(exact.sum()), int(mapped.sum())
+    if n_exact and mapping.duplicates == "keep":
+        listed = ", ".join(map(str, _examples(exact, rows)))
+        notes.append(f"{n_exact:,} exact duplicate event(s) kept as the mapping asks (rows {listed})")
+    if not n_mapped:
+        return notes
+    value = ""
+    if mapping.value is not None:
+        amounts = raw.get_column(mapping.value).cast(pl.Float64, strict=False).fill_nan(None)
+        total = amounts.filter(valid).abs().sum()
+        if total:
+            share = float(amounts.filter(mapped).abs().sum()) / float(total)
+            value = f"{_share_text(share)} of the total of {mapping.value!r}"
+    if mapping.duplicates == "drop-mapped":
+        if value:
+            notes.append(f"the {n_mapped:,} row(s) left out as repeats in every mapped column hold {value}")
+        return notes
+    listed = ", ".join(map(str, _examples(mapped, rows)))
+    verb = "rows repeat" if n_mapped != 1 else "row repeats"
+    notes.append(
+        f"{n_mapped:,} {verb} another row in every mapped column but differ in others: kept "
+        f"(rows {listed}{'; ' + value if value else ''})"
+    )
+    return notes
+
+
+def time_resolution(ts: pl.Series, timezone: str = "UTC") -> str | None:
+    """``"day"`` when every time is a whole day in ``timezone``, ``"minute"`` when a whole minute, else ``None``.
+
+    Nulls are ignored; no time at all gives ``None``.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> days = pl.Series([datetime(2024, 1, 5), datetime(2024, 1, 6)]).dt.replace_time_zone("UTC")
+    >>> time_resolution(days), time_resolution(days.dt.offset_by("10m")), time_resolution(days.dt.offset_by("1s"))
+    ('day', 'minute', None)
+    >>> time_resolution(days.dt.offset_by("-1h"), "Europe/Amsterdam")  # local midnight is 23:00 UTC
+    'day'
+    """
+    present = ts.drop_nulls()
+    if present.len() == 0:
+        return None
+    micros = present.dt.epoch("us")
+    if not bool((micros % 60_000_000 == 0).all()):
+        return None
+    local = present.dt.convert_time_zone(timezone) if timezone != "UTC" else present
+    whole_days = (local.dt.hour() == 0) & (local.dt.minute() == 0)
+    return "day" if bool(whole_days.all()) else "minute"
 
 
 def read_mapped(
@@ -809,7 +928,9 @@ def read_mapped(
     Only the mapped columns are read, and every label column (identifiers, channel, event,
     outcome, owner, attributes) is dictionary-encoded while it is read; times and numbers stay
     text for :func:`parse_timestamps` and the numeric casts. A mapped column missing from the
-    file is reported by name.
+    file is reported by name. The other columns are parsed only into
+    :data:`~journeymap.events.read.ROW_HASH`, a hash of the whole row that tells exact duplicates
+    from rows equal in the mapped columns only.
 
     Examples
     --------
@@ -817,7 +938,7 @@ def read_mapped(
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
     >>> _ = p.write_text("id,ts,ev,note\\na,2024-01-01,view,x\\n")
     >>> read_mapped(p, ColumnMapping(customer_ids=["id"], timestamp="ts", touchpoint="ev")).schema
-    Schema([('id', Categorical), ('ts', String), ('ev', Categorical)])
+    Schema([('id', Categorical), ('ts', String), ('ev', Categorical), ('__row_hash', UInt64)])
     """
     numbers = {mapping.timestamp, mapping.value, mapping.sentiment}
     labels = [c for c in mapping.columns() if c not in numbers]
@@ -830,6 +951,7 @@ def read_mapped(
         delimiter=delimiter,
         columns=mapping.columns(),
         categorical=labels,
+        row_hash=True,
     )
 
 
@@ -855,6 +977,8 @@ def save_log(log: EventLog, path: str | Path) -> None:
             "owners": list(log.owners),
             "source": log.source,
             "case_journeys": log.case_journeys,
+            "time_resolution": log.time_resolution,
+            "conversion_goal": log.conversion_goal,
         }
     )
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -902,6 +1026,8 @@ def load_log(path: str | Path) -> EventLog:
         owners=tuple(info["owners"]),
         source=str(info.get("source", p.name)),
         case_journeys=bool(info.get("case_journeys", False)) and "case" in events.columns,
+        time_resolution=info.get("time_resolution") if info.get("time_resolution") in _RESOLUTIONS else None,
+        conversion_goal=bool(info.get("conversion_goal", False)),
     )
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "decode",
     "format_gap",
     "goal_expr",
+    "has_goal",
     "move_flags",
     "split_cases_note",
     "split_cases_warning",
@@ -118,6 +119,27 @@ def goal_expr(log: EventLog, settings: OverlaySettings) -> pl.Expr:
     if codes:
         expr = expr | pl.col("touchpoint").is_in(codes)
     return expr
+
+
+def has_goal(log: EventLog, settings: OverlaySettings) -> bool:
+    """Whether a journey has a goal to reach: goal touchpoints, conversion values in the mapping, or converted events.
+
+    Without a goal no journey converts, and a finished journey did not give up either: completion,
+    drop-off and abandon are then not measured (every finished journey is ``"abandoned"`` only for
+    want of a goal).
+
+    Examples
+    --------
+    >>> ev = pl.DataFrame({"converted": [False, False]})
+    >>> log = EventLog(ev, ("home", "buy"), ("web",), ())
+    >>> has_goal(log, OverlaySettings()), has_goal(log, OverlaySettings(goal_touchpoints=("buy",)))
+    (False, True)
+    >>> has_goal(EventLog(ev, ("home",), ("web",), (), conversion_goal=True), OverlaySettings())
+    True
+    """
+    if settings.goal_touchpoints or log.conversion_goal:
+        return True
+    return "converted" in log.events.columns and bool(log.events.get_column("converted").any())
 
 
 def cut_journeys(log: EventLog, settings: OverlaySettings) -> tuple[EventLog, pl.DataFrame]:

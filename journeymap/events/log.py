@@ -71,6 +71,11 @@ class EventLog:
     ``channels[i]`` and ``owners[i]`` are channel ids / team names in the same way.
     ``case_journeys`` says that journeys are the cases of the ``case`` column (and the events
     are sorted case by case inside each customer); otherwise journeys are cut by the gap.
+    ``time_resolution`` is ``"day"`` when the time column held dates only, ``"minute"`` when it
+    held times to the minute only, ``None`` when finer: events of equal ``ts`` in a coarse log
+    tie only because of the resolution (they keep file order; their real order is unknown).
+    ``conversion_goal`` says that the column mapping names conversion values (an outcome goal),
+    whether or not an event reached one.
     """
 
     events: pl.DataFrame
@@ -79,6 +84,8 @@ class EventLog:
     owners: tuple[str, ...]
     source: str = "events"
     case_journeys: bool = False
+    time_resolution: str | None = None
+    conversion_goal: bool = False
 
     @property
     def attributes(self) -> tuple[str, ...]:

@@ -860,14 +860,13 @@ def team_move_counts(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None =
         & (True if keep is None else keep[moves.journey])
     )
     src, tgt = prepared.move_codes(prepared.owner, rows.astype(np.int64))
-    cells = np.bincount(src * prepared.n_owner + tgt, minlength=prepared.n_owner**2)
-    seen = np.flatnonzero(cells)
+    code, original = dense_codes(src * prepared.n_owner + tgt)
     owners = prepared.log.owners
     return pl.DataFrame(
         {
-            "from_team": [owners[c // prepared.n_owner] for c in seen],
-            "to_team": [owners[c % prepared.n_owner] for c in seen],
-            "count": cells[seen].astype(np.int64),
+            "from_team": [owners[c // prepared.n_owner] for c in original],
+            "to_team": [owners[c % prepared.n_owner] for c in original],
+            "count": np.bincount(code, minlength=original.size).astype(np.int64),
         },
         schema={"from_team": pl.String, "to_team": pl.String, "count": pl.Int64},
     ).sort(["count", "from_team", "to_team"], descending=[True, False, False])

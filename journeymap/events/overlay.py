@@ -38,7 +38,7 @@ from journeymap.analysis.silo import (
     transition_instances,
 )
 from journeymap.errors import UserInputError
-from journeymap.events.journeys import cut_journeys
+from journeymap.events.journeys import cut_journeys, has_goal
 from journeymap.events.log import EventLog
 from journeymap.events.metrics import (
     PreparedLog,
@@ -85,6 +85,9 @@ class PreparedOverlay:
     off_map: Mask | None
     """Per journey: it takes a transition that is not on the map (``None`` without a map)."""
     settings: OverlaySettings
+    has_goal: bool = True
+    """Whether journeys have a goal (:func:`journeymap.events.journeys.has_goal`); without one there is no
+    completion rate, drop-off or abandon."""
 
 
 def prepare_overlay(
@@ -107,7 +110,7 @@ def prepare_overlay(
     repeated = np.bincount(metrics.journey[repeat], minlength=metrics.n_journeys)
     off_map = undesigned_journeys(cut, journey_map) if journey_map is not None else None
     done("prepare")
-    return PreparedOverlay(cut, journeys, metrics, signs, contacts, repeated, off_map, base)
+    return PreparedOverlay(cut, journeys, metrics, signs, contacts, repeated, off_map, base, has_goal(cut, base))
 
 
 @dataclass(frozen=True, eq=False)
@@ -289,7 +292,7 @@ def compute_overlay(
     silo = handoffs_from_signs(base.metrics, base.signs, keep, journey_map, settings)
     designed = designed_handoff_evidence(base.metrics, base.signs, keep, journey_map, settings)
     done("silo handoffs")
-    friction = rank_friction(touchpoints, transitions, silo, settings, journey_map)
+    friction = rank_friction(touchpoints, transitions, silo, settings, journey_map, has_goal=base.has_goal)
     done("friction")
     conformance = None
     if journey_map is not None and base.off_map is not None:
@@ -358,4 +361,5 @@ def _kpis(
         channel_customers=channel_customers,
         touchpoints_seen=touchpoints_seen,
         has_teams=bool(base.log.owners),
+        has_goal=base.has_goal,
     )

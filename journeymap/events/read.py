@@ -26,7 +26,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, cast
+from typing import Any, BinaryIO, Literal, NamedTuple, cast
 from xml.parsers import expat
 
 import polars as pl
@@ -34,12 +34,14 @@ import polars as pl
 from journeymap.errors import UserInputError
 from journeymap.json_input import load_json
 
-__all__ = ["FORMATS", "MAX_LINE_BYTES", "EventFormat", "count_values", "detect_format", "read_events"]
+__all__ = ["FORMATS", "MAX_LINE_BYTES", "ROW_HASH", "EventFormat", "XesClassifier", "count_values", "detect_format", "read_events", "xes_classifiers"]
 
 EventFormat = Literal["csv", "parquet", "xes", "jsonl"]
 FORMATS: tuple[EventFormat, ...] = ("csv", "parquet", "xes", "jsonl")
 MAX_LINE_BYTES = 8 * 1024 * 1024
 """Longest line (CSV, JSON lines, XES) accepted; longer lines are reported, never loaded."""
+ROW_HASH = "__row_hash"
+"""Column :func:`read_events` adds with ``row_hash=True``: a 64-bit hash of every column of the row."""
 
 _CHUNK = 1024 * 1024
 _SAMPLE = 64 * 1024
@@ -95,6 +97,7 @@ def read_events(
     categorical: Collection[str] = (),
     name: str | None = None,
     rows: int | None = None,
+    row_hash: bool = False,
 ) -> pl.DataFrame:
     """Read a raw event export into a frame of its own columns.
 
@@ -124,6 +127,10 @@ def read_events(
     rows:
         Read only the first ``rows`` events: a preview and mapping sample of a large file, at
         the memory of the sample (CSV, Parquet and JSON lines stop early; XES is parsed whole).
+    row_hash:
+        Add :data:`ROW_HASH` (UInt64), a hash of every column of the file (read or not), computed
+        while the file is read: rows equal in every column hash equally, so exact duplicates can
+        be told from rows equal only in the ``columns`` read.
 
     Returns
     -------
@@ -147,7 +154,7 @@ def read_events(
     p = Path(path)
     label = name or p.name
     try:
-        return _read(p, fmt, encoding, delimiter, progress, max_line_bytes, columns, categorical, rows)
+        return _read(p, fmt, encoding, delimiter, progress, max_line_bytes, columns, categorical, rows, row_hash)
     except UserInputError as exc:
         if exc.source == p.name and label != p.name:
             raise UserInputError(exc.problem, source=label, location=exc.location, hint=exc.hint) from None
@@ -164,6 +171,7 @@ def _read(
     columns: Sequence[str] | None,
     categorical: Collection[str],
     rows: int | None,
+    row_hash: bool = False,
 ) -> pl.DataFrame:
     if not p.is_file():
         raise UserInputError("file not found", source=str(p), hint="Check the path.")
@@ -180,14 +188,14 @@ def _read(
     report(0.0)
     wanted = list(dict.fromkeys(columns)) if columns is not None else None
     if kind == "parquet":
-        frame = _read_parquet(p, wanted, categorical, rows)
+        frame = _read_parquet(p, wanted, categorical, rows, row_hash)
     elif kind == "xes":
-        frame = _project(_read_xes(p, report, max_line_bytes), p, wanted, categorical)
+        frame = _project(_read_xes(p, report, max_line_bytes), p, wanted, categorical, row_hash)
         frame = frame.head(rows) if rows is not None else frame
     elif kind == "jsonl":
-        frame = _project(_read_jsonl(p, report, max_line_bytes, rows), p, wanted, categorical)
+        frame = _project(_read_jsonl(p, report, max_line_bytes, rows), p, wanted, categorical, row_hash)
     else:
-        frame = _read_csv(p, encoding, delimiter, report, max_line_bytes, wanted, categorical, rows)
+        frame = _read_csv(p, encoding, delimiter, report, max_line_bytes, wanted, categorical, rows, row_hash)
     if frame.height == 0:
         raise UserInputError(
             "holds no events (only a header or no rows)", source=p.name, hint="Export the events again."
@@ -245,14 +253,24 @@ def _check_present(p: Path, available: Sequence[str], wanted: Sequence[str]) -> 
             )
 
 
-def _project(frame: pl.DataFrame, p: Path, wanted: list[str] | None, categorical: Collection[str]) -> pl.DataFrame:
+def _row_hash() -> pl.Expr:
+    """:data:`ROW_HASH` of every column of the frame it is evaluated on."""
+    return pl.struct(pl.all()).hash(seed=11).alias(ROW_HASH)
+
+
+def _project(
+    frame: pl.DataFrame, p: Path, wanted: list[str] | None, categorical: Collection[str], row_hash: bool = False
+) -> pl.DataFrame:
     """The wanted columns of a frame already read, text columns listed in ``categorical`` encoded."""
     if wanted is None:
-        return frame
+        return frame.with_columns(_row_hash()) if row_hash else frame
     _check_present(p, frame.columns, wanted)
     return frame.select(
-        pl.col(c).cast(pl.Categorical) if c in categorical and frame.schema[c] == pl.String else pl.col(c)
-        for c in wanted
+        *(
+            pl.col(c).cast(pl.Categorical) if c in categorical and frame.schema[c] == pl.String else pl.col(c)
+            for c in wanted
+        ),
+        *([_row_hash()] if row_hash else []),
     )
 
 
@@ -330,19 +348,25 @@ def _scan_lines(p: Path, report: Callable[[float], None], limit: int, rows: int 
 
 
 def _read_parquet(
-    p: Path, wanted: list[str] | None, categorical: Collection[str], rows: int | None = None
+    p: Path, wanted: list[str] | None, categorical: Collection[str], rows: int | None = None, row_hash: bool = False
 ) -> pl.DataFrame:
     try:
-        if wanted is None:
+        if wanted is None and not row_hash:
             return pl.read_parquet(p) if rows is None else pl.scan_parquet(p).head(rows).collect()
         schema = pl.read_parquet_schema(p)
+        if wanted is None:
+            wanted = list(schema)
     except Exception as exc:  # Polars raises several error types for foreign or damaged files
         raise _parquet_error(p, exc) from None
     _check_present(p, list(schema), wanted)
     try:
         # Only the wanted columns are decoded; text turns into codes batch by batch (streaming).
         lazy = pl.scan_parquet(p).select(
-            pl.col(c).cast(pl.Categorical) if c in categorical and schema[c] == pl.String else pl.col(c) for c in wanted
+            *(
+                pl.col(c).cast(pl.Categorical) if c in categorical and schema[c] == pl.String else pl.col(c)
+                for c in wanted
+            ),
+            *([_row_hash()] if row_hash else []),
         )
         if rows is not None:
             lazy = lazy.head(rows)
@@ -468,6 +492,7 @@ def _read_csv(
     wanted: list[str] | None = None,
     categorical: Collection[str] = (),
     rows: int | None = None,
+    row_hash: bool = False,
 ) -> pl.DataFrame:
     _scan_lines(p, report, limit, rows)
     with _open_binary(p) as fh:
@@ -484,13 +509,13 @@ def _read_csv(
     sep = delimiter or _sniff_delimiter(text_sample)
     _check_header(p, text_sample, sep)
     if enc in ("utf-8", "utf8"):
-        return _read_csv_utf8(p, p, sep, wanted, categorical, rows)
+        return _read_csv_utf8(p, p, sep, wanted, categorical, rows, row_hash)
     # Polars reads UTF-8 only. A sample is re-encoded in memory; a whole file is re-encoded chunk
     # by chunk into a temporary file, so a large Latin-1 export never sits in memory several times.
     if rows is not None:
         with _open_binary(p) as fh:
             sample_text = _head_bytes(fh, rows).decode(enc, errors="replace")
-        return _read_csv_utf8(p, io.BytesIO(sample_text.encode("utf-8")), sep, wanted, categorical, rows)
+        return _read_csv_utf8(p, io.BytesIO(sample_text.encode("utf-8")), sep, wanted, categorical, rows, row_hash)
     fd, tmp_name = tempfile.mkstemp(prefix="journeymap-utf8-", suffix=".csv")
     try:
         decoder = codecs.getincrementaldecoder(enc)(errors="replace")
@@ -498,7 +523,7 @@ def _read_csv(
             while chunk := fh.read(_CHUNK):
                 out.write(decoder.decode(chunk).encode("utf-8"))
             out.write(decoder.decode(b"", final=True).encode("utf-8"))
-        return _read_csv_utf8(p, Path(tmp_name), sep, wanted, categorical, rows)
+        return _read_csv_utf8(p, Path(tmp_name), sep, wanted, categorical, rows, row_hash)
     finally:
         os.unlink(tmp_name)
 
@@ -510,12 +535,13 @@ def _read_csv_utf8(
     wanted: list[str] | None,
     categorical: Collection[str],
     rows: int | None,
+    row_hash: bool = False,
 ) -> pl.DataFrame:
     sample_rows = {"n_rows": rows} if rows is not None else {}
     if wanted is None:
         frame = _explain_empty(p, source, sep, _csv_frame(p, source, sep, **sample_rows), rows)
         _check_width(p, frame, sep)
-        return frame
+        return frame.with_columns(_row_hash()) if row_hash else frame
     header = _csv_frame(p, source, sep, n_rows=0)
     _check_width(p, header, sep)
     _check_present(p, header.columns, wanted)
@@ -523,8 +549,12 @@ def _read_csv_utf8(
         source.seek(0)
     # Only the mapped columns are parsed; label columns become dictionary codes as they are read.
     overrides = {c: pl.Categorical() for c in wanted if c in categorical}
-    frame = _csv_frame(p, source, sep, columns=wanted, schema_overrides=overrides, **sample_rows)
-    return _explain_empty(p, source, sep, frame.select(wanted), rows)
+    if row_hash:
+        # Every column is parsed, batch by batch, for the hash; only the mapped ones are kept.
+        frame = _csv_frame(p, source, sep, schema_overrides=overrides, select=[*wanted, _row_hash()], **sample_rows)
+    else:
+        frame = _csv_frame(p, source, sep, columns=wanted, schema_overrides=overrides, **sample_rows)
+    return _explain_empty(p, source, sep, frame.select(*wanted, *([ROW_HASH] if row_hash else [])), rows)
 
 
 def _explain_empty(p: Path, source: Path | io.BytesIO, sep: str, frame: pl.DataFrame, rows: int | None) -> pl.DataFrame:
@@ -547,17 +577,20 @@ def _head_bytes(fh: BinaryIO, rows: int) -> bytes:
     return b"".join(parts)
 
 
-def _csv_frame(p: Path, source: Path | io.BytesIO, sep: str, **options: Any) -> pl.DataFrame:
+def _csv_frame(
+    p: Path, source: Path | io.BytesIO, sep: str, select: list[str | pl.Expr] | None = None, **options: Any
+) -> pl.DataFrame:
+    common: dict[str, Any] = {
+        "separator": sep,
+        "infer_schema": False,
+        "truncate_ragged_lines": False,
+        "encoding": "utf8-lossy",
+        "quote_char": '"',
+    }
     try:
-        return pl.read_csv(
-            source,
-            separator=sep,
-            infer_schema=False,
-            truncate_ragged_lines=False,
-            encoding="utf8-lossy",
-            quote_char='"',
-            **options,
-        )
+        if select is not None:
+            return pl.scan_csv(source, **common, **options).select(*select).collect(engine="streaming")
+        return pl.read_csv(source, **common, **options)
     except pl.exceptions.NoDataError:
         raise UserInputError(
             "holds no events (no header line)", source=p.name, hint="Export the events again."
@@ -806,3 +839,54 @@ def _parse_xes_date(key: str) -> pl.Expr:
     with_zone = col.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us", time_zone="UTC")
     naive = col.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone("UTC")
     return pl.coalesce(with_zone, naive).alias(key)
+
+
+class XesClassifier(NamedTuple):
+    """An event classifier declared in an XES header: the attribute keys that together name an activity."""
+
+    name: str
+    keys: tuple[str, ...]
+
+
+class _HeaderDone(Exception):
+    """Raised by the header parser at the first trace: the rest of the file is not needed."""
+
+
+def xes_classifiers(path: str | Path) -> tuple[XesClassifier, ...]:
+    """The ``<classifier>`` declarations of an XES file's header, in file order.
+
+    Only the header is parsed (up to the first ``<trace>``), so this costs the same for a
+    2 GB log as for a small one. A file that is not XES, or is damaged, declares none.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "log.xes"
+    >>> header = "<log><classifier name='Activity' keys='concept:name lifecycle:transition'/>"
+    >>> _ = p.write_text(header + "<classifier name='Odd' keys=\\"'my key' org:group\\"/><trace/></log>")
+    >>> [tuple(c) for c in xes_classifiers(p)]
+    [('Activity', ('concept:name', 'lifecycle:transition')), ('Odd', ('my key', 'org:group'))]
+    """
+    found: list[XesClassifier] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        tag = name.rpartition(":")[2]
+        if tag == "trace":
+            raise _HeaderDone
+        if tag == "classifier" and attrs.get("keys"):
+            # Keys are separated by white space; a key holding a space is quoted with single quotes.
+            keys = tuple(q or plain for q, plain in re.findall(r"'([^']*)'|(\S+)", attrs["keys"]))
+            found.append(XesClassifier(attrs.get("name", ""), keys))
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    try:
+        with _open_binary(Path(path)) as fh:
+            while chunk := fh.read(_SAMPLE):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _HeaderDone:
+        pass
+    except (OSError, EOFError, expat.ExpatError, gzip.BadGzipFile, zlib.error):
+        pass  # reading the events reports a damaged file; the header only adds a classifier
+    return tuple(found)

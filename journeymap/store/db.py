@@ -239,6 +239,8 @@ _SQLITE_KINDS = (
     ("disk i/o error", "unreachable"),
 )
 
+_SQL_MISTAKES = ("no such table", "no such column", "syntax error", "has no column", "no such function")
+
 
 def database_error(exc: BaseException) -> DatabaseUnavailable | None:
     """The user's message for a failure of the database itself, or ``None`` for any other error.
@@ -271,6 +273,8 @@ def database_error(exc: BaseException) -> DatabaseUnavailable | None:
         kind = "unreachable"
     if kind is None and _driver_of(exc) == "postgresql" and ("connect" in text or "connection" in text):
         kind = "unreachable"
+    if kind is None and any(words in text for words in _SQL_MISTAKES):
+        return None  # SQLite reports a wrong statement as an OperationalError too: that is a bug, not the database
     kind = kind or "failed"
     # The driver's own words, without the statement or its parameters, for whoever runs the server.
     _log.warning("database unavailable (%s): %s: %s", kind, type(orig or exc).__name__, str(orig or "").strip())
@@ -349,6 +353,29 @@ def _quiet_close(session: Session) -> None:
         session.close()
     except DBAPIError:
         _log.debug("closing a session failed", exc_info=True)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_oversized_values(session: Session, _context: Any, _instances: Any) -> None:
+    """Refuse a text longer than its column before it is written.
+
+    SQLite stores any length and PostgreSQL fails the statement; either way a value that breaks its
+    column's size should never reach the database. Every store function's writes pass here.
+    """
+    for row in (*session.new, *session.dirty):
+        table = getattr(row, "__table__", None)
+        if table is None:
+            continue
+        for column in table.columns:
+            limit = getattr(column.type, "length", None)
+            value = getattr(row, column.key, None)
+            if limit and isinstance(value, str) and len(value) > limit:
+                raise UserInputError(
+                    f"is {len(value)} characters long; at most {limit} fit",
+                    source=f"save {table.name.replace('_', ' ')}",
+                    location=f"field '{column.name}'",
+                    hint="Nothing was saved: shorten it and try again.",
+                )
 
 
 def utc_now() -> datetime:

@@ -207,9 +207,11 @@ def _signed_in(engine: Engine) -> Actor | None:
 def _client_address() -> tuple[str | None, dict[str, str]]:
     """The visitor's IP address as Streamlit reports it (``None`` on loopback) and the request's headers."""
     try:
-        return st.context.ip_address, dict(st.context.headers)
+        remote_ip, headers = st.context.ip_address, dict(st.context.headers)
     except Exception:  # no browser request behind this run (a script run in tests)
         return None, {}
+    # Without a browser connection (AppTest) Streamlit hands back a stand-in object, not an address.
+    return (remote_ip if isinstance(remote_ip, str) else None), headers
 
 
 def _client_is_local() -> bool:
@@ -359,12 +361,9 @@ def _on_sign_in(engine: Engine, place: str = "sidebar") -> None:
         _forget_sign_in()
         st.session_state[ReviewKeys.SIGN_IN_FLASH] = ("error", str(exc), place)
         return
+    # The sidebar says who is signed in; no other message is needed.
     st.session_state.pop(ReviewKeys.SIGNED_OUT_ELSEWHERE, None)
-    st.session_state[ReviewKeys.SIGN_IN_FLASH] = (
-        "success",
-        f"Signed in as {account.display_name} ({account.role.value}).",
-        None,
-    )
+    st.session_state.pop(ReviewKeys.SIGN_IN_FLASH, None)
 
 
 def _show_sign_in_flash(place: str | None) -> None:
@@ -378,7 +377,7 @@ def _show_sign_in_flash(place: str | None) -> None:
 
 def _on_first_account(engine: Engine) -> None:
     if not _client_is_local():
-        st.session_state[ReviewKeys.FLASH] = ("error", _REMOTE_OPEN_MODE)
+        st.session_state[ReviewKeys.FLASH] = ("error", _remote_open_mode_text())
         return
     try:
         with session_scope(engine) as session:
@@ -426,12 +425,16 @@ _REMOTE_OPEN_MODE = (
 )
 
 
-def _remote_open_mode_text() -> str:
+def _local_url() -> str:
     try:
         port = int(st.get_option("server.port"))
     except Exception:
         port = 8501
-    return _REMOTE_OPEN_MODE.replace("{port}", str(port))
+    return f"http://localhost:{port}"
+
+
+def _remote_open_mode_text() -> str:
+    return _REMOTE_OPEN_MODE.replace("http://localhost:{port}", _local_url())
 
 
 def first_account_form(engine: Engine) -> None:
@@ -465,7 +468,10 @@ def access_sidebar(engine: Engine) -> Actor:
                     st.caption("The first account is an editor; after that, only signed-in editors can change maps.")
                     first_account_form(engine)
             else:
-                st.warning(_remote_open_mode_text())
+                st.warning(
+                    "Read-only: no account exists yet, and without one only the server's own machine can edit. "
+                    f"Create the owner account there first ({_local_url()}, Access → Require sign-in)."
+                )
             _show_flash()
         else:
             if st.session_state.pop(ReviewKeys.SIGNED_OUT_ELSEWHERE, False):

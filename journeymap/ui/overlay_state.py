@@ -37,9 +37,9 @@ from journeymap.events.identity import IdentityReport
 from journeymap.events.ingest import LOG_FORMAT, ValidationReport, ingest, load_log, log_format, read_mapped, save_log
 from journeymap.events.journeys import split_cases_warning
 from journeymap.events.log import EventLog
-from journeymap.events.mapping import ColumnMapping, guess_mapping, mapping_from_json, mapping_to_json
+from journeymap.events.mapping import ColumnMapping, MappingGuess, guess_columns, mapping_from_json, mapping_to_json
 from journeymap.events.overlay import Overlay, PreparedOverlay, compute_overlay, prepare_overlay, unfiltered
-from journeymap.events.read import count_values, detect_format, read_events
+from journeymap.events.read import count_values, detect_format, read_events, xes_classifiers
 from journeymap.events.settings import OverlaySettings
 from journeymap.json_input import load_json
 from journeymap.model import JourneyMap, Touchpoint, validation_error_to_user_error
@@ -153,6 +153,7 @@ class OverlayKeys:
     M_OUTCOME = "jm_ov_m_outcome"
     M_CONVERSION = "jm_ov_m_conversion"
     M_ATTRIBUTES = "jm_ov_m_attributes"
+    M_DUPLICATES = "jm_ov_m_duplicates"
     M_VALUES = "jm_ov_m_values"
     M_CHANNELS = "jm_ov_m_channels"
     M_CREATE_STAGE = "jm_ov_m_create_stage"
@@ -352,20 +353,25 @@ def cached_raw(source: RawSource) -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _guess_cached(content_hash: str, revision_id: int, path: str, name: str, _journey_map: JourneyMap) -> str:
+def _guess_cached(content_hash: str, revision_id: int, path: str, name: str, _journey_map: JourneyMap) -> MappingGuess:
     del revision_id
     sample = _raw_cached(content_hash, path, name)
+    # An XES file may declare which attributes make an activity (concept:name + lifecycle:transition).
+    classifiers = [c.keys for c in xes_classifiers(path)] if detect_format(name) == "xes" else []
     if sample.height < SAMPLE_ROWS:
-        return mapping_to_json(guess_mapping(sample, _journey_map, source=name))
+        return guess_columns(sample, _journey_map, source=name, classifiers=classifiers)
 
     def labels(column: str) -> list[str]:
         return [label for label, _ in _label_counts_cached(content_hash, column, path, name)]
 
-    return mapping_to_json(guess_mapping(sample, _journey_map, labels=labels, source=name))
+    return guess_columns(sample, _journey_map, labels=labels, source=name, classifiers=classifiers)
 
 
-def cached_guess(source: RawSource, revision_id: int, journey_map: JourneyMap) -> str:
-    """The guessed column mapping (JSON) for a source and a map revision."""
+def cached_guess(source: RawSource, revision_id: int, journey_map: JourneyMap) -> MappingGuess:
+    """The column guess for a source and a map revision: per field a column (or none), a confidence, a reason.
+
+    It never fails for a field it cannot fill: the form shows that field empty with the reason.
+    """
     return _guess_cached(source.content_hash, revision_id, source.path, source.name, journey_map)
 
 
@@ -687,7 +693,9 @@ def _reranked(key: str, min_volume: int, _overlay: Overlay, _journey_map: Journe
     silo = _overlay.silo_handoffs
     if silo.height:
         silo = silo.with_columns((pl.col("headline") & (pl.col("count") >= min_volume)).alias("headline"))
-    friction = rank_friction(_overlay.touchpoints, _overlay.transitions, silo, settings, _journey_map)
+    friction = rank_friction(
+        _overlay.touchpoints, _overlay.transitions, silo, settings, _journey_map, has_goal=_overlay.prepared.has_goal
+    )
     return replace(_overlay, silo_handoffs=silo, friction=friction, settings=settings)
 
 

@@ -16,6 +16,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from journeymap.compare import ADDED_COLOR, CHANGED_COLOR, REMOVED_COLOR
+from journeymap.events.goals import default_settings
 from journeymap.events.ingest import load_log
 from journeymap.events.overlay import Overlay, compute_overlay
 from journeymap.events.settings import OverlaySettings
@@ -278,8 +279,8 @@ def _load_demo_dataset(at: AppTest, engine: Engine) -> tuple[int, Overlay]:
         (dataset,) = list_datasets(session=session)
         assert dataset.map_id is not None
         journey_map = latest_revision(session=session, map_id=dataset.map_id).journey_map
-    # Computed apart from the page: the stored log read directly, the default settings.
-    return dataset.map_id, compute_overlay(load_log(dataset.cache_path), journey_map, OverlaySettings())
+    # Computed apart from the page: the stored log read directly, the Overlay page's defaults (its goal included).
+    return dataset.map_id, compute_overlay(load_log(dataset.cache_path), journey_map, default_settings(journey_map))
 
 
 def _html_file(downloads: Downloads) -> str:
@@ -337,8 +338,8 @@ def test_report_of_a_map_with_a_dataset_holds_the_friction_board_and_kpis(
     # The demo data's journey KPIs (default settings: a 3-day gap).
     assert "<tr><td>Journeys</td><td>7,089</td></tr>" in report
     assert "<tr><td>Customers</td><td>3,128</td></tr>" in report
-    assert f"<tr><td>Completion rate</td><td>{overlay.kpis.as_dict()['completion_rate']:.2f}</td></tr>" in report
-    assert "<tr><td>Completion rate</td><td>0.39</td></tr>" in report
+    assert f"<tr><td>Completion rate</td><td>{overlay.kpis.as_dict()['completion_rate']:.1%}</td></tr>" in report
+    assert "<tr><td>Completion rate</td><td>39.0%</td></tr>" in report
     assert 'id="radar"' not in report
 
 

@@ -20,6 +20,7 @@ from journeymap.store.access import (
     list_share_links,
     resolve_share_link,
     revoke_share_link,
+    start_sign_in,
 )
 from journeymap.store.reviews import (
     TargetKind,
@@ -298,16 +299,21 @@ def test_require_editor_refuses_guests_and_viewers_and_locked_maps(engine: Engin
 
     map_id, _ = _seed(engine)
     with Session(engine) as session:
-        create_user(session=session, username="ana", password="correct horse")
+        ana = create_user(session=session, username="ana", password="correct horse")
+        bo = create_user(session=session, username="bo", password="correct horse", display_name="Bo", actor=EDITOR)
         workshop = start_workshop(session=session, actor=EDITOR, map_id=map_id)
         set_workshop_locked(session=session, actor=EDITOR, workshop_id=workshop.id)
+        # A signed-in session holds its account and its sign-in token, which is checked on every run.
+        tokens = {a.id: start_sign_in(session=session, account_id=a.id) for a in (ana, bo)}
     at = _guarded()
     assert at.warning[0].value == "Sign in with an editor account to change maps."
     assert [b.label for b in at.button] == ["Sign in"]  # the sign-in form, never the edit control
-    at.session_state[ReviewKeys.ACCOUNT] = {"id": 2, "username": "bo", "display_name": "Bo", "role": "viewer"}
+    at.session_state[ReviewKeys.ACCOUNT] = {"id": bo.id, "username": "bo", "display_name": "Bo", "role": "viewer"}
+    at.session_state[ReviewKeys.SIGN_IN_TOKEN] = tokens[bo.id]
     at.run()
     assert "Bo is a viewer" in at.warning[0].value.replace("\\", "") and _inputs(at) == {}
-    at.session_state[ReviewKeys.ACCOUNT] = {"id": 1, "username": "ana", "display_name": "Ana", "role": "editor"}
+    at.session_state[ReviewKeys.ACCOUNT] = {"id": ana.id, "username": "ana", "display_name": "Ana", "role": "editor"}
+    at.session_state[ReviewKeys.SIGN_IN_TOKEN] = tokens[ana.id]
     at.query_params["map"] = str(map_id)
     at.run()
     assert "A workshop has locked this map" in at.warning[0].value and _inputs(at) == {}

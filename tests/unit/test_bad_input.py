@@ -285,7 +285,10 @@ def test_a_failed_column_guess_names_the_file(
     path.write_text(content)
     columns = ", ".join(content.splitlines()[0].split(","))
     assert main(["mapping", "guess", str(path)]) == 2
-    assert capsys.readouterr().err == f"journeymap: error: export.csv, columns {columns}: {expected}\n"
+    err = capsys.readouterr().err.splitlines()
+    # The reason per field comes first (what was looked for), then the one-line error.
+    assert err[0] == "export.csv: columns guessed (confidence, reason)"
+    assert err[-1] == f"journeymap: error: export.csv, columns {columns}: {expected}"
     with pytest.raises(UserInputError, match=rf"^export\.csv, columns {columns}: "):
         guess_mapping(read_events(path), source="export.csv")
 

@@ -256,7 +256,8 @@ def _order_map() -> JourneyMap:
 
 
 def test_designed_full_handoffs_are_contradicted_only_by_lost_context() -> None:
-    """Two customers, one journey each, still ongoing (``ongoing_after`` = T0: no abandon).
+    """Two customers, one journey each, still ongoing (``ongoing_after`` = T0: no abandon; and without a
+    goal no abandon is measured: its rate is null).
 
     c0: cart (web, Digital) 00:00 → track (app, Digital) 00:10, never identified: a channel switch with
     no sign at all (track is new and last; no phone contact follows) → score 0, the ``full``
@@ -294,8 +295,8 @@ def test_designed_full_handoffs_are_contradicted_only_by_lost_context() -> None:
     got = designed_handoff_evidence(prepare(cut, journeys), signs, None, journey_map, settings)
     assert got.columns == list(DESIGNED_SCHEMA)
     assert got.rows() == [
-        ("cart", "track", "channel", "full", 1, 1, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False),
-        ("cart", "call", "channel and team", "full", 1, 1, 1, 0.0, 1.0, 0.0, 0.0, 0.0, 0.25, True),
+        ("cart", "track", "channel", "full", 1, 1, 0, 0.0, 0.0, 0.0, 0.0, None, 0.0, False),
+        ("cart", "call", "channel and team", "full", 1, 1, 1, 0.0, 1.0, 0.0, 0.0, None, 0.25, True),
         ("track", "call", "channel and team", "partial", 0, 0, 0, None, None, None, None, None, None, False),
     ]
     # One move is too few when two are needed to contradict a declaration.

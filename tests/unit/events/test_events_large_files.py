@@ -62,6 +62,7 @@ def test_projection_reads_only_mapped_columns_as_codes(tmp_path: Path) -> None:
             "channel": pl.Categorical(),
             "event": pl.Categorical(),
             "outcome": pl.Categorical(),
+            "__row_hash": pl.UInt64(),  # of the whole row, "note" included: tells exact duplicates
         }
     )
     assert raw.get_column("channel").cast(pl.String).to_list() == [" web ", "web", "web", "app", "web", "app"]

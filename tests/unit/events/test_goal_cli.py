@@ -62,7 +62,7 @@ def test_guessed_xes_mapping_makes_one_journey_per_ticket_and_goal_names_the_suc
 def test_without_a_goal_there_is_no_completion_rate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, printed, _ = run(["overlay", str(REAL / "receipt.parquet"), "--out", str(tmp_path / "o")], capsys)
     assert code == 0
-    assert completion_line(printed).endswith("journeys 1,434 · completion rate n/a")
+    assert completion_line(printed).endswith("journeys 1,434 · completion rate n/a — set a goal")
     assert any(line.startswith("goal: none, so no completion rate") for line in printed)
 
 

@@ -221,7 +221,7 @@ def test_corrupt_stored_document_names_map_and_revision(session: Session, make_t
     assert str(caught.value) == (
         f"Saved map 'Returns' (id {first.map_id}), revision 1 (id {first.id}): "
         "the stored document is damaged (field 'name': Field required). "
-        "Open the map's history and restore an earlier revision, or import the map from an exported file."
+        "No earlier revision reads either: import the map from an exported file."
     )
     # The history still lists it, so the user can act on it.
     assert [r.number for r in list_revisions(session=session, map_id=first.map_id)] == [1]
@@ -367,9 +367,10 @@ def test_save_while_another_writer_holds_sqlite_reports_busy(
     finally:
         other.execute("ROLLBACK")
         other.close()
+    # The same words as every other page meeting a busy database (journeymap.store.db.DatabaseUnavailable).
     assert str(caught.value) == (
-        "Map 'Returns': the database is busy with another save and nothing was written. "
-        "Your edits are kept on screen: save again in a moment."
+        "Database: the database is busy: another save or another Journeymap process is writing to it, and what you "
+        "just did was not saved. Wait a moment and try again; anything you typed is still on screen."
     )
     with Session(engine) as session:
         assert [r.number for r in list_revisions(session=session, map_id=first.map_id)] == [1]
