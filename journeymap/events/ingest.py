@@ -880,9 +880,9 @@ def _duplicate_notes(
             notes.append(f"the {n_mapped:,} row(s) left out as repeats in every mapped column hold {value}")
         return notes
     listed = ", ".join(map(str, _examples(mapped, rows)))
-    verb = "rows repeat" if n_mapped != 1 else "row repeats"
+    rows_repeat, differ = ("rows repeat", "differ") if n_mapped != 1 else ("row repeats", "differs")
     notes.append(
-        f"{n_mapped:,} {verb} another row in every mapped column but differ in others: kept "
+        f"{n_mapped:,} {rows_repeat} another row in every mapped column but {differ} in others: kept "
         f"(rows {listed}{'; ' + value if value else ''})"
     )
     return notes

@@ -535,6 +535,11 @@ class _Column:
         return self.rows >= _CONCLUSIVE_ROWS and self.filled > 0 and self.distinct >= _ROW_ID_SHARE * self.filled
 
     @property
+    def unique(self) -> bool:
+        """Every value on one row only: no two events share it."""
+        return self.rows >= _CONCLUSIVE_ROWS and self.filled > 0 and self.distinct == self.filled
+
+    @property
     def grouped(self) -> bool:
         """The rows of each value follow each other in the file: the export is organised by this column."""
         return 1 < self.distinct < self.filled and self.blocks <= self.distinct * 1.01 + 1
@@ -579,16 +584,19 @@ def _describe(sample: pl.DataFrame, sampled: bool) -> dict[str, _Column]:
     return out
 
 
-def _changes_within(sample: pl.DataFrame, key: str, columns: list[str]) -> tuple[int, dict[str, int]]:
-    """How many values of ``key`` have two events or more, and per column how many of them see it change."""
+def _changes_within(sample: pl.DataFrame, key: str, columns: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Per column: how many values of ``key`` hold two of its values or more, and how many of those see it change."""
     columns = [c for c in columns if c != key]
     grouped = (
         sample.filter(pl.col(key).is_not_null())
         .group_by(key)
-        .agg(pl.len().alias("__events"), *[(pl.col(c).drop_nulls().n_unique() > 1).alias(c) for c in columns])
+        .agg(
+            *[(pl.col(c).count() > 1).alias(f"{c}\0seen") for c in columns],
+            *[(pl.col(c).drop_nulls().n_unique() > 1).alias(c) for c in columns],
+        )
     )
-    several = int((grouped.get_column("__events") > 1).sum())
-    return several, {c: int(grouped.get_column(c).sum()) for c in columns}
+    seen = {c: int(grouped.get_column(f"{c}\0seen").sum()) for c in columns}
+    return seen, {c: int(grouped.get_column(c).sum()) for c in columns}
 
 
 @dataclass(frozen=True)
@@ -710,8 +718,8 @@ class _Guesser:
         self.rejected: list[RejectedColumn] = []
         self.key: str | None = None
         self.key_label = "customer"
-        self.several = 0
         self.changes: dict[str, int] = {}
+        self.seen: dict[str, int] = {}
 
     # -- bookkeeping --
 
@@ -729,7 +737,7 @@ class _Guesser:
 
     def constant_in_key(self, column: str) -> bool:
         """The same on every event of a case (customer): known only with enough cases of two events or more."""
-        return self.key is not None and self.several >= 3 and column in self.changes and self.changes[column] == 0
+        return self.key is not None and self.seen.get(column, 0) >= 3 and self.changes.get(column) == 0
 
     # -- identifiers --
 
@@ -755,20 +763,33 @@ class _Guesser:
             if column.filled == 0:
                 self.reject("customer_ids", column.name, "named like an identifier but empty")
                 continue
-            if column.row_id:
+            # Most customers may have one event, but a named journey id still repeats somewhere; an id named by
+            # its suffix alone must repeat more than that to be told from a row number.
+            if column.unique or (kind == "generic" and column.row_id):
                 self.reject(
                     "customer_ids",
                     column.name,
                     f"{column.counts()}: a row id, not a customer or a case (a journey's id repeats on its events)",
                 )
                 continue
-            if self.conclusive and column.distinct < 10 and column.filled >= 20 * column.distinct:
+            if kind == "generic" and self.conclusive and column.distinct < 10 and column.filled >= 20 * column.distinct:
                 self.reject("customer_ids", column.name, f"only {column.counts()}: a category code, not an identifier")
                 continue
             candidates.append((column, kind, word))
         case = self.pick_case(candidates)
-        customer = self.pick_customer(candidates, case)
-        ids = ([customer] if customer is not None else []) + [c for c in extras if c != customer and c != case]
+        customer = self.pick_customer(candidates, case, contacts=extras)
+        extras = [c for c in extras if c not in (customer, case)]
+        if customer is None and case is None and extras:
+            customer = self.choose(
+                "customer_ids",
+                extras[0],
+                "medium",
+                f"named as a contact identifier ({', '.join(extras)}): events sharing any of them are one customer",
+            )
+            extras = extras[1:]
+        elif extras:
+            self.note("customer_ids", f"; also {', '.join(extras)}: events sharing any of them are one customer")
+        ids = ([customer] if customer is not None else []) + extras
         if customer is None and case is not None:
             ids = [case, *ids]
         return ids, case
@@ -811,10 +832,12 @@ class _Guesser:
             confidence = "high" if best.grouped or not self.conclusive else "medium"
         return self.choose("case", best.name, confidence, reason)
 
-    def pick_customer(self, candidates: list[tuple[_Column, str, str]], case: str | None) -> str | None:
+    def pick_customer(
+        self, candidates: list[tuple[_Column, str, str]], case: str | None, *, contacts: list[str]
+    ) -> str | None:
         customers = [(c, w) for c, kind, w in candidates if kind == "customer" and c.name != case]
         if case is not None and customers and self.conclusive:
-            several, changes = _changes_within(self.sample, case, [c.name for c, _ in customers])
+            _, changes = _changes_within(self.sample, case, [c.name for c, _ in customers])
             kept = []
             for column, word in customers:
                 if changes.get(column.name, 0):
@@ -826,7 +849,6 @@ class _Guesser:
                 else:
                     kept.append((column, word))
             customers = kept
-            del several
         if customers:
 
             def rank(item: tuple[_Column, str]) -> tuple[bool, int, int]:
@@ -835,7 +857,7 @@ class _Guesser:
 
             best, word = max(customers, key=rank)
             for other, _ in customers:
-                if other is not best:
+                if other is not best and other.name not in contacts:  # a second contact id is kept as one
                     why = "the file lists its events together" if best.grouped else f"'{word}' names the customer"
                     self.reject("customer_ids", other.name, f"also names a customer; '{best.name}' ranks first ({why})")
             reason = f"named as a {word} id, {best.counts()}: a customer has several events"
@@ -851,7 +873,7 @@ class _Guesser:
                 "on every event of a case)",
             )
         generic = [c for c, kind, _ in candidates if kind == "generic"]
-        if generic:
+        if generic and not contacts:  # an email or a phone says whose events these are better than a bare id
             best = max(generic, key=lambda c: (c.grouped, c.distinct))
             return self.choose(
                 "customer_ids",
@@ -989,7 +1011,7 @@ class _Guesser:
             self.reject("owner", other.name, why)
         kind = "a group of people" if tier == 2 else "a person or resource"
         reason = f"named like {kind}, {best.distinct:,} distinct values"
-        if self.key is not None and best.name in self.changes:
+        if self.changes.get(best.name):
             reason += f", changes within {self.changes[best.name]:,} {self.key_label}s"
         return self.choose("owner", best.name, "high" if tier == 2 else "medium", reason)
 
@@ -1097,7 +1119,10 @@ class _Guesser:
             if numeric and _numeric(self.raw, column) is None:
                 self.reject(field, column, "named like one, but holds no numbers")
                 continue
-            return self.choose(field, column, "medium", f"named like a {FIELD_WORDS[field]} column")
+            word = FIELD_WORDS[field]
+            return self.choose(
+                field, column, "medium", f"named like {'an' if word[0] in 'aeiou' else 'a'} {word} column"
+            )
         return None
 
 
@@ -1157,7 +1182,7 @@ def guess_columns(
         others = [c for c, s in guesser.stats.items() if s.kind != "other" and c not in ids and c != case]
         guesser.key = key
         guesser.key_label = "case" if case is not None else "customer"
-        guesser.several, guesser.changes = _changes_within(guesser.sample, key, others)
+        guesser.seen, guesser.changes = _changes_within(guesser.sample, key, others)
     timestamp = guesser.timestamp()
     channel = guesser.channel()
     owner = guesser.team()
@@ -1215,7 +1240,7 @@ def guess_columns(
     fields = sorted(guesser.fields, key=lambda f: order.index(f.field) if f.field in order else len(order))
     return MappingGuess(
         source=source,
-        columns=tuple(raw.columns),
+        columns=tuple(guesser.raw.columns),
         fields=tuple(fields),
         rejected=tuple(guesser.rejected),
         values=values,

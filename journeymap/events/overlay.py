@@ -14,6 +14,10 @@
 Filtering journeys rather than events keeps journeys whole: a date range does not invent
 drop-offs at its last day, and a channel filter does not invent transitions between the events
 it leaves.
+
+Without a goal (:func:`journeymap.events.journeys.has_goal`) no journey can convert: the
+touchpoints' ``dropoffs`` and ``dropoff_rate``, the transitions' ``conversion_share``, the completion
+rate, friction's drop-off and the handoffs' abandon sign are null rather than 100% lost.
 """
 
 from __future__ import annotations
@@ -285,6 +289,12 @@ def compute_overlay(
     touchpoints = touchpoint_table(base.metrics, keep)
     done("touchpoint metrics")
     transitions = transition_table(base.metrics, keep, journey_map)
+    if not base.has_goal:
+        # No goal: no journey could convert, so none dropped off (and no badge or tooltip says so).
+        touchpoints = touchpoints.with_columns(
+            pl.lit(None, dtype=pl.UInt32).alias("dropoffs"), pl.lit(None, dtype=pl.Float64).alias("dropoff_rate")
+        )
+        transitions = transitions.with_columns(pl.lit(None, dtype=pl.Float64).alias("conversion_share"))
     done("transition metrics")
     switches, team_switches = _switch_matrices(base, keep)
     teams = team_table(base.metrics, keep)

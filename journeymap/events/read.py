@@ -34,14 +34,24 @@ import polars as pl
 from journeymap.errors import UserInputError
 from journeymap.json_input import load_json
 
-__all__ = ["FORMATS", "MAX_LINE_BYTES", "ROW_HASH", "EventFormat", "XesClassifier", "count_values", "detect_format", "read_events", "xes_classifiers"]
+__all__ = [
+    "FORMATS",
+    "MAX_LINE_BYTES",
+    "ROW_HASH",
+    "EventFormat",
+    "XesClassifier",
+    "count_values",
+    "detect_format",
+    "read_events",
+    "xes_classifiers",
+]
 
 EventFormat = Literal["csv", "parquet", "xes", "jsonl"]
 FORMATS: tuple[EventFormat, ...] = ("csv", "parquet", "xes", "jsonl")
 MAX_LINE_BYTES = 8 * 1024 * 1024
 """Longest line (CSV, JSON lines, XES) accepted; longer lines are reported, never loaded."""
 ROW_HASH = "__row_hash"
-"""Column :func:`read_events` adds with ``row_hash=True``: a 64-bit hash of every column of the row."""
+"""Column :func:`read_events` adds with ``row_hash=True``: a 64-bit hash of the columns of the row not read."""
 
 _CHUNK = 1024 * 1024
 _SAMPLE = 64 * 1024
@@ -128,9 +138,10 @@ def read_events(
         Read only the first ``rows`` events: a preview and mapping sample of a large file, at
         the memory of the sample (CSV, Parquet and JSON lines stop early; XES is parsed whole).
     row_hash:
-        Add :data:`ROW_HASH` (UInt64), a hash of every column of the file (read or not), computed
-        while the file is read: rows equal in every column hash equally, so exact duplicates can
-        be told from rows equal only in the ``columns`` read.
+        Add :data:`ROW_HASH` (UInt64), a hash of the file's columns not in ``columns``, computed
+        while the file is read: two rows equal in the columns read are equal in every column when
+        their hashes are, so exact duplicates can be told from rows equal only in the columns
+        read. No hash is added when every column is read.
 
     Returns
     -------
@@ -253,9 +264,9 @@ def _check_present(p: Path, available: Sequence[str], wanted: Sequence[str]) -> 
             )
 
 
-def _row_hash() -> pl.Expr:
-    """:data:`ROW_HASH` of every column of the frame it is evaluated on."""
-    return pl.struct(pl.all()).hash(seed=11).alias(ROW_HASH)
+def _row_hash(unread: Sequence[str]) -> list[pl.Expr]:
+    """:data:`ROW_HASH` of the columns ``unread`` (none when every column is read)."""
+    return [pl.struct(list(unread)).hash(seed=11).alias(ROW_HASH)] if unread else []
 
 
 def _project(
@@ -263,14 +274,14 @@ def _project(
 ) -> pl.DataFrame:
     """The wanted columns of a frame already read, text columns listed in ``categorical`` encoded."""
     if wanted is None:
-        return frame.with_columns(_row_hash()) if row_hash else frame
+        return frame
     _check_present(p, frame.columns, wanted)
     return frame.select(
         *(
             pl.col(c).cast(pl.Categorical) if c in categorical and frame.schema[c] == pl.String else pl.col(c)
             for c in wanted
         ),
-        *([_row_hash()] if row_hash else []),
+        *_row_hash([c for c in frame.columns if c not in wanted] if row_hash else []),
     )
 
 
@@ -351,11 +362,9 @@ def _read_parquet(
     p: Path, wanted: list[str] | None, categorical: Collection[str], rows: int | None = None, row_hash: bool = False
 ) -> pl.DataFrame:
     try:
-        if wanted is None and not row_hash:
+        if wanted is None:
             return pl.read_parquet(p) if rows is None else pl.scan_parquet(p).head(rows).collect()
         schema = pl.read_parquet_schema(p)
-        if wanted is None:
-            wanted = list(schema)
     except Exception as exc:  # Polars raises several error types for foreign or damaged files
         raise _parquet_error(p, exc) from None
     _check_present(p, list(schema), wanted)
@@ -366,7 +375,7 @@ def _read_parquet(
                 pl.col(c).cast(pl.Categorical) if c in categorical and schema[c] == pl.String else pl.col(c)
                 for c in wanted
             ),
-            *([_row_hash()] if row_hash else []),
+            *_row_hash([c for c in schema if c not in wanted] if row_hash else []),
         )
         if rows is not None:
             lazy = lazy.head(rows)
@@ -537,11 +546,11 @@ def _read_csv_utf8(
     rows: int | None,
     row_hash: bool = False,
 ) -> pl.DataFrame:
-    sample_rows = {"n_rows": rows} if rows is not None else {}
+    sample_rows: dict[str, Any] = {"n_rows": rows} if rows is not None else {}
     if wanted is None:
         frame = _explain_empty(p, source, sep, _csv_frame(p, source, sep, **sample_rows), rows)
         _check_width(p, frame, sep)
-        return frame.with_columns(_row_hash()) if row_hash else frame
+        return frame
     header = _csv_frame(p, source, sep, n_rows=0)
     _check_width(p, header, sep)
     _check_present(p, header.columns, wanted)
@@ -549,12 +558,14 @@ def _read_csv_utf8(
         source.seek(0)
     # Only the mapped columns are parsed; label columns become dictionary codes as they are read.
     overrides = {c: pl.Categorical() for c in wanted if c in categorical}
-    if row_hash:
-        # Every column is parsed, batch by batch, for the hash; only the mapped ones are kept.
-        frame = _csv_frame(p, source, sep, schema_overrides=overrides, select=[*wanted, _row_hash()], **sample_rows)
+    unread = [c for c in header.columns if c not in wanted] if row_hash else []
+    if unread:
+        # The other columns are parsed only into one hash per row.
+        select: list[str | pl.Expr] = [*wanted, *_row_hash(unread)]
+        frame = _csv_frame(p, source, sep, schema_overrides=overrides, select=select, **sample_rows)
     else:
         frame = _csv_frame(p, source, sep, columns=wanted, schema_overrides=overrides, **sample_rows)
-    return _explain_empty(p, source, sep, frame.select(*wanted, *([ROW_HASH] if row_hash else [])), rows)
+    return _explain_empty(p, source, sep, frame.select(*wanted, *([ROW_HASH] if unread else [])), rows)
 
 
 def _explain_empty(p: Path, source: Path | io.BytesIO, sep: str, frame: pl.DataFrame, rows: int | None) -> pl.DataFrame:
@@ -578,7 +589,7 @@ def _head_bytes(fh: BinaryIO, rows: int) -> bytes:
 
 
 def _csv_frame(
-    p: Path, source: Path | io.BytesIO, sep: str, select: list[str | pl.Expr] | None = None, **options: Any
+    p: Path, source: Path | io.BytesIO, sep: str, *, select: list[str | pl.Expr] | None = None, **options: Any
 ) -> pl.DataFrame:
     common: dict[str, Any] = {
         "separator": sep,
@@ -589,7 +600,7 @@ def _csv_frame(
     }
     try:
         if select is not None:
-            return pl.scan_csv(source, **common, **options).select(*select).collect(engine="streaming")
+            return pl.scan_csv(source, **common, **options).select(*select).collect()
         return pl.read_csv(source, **common, **options)
     except pl.exceptions.NoDataError:
         raise UserInputError(

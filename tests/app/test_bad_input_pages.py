@@ -116,18 +116,18 @@ def test_overlay_page_names_the_bad_line_as_the_cli_does(
         assert list_datasets(session=session) == []
 
 
-def test_overlay_page_names_the_file_when_no_column_can_be_guessed(
+def test_overlay_page_shows_the_form_when_no_column_can_be_guessed(
     make_app: MakeApp, map_id: int, tmp_path: Path
 ) -> None:
+    """Nothing in the file looks like an identifier or a time: no dead end, the form waits for a choice."""
     path = tmp_path / "export.csv"
     path.write_text("x,y\n1,2\n")
     at = _read_on_the_page(make_app, map_id, path)
-    assert _errors(at) == [
-        md(
-            "export.csv, columns x, y: no column looks like a customer identifier. "
-            "Name the customer id column(s) in the mapping (customer_ids)."
-        )
-    ]
+    assert _errors(at) == []
+    assert not at.exception
+    captions = [c.value.replace("\\", "") for c in at.caption]
+    assert any(c.startswith("Not found: no column is named as an identifier") for c in captions), captions
+    assert [b.disabled for b in at.button if str(b.key).startswith(OverlayKeys.M_APPLY)] == [True]
 
 
 # --- CSV downloads ---------------------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from journeymap.access import Actor, Role
 from journeymap.demo import DEMO_AUTHOR
+from journeymap.events.goals import default_settings
 from journeymap.events.ingest import load_log
 from journeymap.events.overlay import compute_overlay
-from journeymap.events.settings import OverlaySettings
 from journeymap.maturity import Answer, load_builtin_framework
 from journeymap.model import map_to_json
 from journeymap.store import create_map, latest_revision, list_datasets, list_maps, session_scope
@@ -282,8 +282,9 @@ def test_friction_headline_of_the_newest_dataset_after_the_demo(
         (dataset,) = list_datasets(session=session)
         assert dataset.map_id is not None
         journey_map = latest_revision(session=session, map_id=dataset.map_id).journey_map
-    # The top of the friction board, computed here from the stored log with the default settings.
-    expected = compute_overlay(load_log(dataset.cache_path), journey_map, OverlaySettings()).friction["finding"][0]
+    # The top of the friction board, computed here from the stored log with the Overlay page's defaults.
+    settings = default_settings(journey_map)
+    expected = compute_overlay(load_log(dataset.cache_path), journey_map, settings).friction["finding"][0]
     table = frame(at, "Name", "Owner").set_index("Name")
     assert table.loc[journey_map.name, "Friction headline"] == expected
     assert expected.startswith("In ")  # a sentence, not a code

@@ -13,10 +13,10 @@ import polars as pl
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from journeymap.events.goals import default_settings
 from journeymap.events.ingest import save_log
 from journeymap.events.log import EVENT_SCHEMA, EventLog
 from journeymap.events.overlay import compute_overlay
-from journeymap.events.settings import OverlaySettings
 from journeymap.maturity import Answer, assessment_to_json, load_builtin_framework
 from journeymap.model import Channel, ContextCarry, JourneyMap, Stage, Touchpoint, Transition
 from journeymap.store import create_map, init_db, register_dataset, session_scope
@@ -329,7 +329,7 @@ def test_overlay_evidence_from_a_saved_dataset(make_app: MakeApp, engine: Engine
     )
     log = EventLog(events, ("form", "phone", "refund"), ("web", "call"), ("Digital", "Care"))
     save_log(log, tmp_path / "returns.parquet")
-    expected = compute_overlay(log, returns_map(), OverlaySettings())
+    expected = compute_overlay(log, returns_map(), default_settings(returns_map()))  # the Overlay page's goal
     assessment_id = _setup(engine)
     with session_scope(engine) as session:
         map_id = create_map(session=session, journey_map=returns_map(), author="Ana").map_id

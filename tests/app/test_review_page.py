@@ -19,7 +19,6 @@ from journeymap.compare import ADDED_COLOR, CHANGED_COLOR, REMOVED_COLOR
 from journeymap.events.goals import default_settings
 from journeymap.events.ingest import load_log
 from journeymap.events.overlay import Overlay, compute_overlay
-from journeymap.events.settings import OverlaySettings
 from journeymap.maturity import Answer, load_builtin_framework
 from journeymap.model import Channel, ChannelKind, ContextCarry, JourneyMap, Touchpoint, Transition
 from journeymap.store import (

@@ -71,6 +71,9 @@ def test_without_a_goal_nothing_is_said_of_conversion(tmp_path: Path) -> None:
     assert not overlay.prepared.has_goal and not overlay.kpis.has_goal
     assert overlay.journeys["outcome"].to_list() == ["abandoned", "abandoned", "ongoing", "abandoned"]
     assert (overlay.kpis.completion_rate, overlay.kpis.effort_steps) == (None, None)
+    # No drop-off figure anywhere: touchpoints (the graph's badges and tooltips read them) nor moves.
+    assert overlay.touchpoints["dropoff_rate"].null_count() == overlay.touchpoints.height
+    assert overlay.transitions["conversion_share"].null_count() == overlay.transitions.height
     friction = overlay.friction
     assert friction.height > 0
     assert (

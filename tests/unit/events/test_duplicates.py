@@ -212,3 +212,14 @@ def test_a_report_without_repeats_says_nothing_of_them() -> None:
     assert isinstance(report, ValidationReport)
     assert (report.duplicates, report.mapped_duplicates, report.excluded) == (0, 0, ())
     assert not [note for note in report.notes if "repeat" in note or "duplicate" in note]
+
+
+def test_a_file_whose_every_column_is_mapped_needs_no_hash(tmp_path: Path) -> None:
+    mapping = basket_mapping()
+    path = tmp_path / "mapped-only.csv"
+    basket_lines().select(mapping.columns()).write_csv(path)
+    raw = read_mapped(path, mapping)
+    assert ROW_HASH not in raw.columns  # the columns read are the whole row
+    ref = reference(path, mapping.columns())
+    _, report, _ = ingest(raw, mapping, source=path.name)
+    assert (report.duplicates, report.mapped_duplicates) == (int(ref["exact"].sum()), 0)
