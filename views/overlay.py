@@ -944,6 +944,19 @@ def _pair_columns(kind: Literal["channel", "team"]) -> dict[str, Any]:
     }
 
 
+def _pair_listing(
+    table: pl.DataFrame, search: str, kind: Literal["channel", "team"], *, keys: tuple[str, str], file_name: str
+) -> None:
+    """Every pair of one kind: the rows matching the search, how many of all are shown, and all as CSV."""
+    shown = filter_rows(table, search, pair_ends(kind))
+    st.dataframe(shown.to_pandas(), hide_index=True, column_config=_pair_columns(kind), key=_k(keys[0], ds_scope))
+    c1, c2 = st.columns([3, 1], vertical_alignment="center")
+    c1.caption(f"{shown.height:,} of {table.height:,} {kind} pairs shown.")
+    c2.download_button(
+        "Download all (CSV)", csv_bytes(table), file_name=file_name, mime="text/csv", key=_k(keys[1], ds_scope)
+    )
+
+
 def _channel_section(metric: HeatmapMetric) -> None:
     st.subheader("Channel switches")
     st.caption(
@@ -953,25 +966,15 @@ def _channel_section(metric: HeatmapMetric) -> None:
     if not overlay.switch_matrix.height:
         st.info("No customer switched channel in the filtered data.")
         return
-    table = pair_table(overlay.switch_matrix, kind="channel", names=channel_names)
     search = st.text_input(
         "Find a channel", key=_k(OverlayKeys.CH_SEARCH, ds_scope), placeholder="Part of a channel name"
     )
-    shown = filter_rows(table, search, pair_ends("channel"))
-    st.dataframe(
-        shown.to_pandas(),
-        hide_index=True,
-        column_config=_pair_columns("channel"),
-        key=_k(OverlayKeys.CH_TABLE, ds_scope),
-    )
-    c1, c2 = st.columns([3, 1], vertical_alignment="center")
-    c1.caption(f"{shown.height:,} of {table.height:,} channel pairs shown.")
-    c2.download_button(
-        "Download all (CSV)",
-        csv_bytes(table),
+    _pair_listing(
+        pair_table(overlay.switch_matrix, kind="channel", names=channel_names),
+        search,
+        "channel",
+        keys=(OverlayKeys.CH_TABLE, OverlayKeys.CH_DOWNLOAD),
         file_name="channel_switches.csv",
-        mime="text/csv",
-        key=_k(OverlayKeys.CH_DOWNLOAD, ds_scope),
     )
     hm = heatmap_data(
         overlay.switch_matrix,
@@ -1037,22 +1040,12 @@ def _team_section(metric: HeatmapMetric) -> None:
         return
     search = st.text_input("Find a team", key=_k(OverlayKeys.TEAM_SEARCH, ds_scope), placeholder="Part of a team name")
     if overlay.team_switch_matrix.height:
-        table = pair_table(overlay.team_switch_matrix, kind="team")
-        shown = filter_rows(table, search, pair_ends("team"))
-        st.dataframe(
-            shown.to_pandas(),
-            hide_index=True,
-            column_config=_pair_columns("team"),
-            key=_k(OverlayKeys.TEAM_TABLE, ds_scope),
-        )
-        c1, c2 = st.columns([3, 1], vertical_alignment="center")
-        c1.caption(f"{shown.height:,} of {table.height:,} team pairs shown.")
-        c2.download_button(
-            "Download all (CSV)",
-            csv_bytes(table),
+        _pair_listing(
+            pair_table(overlay.team_switch_matrix, kind="team"),
+            search,
+            "team",
+            keys=(OverlayKeys.TEAM_TABLE, OverlayKeys.TEAM_DOWNLOAD),
             file_name="team_handoffs.csv",
-            mime="text/csv",
-            key=_k(OverlayKeys.TEAM_DOWNLOAD, ds_scope),
         )
         hm = heatmap_data(overlay.team_switch_matrix, kind="team", metric=metric)
         st.plotly_chart(

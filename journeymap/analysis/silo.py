@@ -86,7 +86,7 @@ from journeymap.analysis._shared import (
 )
 from journeymap.events.journeys import MOVE_BITS, has_goal
 from journeymap.events.log import EventLog
-from journeymap.events.metrics import MoveGroups, PreparedLog, prepare
+from journeymap.events.metrics import MoveGroups, PairKind, PreparedLog, prepare
 from journeymap.events.settings import OverlaySettings
 from journeymap.graph import find_handoffs
 from journeymap.model import JourneyMap
@@ -467,19 +467,16 @@ class TransitionSigns:
 
 def sign_rates_by_pair(
     prepared: PreparedLog,
-    groups: MoveGroups,
+    kind: PairKind,
     signs: TransitionSigns,
     keep: npt.NDArray[np.bool_] | None,
-    *,
-    width: int,
-    labels: tuple[str, ...],
-    names: tuple[str, str],
 ) -> pl.DataFrame:
-    """The signs of lost context per pair of ``groups`` (codes ``from * width + to``), decoded with ``labels``.
+    """The signs of lost context per pair of ``kind`` (channel or team pairs), decoded with its labels.
 
-    Joined to the channel and team switch matrices on ``names``: the evidence measured on the moves
-    that actually crossed each pair.
+    Joined to the channel and team switch matrices on ``kind.names``: the evidence measured on the
+    moves that actually crossed each pair.
     """
+    groups, width, labels, names = kind.groups, kind.width, kind.labels, kind.names
     rows, code = groups.take(prepared.transitions, keep)
     n = groups.original.size
     total = np.bincount(code, minlength=n)[:n]

@@ -50,10 +50,12 @@ __all__ = [
     "TEAM_SWITCH_SCHEMA",
     "TOUCHPOINT_SCHEMA",
     "MoveGroups",
+    "PairKind",
     "PreparedLog",
     "TRANSITION_SCHEMA",
     "channel_switch_matrix",
     "directly_follows",
+    "pair_kind",
     "prepare",
     "team_move_counts",
     "team_switch_matrix",
@@ -721,29 +723,56 @@ def directly_follows(log: EventLog) -> pl.DataFrame:
     ).sort(["count", "source", "target"], descending=[True, False, False])
 
 
-def _pair_table(
-    prepared: PreparedLog,
-    groups: MoveGroups,
-    keep: npt.NDArray[np.bool_] | None,
-    *,
-    width: int,
-    labels: tuple[str, ...],
-    names: tuple[str, str],
-    return_bit: int,
-    schema: dict[str, pl.DataType],
-) -> pl.DataFrame:
-    """Counts per pair code of ``groups`` (``from * width + to``), decoded with ``labels``."""
+@dataclass(frozen=True, eq=False)
+class PairKind:
+    """What a switch matrix is made of: the moves grouped by pair, how a pair code splits, its labels."""
+
+    groups: MoveGroups
+    width: int
+    """A pair's code is ``from * width + to``."""
+    labels: tuple[str, ...]
+    names: tuple[str, str]
+    """The matrix's two label columns."""
+    return_bit: int
+    """The ``MOVE_BITS`` flag of a ping-pong return of this kind."""
+    schema: dict[str, pl.DataType]
+
+
+def pair_kind(prepared: PreparedLog, kind: str) -> PairKind:
+    """The channel (``"channel"``) or team (``"team"``) switches of a prepared log."""
+    if kind == "channel":
+        return PairKind(
+            prepared.channel_pairs,
+            prepared.n_ch,
+            prepared.log.channels,
+            ("from_channel", "to_channel"),
+            MOVE_BITS["channel_return"],
+            SWITCH_SCHEMA,
+        )
+    return PairKind(
+        prepared.team_pairs,
+        prepared.n_owner,
+        prepared.log.owners,
+        ("from_team", "to_team"),
+        MOVE_BITS["team_return"],
+        TEAM_SWITCH_SCHEMA,
+    )
+
+
+def _pair_table(prepared: PreparedLog, kind: PairKind, keep: npt.NDArray[np.bool_] | None) -> pl.DataFrame:
+    """Counts per pair code of ``kind``, decoded with its labels."""
     moves = prepared.transitions
+    groups = kind.groups
     rows, code = groups.take(moves, keep)
     n = groups.original.size
     if rows.size == 0:
-        return pl.DataFrame(schema=schema)
-    back = (moves.moved[rows] & np.uint8(return_bit)) != 0
+        return pl.DataFrame(schema=kind.schema)
+    back = (moves.moved[rows] & np.uint8(kind.return_bit)) != 0
     (median,) = grouped_quantiles(code, moves.dt_us[rows], n, (0.5,))
     frame = pl.DataFrame(
         {
-            "__from": (groups.original // width).astype(np.uint32),
-            "__to": (groups.original % width).astype(np.uint32),
+            "__from": (groups.original // kind.width).astype(np.uint32),
+            "__to": (groups.original % kind.width).astype(np.uint32),
             "count": _bincount(code, n),
             **({"customers": groups.index.customers(keep)} if groups.index is not None else {}),
             "journeys": groups.journeys(moves, keep),
@@ -753,12 +782,12 @@ def _pair_table(
     ).filter(pl.col("count") > 0)
     return (
         frame.select(
-            decode(pl.col("__from"), labels).alias(names[0]),
-            decode(pl.col("__to"), labels).alias(names[1]),
-            *[name for name in schema if name in frame.columns],
+            decode(pl.col("__from"), kind.labels).alias(kind.names[0]),
+            decode(pl.col("__to"), kind.labels).alias(kind.names[1]),
+            *[name for name in kind.schema if name in frame.columns],
         )
-        .cast(schema)  # type: ignore[arg-type]
-        .sort(["count", *names], descending=[True, False, False])
+        .cast(kind.schema)  # type: ignore[arg-type]
+        .sort(["count", *kind.names], descending=[True, False, False])
     )
 
 
@@ -783,16 +812,7 @@ def channel_switch_matrix(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | N
     >>> channel_switch_matrix(prepare(cut, journeys)).rows()
     [('app', 'web', 1, 1, 1, 1, 3600.0), ('web', 'app', 1, 1, 1, 0, 3600.0)]
     """
-    return _pair_table(
-        prepared,
-        prepared.channel_pairs,
-        keep,
-        width=prepared.n_ch,
-        labels=prepared.log.channels,
-        names=("from_channel", "to_channel"),
-        return_bit=MOVE_BITS["channel_return"],
-        schema=SWITCH_SCHEMA,
-    )
+    return _pair_table(prepared, pair_kind(prepared, "channel"), keep)
 
 
 def team_switch_matrix(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None = None) -> pl.DataFrame:
@@ -801,16 +821,7 @@ def team_switch_matrix(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None
     Every move whose two events name two different teams counts once, in the pair of those two
     teams; a move from or to an event without a team is no handoff. Empty without a team column.
     """
-    return _pair_table(
-        prepared,
-        prepared.team_pairs,
-        keep,
-        width=prepared.n_owner,
-        labels=prepared.log.owners,
-        names=("from_team", "to_team"),
-        return_bit=MOVE_BITS["team_return"],
-        schema=TEAM_SWITCH_SCHEMA,
-    )
+    return _pair_table(prepared, pair_kind(prepared, "team"), keep)
 
 
 def team_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None = None) -> pl.DataFrame:

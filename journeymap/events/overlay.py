@@ -47,6 +47,7 @@ from journeymap.events.log import EventLog
 from journeymap.events.metrics import (
     PreparedLog,
     channel_switch_matrix,
+    pair_kind,
     prepare,
     team_switch_matrix,
     team_table,
@@ -333,26 +334,11 @@ def compute_overlay(
 def _switch_matrices(base: PreparedOverlay, keep: Mask | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The channel and team switch matrices of the kept journeys, each pair with its signs of lost context."""
     prepared = base.metrics
-    log = prepared.log
     out = []
-    for frame, groups, width, labels, names in (
-        (
-            channel_switch_matrix(prepared, keep),
-            prepared.channel_pairs,
-            prepared.n_ch,
-            log.channels,
-            ("from_channel", "to_channel"),
-        ),
-        (
-            team_switch_matrix(prepared, keep),
-            prepared.team_pairs,
-            prepared.n_owner,
-            log.owners,
-            ("from_team", "to_team"),
-        ),
-    ):
-        rates = sign_rates_by_pair(prepared, groups, base.signs, keep, width=width, labels=labels, names=names)
-        out.append(frame.join(rates, on=list(names), how="left", maintain_order="left"))
+    for table, name in ((channel_switch_matrix, "channel"), (team_switch_matrix, "team")):
+        kind = pair_kind(prepared, name)
+        rates = sign_rates_by_pair(prepared, kind, base.signs, keep)
+        out.append(table(prepared, keep).join(rates, on=list(kind.names), how="left", maintain_order="left"))
     return out[0], out[1]
 
 

@@ -35,9 +35,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from journeymap.model import Channel, ChannelKind, ContextCarry, JourneyMap, Stage, Touchpoint, Transition
+from journeymap.model import JourneyMap
 from journeymap.store import create_map, init_db, list_datasets, session_scope
 from journeymap.ui.overlay_state import OverlayKeys
+from tests.app.test_overlay_mapping_by_hand import _read as read_on_the_page
+from tests.app.test_overlay_page import _by_key_prefix as _one
+from tests.app.test_overlay_page import support_map
 
 PAGE = "views/overlay.py"
 
@@ -65,23 +68,10 @@ c2,2024-05-02T09:30:00Z,chat,ask,t2
 
 
 def goal_map() -> JourneyMap:
-    return JourneyMap(
-        name="Support",
-        stages=(Stage(id="look", name="Look"), Stage(id="help", name="Help")),
-        channels=(
-            Channel(id="web", name="Website"),
-            Channel(id="chat", name="Chat", kind=ChannelKind.MESSAGING),
-            Channel(id="phone", name="Phone", kind=ChannelKind.ASSISTED),
-        ),
-        touchpoints=(
-            Touchpoint(id="browse", name="Browse", channel="web", stage="look"),
-            Touchpoint(id="ask", name="Ask in chat", channel="chat", stage="help"),
-            Touchpoint(id="call", name="Call", channel="phone", stage="help", is_final=True),
-        ),
-        transitions=(
-            Transition(source="browse", target="ask", context_carry=ContextCarry.FULL),
-            Transition(source="ask", target="call", context_carry=ContextCarry.FULL),
-        ),
+    """The support map with the call as its final touchpoint."""
+    base = support_map()
+    return base.model_copy(
+        update={"touchpoints": tuple(t.model_copy(update={"is_final": t.id == "call"}) for t in base.touchpoints)}
     )
 
 
@@ -92,21 +82,10 @@ def map_id(engine: Engine) -> int:
         return create_map(session=session, journey_map=goal_map(), author="Test").map_id
 
 
-def _one(elements: Any, prefix: str) -> Any:
-    found = [el for el in elements if el.key and el.key.startswith(prefix)]
-    assert len(found) == 1, f"expected one widget with key {prefix}*, found {[el.key for el in elements]}"
-    return found[0]
-
-
 def _read(make_app: Callable[..., AppTest], map_id: int, path: Path) -> AppTest:
     """The page with the file read through the server-side path: the mapping step is shown."""
-    at = make_app(PAGE)
-    at.session_state[OverlayKeys.MAP_ID] = map_id
-    at.run()
-    at.text_input(key=OverlayKeys.PATH).input(str(path))
-    at.button(key=OverlayKeys.PATH_SUBMIT).click()
-    at.run()
-    assert not at.exception and not at.error
+    at = read_on_the_page(make_app, map_id, path)
+    assert not at.error
     return at
 
 

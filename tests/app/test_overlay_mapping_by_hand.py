@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -19,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from journeymap.store import create_map, init_db, list_datasets, session_scope
 from journeymap.ui.overlay_state import OverlayKeys
+from tests.app.test_overlay_page import _by_key_prefix as _one
 from tests.app.test_overlay_page import support_map
 
 PAGE = "views/overlay.py"
@@ -37,12 +37,6 @@ def map_id(engine: Engine) -> int:
     init_db(engine)
     with session_scope(engine) as session:
         return create_map(session=session, journey_map=support_map(), author="Test").map_id
-
-
-def _one(elements: Any, prefix: str) -> Any:
-    found = [el for el in elements if el.key and el.key.startswith(prefix)]
-    assert len(found) == 1, f"expected one widget with key {prefix}*, found {[el.key for el in elements]}"
-    return found[0]
 
 
 def _read(make_app: Callable[..., AppTest], map_id: int, path: Path) -> AppTest:
