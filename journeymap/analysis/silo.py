@@ -88,7 +88,6 @@ from journeymap.events.journeys import MOVE_BITS, has_goal
 from journeymap.events.log import EventLog
 from journeymap.events.metrics import MoveGroups, PairKind, PreparedLog, prepare
 from journeymap.events.settings import OverlaySettings
-from journeymap.graph import find_handoffs
 from journeymap.model import JourneyMap
 
 __all__ = [
@@ -477,7 +476,7 @@ def sign_rates_by_pair(
     moves that actually crossed each pair.
     """
     groups, width, labels, names = kind.groups, kind.width, kind.labels, kind.names
-    rows, code = groups.take(prepared.transitions, keep)
+    rows, code = groups.take(prepared, keep)
     n = groups.original.size
     total = np.bincount(code, minlength=n)[:n]
     seen = np.flatnonzero(total)
@@ -506,7 +505,7 @@ def handoffs_from_signs(
     """:func:`find_observed_silo_handoffs` from packed signs, for the journeys ``keep`` marks (``None``: all)."""
     moves = prepared.transitions
     groups = prepared.handoff_places
-    rows, code = groups.take(moves, keep)
+    rows, code = groups.take(prepared, keep)
     n = groups.original.size
     count = np.bincount(code, minlength=n)[:n]
     seen = np.flatnonzero(count)
@@ -639,6 +638,8 @@ def designed_handoff_evidence(
     """
     if journey_map is None:
         return pl.DataFrame(schema=DESIGNED_SCHEMA)
+    from journeymap.graph import find_handoffs  # networkx and pandas load only when a map is compared
+
     handoffs = find_handoffs(journey_map)
     if not handoffs:
         return pl.DataFrame(schema=DESIGNED_SCHEMA)
@@ -647,7 +648,7 @@ def designed_handoff_evidence(
     if keep is None:
         rows = np.arange(moves.pair.size, dtype=np.int64)
     else:
-        rows = np.flatnonzero(keep[moves.journey]).astype(np.int64)
+        rows = np.flatnonzero(prepared.kept_moves(keep)).astype(np.int64)
     code = moves.pair[rows]
     moved = moves.moved[rows]
     count = np.bincount(code, minlength=n)[:n]

@@ -22,7 +22,7 @@ Conventions
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -223,6 +223,50 @@ class _Transitions:
 
 
 @dataclass(frozen=True, eq=False)
+class _MoveMix:
+    """Per touchpoint pair: its moves by first and by second event's channel, its switches and handoffs.
+
+    Sums over moves, so the counts of the kept journeys are the whole log's minus the dropped ones'.
+    """
+
+    by_source_channel: IntArray
+    by_target_channel: IntArray
+    switches: IntArray
+    handoffs: IntArray
+
+    @classmethod
+    def of(cls, prepared: PreparedLog, rows: npt.NDArray[np.int64] | None) -> _MoveMix:
+        """Count the moves ``rows`` (all for ``None``)."""
+        moves = prepared.transitions
+        src, tgt = prepared.move_channels
+        pair, moved = moves.pair, moves.moved
+        if rows is not None:
+            pair, moved, src, tgt = pair[rows], moved[rows], src[rows], tgt[rows]
+        n_pairs, n_ch = moves.original.size, prepared.n_ch
+
+        def by_channel(channel: npt.NDArray[np.integer]) -> IntArray:
+            cells = np.multiply(pair, n_ch, dtype=np.int64)
+            cells += channel
+            return np.bincount(cells, minlength=n_pairs * n_ch)[: n_pairs * n_ch].reshape(n_pairs, n_ch)
+
+        return cls(
+            by_channel(src),
+            by_channel(tgt),
+            _bincount(pair[(moved & np.uint8(MOVE_BITS["channel_switch"])) != 0], n_pairs),
+            _bincount(pair[(moved & np.uint8(MOVE_BITS["team_handoff"])) != 0], n_pairs),
+        )
+
+    def minus(self, other: _MoveMix) -> _MoveMix:
+        """These counts without ``other``'s (a part of them)."""
+        return _MoveMix(
+            self.by_source_channel - other.by_source_channel,
+            self.by_target_channel - other.by_target_channel,
+            self.switches - other.switches,
+            self.handoffs - other.handoffs,
+        )
+
+
+@dataclass(frozen=True, eq=False)
 class MoveGroups:
     """Some of the moves, grouped by a key: which moves, the dense code of each one's key, the key of each code.
 
@@ -237,20 +281,27 @@ class MoveGroups:
     """Per move: the first of its journey with its code (so distinct journeys are a count of these)."""
     index: BitSetIndex | DistinctIndex | None
     """Distinct customers per code, when asked for."""
+    _last: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The moves of the last journey filter taken, reused by every table of that filter."""
 
-    def journeys(self, moves: _Transitions, keep: npt.NDArray[np.bool_] | None) -> IntArray:
+    def journeys(self, prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) -> IntArray:
         """Distinct journeys per code among the journeys ``keep`` marks (``None``: all)."""
-        first = self.first if keep is None else self.first & keep[moves.journey[self.rows]]
+        first = self.first if keep is None else self.first & prepared.kept_moves(keep)[self.rows]
         return np.bincount(self.code[first], minlength=self.original.size).astype(np.int64)
 
     def take(
-        self, moves: _Transitions, keep: npt.NDArray[np.bool_] | None
+        self, prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """The moves of the journeys ``keep`` marks (``None``: all) and their codes."""
+        """The moves of the journeys ``keep`` marks (``None``: all) and their codes (the last answer is kept)."""
         if keep is None:
             return self.rows, self.code
-        kept = keep[moves.journey[self.rows]]
-        return self.rows[kept], self.code[kept]
+        last = self._last.get("take")
+        if last is not None and last[0] is keep:
+            return last[1], last[2]
+        kept = prepared.kept_moves(keep)[self.rows]
+        rows, code = self.rows[kept], self.code[kept]
+        self._last["take"] = (keep, rows, code)
+        return rows, code
 
 
 class PreparedLog:
@@ -295,6 +346,8 @@ class PreparedLog:
         self.last = np.r_[self.journey[1:] != self.journey[:-1], True] if n else np.zeros(0, dtype=bool)
         self.all_events = self._count(None)
         self._subset: tuple[npt.NDArray[np.bool_], _EventCounts] | None = None
+        self._kept_moves: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None
+        self._mix: tuple[npt.NDArray[np.bool_], _MoveMix] | None = None
 
     def _count(self, rows: npt.NDArray[np.bool_] | None) -> _EventCounts:
         arrays = self.arrays if rows is None else {name: values[rows] for name, values in self.arrays.items()}
@@ -341,6 +394,42 @@ class PreparedLog:
             else np.zeros(at.size, dtype=np.uint8)
         )
         return _Transitions(at, pair, original, tp[at], journey, customer, ts[at + 1] - ts[at], moved, index)
+
+    def kept_moves(self, keep: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+        """Per move: whether its journey is one ``keep`` marks (the last answer is kept)."""
+        if self._kept_moves is not None and self._kept_moves[0] is keep:
+            return self._kept_moves[1]
+        kept: npt.NDArray[np.bool_] = keep[self.transitions.journey]
+        self._kept_moves = (keep, kept)
+        return kept
+
+    @cached_property
+    def move_channels(self) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.integer]]:
+        """Per move: the channel code of its first and of its second event."""
+        at = self.transitions.at
+        return self.ch[at], self.ch[at + 1]
+
+    @cached_property
+    def _all_moves(self) -> _MoveMix:
+        return _MoveMix.of(self, None)
+
+    def move_mix(self, keep: npt.NDArray[np.bool_] | None) -> _MoveMix:
+        """The channel mix and switch counts per touchpoint pair of the journeys ``keep`` marks (``None``: all).
+
+        Like :meth:`events`, the smaller side of the filter is counted (the dropped moves are taken off
+        the whole log's counts when most are kept).
+        """
+        if keep is None:
+            return self._all_moves
+        if self._mix is not None and self._mix[0] is keep:
+            return self._mix[1]
+        kept = self.kept_moves(keep)
+        if 2 * int(np.count_nonzero(kept)) > kept.size:
+            mix = self._all_moves.minus(_MoveMix.of(self, np.flatnonzero(~kept)))
+        else:
+            mix = _MoveMix.of(self, np.flatnonzero(kept))
+        self._mix = (keep, mix)
+        return mix
 
     def move_codes(self, codes: npt.NDArray[np.integer], rows: npt.NDArray[np.int64]) -> tuple[IntArray, IntArray]:
         """Per move of ``rows``: the per-event ``codes`` of its first and its second event."""
@@ -460,37 +549,6 @@ def _bincount(codes: npt.NDArray[np.integer], size: int) -> npt.NDArray[np.int64
     return np.bincount(codes, minlength=size)[:size].astype(np.int64, copy=False)
 
 
-_MODE_CELLS = 1 << 24
-
-
-def _mode_per_group(
-    group: npt.NDArray[np.integer], value: npt.NDArray[np.integer], n_groups: int, n_values: int
-) -> npt.NDArray[np.int64]:
-    """The most frequent value of each group (ties: the smallest value; empty groups: 0).
-
-    Examples
-    --------
-    >>> _mode_per_group(np.array([0, 0, 0, 1, 1]), np.array([2, 1, 2, 0, 1]), 3, 3).tolist()
-    [2, 0, 0]
-    """
-    if n_groups * n_values <= _MODE_CELLS:
-        cells = np.multiply(group, n_values, dtype=np.int64)
-        cells += value
-        counts = np.bincount(cells, minlength=n_groups * n_values)[: n_groups * n_values]
-        mode: npt.NDArray[np.int64] = counts.reshape(n_groups, n_values).argmax(axis=1).astype(np.int64)
-        return mode
-    top = (
-        pl.DataFrame({"g": group, "v": value})
-        .group_by("g", "v")
-        .len()
-        .sort(["g", "len", "v"], descending=[False, True, False])
-        .unique("g", keep="first")
-    )
-    out = np.zeros(n_groups, dtype=np.int64)
-    out[top.get_column("g").to_numpy()] = top.get_column("v").to_numpy()
-    return out
-
-
 def _channel_mix(by_channel: npt.NDArray[np.int64], channels: tuple[str, ...]) -> list[str]:
     """Per touchpoint, the channels its events were in, most first, with their shares.
 
@@ -552,7 +610,7 @@ def touchpoint_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None) 
     if keep is None:
         source, dwell = moves.source, moves.dt_us
     else:
-        rows = keep[moves.journey]
+        rows = prepared.kept_moves(keep)
         source, dwell = moves.source[rows], moves.dt_us[rows]
     median, p90 = grouped_quantiles(source, dwell, t, (0.5, 0.9))
     sentiment = f.sentiment_mean()
@@ -629,30 +687,25 @@ def transition_table(
         pair, dt = moves.pair, moves.dt_us
         converted = prepared.outcome == 0
     else:
-        rows = keep[moves.journey]
+        rows = prepared.kept_moves(keep)
         pair, dt = moves.pair[rows], moves.dt_us[rows]
         converted = keep & (prepared.outcome == 0)
     p_src, p_tgt = moves.original // t, moves.original % t
     # Each move's own channels and teams: how many of a transition's moves switched channel or team,
     # and the channel pair most of them went through (shown as the transition's channels).
-    switched = moves.where(MOVE_BITS["channel_switch"])
-    handed = moves.where(MOVE_BITS["team_handoff"])
-    if keep is not None:
-        switched, handed = switched[rows], handed[rows]
-    at = moves.at if keep is None else moves.at[rows]
-    src_ch, tgt_ch = prepared.ch[at], prepared.ch[at + 1]
+    mix = prepared.move_mix(keep)
     counts = pl.DataFrame(
         {
             "__src": p_src.astype(np.uint32),
             "__tgt": p_tgt.astype(np.uint32),
-            "__src_ch": _mode_per_group(pair, src_ch, n_pairs, prepared.n_ch).astype(np.uint32),
-            "__tgt_ch": _mode_per_group(pair, tgt_ch, n_pairs, prepared.n_ch).astype(np.uint32),
-            "count": _bincount(pair, n_pairs),
+            "__src_ch": mix.by_source_channel.argmax(axis=1).astype(np.uint32),
+            "__tgt_ch": mix.by_target_channel.argmax(axis=1).astype(np.uint32),
+            "count": mix.by_source_channel.sum(axis=1),
             "customers": moves.index.customers(keep),
             "journeys": moves.index.journeys(keep),
             "__conv_journeys": moves.index.journeys(converted),
-            "channel_switches": _bincount(pair[switched], n_pairs),
-            "team_handoffs": _bincount(pair[handed], n_pairs),
+            "channel_switches": mix.switches,
+            "team_handoffs": mix.handoffs,
         }
     )
     median, p90 = grouped_quantiles(pair, dt, n_pairs, (0.5, 0.9))
@@ -763,7 +816,7 @@ def _pair_table(prepared: PreparedLog, kind: PairKind, keep: npt.NDArray[np.bool
     """Counts per pair code of ``kind``, decoded with its labels."""
     moves = prepared.transitions
     groups = kind.groups
-    rows, code = groups.take(moves, keep)
+    rows, code = groups.take(prepared, keep)
     n = groups.original.size
     if rows.size == 0:
         return pl.DataFrame(schema=kind.schema)
@@ -775,7 +828,7 @@ def _pair_table(prepared: PreparedLog, kind: PairKind, keep: npt.NDArray[np.bool
             "__to": (groups.original % kind.width).astype(np.uint32),
             "count": _bincount(code, n),
             **({"customers": groups.index.customers(keep)} if groups.index is not None else {}),
-            "journeys": groups.journeys(moves, keep),
+            "journeys": groups.journeys(prepared, keep),
             "ping_pong": _bincount(code[back], n),
             "median_wait_s": median / 1e6,
         }
@@ -833,7 +886,7 @@ def team_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None = None)
     if n == 0:
         return pl.DataFrame(schema=TEAM_SCHEMA)
     moves = prepared.transitions
-    rows, _ = prepared.team_pairs.take(moves, keep)
+    rows, _ = prepared.team_pairs.take(prepared, keep)
     src, tgt = prepared.move_codes(prepared.owner, rows)
     back = (moves.moved[rows] & np.uint8(MOVE_BITS["team_return"])) != 0
     (median,) = grouped_quantiles(tgt, moves.dt_us[rows], n, (0.5,)) if rows.size else (np.full(n, np.nan),)
