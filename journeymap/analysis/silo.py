@@ -645,18 +645,23 @@ def designed_handoff_evidence(
         return pl.DataFrame(schema=DESIGNED_SCHEMA)
     moves = prepared.transitions
     n = moves.original.size
-    if keep is None:
-        rows = np.arange(moves.pair.size, dtype=np.int64)
-    else:
-        rows = np.flatnonzero(prepared.kept_moves(keep)).astype(np.int64)
+    code_of = {label: i for i, label in enumerate(prepared.log.touchpoints)}
+    position = {int(key): i for i, key in enumerate(moves.original)}
+    designed_pairs = np.zeros(n, dtype=bool)
+    for h in handoffs:
+        if h.source in code_of and h.target in code_of:
+            found = position.get(code_of[h.source] * prepared.n_tp + code_of[h.target])
+            if found is not None:
+                designed_pairs[found] = True
+    # Only the moves along designed handoffs are counted.
+    along = prepared.moves_along(designed_pairs)
+    rows = along if keep is None else along[prepared.kept_moves(keep)[along]]
     code = moves.pair[rows]
     moved = moves.moved[rows]
     count = np.bincount(code, minlength=n)[:n]
     columns = signs.rates(rows, code, n)
     switches = np.bincount(code[(moved & MOVE_BITS["channel_switch"]) != 0], minlength=n)[:n]
     handed = np.bincount(code[(moved & MOVE_BITS["team_handoff"]) != 0], minlength=n)[:n]
-    code_of = {label: i for i, label in enumerate(prepared.log.touchpoints)}
-    position = {int(key): i for i, key in enumerate(moves.original)}
     records = []
     for h in handoffs:
         parts = (("channel", h.cross_channel), ("team", h.cross_owner))

@@ -348,6 +348,7 @@ class PreparedLog:
         self._subset: tuple[npt.NDArray[np.bool_], _EventCounts] | None = None
         self._kept_moves: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None
         self._mix: tuple[npt.NDArray[np.bool_], _MoveMix] | None = None
+        self._along: tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]] | None = None
 
     def _count(self, rows: npt.NDArray[np.bool_] | None) -> _EventCounts:
         arrays = self.arrays if rows is None else {name: values[rows] for name, values in self.arrays.items()}
@@ -402,6 +403,14 @@ class PreparedLog:
         kept: npt.NDArray[np.bool_] = keep[self.transitions.journey]
         self._kept_moves = (keep, kept)
         return kept
+
+    def moves_along(self, pairs: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+        """The moves whose touchpoint pair code ``pairs`` marks, in log order (the last answer is kept)."""
+        if self._along is not None and np.array_equal(self._along[0], pairs):
+            return self._along[1]
+        rows = np.flatnonzero(pairs[self.transitions.pair]).astype(np.int64)
+        self._along = (pairs, rows)
+        return rows
 
     @cached_property
     def move_channels(self) -> tuple[npt.NDArray[np.integer], npt.NDArray[np.integer]]:
