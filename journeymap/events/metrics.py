@@ -895,17 +895,23 @@ def team_table(prepared: PreparedLog, keep: npt.NDArray[np.bool_] | None = None)
     if n == 0:
         return pl.DataFrame(schema=TEAM_SCHEMA)
     moves = prepared.transitions
-    rows, _ = prepared.team_pairs.take(prepared, keep)
-    src, tgt = prepared.move_codes(prepared.owner, rows)
+    groups = prepared.team_pairs
+    rows, code = groups.take(prepared, keep)
+    # Counted per team pair first (a few thousand codes), then summed per team.
+    n_pairs = groups.original.size
+    per_pair = np.bincount(code, minlength=n_pairs)
     back = (moves.moved[rows] & np.uint8(MOVE_BITS["team_return"])) != 0
+    back_per_pair = np.bincount(code[back], minlength=n_pairs)
+    src_team, tgt_team = groups.original // prepared.n_owner, groups.original % prepared.n_owner
+    tgt = tgt_team[code]
     (median,) = grouped_quantiles(tgt, moves.dt_us[rows], n, (0.5,)) if rows.size else (np.full(n, np.nan),)
     frame = pl.DataFrame(
         {
             "team": list(prepared.log.owners),
             "events": prepared.events(keep).by_owner.sum(axis=0)[:n],
-            "handoffs_in": _bincount(tgt, n),
-            "handoffs_out": _bincount(src, n),
-            "ping_pong_in": _bincount(tgt[back], n),
+            "handoffs_in": np.bincount(tgt_team, weights=per_pair, minlength=n)[:n].astype(np.int64),
+            "handoffs_out": np.bincount(src_team, weights=per_pair, minlength=n)[:n].astype(np.int64),
+            "ping_pong_in": np.bincount(tgt_team, weights=back_per_pair, minlength=n)[:n].astype(np.int64),
             "median_wait_after_handoff_s": median / 1e6,
         }
     ).filter(pl.col("events") > 0)
