@@ -223,7 +223,7 @@ def test_one_activity_done_by_many_teams_counts_only_real_changes() -> None:
         LOGS["bpic2012"], "org:resource").per_case.values())  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["helpdesk-resource", "complaints", "bpic2012"])
+@pytest.mark.parametrize("name", ["helpdesk-resource", "receipt", "complaints", "bpic2012"])
 def test_cli_summary_prints_the_reference_figures(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
