@@ -81,3 +81,42 @@ def test_a_real_log_reaches_the_overlay_with_the_guessed_mapping(
     expect(page.get_by_role("heading", name="Friction board")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("stMetric").filter(has_text="Customers")).to_contain_text(customers, timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("stAlert").filter(has_text="error")).to_have_count(0)
+
+
+# Renamed exports (see tests/unit/events/test_guess_real_exports.py): the guess must find the case, the time,
+# the activity (not its row id) and the team under names it was never told.
+RENAMED = {
+    "receipt-ticket_no.csv": ("receipt", 0, "logged", "concept:name", "queue_name", "1,434"),
+    "helpdesk-claim_ref.parquet": ("helpdesk-workgroup", 1, "moment", "concept:name", "handling_unit", "4,580"),
+}
+
+
+@pytest.mark.parametrize("file", list(RENAMED))
+def test_a_renamed_real_export_reaches_the_overlay_with_the_guessed_mapping(
+    page: Page, app_url: str, tmp_path: Path, file: str
+) -> None:
+    from tests.unit.events.test_guess_real_exports import VARIANTS, renamed
+
+    name, variant, time_column, activity, team, customers = RENAMED[file]
+    frame, _log = renamed(name, VARIANTS[variant])
+    path = tmp_path / file
+    if file.endswith(".csv"):
+        frame.write_csv(path)
+    else:
+        frame.write_parquet(path)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/overlay")
+    expect(page.get_by_role("heading", name="Overlay", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("tab", name="File on the server").click()
+    page.get_by_label("Path of an event file on the server").fill(str(path))
+    page.get_by_role("button", name="Read this file").click()
+    expect(page.get_by_text(f"2 · Map the columns of {file}")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("combobox", name="Event time")).to_have_value(time_column, timeout=TIMEOUT_MS)
+    expect(page.get_by_role("combobox", name="Activity / touchpoint")).to_have_value(activity)
+    expect(page.get_by_role("combobox", name="Resource / owner team")).to_have_value(team)
+    apply = page.get_by_role("button", name="Apply and compute the overlay")
+    expect(apply).to_be_enabled(timeout=TIMEOUT_MS)
+    apply.click()
+    expect(page.get_by_role("heading", name="Friction board")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stMetric").filter(has_text="Customers")).to_contain_text(customers, timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stAlert").filter(has_text="error")).to_have_count(0)
