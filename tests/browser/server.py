@@ -69,13 +69,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(
-    db: Path, entry: Path | str = "app.py", *, address: str = "127.0.0.1", host: str = "127.0.0.1"
-) -> Iterator[Server]:
+def serve(db: Path, entry: Path | str = "app.py") -> Iterator[Server]:
     """Run ``streamlit run <entry>`` on a free port with ``db`` as its database, until the block ends.
 
-    It listens on ``address`` and is reached at ``host``. Its output goes to ``streamlit-<port>.log``
-    beside the database.
+    Its output goes to ``streamlit-<port>.log`` beside the database.
     """
     port = _free_port()
     env = {**os.environ, "JOURNEYMAP_DB": str(db)}
@@ -83,11 +80,11 @@ def serve(
     with (db.parent / f"streamlit-{port}.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(entry), "--server.headless", "true",
-             "--server.address", address, "--server.port", str(port), "--server.fileWatcherType", "none",
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
              "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        url = f"http://{host}:{port}"
+        url = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(url, process)
             yield Server(url, process.pid)

@@ -6,7 +6,6 @@ Every wait is on a condition (a text, a cookie), never a fixed sleep.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,41 +80,3 @@ def test_signing_out_in_one_tab_makes_the_other_read_only_at_its_next_interactio
         second.screenshot(path=str(screenshot_dir / "sign-out-second-tab.png"))
     finally:
         context.close()
-
-
-def _outward_address() -> str | None:
-    """This machine's address on its network (no packet is sent), or None when it has only loopback."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect(("192.0.2.1", 9))
-        except OSError:
-            return None
-        address = str(sock.getsockname()[0])
-    return None if address.startswith("127.") else address
-
-
-def test_open_local_mode_is_not_offered_to_a_browser_on_another_address(
-    browser: Browser, tmp_path: Path, screenshot_dir: Path
-) -> None:
-    address = _outward_address()
-    if address is None:
-        pytest.skip("this machine has no address besides loopback")
-    db = tmp_path / "journeymap.db"  # no account: open local mode
-    with serve(db, address="0.0.0.0", host=address) as server:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        try:
-            remote = context.new_page()
-            remote.goto(server.url)
-            expect(remote.get_by_text("this browser is not on the machine that runs Journeymap").first).to_be_visible(
-                timeout=TIMEOUT_MS
-            )
-            expect(remote.get_by_role("button", name="Save revision")).to_have_count(0)
-            expect(remote.get_by_role("button", name="Create editor account")).to_have_count(0)
-            remote.screenshot(path=str(screenshot_dir / "open-mode-remote.png"))
-
-            local = context.new_page()
-            local.goto(server.url.replace(address, "127.0.0.1"))
-            _sidebar_text(local, "Open local mode: no account exists yet, so everyone on this machine can edit.")
-            expect(local.get_by_role("button", name="Save revision")).to_be_visible(timeout=TIMEOUT_MS)
-        finally:
-            context.close()
