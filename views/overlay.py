@@ -43,6 +43,7 @@ from journeymap.overlay_viz import (
 )
 from journeymap.store import get_dataset, latest_revision, list_datasets, list_maps, session_scope
 from journeymap.ui import EDITOR_PAGE, QueryParams, StateKeys, init_page, md, render_graph
+from journeymap.ui.access import can_edit
 from journeymap.ui.overlay_state import (
     DEMO_EVENTS,
     SAMPLE_ROWS,
@@ -493,10 +494,12 @@ def _mapping_step() -> None:
         }
 
     unmapped = [label for label, _ in label_counts if label not in value_map and label not in tp_names]
+    may_edit_map = can_edit(ctx.engine, map_id=map_id)
     create = st.checkbox(
         f"Create touchpoints from data: add the {len(unmapped)} raw value(s) kept as they are to a new map revision",
         key=_k(OverlayKeys.M_CREATE, scope),
-        disabled=not unmapped or not journey_map.stages or not journey_map.channels,
+        disabled=not unmapped or not journey_map.stages or not journey_map.channels or not may_edit_map,
+        help=None if may_edit_map else "Only an editor can add touchpoints to the map: sign in first.",
     )
     create_choice = None
     if create:

@@ -64,6 +64,7 @@ from journeymap.store import (
     session_scope,
 )
 from journeymap.templates import load_template
+from journeymap.ui.access import can_edit
 
 __all__ = [
     "DEMO_EVENTS",
@@ -513,8 +514,15 @@ def apply_mapping(
     ``(raw labels, stage id, fallback channel id)``: those labels become touchpoints of a new
     revision of the map first. Every problem is a :class:`UserInputError`; the ingest report
     is kept in session state for the page to show. ``progress`` receives ``(share, step)`` as
-    the ingest goes (see :func:`ingest_source`).
+    the ingest goes (see :func:`ingest_source`). Adding touchpoints writes a map revision: only an
+    editor who may change the map now can ask for it, checked before anything is written.
     """
+    if create is not None and not can_edit(engine, map_id=map_id):
+        raise UserInputError(
+            "only an editor can add touchpoints to the map",
+            source="Create touchpoints from data",
+            hint="Sign in as an editor, or apply the mapping without creating touchpoints.",
+        )
     if mapping is None:
         if source.mapping_json is None:
             raise UserInputError("no column mapping given", source=source.name, hint="Map the columns first.")

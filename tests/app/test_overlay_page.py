@@ -739,3 +739,34 @@ def test_hundreds_of_teams_are_all_listed_and_the_heatmap_says_it_is_limited(
     found = _table(at, *TEAM_PAIRS)
     assert len(found) == sum(1 for r in expected if "T016" in r[:2]) > 0
     assert _table(at, *TEAMS)["team"].tolist() == ["T016"]
+
+
+def test_a_signed_out_visitor_cannot_add_touchpoints_to_the_map(
+    make_app: Callable[..., AppTest], support_map_id: int, tmp_path: Path, engine: Engine
+) -> None:
+    """Once an account exists, "Create touchpoints from data" is an editor's write: offered disabled to a
+    signed-out visitor, and refused before anything is written even if the choice is forced."""
+    from journeymap.store.access import create_user
+
+    with session_scope(engine) as session:
+        create_user(session=session, username="owner", password="correct horse battery")
+    path = tmp_path / "faq.csv"
+    path.write_text(EVENTS + "c3,2024-05-01T11:20:00Z,web,Read FAQ,,regular\n", encoding="utf-8")
+    at = make_app(PAGE)
+    at.session_state[OverlayKeys.MAP_ID] = support_map_id
+    at.run()
+    at.text_input(key=OverlayKeys.PATH).input(str(path))
+    at.button(key=OverlayKeys.PATH_SUBMIT).click()
+    at.run()
+    create = _by_key_prefix(at.checkbox, OverlayKeys.M_CREATE)
+    assert create.disabled
+    at.session_state[str(create.key)] = True  # forced, as a stale tab or a crafted request would
+    at.run()
+    _by_key_prefix(at.button, OverlayKeys.M_APPLY).click().run()
+    assert not at.exception
+    assert [e.value.replace("\\", "") for e in at.error] == [
+        "Create touchpoints from data: only an editor can add touchpoints to the map. "
+        "Sign in as an editor, or apply the mapping without creating touchpoints."
+    ]
+    with session_scope(engine) as session:
+        assert latest_revision(session=session, map_id=support_map_id).number == 1
