@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import polars as pl
 
+from journeymap.events.goals import final_touchpoints
 from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import ChannelKind, JourneyMap
@@ -124,8 +125,7 @@ def goal_touchpoints(settings: OverlaySettings, journey_map: JourneyMap | None) 
     >>> goal_touchpoints(OverlaySettings(goal_touchpoints=("order",)), m)
     ('order', 'paid')
     """
-    finals = tuple(tp.id for tp in journey_map.touchpoints if tp.is_final) if journey_map is not None else ()
-    return tuple(dict.fromkeys((*settings.goal_touchpoints, *finals)))
+    return tuple(dict.fromkeys((*settings.goal_touchpoints, *final_touchpoints(journey_map))))
 
 
 def goal_phrase(settings: OverlaySettings, journey_map: JourneyMap | None, *, most: int = 3) -> str | None:

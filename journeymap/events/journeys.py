@@ -105,9 +105,14 @@ def move_flags(
     if known is not None:
         change[1:] &= known[1:] & known[:-1]
     change &= ~new_journey
-    # Unknown codes never count as seen: each gets a value no known code has.
-    seen_codes = codes if known is None else np.where(known, codes, np.iinfo(np.int64).max)
-    back = change & ~first_in_segment(new_journey, seen_codes)
+    back = np.zeros(n, dtype=bool)
+    # Only journeys that change at all can return (without unknown codes, only those that change twice).
+    changes = np.bincount(journey[change].astype(np.int64), minlength=int(journey.max()) + 1)
+    rows = np.flatnonzero(changes[journey] >= (2 if known is None else 1))
+    if rows.size:
+        # Unknown codes never count as seen: each gets a value no known code has.
+        seen = codes[rows] if known is None else np.where(known[rows], codes[rows], np.iinfo(np.int64).max)
+        back[rows] = change[rows] & ~first_in_segment(new_journey[rows], seen)
     return change, back
 
 
