@@ -119,7 +119,8 @@ _RAW_SCHEMA = {
     "_source": pl.String,
     "_target": pl.String,
     "_designed": pl.Boolean,
-    "_via": pl.String,
+    "_via_from": pl.String,
+    "_via_to": pl.String,
     "_goal": pl.Boolean,
     "n": pl.Int64,
     "customers_affected": pl.Int64,
@@ -137,7 +138,8 @@ def _touchpoint_raw(touchpoints: pl.DataFrame, goals: tuple[str, ...]) -> pl.Dat
         pl.col("touchpoint").alias("_source"),
         pl.lit(None).alias("_target"),
         pl.lit(None).alias("_designed"),
-        pl.lit(None).alias("_via"),
+        pl.lit(None).alias("_via_from"),
+        pl.lit(None).alias("_via_to"),
         pl.col("touchpoint").is_in(goals).alias("_goal"),
         pl.col("visits").alias("n"),
         pl.col("customers").alias("customers_affected"),
@@ -173,7 +175,8 @@ def _transition_raw(transitions: pl.DataFrame, silo: pl.DataFrame, goals: tuple[
             pl.col("source").alias("_source"),
             pl.col("target").alias("_target"),
             (pl.col("designed") if "designed" in transitions.columns else pl.lit(None)).alias("_designed"),
-            pl.concat_str("_via_from", "_via_to", separator="\t").alias("_via"),
+            "_via_from",
+            "_via_to",
             ((pl.col("source") == pl.col("target")) & pl.col("target").is_in(goals)).alias("_goal"),
             pl.col("count").alias("n"),
             pl.col("customers").alias("customers_affected"),
@@ -350,8 +353,8 @@ def _finding(row: dict[str, Any], journey_map: JourneyMap | None, goal: str | No
             return f"Customers wait a median {format_duration(raw)} after {place}{compare}."
         return f"Moves {place} take a median {format_duration(raw)}{compare}."
     via = ""
-    if row.get("_via"):
-        src_channel, tgt_channel = str(row["_via"]).split("\t")
+    if row.get("_via_from") is not None and row.get("_via_to") is not None:
+        src_channel, tgt_channel = str(row["_via_from"]), str(row["_via_to"])
         if src_channel != tgt_channel:
             src_name, tgt_name = channel_label(src_channel, journey_map), channel_label(tgt_channel, journey_map)
             via = f" (mostly from {src_name} to {tgt_name})"
