@@ -12,12 +12,15 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from journeymap.model import ChannelKind, JourneyMap
 from journeymap.store import create_map, init_db, make_engine, session_scope
 from journeymap.viz import channel_colors
+from tests.browser.waits import poll, rerun, wait_idle, wait_still
 from tests.fixtures import bopis_map
 
 pytestmark = pytest.mark.browser
 
 GRAPH_IFRAME = 'iframe[title="streamlit_agraph.agraph"]'
 EVIL = "<img src=x onerror=alert(1)>"
+HOVER_TIMEOUT_MS = 5_000
+"""How long a hovered node's tooltip may take to show (vis-network waits ``tooltipDelay``, 300 ms, first)."""
 
 # Matching pixels of given colours on the graph canvas: count and centre (in CSS pixels of the canvas).
 _FIND_COLOURS_JS = """
@@ -47,12 +50,6 @@ _FIND_COLOURS_JS = """
 """
 
 
-def _settle(page: Page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished the rerun an action started."""
-    page.wait_for_timeout(400)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-
-
 def _graph_frame(page: Page) -> Frame:
     page.wait_for_selector(GRAPH_IFRAME, timeout=30_000)
     frame = page.frame_locator(GRAPH_IFRAME)
@@ -67,19 +64,16 @@ def _graph_frame(page: Page) -> Frame:
 def _colour_pixels(page: Page, colours: list[str]) -> list[dict[str, float]]:
     frame = _graph_frame(page)
     # vis-network draws after the data arrives; poll until every colour is on the canvas.
-    found: list[dict[str, float]] = []
-    for _ in range(40):
-        found = frame.evaluate(_FIND_COLOURS_JS, colours) or []
-        if found and all(f["count"] > 20 for f in found):
-            break
-        page.wait_for_timeout(250)
-    return found
+    found: list[dict[str, float]] | None = poll(
+        frame, _FIND_COLOURS_JS, "(found) => !!found && found.every(f => f.count > 20)", arg=colours, timeout=30_000
+    )
+    return found or []
 
 
 def _screenshot(page: Page, directory: Path, name: str) -> None:
     height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": 1400, "height": int(height) + 40})
-    page.wait_for_timeout(800)
+    wait_still(page)
     page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
 
@@ -105,63 +99,65 @@ def _open_combobox(page: Page, label: str) -> None:
 
 
 def _choose(page: Page, label: str, option: str) -> None:
+    if page.get_by_role("combobox", name=label).input_value() == option:
+        return  # already chosen: choosing it again would not rerun the page
     _open_combobox(page, label)
-    page.get_by_role("option", name=option, exact=True).click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_role("option", name=option, exact=True).click()
 
 
 def test_create_edit_save_and_reload(page: Page, app_url: str, screenshot_dir: Path) -> None:
     page.goto(app_url)
-    _settle(page)
+    wait_idle(page)
     expect(page.get_by_role("heading", name="Map editor")).to_be_visible()
     _graph_frame(page)
     _screenshot(page, screenshot_dir, "01-landing-editor")
 
-    page.get_by_role("link", name="Maps").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_role("link", name="Maps").click()
     expect(page.get_by_role("heading", name="Maps", exact=True)).to_be_visible()
     _choose(page, "Template", "Telecom: broadband support")
     page.get_by_label("Name of the new map (optional)").fill("Browser journey")
-    page.get_by_label("Name of the new map (optional)").press("Enter")
-    _settle(page)
+    with rerun(page):
+        page.get_by_label("Name of the new map (optional)").press("Enter")
     _screenshot(page, screenshot_dir, "02-maps-page")
-    page.get_by_role("button", name="Create from template").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_role("button", name="Create from template").click()
     expect(page.get_by_role("heading", name="Browser journey")).to_be_visible()
     assert "map=" in page.url and "client=" in page.url
 
     sidebar_name = page.get_by_label("Your name (author of saved revisions)")
     sidebar_name.fill("Playwright")
-    sidebar_name.press("Enter")
-    _settle(page)
+    with rerun(page):
+        sidebar_name.press("Enter")
 
     _open_combobox(page, "Touchpoint (or click a node in the graph)")
     options = page.get_by_role("option")
     first = options.nth(1)  # 0 is "— choose —"
     original = first.inner_text().strip()
-    first.click()
-    _settle(page)
+    with rerun(page):
+        first.click()
     name_input = page.locator('[data-testid="stForm"]').get_by_label("Name", exact=True).first
     expect(name_input).to_have_value(original)
     name_input.fill("Renamed in the browser")
-    page.get_by_role("button", name="Save touchpoint").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_role("button", name="Save touchpoint").click()
     expect(page.get_by_text("Saved 'Renamed in the browser'.")).to_be_visible()
 
     page.get_by_label("What changed?").fill("Renamed a touchpoint")
-    page.get_by_role("button", name="Save revision").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_role("button", name="Save revision").click()
     expect(page.get_by_text("Saved revision 2.")).to_be_visible()
     _screenshot(page, screenshot_dir, "03-editor-after-save")
 
     page.reload()
-    _settle(page)
+    wait_idle(page)
     expect(page.get_by_role("heading", name="Browser journey")).to_be_visible()
     _open_combobox(page, "Touchpoint (or click a node in the graph)")
     expect(page.get_by_role("option", name="Renamed in the browser", exact=True)).to_be_visible()
     page.keyboard.press("Escape")
-    page.get_by_text("Revision history").click()
-    _settle(page)
+    page.get_by_text("Revision history").click()  # an expander: it opens in the browser, no rerun
+    wait_idle(page)
     # No unsaved-draft notice: the edit was saved as a revision, not restored from a draft.
     expect(page.get_by_text("Restored unsaved edits")).to_have_count(0)
 
@@ -169,15 +165,15 @@ def test_create_edit_save_and_reload(page: Page, app_url: str, screenshot_dir: P
 def test_unsaved_edit_survives_a_refresh(page: Page, app_url: str) -> None:
     map_id = _save_map(bopis_map())
     page.goto(f"{app_url}/?map={map_id}")
-    _settle(page)
+    wait_idle(page)
     _choose(page, "Touchpoint (or click a node in the graph)", "Curbside hand-over")
     name_input = page.locator('[data-testid="stForm"]').get_by_label("Name", exact=True).first
     name_input.fill("Kerbside")
-    page.get_by_role("button", name="Save touchpoint").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_role("button", name="Save touchpoint").click()
     assert "client=" in page.url
     page.reload()
-    _settle(page)
+    wait_idle(page)
     expect(page.get_by_text("Restored unsaved edits from")).to_be_visible()
     _open_combobox(page, "Touchpoint (or click a node in the graph)")
     expect(page.get_by_role("option", name="Kerbside", exact=True)).to_be_visible()
@@ -190,7 +186,7 @@ def test_untrusted_names_render_as_text(page: Page, app_url: str, screenshot_dir
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(f"{app_url}/?map={map_id}")
-    _settle(page)
+    wait_idle(page)
     store_colour = channel_colors(base)["store"]
     found = _colour_pixels(page, [store_colour])
     assert found[0]["count"] > 20
@@ -203,19 +199,22 @@ def test_untrusted_names_render_as_text(page: Page, app_url: str, screenshot_dir
     # The node tooltip shows the text (vis-network puts it in div.vis-tooltip).
     frame = _graph_frame(page)
     page.locator(GRAPH_IFRAME).scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
+    wait_still(page)
     canvas_box = frame.locator("div.vis-network canvas").bounding_box()
     assert canvas_box is not None
     tooltip_text = ""
+    tooltip = frame.locator("div.vis-tooltip")
     # Store nodes are squares: hover each store-coloured blob until the evil one's tooltip appears.
     for target in _store_node_centres(frame, store_colour):
+        # Moving off the last node hides its tooltip; the one under the pointer shows after vis-network's delay.
         page.mouse.move(canvas_box["x"] + target[0], canvas_box["y"] + target[1], steps=8)
-        page.wait_for_timeout(600)
-        tooltip = frame.locator("div.vis-tooltip")
-        if tooltip.count() and tooltip.is_visible():
-            tooltip_text = tooltip.inner_text().replace("\u2060", "")
-            if EVIL in tooltip_text:
-                break
+        try:
+            expect(tooltip).to_be_visible(timeout=HOVER_TIMEOUT_MS)
+        except AssertionError:
+            continue  # no node under this blob
+        tooltip_text = tooltip.inner_text().replace("\u2060", "")
+        if EVIL in tooltip_text:
+            break
     assert EVIL in tooltip_text, tooltip_text
     assert frame.locator("div.vis-tooltip img").count() == 0
     assert page.locator("img[src=x]").count() == 0
@@ -228,6 +227,7 @@ def _store_node_centres(frame: Frame, colour: str) -> list[tuple[float, float]]:
     js = """
     (hex) => {
       const canvas = document.querySelector('div.vis-network canvas');
+      if (!canvas || !canvas.width || !canvas.height) return [];
       const ctx = canvas.getContext('2d');
       const {width, height} = canvas;
       const data = ctx.getImageData(0, 0, width, height).data;
@@ -246,7 +246,8 @@ def _store_node_centres(frame: Frame, colour: str) -> list[tuple[float, float]]:
       return [...cells.values()].filter(c => c.n > 8).map(c => [c.x / c.n / scale, c.y / c.n / scale]);
     }
     """
-    centres: list[Any] = frame.evaluate(js, colour)
+    # The graph may be redrawing after the last rerun: wait until the colour is on the canvas again.
+    centres: list[Any] = poll(frame, js, "(centres) => centres.length > 0", arg=colour, timeout=30_000)
     return [(float(x), float(y)) for x, y in centres]
 
 
@@ -256,7 +257,7 @@ def test_graph_canvas_draws_every_channel_colour_and_clicks_select(
     journey_map = bopis_map()
     map_id = _save_map(journey_map)
     page.goto(f"{app_url}/?map={map_id}")
-    _settle(page)
+    wait_idle(page)
     colours = channel_colors(journey_map)
     ordered = [colours[ch.id] for ch in journey_map.channels]
     found = _colour_pixels(page, ordered)
@@ -269,8 +270,9 @@ def test_graph_canvas_draws_every_channel_colour_and_clicks_select(
     assert journey_map.channel("call").kind == ChannelKind.ASSISTED
     frame = _graph_frame(page)
     page.locator(GRAPH_IFRAME).scroll_into_view_if_needed()
+    wait_still(page)
     canvas_box = frame.locator("div.vis-network canvas").bounding_box()
     assert canvas_box is not None
-    page.mouse.click(canvas_box["x"] + call["x"], canvas_box["y"] + call["y"])
-    _settle(page)
+    with rerun(page):
+        page.mouse.click(canvas_box["x"] + call["x"], canvas_box["y"] + call["y"])
     expect(page.locator('[data-testid="stTable"]').get_by_text("Order help line", exact=True)).to_be_visible()

@@ -6,43 +6,46 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.waits import rerun, wait_idle, wait_still
 
 pytestmark = pytest.mark.browser
 
 ANSWER_FORM = '[data-testid="stForm"]'
 
 
-def _settle(page: Page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished the rerun an action started."""
-    page.wait_for_timeout(400)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-
-
 def _screenshot(page: Page, path: Path) -> None:
     # Streamlit scrolls inside stMain: grow the viewport to its height for a full-page picture.
     height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": 1400, "height": int(height) + 40})
-    page.wait_for_timeout(1000)
+    wait_still(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
-def _pick(page: Page, label: str, typed: str) -> None:
-    """Choose in a selectbox by typing the start of the option, as a keyboard user would."""
+def _type_option(page: Page, label: str, typed: str) -> Locator:
+    """Open a selectbox or multiselect and type the start of an option, as a keyboard user would; return it
+    once the list is narrowed to options starting with the typed text (Enter then takes the first)."""
     combo = page.get_by_role("combobox", name=label)
     combo.click()
     combo.press_sequentially(typed)
-    page.wait_for_timeout(300)
+    expect(page.get_by_role("listbox").get_by_role("option").first).to_have_text(re.compile("^" + re.escape(typed)))
+    return combo
+
+
+def _pick(page: Page, label: str, typed: str) -> None:
+    """Choose in a selectbox of the answer form (no rerun until the form is saved) by typing."""
+    combo = _type_option(page, label, typed)
     combo.press("Enter")
-    page.wait_for_timeout(300)
+    expect(combo).to_have_value(re.compile("^" + re.escape(typed)))
 
 
 def _sign_in(page: Page) -> None:
     name = page.get_by_label("Your name (author of saved revisions)")
     name.fill("Playwright")
-    name.press("Enter")
-    _settle(page)
+    with rerun(page):
+        name.press("Enter")
 
 
 def _create(page: Page, name: str, unit: str) -> None:
@@ -51,8 +54,8 @@ def _create(page: Page, name: str, unit: str) -> None:
         expander.click()
     page.get_by_label("Name", exact=True).first.fill(name)
     page.get_by_label("Business unit", exact=True).fill(unit)
-    page.get_by_role("button", name="Create assessment").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_role("button", name="Create assessment").click()
     expect(page.get_by_text(f"Created '{name} · {unit} · ", exact=False)).to_be_visible()
 
 
@@ -60,13 +63,13 @@ def _answer(page: Page, answers: dict[str, int]) -> None:
     page.get_by_role("tab", name="Answer").click()
     for question, level in answers.items():
         _pick(page, question, f"{level} · ")
-    page.get_by_role("button", name="Save my answers").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_role("button", name="Save my answers").click()
 
 
 def test_answer_reload_and_compare(page: Page, app_url: str, screenshot_dir: Path) -> None:
     page.goto(f"{app_url}/maturity")
-    _settle(page)
+    wait_idle(page)
     expect(page.get_by_role("heading", name="Omnichannel maturity")).to_be_visible()
     _sign_in(page)
     _create(page, "Browser review", "Retail")
@@ -83,7 +86,7 @@ def test_answer_reload_and_compare(page: Page, app_url: str, screenshot_dir: Pat
 
     # A refresh loses session state (the assessor types their name again); the answers come from the database.
     page.reload()
-    _settle(page)
+    wait_idle(page)
     _sign_in(page)
     page.get_by_role("tab", name="Answer").click()
     profile = page.get_by_role("combobox", name="Is there one customer profile that every channel reads and writes?")
@@ -101,9 +104,13 @@ def test_answer_reload_and_compare(page: Page, app_url: str, screenshot_dir: Pat
         },
     )
     page.get_by_role("tab", name="Compare").click()
-    _pick(page, "Assessments to overlay (business units, or the same unit over time)", "Browser review · Retail")
+    overlay = _type_option(
+        page, "Assessments to overlay (business units, or the same unit over time)", "Browser review · Retail"
+    )
+    with rerun(page):
+        overlay.press("Enter")
     page.keyboard.press("Escape")
-    _settle(page)
+    wait_idle(page)
     chart = page.locator('[data-testid="stPlotlyChart"]').last
     expect(chart.get_by_text("Browser review · Retail", exact=False).first).to_be_attached()
     expect(chart.get_by_text("Browser review · Online", exact=False).first).to_be_attached()

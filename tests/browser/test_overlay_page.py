@@ -10,11 +10,13 @@ from playwright.sync_api import Page, expect
 
 from journeymap.events.read import read_events
 from tests.browser.test_editor_browser import _open_combobox
+from tests.browser.waits import poll, rerun, wait_still
 
 REAL_LOG = Path(__file__).resolve().parents[1] / "data" / "real" / "receipt.parquet"
 HELPDESK_LOG = Path(__file__).resolve().parents[1] / "data" / "real" / "helpdesk.xes.gz"
 TIMEOUT_MS = 120_000
 HANDOFFS_SHOT = Path("/tmp/handoffs.png")
+GRAPH_IFRAME = 'iframe[title="streamlit_agraph.agraph"]'
 
 # Non-background pixels on the graph canvas: vis-network draws nodes and edges, nothing else.
 COUNT_DRAWN_PIXELS = """
@@ -29,45 +31,49 @@ COUNT_DRAWN_PIXELS = """
 """
 
 
-def _wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished its rerun (the status widget says nothing is running)."""
-    page.wait_for_timeout(300)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-
-
 def test_upload_map_overlay_and_inspect_a_finding(page: Page, app_url: str, screenshot_dir: Path) -> None:
     page.goto(f"{app_url}/overlay")
     expect(page.get_by_role("heading", name="Overlay", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
 
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(REAL_LOG))
-    _wait_idle(page)
-    page.get_by_role("button", name="Read the uploaded file").click()
+    with rerun(page, TIMEOUT_MS):
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(REAL_LOG))
+    read = page.get_by_role("button", name="Read the uploaded file")
+    expect(read).to_be_enabled(timeout=TIMEOUT_MS)
+    with rerun(page, TIMEOUT_MS):
+        read.click()
     expect(page.get_by_text(f"2 · Map the columns of {REAL_LOG.name}")).to_be_visible(timeout=TIMEOUT_MS)
     # The guessed mapping names the XES-style columns.
     expect(page.get_by_role("combobox", name="Activity / touchpoint")).to_be_visible()
-    _wait_idle(page)
-    page.get_by_role("button", name="Apply and compute the overlay").click()
+    with rerun(page, TIMEOUT_MS):
+        page.get_by_role("button", name="Apply and compute the overlay").click()
     expect(page.get_by_role("heading", name="Friction board")).to_be_visible(timeout=TIMEOUT_MS)
-    _wait_idle(page)
 
     # KPIs from the receipt log (1,434 cases; cutting by a 3-day gap gives more journeys than cases).
     expect(page.get_by_test_id("stMetric").filter(has_text="Customers")).to_contain_text("1,434")
 
-    graph = page.frame_locator('iframe[title="streamlit_agraph.agraph"]')
+    graph = page.frame_locator(GRAPH_IFRAME)
     canvas = graph.locator("div.vis-network canvas")
     expect(canvas).to_be_visible(timeout=TIMEOUT_MS)
-    page.wait_for_timeout(1500)
-    drawn = canvas.evaluate(COUNT_DRAWN_PIXELS)
+    iframe = page.locator(GRAPH_IFRAME).element_handle()
+    frame = iframe.content_frame()
+    assert frame is not None
+    # vis-network draws once its data has arrived: poll the canvas until the graph is there.
+    drawn = poll(
+        frame,
+        f"() => ({COUNT_DRAWN_PIXELS})(document.querySelector('div.vis-network canvas'))",
+        "(drawn) => drawn > 2000",
+        timeout=TIMEOUT_MS,
+    )
     assert drawn > 2_000, f"the overlay graph looks empty ({drawn} drawn pixels)"
 
     # Click the first friction item: the row's selection cell at the left of the board.
     board = page.get_by_test_id("stDataFrame").filter(has_text="Touchpoint / transition")
     board.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
+    wait_still(page)
     box = board.bounding_box()
     assert box is not None
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
-    _wait_idle(page)
+    with rerun(page, TIMEOUT_MS):
+        page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
     chosen = page.get_by_role("combobox", name="Finding to inspect")
     expect(chosen).to_have_value(re.compile(r"^(touchpoint|transition): \S"), timeout=TIMEOUT_MS)
     expect(page.get_by_text("sample journeys behind this finding")).to_be_visible(timeout=TIMEOUT_MS)
@@ -75,26 +81,27 @@ def test_upload_map_overlay_and_inspect_a_finding(page: Page, app_url: str, scre
     height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": 1400, "height": int(height)})
     page.mouse.move(5, 5)  # no hover tooltip over the page
-    page.wait_for_timeout(1500)
+    wait_still(page)
     page.screenshot(path=str(screenshot_dir / "overlay.png"), full_page=True)
 
 
 def test_demo_dataset_and_clicking_a_heatmap_cell(page: Page, app_url: str) -> None:
     page.goto(f"{app_url}/overlay")
-    page.get_by_role("button", name="Use the demo dataset").click()
+    with rerun(page, TIMEOUT_MS):
+        page.get_by_role("button", name="Use the demo dataset").click()
     expect(page.get_by_role("heading", name="Friction board")).to_be_visible(timeout=TIMEOUT_MS)
-    _wait_idle(page)
     pair = page.get_by_role("combobox", name="Channel switch to list")
     expect(pair).to_have_value("Store → Loyalty app")  # the busiest switch is listed first
 
     # Row "Social media", column "Website" of the switch matrix: the third cell marker of the first row.
     heatmap = page.get_by_test_id("stPlotlyChart").filter(has_text="Channel switches (count)")
     heatmap.scroll_into_view_if_needed()
+    wait_still(page)
     cell = heatmap.locator("g.scatterlayer path.point").nth(2)
     box = cell.bounding_box()
     assert box is not None
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    _wait_idle(page)
+    with rerun(page, TIMEOUT_MS):
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(pair).to_have_value("Social media → Website", timeout=TIMEOUT_MS)
     transitions = page.get_by_test_id("stDataFrame").filter(has_text="From touchpoint")
     expect(transitions).to_be_visible(timeout=TIMEOUT_MS)
@@ -134,29 +141,30 @@ def test_team_handoffs_of_a_real_helpdesk_log(page: Page, app_url: str) -> None:
     expect(page.get_by_role("heading", name="Overlay", exact=True)).to_be_visible(timeout=TIMEOUT_MS)
     page.get_by_role("tab", name="File on the server").click()
     page.get_by_label("Path of an event file on the server").fill(str(HELPDESK_LOG))
-    page.get_by_role("button", name="Read this file").click()
+    with rerun(page, TIMEOUT_MS):
+        page.get_by_role("button", name="Read this file").click()
     expect(page.get_by_text(f"2 · Map the columns of {HELPDESK_LOG.name}")).to_be_visible(timeout=TIMEOUT_MS)
-    _wait_idle(page)
 
     # The guess takes the group (workgroup) as the team; handoffs between the people who work a ticket need the
     # XES resource, chosen by hand. Not saved, so the next reader of this file meets the guess again.
     team = page.get_by_role("combobox", name="Resource / owner team")
     expect(team).to_have_value("workgroup")
     _open_combobox(page, "Resource / owner team")
-    page.get_by_role("option", name="org:resource", exact=True).click()
+    with rerun(page, TIMEOUT_MS):
+        page.get_by_role("option", name="org:resource", exact=True).click()
     expect(team).to_have_value("org:resource", timeout=TIMEOUT_MS)
     save_as = page.get_by_role("textbox", name="Save this mapping as (reused for the next file with the same columns)")
     save_as.fill("")
-    save_as.press("Enter")
-    _wait_idle(page)
+    with rerun(page, TIMEOUT_MS):
+        save_as.press("Enter")
     expect(save_as).to_have_value("")
-    page.get_by_role("button", name="Apply and compute the overlay").click()
+    with rerun(page, TIMEOUT_MS):
+        page.get_by_role("button", name="Apply and compute the overlay").click()
     expect(page.get_by_role("heading", name="Friction board")).to_be_visible(timeout=TIMEOUT_MS)
-    _wait_idle(page)
     gap = page.get_by_role("spinbutton", name="Journey gap (h)")
     gap.fill(str(WHOLE_CASES_GAP_H))
-    gap.press("Enter")
-    _wait_idle(page)
+    with rerun(page, TIMEOUT_MS):
+        gap.press("Enter")
     expect(gap).to_have_value(f"{WHOLE_CASES_GAP_H:.2f}")
 
     # One channel for the whole file: the channel section says so; the team section is full.
@@ -189,13 +197,13 @@ def test_team_handoffs_of_a_real_helpdesk_log(page: Page, app_url: str) -> None:
     }"""
     )
     page.mouse.move(5, 5)
-    page.wait_for_timeout(800)  # let the scroll settle before the picture (the assertions above waited on state)
+    wait_still(page)  # the scroll has settled before the picture (the assertions above waited on state)
     page.screenshot(path=str(HANDOFFS_SHOT))
 
     search = page.get_by_label("Find a team")
     search.fill("value 13")
-    search.press("Enter")
-    _wait_idle(page)
+    with rerun(page, TIMEOUT_MS):
+        search.press("Enter")
     wanted = sum(1 for a, b in pairs.index if "value 13" in a.lower() or "value 13" in b.lower())
     expect(page.get_by_text(f"{wanted} of {len(pairs)} team pairs shown.")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page.get_by_text(f"1 of {teams} teams shown.")).to_be_visible(timeout=TIMEOUT_MS)

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_overlay_page import TIMEOUT_MS
+from tests.browser.waits import rerun, wait_idle, wait_still
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 SHOT = "mapping_guess_bpic2012.png"
@@ -26,11 +27,6 @@ LOGS = {
     "bpic2012.xes.gz": ("path", "time:timestamp", "concept:name", "org:resource", "13,087"),
     "BPI2016_Complaints.csv": ("upload", "ContactDate", "ComplaintTopic_EN", "(none)", "226"),
 }
-
-
-def _idle(page: Page) -> None:
-    """No rerun running: Streamlit's status widget is gone."""
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
 
 
 @pytest.mark.parametrize("file", list(LOGS))
@@ -65,8 +61,8 @@ def test_a_real_log_reaches_the_overlay_with_the_guessed_mapping(
         expect(page.get_by_text(re.compile(r"classifier is concept:name \+ lifecycle:transition"))).to_be_visible()
     save_as = page.get_by_role("textbox", name="Save this mapping as (reused for the next file with the same columns)")
     save_as.fill("")
-    save_as.press("Enter")
-    _idle(page)
+    with rerun(page, TIMEOUT_MS):
+        save_as.press("Enter")
     expect(save_as).to_have_value("")
     apply = page.get_by_role("button", name="Apply and compute the overlay")
     expect(apply).to_be_enabled(timeout=TIMEOUT_MS)
@@ -74,7 +70,8 @@ def test_a_real_log_reaches_the_overlay_with_the_guessed_mapping(
         height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
         page.set_viewport_size({"width": 1400, "height": int(height)})
         page.mouse.move(5, 5)
-        _idle(page)
+        wait_idle(page, TIMEOUT_MS)
+        wait_still(page)
         page.screenshot(path=str(screenshot_dir / SHOT), full_page=True)
     apply.click()
 

@@ -12,6 +12,7 @@ from journeymap.demo import seed_demo
 from journeymap.store import create_map, init_db, make_engine, session_scope
 from journeymap.store.access import create_share_link
 from journeymap.store.reviews import start_workshop
+from tests.browser.waits import poll, rerun, wait_idle, wait_still
 from tests.fixtures import bopis_map
 
 pytestmark = pytest.mark.browser
@@ -59,36 +60,31 @@ def _seed() -> tuple[int, str, str]:
     return map_id, token, code
 
 
-def _settle(page: Page, timeout: float = 30_000) -> None:
-    page.wait_for_timeout(400)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-
-
 def _graph_drawn(page: Page) -> int:
     """Wait for the graph canvas and return how many non-white pixels it has."""
     page.wait_for_selector(GRAPH_IFRAME, timeout=30_000)
     frame = page.frame_locator(GRAPH_IFRAME)
     frame.locator("div.vis-network canvas").wait_for(timeout=30_000)
     handle = page.query_selector(GRAPH_IFRAME)
-    assert handle is not None and handle.content_frame() is not None
-    count = 0
-    for _ in range(40):
-        count = handle.content_frame().evaluate(  # type: ignore[union-attr]
-            """() => { const c = document.querySelector('div.vis-network canvas');
-                       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
-                       for (let p = 0; p < d.length; p += 4) if (d[p+3] > 200 && (d[p] < 200 || d[p+2] < 200)) n++;
-                       return n; }"""
-        )
-        if count > 500:
-            break
-        page.wait_for_timeout(250)
+    assert handle is not None
+    frame = handle.content_frame()
+    assert frame is not None
+    count = poll(
+        frame,
+        """() => { const c = document.querySelector('div.vis-network canvas');
+                   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+                   for (let p = 0; p < d.length; p += 4) if (d[p+3] > 200 && (d[p] < 200 || d[p+2] < 200)) n++;
+                   return n; }""",
+        "(count) => count > 500",
+        timeout=30_000,
+    )
     return int(count)
 
 
 def _screenshot(page: Page, path: Path) -> None:
     height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": 1400, "height": int(height) + 40})
-    page.wait_for_timeout(800)
+    wait_still(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
 
@@ -101,7 +97,7 @@ def test_share_link_opens_a_read_only_map_in_another_browser(
     try:
         page = context.new_page()
         page.goto(f"{review_url}/view?share={token}&edit=1")
-        _settle(page)
+        wait_idle(page)
         expect(page.get_by_role("heading", name=bopis_map().name)).to_be_visible(timeout=30_000)
         assert _graph_drawn(page) > 500
         expect(page.get_by_text("Read-only: this map was shared with you through a link.")).to_be_visible()
@@ -110,7 +106,7 @@ def test_share_link_opens_a_read_only_map_in_another_browser(
         _screenshot(page, screenshot_dir / "view.png")
 
         page.goto(f"{review_url}/view?share={token[:-2]}xx")
-        _settle(page)
+        wait_idle(page)
         expect(page.get_by_text("this share link is not valid")).to_be_visible(timeout=30_000)
         assert page.locator(GRAPH_IFRAME).count() == 0
     finally:
@@ -121,7 +117,7 @@ def _join(browser: Browser, url: str, code: str, name: str) -> Page:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(f"{url}/workshop?code={code}&name={name}")
-    _settle(page)
+    wait_idle(page)
     expect(page.get_by_label("What did you notice?")).to_be_visible(timeout=30_000)
     return page
 
@@ -135,8 +131,8 @@ def test_two_participants_see_each_others_items_within_seconds(
         for page, text in ((ana, "Ana cannot find the pick-up code"), (bo, "Bo wants stock in search")):
             # Both leave the touchpoint on its first choice: the same touchpoint for both.
             page.get_by_label("What did you notice?").fill(text)
-            page.get_by_role("button", name="Add").click()
-            _settle(page)
+            with rerun(page):
+                page.get_by_role("button", name="Add").click()
         for page in (ana, bo):
             for text in ("Ana cannot find the pick-up code", "Bo wants stock in search"):
                 expect(page.get_by_text(text, exact=False)).to_be_visible(timeout=8_000)
@@ -145,7 +141,7 @@ def test_two_participants_see_each_others_items_within_seconds(
 
         presenter = ana.context.new_page()
         presenter.goto(f"{review_url}/workshop?code={code}&present=1")
-        _settle(presenter)
+        wait_idle(presenter)
         expect(presenter.get_by_text(f"join with code {code}")).to_be_visible(timeout=30_000)
         assert _graph_drawn(presenter) > 500
         # The facilitator's promotion list names both items (the counts table is a canvas grid).

@@ -16,6 +16,7 @@ from tests.browser.server import serve
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
+HAS_SIGN_IN_COOKIE = "document.cookie.split('; ').some(c => c.startsWith('journeymap_sign_in='))"
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,8 @@ def test_sign_in_survives_refresh_and_new_tab_until_sign_out(browser: Browser, a
     sidebar.get_by_role("textbox", name="Password").fill("correct horse")
     sidebar.get_by_role("button", name="Sign in").click()
     expect(sidebar.get_by_text("Signed in as Ana (editor).")).to_be_visible(timeout=TIMEOUT_MS)
-    page.wait_for_timeout(1000)  # the cookie is written by a component once the page has drawn
+    # The cookie is written by a component once the page has drawn.
+    page.wait_for_function(HAS_SIGN_IN_COOKIE, timeout=TIMEOUT_MS)
     assert any(c["name"] == "journeymap_sign_in" for c in context.cookies())
 
     page.reload()
@@ -65,7 +67,9 @@ def test_sign_in_survives_refresh_and_new_tab_until_sign_out(browser: Browser, a
     expect(page.get_by_test_id("stSidebar").get_by_text("Not signed in: you can read maps.")).to_be_visible(
         timeout=TIMEOUT_MS
     )
-    page.wait_for_timeout(1000)
+    # Signing out clears the cookie the same way, once the page has drawn.
+    page.wait_for_function(f"!({HAS_SIGN_IN_COOKIE})", timeout=TIMEOUT_MS)
+    assert not any(c["name"] == "journeymap_sign_in" for c in context.cookies())
     page.reload()
     expect(page.get_by_test_id("stSidebar").get_by_text("Not signed in: you can read maps.")).to_be_visible(
         timeout=TIMEOUT_MS

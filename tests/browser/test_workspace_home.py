@@ -11,23 +11,20 @@ from journeymap.events.overlay import compute_overlay
 from journeymap.events.settings import OverlaySettings
 from journeymap.store import latest_revision, list_datasets, make_engine, session_scope
 from journeymap.templates import load_template
+from journeymap.ui.overlay_state import DEMO_EVENTS
+from tests.browser.waits import rerun, wait_idle, wait_still
 
 TIMEOUT_MS = 120_000
 WIDTH = 1800
 HOME_COLUMNS = ("Open comments", "Open opportunities", "Friction headline")
 
 
-def _wait_idle(page: Page) -> None:
-    """Wait until Streamlit has finished its rerun (the status widget says nothing is running)."""
-    page.wait_for_timeout(300)
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=TIMEOUT_MS)
-
-
 def _demo_headline() -> str:
     """The top friction finding of the demo dataset on its map, computed here from the stored log."""
     engine = make_engine()
     with session_scope(engine) as session:
-        dataset = list_datasets(session=session)[0]
+        # The newest dataset of the demo file (other browser tests may have registered theirs since).
+        dataset = next(d for d in list_datasets(session=session) if d.source_filename == DEMO_EVENTS.name)
         assert dataset.map_id is not None
         journey_map = latest_revision(session=session, map_id=dataset.map_id).journey_map
     return str(compute_overlay(load_log(dataset.cache_path), journey_map, OverlaySettings()).friction["finding"][0])
@@ -39,15 +36,15 @@ def test_home_lists_figures_after_the_demo_dataset(page: Page, app_url: str, scr
     # The entry script first, so the server knows the app's navigation before a page is opened by its URL.
     page.goto(app_url)
     expect(page.get_by_role("heading", name="Map editor")).to_be_visible(timeout=TIMEOUT_MS)
-    _wait_idle(page)
+    wait_idle(page, TIMEOUT_MS)
     page.goto(f"{app_url}/overlay")
-    page.get_by_role("button", name="Use the demo dataset").click()
+    with rerun(page, TIMEOUT_MS):
+        page.get_by_role("button", name="Use the demo dataset").click()
     expect(page.get_by_role("heading", name="Friction board")).to_be_visible(timeout=TIMEOUT_MS)
-    _wait_idle(page)
 
     page.goto(f"{app_url}/maps")
     expect(page.get_by_role("heading", name="Saved maps")).to_be_visible(timeout=TIMEOUT_MS)
-    _wait_idle(page)
+    wait_idle(page, TIMEOUT_MS)
     for label in ("Maps", "Open comments", "Open opportunities", "Maturity (newest assessment)"):
         expect(page.get_by_test_id("stMetric").filter(has_text=label).first).to_be_visible()
     table = page.get_by_test_id("stDataFrame").filter(has_text="Friction headline")
@@ -61,15 +58,15 @@ def test_home_lists_figures_after_the_demo_dataset(page: Page, app_url: str, scr
     expect(table).to_contain_text("—")  # maps without a dataset
 
     # The filters narrow the table: every demo map has silo handoffs, none has an open opportunity yet.
-    page.get_by_text("Has open opportunities").click()
-    _wait_idle(page)
+    with rerun(page, TIMEOUT_MS):
+        page.get_by_text("Has open opportunities").click()
     expect(page.get_by_text("No saved map matches these filters.")).to_be_visible(timeout=TIMEOUT_MS)
-    page.get_by_text("Has open opportunities").click()
-    _wait_idle(page)
+    with rerun(page, TIMEOUT_MS):
+        page.get_by_text("Has open opportunities").click()
     expect(table).to_contain_text(headline[:60])
 
     height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": WIDTH, "height": int(height)})
     page.mouse.move(5, 5)
-    page.wait_for_timeout(1500)
+    wait_still(page)
     page.screenshot(path=str(screenshot_dir / "home.png"), full_page=True)
