@@ -16,12 +16,18 @@ Share links carry a random token (``secrets.token_urlsafe(24)``, 192 bits). Only
 
 Roles
 -----
+``owner``
+    the first account: everything an editor may do, and invites accounts and sets their roles.
 ``editor``
-    may change maps, manage share links and accounts, run workshops, comment and resolve.
+    may change maps, register data, assess, manage share links, run workshops, comment and resolve.
 ``viewer``
-    a signed-in reviewer: reads maps, comments, resolves their own comments.
+    a signed-in reviewer: reads every map, dataset and assessment, comments, resolves their own comments.
 ``guest``
-    anyone else, including a visitor who opened a share link: reads only.
+    anyone not signed in. A guest who opened a share link reads that one map and its reports
+    (:attr:`Actor.map_scope`); any other guest reads and writes nothing.
+
+Who may act on what is decided by :meth:`Actor.may` alone; :mod:`journeymap.services` asks it before
+any work is done.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from enum import StrEnum
 from journeymap.errors import UserInputError
 
 __all__ = [
+    "ACCOUNT_ROLES",
     "MIN_PASSWORD_LENGTH",
     "Action",
     "Actor",
@@ -73,17 +80,22 @@ _JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 class Role(StrEnum):
-    """What a person may do; accounts are editors or viewers, everyone else is a guest."""
+    """What a person may do; accounts are owners, editors or viewers, everyone else is a guest."""
 
+    OWNER = "owner"
     EDITOR = "editor"
     VIEWER = "viewer"
     GUEST = "guest"
 
 
 class Action(StrEnum):
-    """Things that need a permission."""
+    """Things that need a permission; each service function names the one it needs."""
 
-    EDIT_MAP = "edit map"
+    READ_MAP = "read this map"
+    READ_WORKSPACE = "read the workspace"
+    EDIT_MAP = "edit maps"
+    MANAGE_DATA = "register event data"
+    ASSESS = "record assessments"
     SHARE = "manage share links"
     MANAGE_ACCOUNTS = "manage accounts"
     COMMENT = "comment"
@@ -93,31 +105,56 @@ class Action(StrEnum):
     FACILITATE = "facilitate workshops"
 
 
+_READER = frozenset({Action.READ_MAP, Action.READ_WORKSPACE})
 _ALLOWED: dict[Role, frozenset[Action]] = {
-    Role.EDITOR: frozenset(Action),
-    Role.VIEWER: frozenset({Action.COMMENT}),
+    Role.OWNER: frozenset(Action),
+    Role.EDITOR: frozenset(Action) - {Action.MANAGE_ACCOUNTS},
+    Role.VIEWER: _READER | {Action.COMMENT},
     Role.GUEST: frozenset(),
 }
+# Roles an account may hold (a guest is nobody's account).
+ACCOUNT_ROLES = (Role.OWNER, Role.EDITOR, Role.VIEWER)
 
 
 @dataclass(frozen=True)
 class Actor:
-    """The person doing something: a display name and a role.
+    """The person doing something: a display name, a role, their account and what a share link opened.
+
+    ``account_id`` is set for a signed-in account (services check it is still there, with that role);
+    ``map_scope`` is the one map a share-link visitor may read.
 
     Examples
     --------
     >>> Actor("Ana", Role.EDITOR).can(Action.EDIT_MAP)
     True
-    >>> Actor("Share link", Role.GUEST).can(Action.COMMENT)
-    False
+    >>> visitor = Actor("Share link", Role.GUEST, map_scope=7)
+    >>> visitor.may(Action.READ_MAP, map_id=7), visitor.may(Action.READ_MAP, map_id=8), visitor.can(Action.COMMENT)
+    (True, False, False)
     """
 
     name: str
     role: Role
+    account_id: int | None = None
+    map_scope: int | None = None
 
     def can(self, action: Action) -> bool:
         """Whether this actor's role allows ``action``."""
         return can(self.role, action)
+
+    def may(self, action: Action, *, map_id: int | None = None) -> bool:
+        """Whether this actor may do ``action`` (on ``map_id``, when the action concerns one map).
+
+        A role's permission holds everywhere; besides it, a share-link visitor may read the one map
+        the link opened (and nothing else, not even a list of maps).
+        """
+        if self.can(action):
+            return True
+        return action == Action.READ_MAP and self.map_scope is not None and map_id == self.map_scope
+
+    @property
+    def is_editor(self) -> bool:
+        """Whether this actor may change maps (an owner or an editor)."""
+        return self.can(Action.EDIT_MAP)
 
 
 class PermissionDenied(UserInputError):
@@ -126,12 +163,16 @@ class PermissionDenied(UserInputError):
     def __init__(self, actor: Actor, action: Action) -> None:
         self.actor = actor
         self.action = action
-        hint = (
-            "Sign in with an editor account to do this."
-            if actor.role != Role.EDITOR
-            else "Ask an editor to do this for you."
-        )
-        super().__init__(f"{actor.role.value}s may not {action.value}", source=actor.name or "this session", hint=hint)
+        if actor.role == Role.GUEST:
+            hint = "Sign in with an account that may do this."
+        elif actor.role == Role.VIEWER:
+            hint = "Ask an editor to do this for you, or the owner to make you an editor."
+        else:
+            hint = "Ask the workspace owner to do this for you."
+        who = "share-link visitors" if actor.map_scope is not None else f"{actor.role.value}s"
+        if actor.role == Role.GUEST and actor.map_scope is None:
+            who = "visitors who are not signed in"
+        super().__init__(f"{who} may not {action.value}", source=actor.name or "this session", hint=hint)
 
 
 def can(role: Role, action: Action) -> bool:
@@ -141,12 +182,14 @@ def can(role: Role, action: Action) -> bool:
     --------
     >>> can(Role.VIEWER, Action.COMMENT), can(Role.VIEWER, Action.EDIT_MAP), can(Role.EDITOR, Action.SHARE)
     (True, False, True)
+    >>> can(Role.EDITOR, Action.MANAGE_ACCOUNTS), can(Role.OWNER, Action.MANAGE_ACCOUNTS)
+    (False, True)
     """
     return action in _ALLOWED[Role(role)]
 
 
-def require(actor: Actor, action: Action) -> Actor:
-    """``actor`` if their role allows ``action``; otherwise raise :class:`PermissionDenied`.
+def require(actor: Actor, action: Action, *, map_id: int | None = None) -> Actor:
+    """``actor`` if they may do ``action`` (on ``map_id``); otherwise raise :class:`PermissionDenied`.
 
     Examples
     --------
@@ -155,9 +198,9 @@ def require(actor: Actor, action: Action) -> Actor:
     >>> require(Actor("Bo", Role.VIEWER), Action.EDIT_MAP)
     Traceback (most recent call last):
     ...
-    journeymap.access.PermissionDenied: Bo: viewers may not edit map. Sign in with an editor account to do this.
+    journeymap.access.PermissionDenied: Bo: viewers may not edit maps. Ask an editor to do this for you, ...
     """
-    if not actor.can(action):
+    if not actor.may(action, map_id=map_id):
         raise PermissionDenied(actor, action)
     return actor
 

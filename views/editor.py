@@ -21,7 +21,8 @@ from journeymap.ui import (
     show_flash,
 )
 from journeymap.ui import editor_forms as forms
-from journeymap.ui.access import can_edit, comments_panel, opportunities_panel, require_editor
+from journeymap.ui.access import can_edit, require_editor
+from journeymap.ui.review_panels import comments_panel, opportunities_panel
 from journeymap.ui.workspace import (
     discard_edits,
     ensure_open,

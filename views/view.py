@@ -18,8 +18,10 @@ from journeymap.store import latest_revision, list_maps, session_scope
 from journeymap.store.access import create_share_link, list_share_links, resolve_share_link, revoke_share_link
 from journeymap.store.reviews import list_comments, list_opportunities
 from journeymap.ui import cached_graph, md, render_graph
-from journeymap.ui.access import ReviewKeys, access_sidebar, comments_panel, enter_share_session, opportunities_panel
+from journeymap.ui.access import access_sidebar, enter_share_session
 from journeymap.ui.resources import get_engine
+from journeymap.ui.review_panels import comments_panel, opportunities_panel
+from journeymap.ui.state import ReviewKeys
 
 GRAPH_HEIGHT = 620
 SHARE_PARAM = "share"
@@ -56,7 +58,7 @@ def _review_page() -> None:
     render_graph(nodes, edges, config, key=ReviewKeys.VIEW_GRAPH)
     comments_panel(engine, map_id, journey_map)
     opportunities_panel(engine, map_id, journey_map)
-    if actor.role == Role.EDITOR:
+    if actor.is_editor:
         _share_links(actor, map_id)
 
 

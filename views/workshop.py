@@ -10,7 +10,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from journeymap.access import Role
+from journeymap.access import Action
 from journeymap.errors import UserInputError
 from journeymap.model import JourneyMap, map_to_json
 from journeymap.store import latest_revision, list_maps, session_scope
@@ -30,8 +30,9 @@ from journeymap.store.reviews import (
     vote,
 )
 from journeymap.ui import cached_graph, md, render_graph
-from journeymap.ui.access import ReviewKeys, access_sidebar, current_actor
+from journeymap.ui.access import access_sidebar, current_actor
 from journeymap.ui.resources import get_engine
+from journeymap.ui.state import ReviewKeys
 
 REFRESH = timedelta(seconds=3)
 PRESENTER_GRAPH_HEIGHT = 720
@@ -39,7 +40,7 @@ CODE, NAME, PRESENT = "code", "name", "present"
 
 engine = get_engine()
 actor = access_sidebar(engine)
-is_facilitator = actor.role == Role.EDITOR
+is_facilitator = actor.can(Action.FACILITATE)
 
 
 def _flash(level: str, text: str) -> None:

@@ -160,7 +160,7 @@ class Account(SQLModel):
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.display_name, self.role)
+        return Actor(self.display_name, self.role, account_id=self.id)
 
 
 class ShareLinkInfo(SQLModel):
@@ -259,12 +259,12 @@ def create_user(
     >>> with Session(engine) as session:
     ...     first = create_user(session=session, username="Ana@example.org", password="correct horse")
     ...     (first.username, first.role.value, is_open_mode(session=session))
-    ('ana@example.org', 'editor', False)
+    ('ana@example.org', 'owner', False)
     """
     name = _clean_username(username)
     check_password_strength(password)
     if count_users(session=session) == 0:
-        role = Role.EDITOR
+        role = Role.OWNER
     else:
         if actor is None:
             raise UserInputError(
@@ -274,7 +274,7 @@ def create_user(
             )
         require(actor, Action.MANAGE_ACCOUNTS)
     if Role(role) == Role.GUEST:
-        raise UserInputError("accounts are editors or viewers", source="new account", location="field 'role'")
+        raise UserInputError("accounts are owners, editors or viewers", source="new account", location="field 'role'")
     row = UserAccount(
         username=name,
         display_name=(display_name.strip() or name)[:200],

@@ -41,7 +41,6 @@ functions check the actor again on the server side.
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -49,9 +48,8 @@ import streamlit.components.v1 as components
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from journeymap.access import Action, Actor, Role, is_local_client
+from journeymap.access import Actor, Role, is_local_client
 from journeymap.errors import UserInputError
-from journeymap.model import JourneyMap
 from journeymap.store import session_scope
 from journeymap.store.access import (
     SIGN_IN_LIFETIME,
@@ -64,34 +62,20 @@ from journeymap.store.access import (
     is_open_mode,
     start_sign_in,
 )
-from journeymap.store.reviews import (
-    OpportunityStatus,
-    TargetKind,
-    add_comment,
-    add_opportunity,
-    handoff_target,
-    is_locked,
-    list_comments,
-    list_opportunities,
-    resolve_comment,
-    update_opportunity,
-)
-from journeymap.ui.state import StateKeys
+from journeymap.store.reviews import is_locked
+from journeymap.ui.state import ReviewKeys, StateKeys
 from journeymap.ui.text import md
 
 __all__ = [
     "LOCAL_USER",
     "SIGN_IN_COOKIE",
-    "ReviewKeys",
     "access_sidebar",
     "can_edit",
-    "comments_panel",
     "current_actor",
     "current_role",
     "enter_share_session",
     "first_account_form",
     "map_is_locked",
-    "opportunities_panel",
     "require_editor",
     "sign_in_form",
     "sign_out",
@@ -99,78 +83,6 @@ __all__ = [
 
 LOCAL_USER = "Local user"
 SIGN_IN_COOKIE = "journeymap_sign_in"
-
-
-class ReviewKeys:
-    """Session-state and widget keys of the access, view and workshop pages."""
-
-    ACCOUNT = "jm_access_account"
-    SHARE_MAP_ID = "jm_access_share_map_id"
-    SIGNIN_FORM = "jm_access_signin_form"
-    SIGNIN_USER = "jm_access_signin_user"
-    SIGNIN_PASSWORD = "jm_access_signin_password"
-    SIGNIN_SUBMIT = "jm_access_signin_submit"
-    SIGNOUT = "jm_access_signout"
-    OIDC_LOGIN = "jm_access_oidc_login"
-    FIRST_FORM = "jm_access_first_form"
-    FIRST_USER = "jm_access_first_user"
-    FIRST_NAME = "jm_access_first_name"
-    FIRST_PASSWORD = "jm_access_first_password"
-    FIRST_SUBMIT = "jm_access_first_submit"
-    FLASH = "jm_access_flash"
-    SIGN_IN_TOKEN = "jm_access_sign_in_token"
-    SIGN_IN_FLASH = "jm_access_sign_in_flash"
-    SIGNED_OUT_ELSEWHERE = "jm_access_signed_out_elsewhere"
-    COOKIE_WRITE = "jm_access_cookie_write"
-    COOKIE_CHECKED = "jm_access_cookie_checked"
-
-    REVIEW_MAP = "jm_feedback_map"
-    COMMENT_FORM = "jm_comment_form"
-    COMMENT_TARGET = "jm_comment_target"
-    COMMENT_BODY = "jm_comment_body"
-    COMMENT_SUBMIT = "jm_comment_submit"
-    COMMENT_RESOLVE_PREFIX = "jm_comment_resolve"
-    COMMENT_REOPEN_PREFIX = "jm_comment_reopen"
-    OPP_FORM = "jm_opp_form"
-    OPP_TITLE = "jm_opp_title"
-    OPP_TOUCHPOINT = "jm_opp_touchpoint"
-    OPP_OWNER = "jm_opp_owner"
-    OPP_DUE = "jm_opp_due"
-    OPP_SUBMIT = "jm_opp_submit"
-    OPP_STATUS_PREFIX = "jm_opp_status"
-
-    VIEW_GRAPH = "jm_view_graph"
-    VIEW_TABLE = "jm_view_table"
-    VIEW_COMMENTS = "jm_view_comments"
-    VIEW_OPPORTUNITIES = "jm_view_opportunities"
-    SHARE_MAP = "jm_share_map"
-    SHARE_FORM = "jm_share_form"
-    SHARE_LABEL = "jm_share_label"
-    SHARE_EXPIRY = "jm_share_expiry"
-    SHARE_SUBMIT = "jm_share_submit"
-    SHARE_REVOKE_PREFIX = "jm_share_revoke"
-
-    WS_MAP = "jm_ws_map"
-    WS_TITLE = "jm_ws_title"
-    WS_START = "jm_ws_start"
-    WS_JOIN_FORM = "jm_ws_join_form"
-    WS_JOIN_CODE = "jm_ws_join_code"
-    WS_JOIN_NAME = "jm_ws_join_name"
-    WS_JOIN_SUBMIT = "jm_ws_join_submit"
-    WS_ADD_FORM = "jm_ws_add_form"
-    WS_ADD_TOUCHPOINT = "jm_ws_add_touchpoint"
-    WS_ADD_KIND = "jm_ws_add_kind"
-    WS_ADD_TEXT = "jm_ws_add_text"
-    WS_ADD_SUBMIT = "jm_ws_add_submit"
-    WS_VOTE_PREFIX = "jm_ws_vote"
-    WS_PROMOTE_OPP_PREFIX = "jm_ws_promote_opp"
-    WS_PROMOTE_PAIN_PREFIX = "jm_ws_promote_pain"
-    WS_LOCK = "jm_ws_lock"
-    WS_CLOSE = "jm_ws_close"
-    WS_GRAPH = "jm_ws_graph"
-    WS_COUNTS = "jm_ws_counts"
-    WS_FLASH = "jm_ws_flash"
-    WS_OPEN_PREFIX = "jm_ws_open"
 
 
 def _has_account() -> bool:
@@ -284,7 +196,7 @@ def current_actor(engine: Engine) -> Actor:
         return Actor("Share link", Role.GUEST)
     if _open_mode(engine) and _client_is_local():
         author = str(st.session_state.get(StateKeys.AUTHOR, "")).strip()
-        return Actor(author or LOCAL_USER, Role.EDITOR)
+        return Actor(author or LOCAL_USER, Role.OWNER)
     return Actor("Guest", Role.GUEST)
 
 
@@ -394,7 +306,7 @@ def _on_first_account(engine: Engine) -> None:
     st.session_state[ReviewKeys.FLASH] = ("success", f"Account '{account.username}' created: you are its editor.")
 
 
-def _show_flash() -> None:
+def show_access_flash() -> None:
     queued = st.session_state.pop(ReviewKeys.FLASH, None)
     if queued:
         level, text = queued
@@ -472,7 +384,7 @@ def access_sidebar(engine: Engine) -> Actor:
                     "Read-only: no account exists yet, and without one only the server's own machine can edit. "
                     f"Create the owner account there first ({_local_url()}, Access → Require sign-in)."
                 )
-            _show_flash()
+            show_access_flash()
         else:
             if st.session_state.pop(ReviewKeys.SIGNED_OUT_ELSEWHERE, False):
                 st.info("You were signed out (in another tab, or your sign-in expired): this tab is read-only now.")
@@ -501,7 +413,7 @@ def can_edit(engine: Engine, *, map_id: int | None = None) -> bool:
     For widget callbacks, which run before the page script (and so before :func:`require_editor`): a
     control drawn while editing was allowed can still fire after a lock or a sign-out.
     """
-    if current_actor(engine).role != Role.EDITOR:
+    if not current_actor(engine).is_editor:
         return False
     return map_id is None or not map_is_locked(engine, map_id)
 
@@ -513,7 +425,7 @@ def require_editor(engine: Engine, *, map_id: int | None = None) -> Actor:
     the sign-in form, then calls ``st.stop()`` so nothing after it is drawn or written.
     """
     actor = current_actor(engine)
-    if actor.role != Role.EDITOR:
+    if not actor.is_editor:
         if st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None and not _has_account():
             st.warning("This session opened a read-only share link: editing is not available.")
         elif actor.role == Role.VIEWER:
@@ -528,174 +440,3 @@ def require_editor(engine: Engine, *, map_id: int | None = None) -> Actor:
         st.warning("A workshop has locked this map: edits are refused until the facilitator unlocks it.")
         st.stop()
     return actor
-
-
-# --- review panels: comments and the opportunity backlog of one map ---------------------------------------------
-
-
-def _targets(journey_map: JourneyMap) -> dict[str, str]:
-    names = {tp.id: tp.name for tp in journey_map.touchpoints}
-    options = {f"{TargetKind.MAP.value}|": "The whole map"}
-    options.update(
-        {f"{TargetKind.TOUCHPOINT.value}|{tp.id}": f"Touchpoint: {tp.name}" for tp in journey_map.touchpoints}
-    )
-    options.update(
-        {
-            f"{TargetKind.HANDOFF.value}|{handoff_target(tr.source, tr.target)}": (
-                f"Transition: {names[tr.source]} → {names[tr.target]}"
-            )
-            for tr in journey_map.transitions
-        }
-    )
-    return options
-
-
-def _target_label(journey_map: JourneyMap, kind: TargetKind, target_id: str) -> str:
-    return _targets(journey_map).get(f"{kind.value}|{target_id}", f"{kind.value} {target_id} (no longer on the map)")
-
-
-def _on_comment(engine: Engine, map_id: int) -> None:
-    kind, _, target = str(st.session_state.get(ReviewKeys.COMMENT_TARGET, "map|")).partition("|")
-    try:
-        with session_scope(engine) as session:
-            add_comment(
-                session=session,
-                actor=current_actor(engine),
-                map_id=map_id,
-                body=str(st.session_state.get(ReviewKeys.COMMENT_BODY, "")),
-                target_kind=TargetKind(kind),
-                target_id=target,
-            )
-    except UserInputError as exc:
-        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
-
-
-def _on_resolve(engine: Engine, comment_id: int, resolved: bool) -> None:
-    try:
-        with session_scope(engine) as session:
-            resolve_comment(session=session, actor=current_actor(engine), comment_id=comment_id, resolved=resolved)
-    except UserInputError as exc:
-        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
-
-
-def comments_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None:
-    """Comments on a map: read by everyone; added by viewers and editors; resolved by editors or their author."""
-    actor = current_actor(engine)
-    with session_scope(engine) as session:
-        comments = list_comments(session=session, map_id=map_id)
-    open_comments = [c for c in comments if not c.resolved]
-    st.subheader(f"Comments ({len(open_comments)} open)")
-    _show_flash()
-    for comment in open_comments:
-        cols = st.columns([6, 1])
-        cols[0].text(
-            f"{_target_label(journey_map, comment.target_kind, comment.target_id)} · {comment.author}: {comment.body}"
-        )
-        if actor.can(Action.RESOLVE_ANY_COMMENT) or (actor.role != Role.GUEST and comment.author == actor.name):
-            cols[1].button(
-                "Resolve",
-                key=f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{comment.id}",
-                on_click=_on_resolve,
-                args=(engine, comment.id, True),
-            )
-    if not open_comments:
-        st.caption("No open comment.")
-    resolved = [c for c in comments if c.resolved]
-    if resolved:
-        with st.expander(f"Resolved comments ({len(resolved)})"):
-            for comment in resolved:
-                cols = st.columns([6, 1])
-                cols[0].text(
-                    f"{_target_label(journey_map, comment.target_kind, comment.target_id)} · "
-                    f"{comment.author}: {comment.body} (resolved by {comment.resolved_by})"
-                )
-                if actor.can(Action.RESOLVE_ANY_COMMENT) or (actor.role != Role.GUEST and comment.author == actor.name):
-                    cols[1].button(
-                        "Reopen",
-                        key=f"{ReviewKeys.COMMENT_REOPEN_PREFIX}_{comment.id}",
-                        on_click=_on_resolve,
-                        args=(engine, comment.id, False),
-                    )
-    if not actor.can(Action.COMMENT):
-        return
-    targets = _targets(journey_map)
-    with st.form(key=ReviewKeys.COMMENT_FORM, clear_on_submit=True):
-        st.selectbox("About", options=list(targets), format_func=targets.__getitem__, key=ReviewKeys.COMMENT_TARGET)
-        st.text_area("Comment", key=ReviewKeys.COMMENT_BODY, max_chars=5000)
-        st.form_submit_button("Add comment", key=ReviewKeys.COMMENT_SUBMIT, on_click=_on_comment, args=(engine, map_id))
-
-
-def _on_opportunity(engine: Engine, map_id: int) -> None:
-    touchpoint = str(st.session_state.get(ReviewKeys.OPP_TOUCHPOINT, ""))
-    due = st.session_state.get(ReviewKeys.OPP_DUE)
-    try:
-        with session_scope(engine) as session:
-            add_opportunity(
-                session=session,
-                actor=current_actor(engine),
-                map_id=map_id,
-                title=str(st.session_state.get(ReviewKeys.OPP_TITLE, "")),
-                touchpoint_id=touchpoint or None,
-                owner=str(st.session_state.get(ReviewKeys.OPP_OWNER, "")),
-                due=due if isinstance(due, date) else None,
-                source="review",
-            )
-    except UserInputError as exc:
-        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
-
-
-def _on_status(engine: Engine, opportunity_id: int) -> None:
-    status = st.session_state.get(f"{ReviewKeys.OPP_STATUS_PREFIX}_{opportunity_id}")
-    try:
-        with session_scope(engine) as session:
-            update_opportunity(
-                session=session, actor=current_actor(engine), opportunity_id=opportunity_id, status=str(status)
-            )
-    except UserInputError as exc:
-        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
-
-
-def opportunities_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None:
-    """The map's opportunity backlog: read by everyone; added to and moved along by editors."""
-    actor = current_actor(engine)
-    names = {tp.id: tp.name for tp in journey_map.touchpoints}
-    with session_scope(engine) as session:
-        backlog = list_opportunities(session=session, map_id=map_id)
-    st.subheader("Opportunities")
-    statuses = [s.value for s in OpportunityStatus]
-    for item in backlog:
-        cols = st.columns([5, 2])
-        due = f", due {item.due.isoformat()}" if item.due else ""
-        where = names.get(item.touchpoint_id or "", "the map")
-        cols[0].text(f"{item.title} · {where} · owner {item.owner or 'unassigned'}{due}")
-        if actor.can(Action.MANAGE_OPPORTUNITIES):
-            key = f"{ReviewKeys.OPP_STATUS_PREFIX}_{item.id}"
-            st.session_state.setdefault(key, item.status.value)
-            cols[1].selectbox(
-                "Status",
-                options=statuses,
-                key=key,
-                on_change=_on_status,
-                args=(engine, item.id),
-                label_visibility="collapsed",
-            )
-        else:
-            cols[1].text(item.status.value)
-    if not backlog:
-        st.caption("No opportunity recorded.")
-    if not actor.can(Action.MANAGE_OPPORTUNITIES):
-        return
-    with st.form(key=ReviewKeys.OPP_FORM, clear_on_submit=True):
-        st.text_input("Opportunity (a pain point to fix)", key=ReviewKeys.OPP_TITLE, max_chars=200)
-        options = ["", *names]
-        st.selectbox(
-            "Touchpoint",
-            options=options,
-            format_func=lambda i: names.get(i, "The whole map"),
-            key=ReviewKeys.OPP_TOUCHPOINT,
-        )
-        st.text_input("Owner", key=ReviewKeys.OPP_OWNER, max_chars=200)
-        st.date_input("Due (optional)", value=None, key=ReviewKeys.OPP_DUE)
-        st.form_submit_button(
-            "Add opportunity", key=ReviewKeys.OPP_SUBMIT, on_click=_on_opportunity, args=(engine, map_id)
-        )

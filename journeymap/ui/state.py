@@ -7,7 +7,7 @@ after every accepted edit, so a browser refresh never loses it.
 
 from __future__ import annotations
 
-__all__ = ["QueryParams", "StateKeys"]
+__all__ = ["QueryParams", "ReviewKeys", "StateKeys"]
 
 
 class QueryParams:
@@ -102,3 +102,75 @@ class StateKeys:
     EXPORT_JSON = "jm_export_json"
     IMPORT_FILE = "jm_import_file"
     IMPORT_SUBMIT = "jm_import_submit"
+
+
+class ReviewKeys:
+    """Session-state and widget keys of the access, view and workshop pages."""
+
+    ACCOUNT = "jm_access_account"
+    SHARE_MAP_ID = "jm_access_share_map_id"
+    SIGNIN_FORM = "jm_access_signin_form"
+    SIGNIN_USER = "jm_access_signin_user"
+    SIGNIN_PASSWORD = "jm_access_signin_password"
+    SIGNIN_SUBMIT = "jm_access_signin_submit"
+    SIGNOUT = "jm_access_signout"
+    OIDC_LOGIN = "jm_access_oidc_login"
+    FIRST_FORM = "jm_access_first_form"
+    FIRST_USER = "jm_access_first_user"
+    FIRST_NAME = "jm_access_first_name"
+    FIRST_PASSWORD = "jm_access_first_password"
+    FIRST_SUBMIT = "jm_access_first_submit"
+    FLASH = "jm_access_flash"
+    SIGN_IN_TOKEN = "jm_access_sign_in_token"
+    SIGN_IN_FLASH = "jm_access_sign_in_flash"
+    SIGNED_OUT_ELSEWHERE = "jm_access_signed_out_elsewhere"
+    COOKIE_WRITE = "jm_access_cookie_write"
+    COOKIE_CHECKED = "jm_access_cookie_checked"
+
+    REVIEW_MAP = "jm_feedback_map"
+    COMMENT_FORM = "jm_comment_form"
+    COMMENT_TARGET = "jm_comment_target"
+    COMMENT_BODY = "jm_comment_body"
+    COMMENT_SUBMIT = "jm_comment_submit"
+    COMMENT_RESOLVE_PREFIX = "jm_comment_resolve"
+    COMMENT_REOPEN_PREFIX = "jm_comment_reopen"
+    OPP_FORM = "jm_opp_form"
+    OPP_TITLE = "jm_opp_title"
+    OPP_TOUCHPOINT = "jm_opp_touchpoint"
+    OPP_OWNER = "jm_opp_owner"
+    OPP_DUE = "jm_opp_due"
+    OPP_SUBMIT = "jm_opp_submit"
+    OPP_STATUS_PREFIX = "jm_opp_status"
+
+    VIEW_GRAPH = "jm_view_graph"
+    VIEW_TABLE = "jm_view_table"
+    VIEW_COMMENTS = "jm_view_comments"
+    VIEW_OPPORTUNITIES = "jm_view_opportunities"
+    SHARE_MAP = "jm_share_map"
+    SHARE_FORM = "jm_share_form"
+    SHARE_LABEL = "jm_share_label"
+    SHARE_EXPIRY = "jm_share_expiry"
+    SHARE_SUBMIT = "jm_share_submit"
+    SHARE_REVOKE_PREFIX = "jm_share_revoke"
+
+    WS_MAP = "jm_ws_map"
+    WS_TITLE = "jm_ws_title"
+    WS_START = "jm_ws_start"
+    WS_JOIN_FORM = "jm_ws_join_form"
+    WS_JOIN_CODE = "jm_ws_join_code"
+    WS_JOIN_NAME = "jm_ws_join_name"
+    WS_JOIN_SUBMIT = "jm_ws_join_submit"
+    WS_ADD_FORM = "jm_ws_add_form"
+    WS_ADD_TOUCHPOINT = "jm_ws_add_touchpoint"
+    WS_ADD_KIND = "jm_ws_add_kind"
+    WS_ADD_TEXT = "jm_ws_add_text"
+    WS_ADD_SUBMIT = "jm_ws_add_submit"
+    WS_VOTE_PREFIX = "jm_ws_vote"
+    WS_PROMOTE_OPP_PREFIX = "jm_ws_promote_opp"
+    WS_PROMOTE_PAIN_PREFIX = "jm_ws_promote_pain"
+    WS_LOCK = "jm_ws_lock"
+    WS_CLOSE = "jm_ws_close"
+    WS_GRAPH = "jm_ws_graph"
+    WS_COUNTS = "jm_ws_counts"
+    WS_FLASH = "jm_ws_flash"
+    WS_OPEN_PREFIX = "jm_ws_open"

@@ -39,9 +39,8 @@ from journeymap.store import (
 from journeymap.store.access import SignInFailure, create_user
 from journeymap.templates import list_templates
 from journeymap.ui import access as ui_access
-from journeymap.ui.access import ReviewKeys
 from journeymap.ui.overlay_state import OverlayKeys
-from journeymap.ui.state import QueryParams, StateKeys
+from journeymap.ui.state import QueryParams, ReviewKeys, StateKeys
 from tests.db_faults import closed_port, damage, damage_table, read_only, write_locked
 from tests.fixtures import bopis_map
 
@@ -89,7 +88,7 @@ def test_signed_out_visitor_opening_root_sees_one_working_sign_in_form(make_app:
     assert any("wrong username or password" in e for e in _text(at.main.error))
     at = _sign_in(at, "correct horse", place=MAIN)
     assert not at.exception
-    assert "Signed in as Ana (editor)." in _sidebar_captions(at)
+    assert "Signed in as Ana (owner)." in _sidebar_captions(at)
     assert StateKeys.SAVE_SUBMIT in {b.key for b in at.button}
 
 
@@ -117,7 +116,7 @@ def test_failed_sign_ins_are_throttled_with_a_time_then_the_right_password_works
         session.exec(update(SignInFailure).values(failed_at=col(SignInFailure.failed_at) - timedelta(minutes=16)))
     at = _sign_in(at, "correct horse")
     assert not at.exception
-    assert "Signed in as Ana (editor)." in _sidebar_captions(at)
+    assert "Signed in as Ana (owner)." in _sidebar_captions(at)
 
 
 # --- 3. signing out ends every tab -----------------------------------------------------------------------------
@@ -139,7 +138,7 @@ def test_signing_out_in_one_tab_makes_the_other_read_only_at_its_next_interactio
     second.session_state[StateKeys.AUTHOR] = "Ana"
     second.query_params[QueryParams.MAP] = str(map_id)
     second.run()
-    assert "Signed in as Ana (editor)." in _sidebar_captions(second)
+    assert "Signed in as Ana (owner)." in _sidebar_captions(second)
     assert StateKeys.SAVE_SUBMIT in {b.key for b in second.button}
 
     first.button(key=ReviewKeys.SIGNOUT).click().run()

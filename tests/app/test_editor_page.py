@@ -15,8 +15,7 @@ from journeymap.store import create_map, get_draft, init_db, list_revisions, sav
 from journeymap.store.reviews import TargetKind, handoff_target, list_comments
 from journeymap.templates import list_templates, load_template
 from journeymap.ui import graph as graph_module
-from journeymap.ui.access import ReviewKeys
-from journeymap.ui.state import QueryParams, StateKeys
+from journeymap.ui.state import QueryParams, ReviewKeys, StateKeys
 from journeymap.viz import CARRY_STYLES, COLUMN_WIDTH, PLAIN_STYLE, channel_colors
 from tests.fixtures import bopis_map
 

@@ -30,7 +30,7 @@ from journeymap.store.reviews import (
     list_opportunities,
     review_counts,
 )
-from journeymap.ui.access import ReviewKeys
+from journeymap.ui.state import ReviewKeys
 from journeymap.ui.text import md
 from journeymap.viz import STAGE_HEADER_PREFIX
 from tests.fixtures import bopis_map
@@ -197,7 +197,7 @@ def test_sign_in_with_wrong_then_right_password(make_app: MakeApp, engine: Engin
     at.text_input(key=ReviewKeys.SIGNIN_USER).set_value("ana")
     at.text_input(key=ReviewKeys.SIGNIN_PASSWORD).set_value("correct horse")
     at.button(key=ReviewKeys.SIGNIN_SUBMIT).click().run()
-    assert at.session_state[ReviewKeys.ACCOUNT]["role"] == "editor"
+    assert at.session_state[ReviewKeys.ACCOUNT]["role"] == "owner"
     assert [t.value for t in at.title] == ["Review and share"]
     assert at.button(key=ReviewKeys.SHARE_SUBMIT).label == "Create share link"
 

@@ -21,7 +21,7 @@ from journeymap.store.reviews import (
     set_workshop_locked,
     start_workshop,
 )
-from journeymap.ui.access import ReviewKeys
+from journeymap.ui.state import ReviewKeys
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]

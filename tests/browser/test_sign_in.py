@@ -50,16 +50,16 @@ def test_sign_in_survives_refresh_and_new_tab_until_sign_out(browser: Browser, a
     sidebar.get_by_role("textbox", name="Username").fill("ana")
     sidebar.get_by_role("textbox", name="Password").fill("correct horse")
     sidebar.get_by_role("button", name="Sign in").click()
-    expect(sidebar.get_by_text("Signed in as Ana (editor).")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(sidebar.get_by_text("Signed in as Ana (owner).")).to_be_visible(timeout=TIMEOUT_MS)
     # The cookie is written by a component once the page has drawn.
     page.wait_for_function(HAS_SIGN_IN_COOKIE, timeout=TIMEOUT_MS)
     assert any(c["name"] == "journeymap_sign_in" for c in context.cookies())
 
     page.reload()
-    expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as Ana (editor).")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as Ana (owner).")).to_be_visible(timeout=TIMEOUT_MS)
     second = context.new_page()
     second.goto(f"{url}/maps")
-    expect(second.get_by_test_id("stSidebar").get_by_text("Signed in as Ana (editor).")).to_be_visible(
+    expect(second.get_by_test_id("stSidebar").get_by_text("Signed in as Ana (owner).")).to_be_visible(
         timeout=TIMEOUT_MS
     )
 

@@ -20,7 +20,7 @@ from tests.fixtures import bopis_map
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
-SIGNED_IN = "Signed in as Ana (editor)."
+SIGNED_IN = "Signed in as Ana (owner)."
 SIGNED_OUT = "Not signed in: you can read maps. Sign in to edit."
 
 

@@ -1,0 +1,196 @@
+"""Review panels of one map: its comments and its opportunity backlog."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from journeymap.access import Action, Role
+from journeymap.errors import UserInputError
+from journeymap.model import JourneyMap
+from journeymap.store import session_scope
+from journeymap.store.reviews import (
+    OpportunityStatus,
+    TargetKind,
+    add_comment,
+    add_opportunity,
+    handoff_target,
+    list_comments,
+    list_opportunities,
+    resolve_comment,
+    update_opportunity,
+)
+from journeymap.ui.access import current_actor, show_access_flash
+from journeymap.ui.state import ReviewKeys
+
+__all__ = ["comments_panel", "opportunities_panel"]
+
+
+def _targets(journey_map: JourneyMap) -> dict[str, str]:
+    names = {tp.id: tp.name for tp in journey_map.touchpoints}
+    options = {f"{TargetKind.MAP.value}|": "The whole map"}
+    options.update(
+        {f"{TargetKind.TOUCHPOINT.value}|{tp.id}": f"Touchpoint: {tp.name}" for tp in journey_map.touchpoints}
+    )
+    options.update(
+        {
+            f"{TargetKind.HANDOFF.value}|{handoff_target(tr.source, tr.target)}": (
+                f"Transition: {names[tr.source]} → {names[tr.target]}"
+            )
+            for tr in journey_map.transitions
+        }
+    )
+    return options
+
+
+def _target_label(journey_map: JourneyMap, kind: TargetKind, target_id: str) -> str:
+    return _targets(journey_map).get(f"{kind.value}|{target_id}", f"{kind.value} {target_id} (no longer on the map)")
+
+
+def _on_comment(engine: Engine, map_id: int) -> None:
+    kind, _, target = str(st.session_state.get(ReviewKeys.COMMENT_TARGET, "map|")).partition("|")
+    try:
+        with session_scope(engine) as session:
+            add_comment(
+                session=session,
+                actor=current_actor(engine),
+                map_id=map_id,
+                body=str(st.session_state.get(ReviewKeys.COMMENT_BODY, "")),
+                target_kind=TargetKind(kind),
+                target_id=target,
+            )
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+
+
+def _on_resolve(engine: Engine, comment_id: int, resolved: bool) -> None:
+    try:
+        with session_scope(engine) as session:
+            resolve_comment(session=session, actor=current_actor(engine), comment_id=comment_id, resolved=resolved)
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+
+
+def comments_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None:
+    """Comments on a map: read by everyone; added by viewers and editors; resolved by editors or their author."""
+    actor = current_actor(engine)
+    with session_scope(engine) as session:
+        comments = list_comments(session=session, map_id=map_id)
+    open_comments = [c for c in comments if not c.resolved]
+    st.subheader(f"Comments ({len(open_comments)} open)")
+    show_access_flash()
+    for comment in open_comments:
+        cols = st.columns([6, 1])
+        cols[0].text(
+            f"{_target_label(journey_map, comment.target_kind, comment.target_id)} · {comment.author}: {comment.body}"
+        )
+        if actor.can(Action.RESOLVE_ANY_COMMENT) or (actor.role != Role.GUEST and comment.author == actor.name):
+            cols[1].button(
+                "Resolve",
+                key=f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{comment.id}",
+                on_click=_on_resolve,
+                args=(engine, comment.id, True),
+            )
+    if not open_comments:
+        st.caption("No open comment.")
+    resolved = [c for c in comments if c.resolved]
+    if resolved:
+        with st.expander(f"Resolved comments ({len(resolved)})"):
+            for comment in resolved:
+                cols = st.columns([6, 1])
+                cols[0].text(
+                    f"{_target_label(journey_map, comment.target_kind, comment.target_id)} · "
+                    f"{comment.author}: {comment.body} (resolved by {comment.resolved_by})"
+                )
+                if actor.can(Action.RESOLVE_ANY_COMMENT) or (actor.role != Role.GUEST and comment.author == actor.name):
+                    cols[1].button(
+                        "Reopen",
+                        key=f"{ReviewKeys.COMMENT_REOPEN_PREFIX}_{comment.id}",
+                        on_click=_on_resolve,
+                        args=(engine, comment.id, False),
+                    )
+    if not actor.can(Action.COMMENT):
+        return
+    targets = _targets(journey_map)
+    with st.form(key=ReviewKeys.COMMENT_FORM, clear_on_submit=True):
+        st.selectbox("About", options=list(targets), format_func=targets.__getitem__, key=ReviewKeys.COMMENT_TARGET)
+        st.text_area("Comment", key=ReviewKeys.COMMENT_BODY, max_chars=5000)
+        st.form_submit_button("Add comment", key=ReviewKeys.COMMENT_SUBMIT, on_click=_on_comment, args=(engine, map_id))
+
+
+def _on_opportunity(engine: Engine, map_id: int) -> None:
+    touchpoint = str(st.session_state.get(ReviewKeys.OPP_TOUCHPOINT, ""))
+    due = st.session_state.get(ReviewKeys.OPP_DUE)
+    try:
+        with session_scope(engine) as session:
+            add_opportunity(
+                session=session,
+                actor=current_actor(engine),
+                map_id=map_id,
+                title=str(st.session_state.get(ReviewKeys.OPP_TITLE, "")),
+                touchpoint_id=touchpoint or None,
+                owner=str(st.session_state.get(ReviewKeys.OPP_OWNER, "")),
+                due=due if isinstance(due, date) else None,
+                source="review",
+            )
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+
+
+def _on_status(engine: Engine, opportunity_id: int) -> None:
+    status = st.session_state.get(f"{ReviewKeys.OPP_STATUS_PREFIX}_{opportunity_id}")
+    try:
+        with session_scope(engine) as session:
+            update_opportunity(
+                session=session, actor=current_actor(engine), opportunity_id=opportunity_id, status=str(status)
+            )
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+
+
+def opportunities_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None:
+    """The map's opportunity backlog: read by everyone; added to and moved along by editors."""
+    actor = current_actor(engine)
+    names = {tp.id: tp.name for tp in journey_map.touchpoints}
+    with session_scope(engine) as session:
+        backlog = list_opportunities(session=session, map_id=map_id)
+    st.subheader("Opportunities")
+    statuses = [s.value for s in OpportunityStatus]
+    for item in backlog:
+        cols = st.columns([5, 2])
+        due = f", due {item.due.isoformat()}" if item.due else ""
+        where = names.get(item.touchpoint_id or "", "the map")
+        cols[0].text(f"{item.title} · {where} · owner {item.owner or 'unassigned'}{due}")
+        if actor.can(Action.MANAGE_OPPORTUNITIES):
+            key = f"{ReviewKeys.OPP_STATUS_PREFIX}_{item.id}"
+            st.session_state.setdefault(key, item.status.value)
+            cols[1].selectbox(
+                "Status",
+                options=statuses,
+                key=key,
+                on_change=_on_status,
+                args=(engine, item.id),
+                label_visibility="collapsed",
+            )
+        else:
+            cols[1].text(item.status.value)
+    if not backlog:
+        st.caption("No opportunity recorded.")
+    if not actor.can(Action.MANAGE_OPPORTUNITIES):
+        return
+    with st.form(key=ReviewKeys.OPP_FORM, clear_on_submit=True):
+        st.text_input("Opportunity (a pain point to fix)", key=ReviewKeys.OPP_TITLE, max_chars=200)
+        options = ["", *names]
+        st.selectbox(
+            "Touchpoint",
+            options=options,
+            format_func=lambda i: names.get(i, "The whole map"),
+            key=ReviewKeys.OPP_TOUCHPOINT,
+        )
+        st.text_input("Owner", key=ReviewKeys.OPP_OWNER, max_chars=200)
+        st.date_input("Due (optional)", value=None, key=ReviewKeys.OPP_DUE)
+        st.form_submit_button(
+            "Add opportunity", key=ReviewKeys.OPP_SUBMIT, on_click=_on_opportunity, args=(engine, map_id)
+        )
