@@ -16,7 +16,7 @@ from journeymap.events.metrics import transition_metrics
 from journeymap.events.read import read_events
 from journeymap.events.settings import OverlaySettings
 
-pm4py = pytest.importorskip("pm4py")
+pm4py = pytest.importorskip("pm4py", reason="pm4py (AGPL, only the comparison peer) is not installed: pip install -r benchmarks/requirements.txt")
 
 HELPDESK = Path(__file__).resolve().parents[2] / "data" / "real" / "helpdesk.xes.gz"
 # A gap far longer than any case: journeys are exactly the cases, as in process mining.

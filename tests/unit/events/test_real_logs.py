@@ -279,7 +279,7 @@ def test_a_journey_filter_counts_the_kept_cases_only() -> None:
 def test_team_moves_equal_pm4py_handover_of_work(name: str) -> None:
     """With the team as resource, all moves between two known teams (same team included), normalised by their
     total, are pm4py's handover-of-work network with beta 0, restricted to the same known pairs."""
-    pm4py = pytest.importorskip("pm4py")
+    pm4py = pytest.importorskip("pm4py", reason="pm4py (AGPL, only the comparison peer) is not installed: pip install -r benchmarks/requirements.txt")
     log = LOGS[name]
     ours = team_move_counts(_overlay(name).prepared.metrics)
     total = int(ours["count"].sum())
