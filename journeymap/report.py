@@ -41,12 +41,16 @@ the right shape works:
     id → current level), optional ``name`` and ``targets`` (dimension id → target level);
     see :class:`AssessmentSummary`.
 ``opportunities``
-    Items with ``gap.name`` and ``recommendation`` (``title``, ``impact``, ``effort``) like
-    :class:`journeymap.maturity.recommend.PlannedAction`, or with ``title`` and optional
-    ``dimension``, ``impact``, ``effort``, ``status``; items whose ``status`` is ``done`` or
-    ``closed`` are left out.
+    The map's backlog — items with ``title``, ``status`` and any of ``owner``, ``touchpoint_id``,
+    ``due`` (:class:`journeymap.store.reviews.OpportunityInfo`), shown with the touchpoint's
+    name — and/or recommended actions: items with ``gap.name`` and ``recommendation`` (``title``,
+    ``impact``, ``effort``) like :class:`journeymap.maturity.recommend.PlannedAction`, or with
+    ``title`` and optional ``dimension``, ``impact``, ``effort``. Each kind gets its own table;
+    items whose ``status`` is ``done`` or ``closed`` are left out.
 ``comments``
-    Items with ``author`` and ``text`` (or ``body``), optional ``created_at`` and ``target``.
+    Items with ``author`` and ``text`` (or ``body``), optional ``created_at`` and either
+    ``target`` or ``target_kind`` / ``target_id`` (:class:`journeymap.store.reviews.CommentInfo`);
+    what a comment is about is shown by name.
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -456,38 +460,84 @@ def _assessment_parts(assessment: Any) -> list[Table | ReportFigure]:
     ]
 
 
-def _opportunity_table(opportunities: Iterable[Any]) -> Table:
+def _is_backlog_item(item: Any) -> bool:
+    """A map's opportunity backlog item (owner, touchpoint, due date), not a recommended maturity action."""
+    return any(hasattr(item, name) for name in ("owner", "touchpoint_id", "due"))
+
+
+def _action_table(actions: Sequence[Any]) -> Table:
     rows: list[tuple[str, ...]] = []
-    for item in opportunities:
-        status = str(getattr(item, "status", "") or "")
-        if status.lower() in ("done", "closed"):
-            continue
+    for item in actions:
         recommendation = getattr(item, "recommendation", None)
         gap = getattr(item, "gap", None)
         source = recommendation if recommendation is not None else item
-        title = str(getattr(source, "title", None) or item)
-        dimension = str(getattr(gap, "name", "") if gap is not None else getattr(item, "dimension", "") or "")
         elements = getattr(item, "elements", ()) or ()
-        concerns = "; ".join(f"{kind}: {', '.join(found)}" for kind, found in elements if found)
         rows.append(
             (
-                dimension,
-                title,
+                str(getattr(gap, "name", "") if gap is not None else getattr(item, "dimension", "") or ""),
+                str(getattr(source, "title", None) or item),
                 str(getattr(source, "impact", "") or ""),
                 str(getattr(source, "effort", "") or ""),
-                concerns or status,
+                "; ".join(f"{kind}: {', '.join(found)}" for kind, found in elements if found),
+            )
+        )
+    return Table(
+        "actions",
+        "Recommended actions",
+        ("Dimension", "Action", "Impact", "Effort", "Where on the map"),
+        tuple(rows),
+        "No recommended action.",
+    )
+
+
+def _backlog_table(items: Sequence[Any], names: Mapping[str, str]) -> Table:
+    rows: list[tuple[str, ...]] = []
+    for item in items:
+        touchpoint = str(getattr(item, "touchpoint_id", "") or "")
+        due = getattr(item, "due", None)
+        rows.append(
+            (
+                str(getattr(item, "title", "") or ""),
+                names.get(touchpoint, touchpoint) if touchpoint else "Whole map",
+                str(getattr(item, "owner", "") or "") or "–",
+                str(getattr(item, "status", "") or "").replace("_", " "),
+                due.isoformat() if isinstance(due, date) else "–",
             )
         )
     return Table(
         "opportunities",
         "Open opportunities",
-        ("Dimension", "Opportunity", "Impact", "Effort", "Concerns"),
+        ("Opportunity", "Touchpoint", "Owner", "Status", "Due"),
         tuple(rows),
         "No open opportunities.",
     )
 
 
-def _comment_table(comments: Iterable[Any]) -> Table:
+def _opportunity_tables(opportunities: Iterable[Any], names: Mapping[str, str]) -> list[Table]:
+    """The backlog of the map (open items) and, when given, the recommended maturity actions, each in its own table."""
+    items = [o for o in opportunities if str(getattr(o, "status", "") or "").lower() not in ("done", "closed")]
+    backlog = [o for o in items if _is_backlog_item(o)]
+    actions = [o for o in items if not _is_backlog_item(o)]
+    tables = [_backlog_table(backlog, names)] if backlog or not actions else []
+    return tables + ([_action_table(actions)] if actions else [])
+
+
+def _comment_target(comment: Any, names: Mapping[str, str]) -> str:
+    """What a comment is about, by name: its ``target``, or its ``target_kind`` and ``target_id``."""
+    target = getattr(comment, "target", None)
+    if target:
+        return names.get(str(target), str(target))
+    kind = str(getattr(comment, "target_kind", "") or "")
+    target_id = str(getattr(comment, "target_id", "") or "")
+    if kind == "touchpoint":
+        return names.get(target_id, target_id)
+    if kind == "handoff" and "->" in target_id:
+        source, _, dest = target_id.partition("->")
+        return f"{names.get(source, source)} → {names.get(dest, dest)}"
+    return "Whole map" if kind == "map" or not target_id else target_id
+
+
+def _comment_table(comments: Iterable[Any], names: Mapping[str, str]) -> Table:
     rows = []
     for c in comments:
         created = getattr(c, "created_at", None)
@@ -495,7 +545,7 @@ def _comment_table(comments: Iterable[Any]) -> Table:
             (
                 str(getattr(c, "author", "") or ""),
                 created.strftime("%Y-%m-%d %H:%M") if isinstance(created, datetime) else _fmt(created),
-                str(getattr(c, "target", "") or ""),
+                _comment_target(c, names),
                 str(getattr(c, "text", None) or getattr(c, "body", "") or ""),
             )
         )
@@ -560,9 +610,9 @@ def build_report(
     if assessment is not None:
         sections += _assessment_parts(assessment)
     if opportunities is not None:
-        sections.append(_opportunity_table(opportunities))
+        sections += _opportunity_tables(opportunities, names)
     if comments is not None:
-        sections.append(_comment_table(comments))
+        sections.append(_comment_table(comments, names))
     return Report(
         title=journey_map.name,
         subtitle=_revision_line(revision),

@@ -10,7 +10,7 @@ import html
 import io
 import re
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -194,11 +194,19 @@ def test_optional_parts_are_read_by_attribute() -> None:
         assessment=AssessmentSummary(framework, {first.id: 2.5, second.id: 3.0}, "Workshop", {first.id: 4}),
         opportunities=[
             SimpleNamespace(title="Share the order with the desk", dimension="Data integration", impact="high",
-                            effort="medium", status="open"),
-            SimpleNamespace(title="Old idea", status="done"),
+                            effort="medium"),
+            SimpleNamespace(title="Desk sees the order", touchpoint_id="pickup-desk", owner="Store ops",
+                            status="in_progress", due=date(2026, 4, 1)),
+            SimpleNamespace(title="Whole-map idea", touchpoint_id=None, owner="", status="open", due=None),
+            SimpleNamespace(title="Old idea", touchpoint_id="pickup-desk", owner="Ana", status="done", due=None),
         ],
-        comments=[SimpleNamespace(author="Bo", text="Desk needs the order", created_at=datetime(2026, 3, 5, 8, 0),
-                                  target="pickup-desk")],
+        comments=[
+            SimpleNamespace(author="Bo", text="Desk needs the order", created_at=datetime(2026, 3, 5, 8, 0),
+                            target_kind="touchpoint", target_id="pickup-desk"),
+            SimpleNamespace(author="Cy", body="Lost here", created_at=None, target_kind="handoff",
+                            target_id="ready-notice->pickup-desk"),
+            SimpleNamespace(author="Di", body="Overall fine", created_at=None, target_kind="map", target_id=""),
+        ],
     )  # fmt: skip
     assert report.subtitle == "Unsaved map"
     assert report.table("kpis").rows == (
@@ -243,10 +251,19 @@ def test_optional_parts_are_read_by_attribute() -> None:
         ("Ready-for-pickup notice", "Pick-up desk", "app → store", "55", "0.40", "Half re-identify at the desk"),
     )
     assert report.table("maturity").rows[:2] == ((first.name, "2.5", "4"), (second.name, "3.0", "–"))
+    assert report.table("opportunities").columns == ("Opportunity", "Touchpoint", "Owner", "Status", "Due")
     assert report.table("opportunities").rows == (
-        ("Data integration", "Share the order with the desk", "high", "medium", "open"),
+        ("Desk sees the order", "Pick-up desk", "Store ops", "in progress", "2026-04-01"),
+        ("Whole-map idea", "Whole map", "–", "open", "–"),
     )
-    assert report.table("comments").rows == (("Bo", "2026-03-05 08:00", "pickup-desk", "Desk needs the order"),)
+    assert report.table("actions").rows == (
+        ("Data integration", "Share the order with the desk", "high", "medium", ""),
+    )
+    assert report.table("comments").rows == (
+        ("Bo", "2026-03-05 08:00", "Pick-up desk", "Desk needs the order"),
+        ("Cy", "–", "Ready-for-pickup notice → Pick-up desk", "Lost here"),
+        ("Di", "–", "Whole map", "Overall fine"),
+    )
     radar = next(f for f in report.figures if f.key == "radar").figure
     assert [t.name for t in radar.data][:2] == ["Workshop", "Target"]
     assert radar.data[0].r[:2] == (2.5, 3.0)
@@ -352,8 +369,11 @@ def report_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
         revision=revision(),
         overlay=fake_overlay(),
         assessment=AssessmentSummary(framework, {d.id: 2.0 + i % 3 for i, d in enumerate(framework.dimensions)}),
-        opportunities=[SimpleNamespace(title="Share the order with the desk", status="open")],
-    )
+        opportunities=[
+            SimpleNamespace(title="Share the order with the desk", touchpoint_id="pickup-desk", owner="", status="open",
+                            due=None)
+        ],
+    )  # fmt: skip
     path = tmp_path_factory.mktemp("pdf") / "report.pdf"
     path.write_bytes(render_pdf(report))
     return path
