@@ -58,7 +58,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 import shutil
 import subprocess
 import tempfile
@@ -68,11 +67,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import kaleido
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from journeymap.analysis.kpis import NO_GOAL
 from journeymap.compare import key_figures
+from journeymap.config import settings
 from journeymap.errors import UserInputError
 from journeymap.graph import analyze_structure, designed_switch_matrix, find_handoffs
 from journeymap.model import JourneyMap
@@ -580,7 +580,7 @@ def build_report(
     >>> dict(report.key_figures)["Silo handoffs"], report.table("silo_handoffs").rows[0][:2]
     ('1', ('Return form', 'Return call'))
     >>> [s.key for s in report.sections]  # doctest: +NORMALIZE_WHITESPACE
-    ['graph', 'handoffs', 'silo_handoffs', 'silo_matrix', 'switch_figure', 'dead_ends', 'unreachable',
+    ['silo_handoffs', 'graph', 'handoffs', 'silo_matrix', 'switch_figure', 'dead_ends', 'unreachable',
      'empty_stages']
     """
     figures = key_figures(journey_map)
@@ -590,11 +590,14 @@ def build_report(
     )
     names = {tp.id: tp.name for tp in journey_map.touchpoints}
     graph = journey_figure(journey_map)
+    handoffs, silo_handoffs, silo_matrix, *rest = _structure_tables(journey_map)
+    # The silo handoffs are the findings a reader wants first: they share the first page with the key figures.
     sections: list[Table | ReportFigure] = [
-        ReportFigure("graph", "Journey graph", graph, int(graph.layout.width), int(graph.layout.height))
+        silo_handoffs,
+        ReportFigure("graph", "Journey graph", graph, int(graph.layout.width), int(graph.layout.height)),
+        handoffs,
+        silo_matrix,
     ]
-    structure = _structure_tables(journey_map)
-    sections += structure[:3]
     sections.append(
         ReportFigure(
             "switch_figure",
@@ -604,7 +607,7 @@ def build_report(
             520,
         )
     )
-    sections += structure[3:]
+    sections += rest
     if overlay is not None:
         sections += _overlay_tables(overlay, names, {c.id: c.name for c in journey_map.channels})
     if assessment is not None:
@@ -801,7 +804,9 @@ img.chart { max-width: 100%; height: auto; }
 section { break-inside: auto; }
 footer { margin-top: 3rem; color: #7B8794; font-size: 0.8rem; }
 @page { size: A4; margin: 12mm; }
-@media print { body { margin: 0; max-width: none; font-size: 11px; } h2 { break-after: avoid; } }
+@media print { body { margin: 0; max-width: none; font-size: 11px; } h2 { break-after: avoid; }
+               /* small enough that the journey graph shares the first page with the key figures */
+               img.chart { max-height: 165mm; width: auto; display: block; margin: 0 auto; } }
 """
 
 
@@ -913,7 +918,7 @@ def find_browser() -> str:
     UserInputError
         When there is none: PNG and PDF export cannot work.
     """
-    configured = os.environ.get("BROWSER_PATH", "").strip()
+    configured = settings().browser_path
     if configured and Path(configured).is_file():
         return configured
     for name in _BROWSER_NAMES:
@@ -933,21 +938,22 @@ def _to_pngs(figures: Sequence[ReportFigure], *, scale: float) -> dict[str, byte
     if not figures:
         return {}
     browser = find_browser()
-    previous = os.environ.get("BROWSER_PATH")
     # At most _MAX_EXPORT_PIXELS per image whatever the requested scale.
     scales = [min(scale, math.sqrt(_MAX_EXPORT_PIXELS / max(f.width * f.height, 1))) for f in figures]
     with tempfile.TemporaryDirectory(prefix="journeymap-png-") as tmp:
         paths = [Path(tmp) / f"{i}.png" for i in range(len(figures))]
+        specs = [
+            {
+                "fig": f.figure.to_dict(),
+                "path": path,
+                "opts": {"format": "png", "width": f.width, "height": f.height, "scale": s},
+            }
+            for f, path, s in zip(figures, paths, scales, strict=True)
+        ]
         try:
-            os.environ["BROWSER_PATH"] = browser
-            pio.write_images(
-                [f.figure for f in figures],
-                paths,
-                format="png",
-                width=[f.width for f in figures],
-                height=[f.height for f in figures],
-                scale=scales,
-            )
+            # The browser goes to kaleido as an argument (choreographer's ``path``), never through the
+            # process environment, which every session of the server shares.
+            kaleido.write_fig_from_object_sync(specs, kopts={"path": browser})
         except RuntimeError as exc:
             if type(exc).__name__ in ("ChromeNotFoundError", "BrowserFailedError", "BrowserDepsError"):
                 raise UserInputError(
@@ -956,11 +962,6 @@ def _to_pngs(figures: Sequence[ReportFigure], *, scale: float) -> dict[str, byte
                     hint="Install the Debian package chromium (apt-get install chromium).",
                 ) from None
             raise
-        finally:
-            if previous is None:
-                os.environ.pop("BROWSER_PATH", None)
-            else:
-                os.environ["BROWSER_PATH"] = previous
         return {f.key: path.read_bytes() for f, path in zip(figures, paths, strict=True)}
 
 
