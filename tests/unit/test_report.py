@@ -411,3 +411,8 @@ def test_pdf_has_pages_with_the_map_name_and_key_figures(report_pdf: Path, tmp_p
     assert len(pages) >= 2
     first = Image.open(pages[0]).convert("RGB")
     assert first.getpixel((3, 3)) == (255, 255, 255)
+    page_one = subprocess.run(["pdftotext", "-l", "1", str(report_pdf), "-"], capture_output=True, check=True).stdout
+    assert "Silo handoffs (designed with no context carry)" in page_one.decode()  # findings on page one
+    ink = np.asarray(first.convert("L")) < 200
+    rows_with_ink = np.flatnonzero(ink.any(axis=1))
+    assert rows_with_ink[-1] > ink.shape[0] * 0.6, "the first page is mostly empty"
