@@ -2,8 +2,9 @@
 
 * ``undesigned`` — observed transitions that are not on the map, with how often they occur;
 * ``unobserved`` — designed transitions that no journey took;
-* ``conforming_journey_share`` — the share of journeys whose every transition is designed
-  (a journey with a single event has no transition and conforms);
+* ``conforming_journey_share`` — among the journeys that take at least one transition, the share
+  whose every transition is designed; ``None`` when the map has no transition to follow or no
+  journey moves (a single-event journey says nothing about the design, so it is not counted);
 * ``unknown_touchpoints`` — touchpoint labels in the data that are not touchpoints of the
   map (raw labels the column mapping could not place), with their event counts.
 """
@@ -19,7 +20,7 @@ import polars as pl
 from journeymap.events.log import EventLog
 from journeymap.model import JourneyMap
 
-__all__ = ["Conformance", "check_conformance", "conformance_of", "undesigned_journeys"]
+__all__ = ["Conformance", "check_conformance", "conformance_of", "moving_journeys", "undesigned_journeys"]
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,15 @@ class Conformance:
     unobserved:
         ``(source, target)`` of designed transitions never observed, in map order.
     conforming_journey_share:
-        Journeys whose every transition is designed, over all journeys (0.0 without journeys).
+        Journeys whose every transition is designed, over the journeys with at least one transition;
+        ``None`` when the map has no transitions or no journey takes one.
     unknown_touchpoints:
         Columns ``label``, ``count``: labels in the data missing from the map; most frequent first.
     """
 
     undesigned: pl.DataFrame
     unobserved: list[tuple[str, str]]
-    conforming_journey_share: float
+    conforming_journey_share: float | None
     unknown_touchpoints: pl.DataFrame
 
 
@@ -54,7 +56,7 @@ def check_conformance(
     log:
         The event log with ``journey`` and ``step`` columns (from ``cut_journeys``).
     journeys:
-        The journeys frame (its height is the number of journeys).
+        The journeys frame (``events`` per journey: those with two or more take a transition).
     transitions:
         Transition metrics (``source``, ``target``, ``count``, ``designed`` are used).
     journey_map:
@@ -74,7 +76,7 @@ def check_conformance(
     >>> log = EventLog(events, ("a", "b", "x"), ("web",), ())
     >>> transitions = pl.DataFrame({"source": ["a", "a"], "target": ["b", "x"], "count": [1, 1],
     ...     "designed": [True, False]})
-    >>> c = check_conformance(log, pl.DataFrame({"journey": [0, 1]}), transitions, m)
+    >>> c = check_conformance(log, pl.DataFrame({"journey": [0, 1], "events": [2, 2]}), transitions, m)
     >>> c.undesigned.rows(), c.unobserved, c.conforming_journey_share, c.unknown_touchpoints.rows()
     ([('a', 'x', 1)], [], 0.5, [('x', 1)])
     """
@@ -89,7 +91,12 @@ def check_conformance(
         )
     )
     off_map = int(undesigned_journeys(log, journey_map).sum())
-    return conformance_of(transitions, visits, off_map, journeys.height, journey_map)
+    return conformance_of(transitions, visits, off_map, moving_journeys(journeys), journey_map)
+
+
+def moving_journeys(journeys: pl.DataFrame) -> int:
+    """How many journeys take at least one transition (two events or more)."""
+    return journeys.filter(pl.col("events") > 1).height
 
 
 def undesigned_journeys(log: EventLog, journey_map: JourneyMap) -> npt.NDArray[np.bool_]:
@@ -113,7 +120,7 @@ def conformance_of(
     transitions: pl.DataFrame, visits: pl.DataFrame, off_map: int, total: int, journey_map: JourneyMap
 ) -> Conformance:
     """The conformance from transition metrics, visits per touchpoint (``touchpoint``, ``visits``), the number
-    of journeys taking an undesigned transition (``off_map``) and the number of journeys (``total``)."""
+    of journeys taking an undesigned transition (``off_map``) and of journeys taking any transition (``total``)."""
     undesigned = (
         transitions.filter(~pl.col("designed"))
         .group_by("source", "target")
@@ -122,7 +129,7 @@ def conformance_of(
     )
     seen = set(transitions.select("source", "target").iter_rows())
     unobserved = [(t.source, t.target) for t in journey_map.transitions if (t.source, t.target) not in seen]
-    share = (total - off_map) / total if total else 0.0
+    share = (total - off_map) / total if total and journey_map.transitions else None
     known = {t.id for t in journey_map.touchpoints}
     unknown = (
         visits.filter(~pl.col("touchpoint").is_in(list(known)) & (pl.col("visits") > 0))

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from journeymap.analysis.conformance import Conformance, conformance_of, undesigned_journeys
+from journeymap.analysis.conformance import Conformance, conformance_of, moving_journeys, undesigned_journeys
 from journeymap.analysis.friction import rank_friction
 from journeymap.analysis.kpis import JourneyKpis, contact_flags, kpis_of
 from journeymap.analysis.silo import (
@@ -309,7 +309,7 @@ def compute_overlay(
     if journey_map is not None and base.off_map is not None:
         off_map = base.off_map if keep is None else base.off_map & keep
         visits = touchpoints.select("touchpoint", "visits")
-        conformance = conformance_of(transitions, visits, int(off_map.sum()), journeys.height, journey_map)
+        conformance = conformance_of(transitions, visits, int(off_map.sum()), moving_journeys(journeys), journey_map)
     done("conformance")
     kpis = _kpis(base, keep, journeys, silo, touchpoints.height)
     done("kpis")
