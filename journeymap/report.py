@@ -244,7 +244,9 @@ def _structure_tables(m: JourneyMap) -> list[Table]:
             "Silo handoffs (designed with no context carry)",
             columns,
             tuple(row for row, h in zip(handoff_rows, report.handoffs, strict=True) if h.is_silo),
-            "No silo handoffs: context travels with every handoff.",
+            "No silo handoffs: context travels with every handoff."
+            if report.handoffs
+            else "No handoffs designed yet, so none can lose context.",
         ),
         Table(
             "silo_matrix",

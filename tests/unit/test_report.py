@@ -25,6 +25,7 @@ from PIL import Image
 
 from journeymap.errors import UserInputError
 from journeymap.maturity.framework import load_builtin_framework
+from journeymap.model import JourneyMap, Stage
 from journeymap.report import (
     AssessmentSummary,
     build_report,
@@ -416,3 +417,10 @@ def test_pdf_has_pages_with_the_map_name_and_key_figures(report_pdf: Path, tmp_p
     ink = np.asarray(first.convert("L")) < 200
     rows_with_ink = np.flatnonzero(ink.any(axis=1))
     assert rows_with_ink[-1] > ink.shape[0] * 0.6, "the first page is mostly empty"
+
+
+def test_an_empty_map_does_not_claim_context_travels() -> None:
+    """No handoff at all is not good news about handoffs: the report says there is nothing to judge."""
+    empty = build_report(JourneyMap(name="New", stages=(Stage(id="a", name="A"),)), revision=None)
+    assert empty.table("silo_handoffs").empty_text == "No handoffs designed yet, so none can lose context."
+    assert build_report(bopis_map(), revision=None).table("silo_handoffs").rows  # a real map still lists its own
