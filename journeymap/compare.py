@@ -35,7 +35,7 @@ from typing import Any, Literal, TypeVar
 
 from journeymap.graph import analyze_structure
 from journeymap.model import JourneyMap, Touchpoint, Transition
-from journeymap.viz import Layout, graph_edges, graph_nodes, node_positions, stage_header_nodes
+from journeymap.viz import Layout, graph_edges, graph_nodes, header_nodes, node_positions
 
 __all__ = [
     "ADDED_COLOR",
@@ -640,7 +640,9 @@ def diff_graph_elements(
     ...     Touchpoint(id="pay", name="Payment", channel="web", stage="buy"))})
     >>> nodes, _ = diff_graph_elements(old, new, "new")
     >>> [(n["id"], n["label"], n["color"]["border"]) for n in nodes]
-    [('cart', 'Cart', '#C62828'), ('pay', '+ Payment', '#2E7D32'), ('stage-header:buy', 'Purchase', '#9AA5B1')]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('cart', 'Cart', '#C62828'), ('pay', '+ Payment', '#2E7D32'), ('header:stage:buy', 'Purchase', '#9AA5B1'),
+     ('header:lane:web', 'Website', '#CBD2D9')]
     """
     diff = diff_maps(old, new)
     if side == "new":
@@ -672,4 +674,4 @@ def diff_graph_elements(
         status = edge_status.get((edge["source"], edge["target"]))
         if status:
             _mark_edge(edge, status, notes[status])
-    return nodes + stage_header_nodes(m, node_positions(m, layout=layout)), edges
+    return nodes + header_nodes(m, node_positions(m, layout=layout), layout=layout), edges

@@ -41,11 +41,12 @@ from journeymap.events._columnar import BitSetIndex, DistinctIndex, distinct_ind
 from journeymap.model import JourneyMap
 from journeymap.viz import (
     COLUMN_WIDTH,
+    HEADER_PREFIX,
     KIND_SHAPES,
     ROW_HEIGHT,
     agraph_config_kwargs,
+    header_nodes,
     node_positions,
-    stage_header_nodes,
     tooltip_text,
     truncate_label,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "FRICTION_BINS",
     "GraphView",
     "HEATMAP_TOP_N",
+    "UNMAPPED_SHOWN",
     "HIGHLIGHT_COLOR",
     "HeatmapData",
     "JourneyPaths",
@@ -224,19 +226,43 @@ def channel_palette(channel_ids: Sequence[str]) -> dict[str, str]:
 # --- the journey graph --------------------------------------------------------------------------
 
 
-def _layout(journey_map: JourneyMap, extra: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """The editor's lanes layout (stage columns, channel lanes); unmapped labels in a grid to the right.
+UNMAPPED_SHOWN = 24
+"""Labels the map does not know that the overlay graph draws at most (the busiest); its header says how many exist."""
+_UNMAPPED_ROWS = 8
 
-    The grid is about square (at least four rows), so a file with many labels the map does not
-    know does not turn the drawing into one thin, tall column.
-    """
+
+def _layout(journey_map: JourneyMap, extra: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """The editor's lanes layout (stage columns, channel lanes); unmapped labels in columns of eight to the right."""
     positions = dict(node_positions(journey_map))
-    rows = max(4, math.ceil(math.sqrt(len(extra))))
     left = len(journey_map.stages) * COLUMN_WIDTH
     for index, label in enumerate(extra):
-        column, row = divmod(index, rows)
+        column, row = divmod(index, _UNMAPPED_ROWS)
         positions[label] = (left + column * COLUMN_WIDTH, row * ROW_HEIGHT)
     return positions
+
+
+def _unmapped_header(shown: int, total: int, *, left: int) -> dict[str, Any]:
+    """The header over the labels the map does not know: what they are, and how many (of how many)."""
+    words = "activity" if total == 1 else "activities"
+    label = f"Not on the map: {total:,} {words}" + (f" (busiest {shown} shown)" if shown < total else "")
+    return {
+        "id": f"{HEADER_PREFIX}unmapped",
+        "label": label,
+        "title": tooltip_text(
+            [
+                f"{total:,} {words} in the data match no touchpoint of the map.",
+                "Map them in the column mapping, or create touchpoints from data.",
+            ]
+        ),
+        "shape": "box",
+        "x": left,
+        "y": -80,
+        "physics": False,
+        "color": {"background": "#FFFFFF", "border": UNMAPPED_COLOR},
+        "font": {"size": 16, "face": "sans-serif", "color": "#52606D"},
+        "borderWidth": 1,
+        "margin": 10,
+    }
 
 
 def _fmt_rate(value: Any) -> str:
@@ -295,7 +321,7 @@ def overlay_graph(
     >>> trs = pl.DataFrame({"source": ["a", "b"], "target": ["b", "a"], "count": [4, 2], "designed": [True, False]})
     >>> nodes, edges = overlay_graph(m, tps, trs)
     >>> [(n["label"], n.get("size")) for n in nodes]
-    [('A', 40.0), ('B ▼ 50%', 29.0), ('S', None)]
+    [('A', 40.0), ('B ▼ 50%', 29.0), ('S', None), ('Web', None)]
     >>> [(e["source"], e["target"], e["width"], e["dashes"]) for e in edges]
     [('a', 'b', 12.0, False), ('b', 'a', 6.5, True)]
     """
@@ -322,7 +348,8 @@ def overlay_graph(
     visible_counts = [int(counted[p].get("count") or 0) for p in pairs if p in counted]
     max_count = float(max(visible_counts, default=0))
 
-    # Unmapped touchpoints seen in the data: only when observed edges are drawn and busy enough.
+    # Unmapped touchpoints seen in the data: only when observed edges are drawn and busy enough; the
+    # busiest few, so that a file the map hardly knows still draws a readable graph.
     extra: list[str] = []
     if view != "designed":
         for label, row in tp_rows.items():
@@ -332,6 +359,11 @@ def overlay_graph(
             for end in (source, target):
                 if end not in map_ids and end not in extra:
                     extra.append(end)
+    unmapped_total = len(extra)
+    extra = sorted(extra, key=lambda label: (-int((tp_rows.get(label) or {}).get("visits") or 0), label))
+    extra = extra[:UNMAPPED_SHOWN]
+    drawn = map_ids | set(extra)
+    pairs = [(source, target) for source, target in pairs if source in drawn and target in drawn]
     positions = _layout(journey_map, extra)
 
     nodes: list[dict[str, Any]] = []
@@ -342,7 +374,9 @@ def overlay_graph(
                   max_visits=max_visits, badge_threshold=badge_threshold, highlight=highlight,
                   shape=shapes.get(tp.channel, "dot"), designed=channel_names.get(tp.channel, tp.channel))
         )  # fmt: skip
-    nodes += stage_header_nodes(journey_map, {tp.id: positions[tp.id] for tp in journey_map.touchpoints})
+    nodes += header_nodes(journey_map, {tp.id: positions[tp.id] for tp in journey_map.touchpoints})
+    if extra:
+        nodes.append(_unmapped_header(len(extra), unmapped_total, left=len(journey_map.stages) * COLUMN_WIDTH))
     for label in extra:
         nodes.append(
             _node(label, label, tp_rows.get(label), UNMAPPED_COLOR, positions[label],

@@ -30,8 +30,9 @@ the right shape works:
     ``kpis`` (with ``as_dict() -> dict[str, float | None]``; shares such as
     ``completion_rate`` or ``switch_journey_share`` are shown as percentages, the team-handoff
     KPIs only when measured), and the frames (Polars or pandas) ``friction`` (``kind``, ``id``,
-    ``score``, ``customers_affected``, ``finding``), ``silo_handoffs`` (``source``, ``target``,
-    ``source_channel``, ``target_channel``, ``count``, ``context_loss_score``, ``finding``) and,
+    ``source``, ``target`` (a touchpoint's id in ``source``), ``score``, ``customers_affected``,
+    ``finding``), ``silo_handoffs`` (``source``, ``target``, ``source_channel``, ``target_channel``,
+    ``count``, ``context_loss_score``, ``finding``) and,
     optionally, ``switch_matrix`` (``from_channel``, ``to_channel``) and ``team_switch_matrix``
     (``from_team``, ``to_team``), each with ``count`` and optional ``journeys``, ``ping_pong``,
     ``median_wait_s``, ``context_loss_score``: their ten busiest pairs are listed —
@@ -412,17 +413,17 @@ def _overlay_tables(overlay: Any, names: Mapping[str, str], channel_names: Mappi
         "No handoffs observed in the event data.",
     )
 
-    def label(kind: str, item: str) -> str:
-        if kind == "transition" and " → " in item:
-            source, target = item.split(" → ", 1)
-            return f"{names.get(source, source)} → {names.get(target, target)}"
-        return names.get(item, item)
+    def label(row: Mapping[str, Any]) -> str:
+        source, target = str(row.get("source") or row.get("id") or ""), row.get("target")
+        if row.get("kind") == "transition" and target is not None:
+            return f"{names.get(source, source)} → {names.get(str(target), str(target))}"
+        return names.get(source, source)
 
     friction_rows = tuple(
         (
             str(rank),
             str(r.get("kind", "")),
-            label(str(r.get("kind", "")), str(r.get("id", ""))),
+            label(r),
             _fmt(r.get("score")),
             _fmt(r.get("customers_affected")),
             str(r.get("finding") or ""),
@@ -808,7 +809,7 @@ footer { margin-top: 3rem; color: #7B8794; font-size: 0.8rem; }
 @page { size: A4; margin: 12mm; }
 @media print { body { margin: 0; max-width: none; font-size: 11px; } h2 { break-after: avoid; }
                /* small enough that the journey graph shares the first page with the key figures */
-               img.chart { max-height: 165mm; width: auto; display: block; margin: 0 auto; } }
+               img.chart { max-height: 100mm; width: auto; display: block; margin: 0 auto; } }
 """
 
 

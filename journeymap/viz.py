@@ -54,15 +54,18 @@ __all__ = [
     "PALETTE",
     "PLAIN_STYLE",
     "ROW_HEIGHT",
-    "STAGE_HEADER_PREFIX",
+    "GRAPH_MAX_HEIGHT",
+    "GRAPH_WIDTH",
+    "HEADER_PREFIX",
     "EdgeStyle",
     "Layout",
     "agraph_config_kwargs",
     "channel_colors",
+    "fitted_height",
     "graph_edges",
     "graph_nodes",
+    "header_nodes",
     "node_positions",
-    "stage_header_nodes",
     "switch_matrix_figure",
     "tooltip_text",
     "truncate_label",
@@ -114,14 +117,18 @@ CARRY_STYLES: Mapping[str, EdgeStyle] = MappingProxyType(
 PLAIN_STYLE: EdgeStyle = {"color": "#B0B7BF", "width": 1.0, "dashes": False}
 """A transition that stays within one channel and one owner team."""
 
-COLUMN_WIDTH = 280
+COLUMN_WIDTH = 240
 ROW_HEIGHT = 90
 LANE_GAP = 40
 LABEL_MAX = 28
+GRAPH_WIDTH = 1040
+"""The width a graph is laid out for: the main column of a wide page at 1440 pixels with the sidebar open."""
+GRAPH_MAX_HEIGHT = 1600
+_GRAPH_PAD = 80
 
 _NODE_SIZE = 18
 _SELECTED_SIZE = 26
-_FONT = {"size": 14, "face": "sans-serif", "color": "#1F2933", "strokeWidth": 3, "strokeColor": "#FFFFFF"}
+_FONT = {"size": 16, "face": "sans-serif", "color": "#1F2933", "strokeWidth": 3, "strokeColor": "#FFFFFF"}
 _SELECTED_BORDER = "#1F2933"
 _WARNING_BORDER = "#C62828"
 _NODE_GLYPH = "●"
@@ -216,9 +223,9 @@ def node_positions(m: JourneyMap, *, layout: Layout = "lanes") -> dict[str, tupl
     ...     ),
     ... )
     >>> node_positions(m)
-    {'cart': (280, 0), 'desk': (0, 130)}
+    {'cart': (240, 0), 'desk': (0, 130)}
     >>> node_positions(m, layout="compact")
-    {'desk': (0, 0), 'cart': (280, 0)}
+    {'desk': (0, 0), 'cart': (240, 0)}
     """
     cells = _cells(m)
     positions: dict[str, tuple[int, int]] = {}
@@ -240,54 +247,117 @@ def node_positions(m: JourneyMap, *, layout: Layout = "lanes") -> dict[str, tupl
     return positions
 
 
-STAGE_HEADER_PREFIX = "stage-header:"
-"""Id prefix of the stage header nodes (:func:`stage_header_nodes`); a click on one selects nothing."""
+HEADER_PREFIX = "header:"
+"""Id prefix of the header nodes (:func:`header_nodes`: stages, channel lanes); a click on one selects nothing."""
 
 _HEADER_GAP = 80
 _HEADER_COLOR = {"background": "#E4E7EB", "border": "#9AA5B1"}
+_LANE_COLOR = {"background": "#F5F7FA", "border": "#CBD2D9"}
 
 
-def stage_header_nodes(m: JourneyMap, positions: Mapping[str, tuple[int, int]]) -> list[dict[str, Any]]:
-    """Keyword dicts for one label node per stage, above its column of the fixed layout.
+def _header_node(node_id: str, label: str, title: str, x: float, y: float, colors: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "id": node_id,
+        "label": truncate_label(label, 24),
+        "title": tooltip_text([title]),
+        "shape": "box",
+        "x": x,
+        "y": y,
+        "physics": False,
+        "color": {**colors, "highlight": dict(colors), "hover": dict(colors)},
+        "font": {**_FONT, "size": 16, "bold": True, "strokeWidth": 0},
+        "borderWidth": 1,
+        "borderWidthSelected": 1,
+        "margin": 10,
+        "widthConstraint": {"minimum": 150, "maximum": 200},
+    }
 
-    ``positions`` are the touchpoints' ``(x, y)`` (:func:`node_positions`); headers sit one gap
-    above the highest touchpoint, at ``x = stage_index * COLUMN_WIDTH``. Ids start with
-    :data:`STAGE_HEADER_PREFIX` and never collide with a touchpoint id.
+
+def header_nodes(
+    m: JourneyMap, positions: Mapping[str, tuple[int, int]], *, layout: Layout = "lanes"
+) -> list[dict[str, Any]]:
+    """Keyword dicts for the label nodes of the fixed layout: one per stage, and one per channel lane.
+
+    ``positions`` are the touchpoints' ``(x, y)`` (:func:`node_positions`); stage headers sit one
+    gap above the highest touchpoint, at ``x = stage_index * COLUMN_WIDTH``. With
+    ``layout="lanes"`` each channel that has touchpoints gets a header left of the first column,
+    level with the middle of its lane, so the graph reads without hovering. Ids start with
+    :data:`HEADER_PREFIX` and never collide with a touchpoint id.
 
     Examples
     --------
     >>> from journeymap.model import Channel, Stage, Touchpoint
     >>> m = JourneyMap(name="M", stages=(Stage(id="a", name="Aware"), Stage(id="b", name="Buy")),
-    ...     channels=(Channel(id="web", name="Web"),),
-    ...     touchpoints=(Touchpoint(id="ad", name="Ad", channel="web", stage="a"),))
-    >>> [(n["id"], n["label"], n["x"], n["y"]) for n in stage_header_nodes(m, node_positions(m))]
-    [('stage-header:a', 'Aware', 0, -80), ('stage-header:b', 'Buy', 280, -80)]
+    ...     channels=(Channel(id="web", name="Web"), Channel(id="store", name="Store")),
+    ...     touchpoints=(Touchpoint(id="ad", name="Ad", channel="web", stage="a"),
+    ...                  Touchpoint(id="till", name="Till", channel="store", stage="b")))
+    >>> [(n["id"], n["label"], n["x"], n["y"]) for n in header_nodes(m, node_positions(m))]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('header:stage:a', 'Aware', 0, -80), ('header:stage:b', 'Buy', 240, -80),
+     ('header:lane:web', 'Web', -210, 0), ('header:lane:store', 'Store', -210, 130)]
     """
     top = min((y for _, y in positions.values()), default=0) - _HEADER_GAP
     taken = {tp.id for tp in m.touchpoints}
-    nodes: list[dict[str, Any]] = []
-    for column, stage in enumerate(m.stages):
-        node_id = f"{STAGE_HEADER_PREFIX}{stage.id}"
+
+    def free(node_id: str) -> str:
         while node_id in taken:
             node_id += "~"
-        nodes.append(
-            {
-                "id": node_id,
-                "label": truncate_label(stage.name),
-                "title": tooltip_text([f"{_NODE_GLYPH} Stage {column + 1} of {len(m.stages)}: {stage.name}"]),
-                "shape": "box",
-                "x": column * COLUMN_WIDTH,
-                "y": top,
-                "physics": False,
-                "color": {**_HEADER_COLOR, "highlight": dict(_HEADER_COLOR), "hover": dict(_HEADER_COLOR)},
-                "font": {**_FONT, "size": 16, "bold": True, "strokeWidth": 0},
-                "borderWidth": 1,
-                "borderWidthSelected": 1,
-                "margin": 10,
-                "widthConstraint": {"minimum": 150, "maximum": 230},
-            }
+        return node_id
+
+    nodes = [
+        _header_node(
+            free(f"{HEADER_PREFIX}stage:{stage.id}"),
+            stage.name,
+            f"{_NODE_GLYPH} Stage {column + 1} of {len(m.stages)}: {stage.name}",
+            column * COLUMN_WIDTH,
+            top,
+            _HEADER_COLOR,
         )
+        for column, stage in enumerate(m.stages)
+    ]
+    if layout != "lanes":
+        return nodes
+    for channel in m.channels:
+        ys = [positions[tp.id][1] for tp in m.touchpoints if tp.channel == channel.id and tp.id in positions]
+        if ys:
+            nodes.append(
+                _header_node(
+                    free(f"{HEADER_PREFIX}lane:{channel.id}"),
+                    channel.name,
+                    f"{_NODE_GLYPH} Channel: {channel.name}",
+                    -round(COLUMN_WIDTH * 0.875),
+                    round((min(ys) + max(ys)) / 2),
+                    _LANE_COLOR,
+                )
+            )
     return nodes
+
+
+def fitted_height(nodes: Sequence[Mapping[str, Any]], *, width: int = GRAPH_WIDTH, least: int = 320) -> int:
+    """The graph's height in pixels that shows every node at a readable zoom when it is ``width`` wide.
+
+    vis-network fits the drawing into its canvas; a canvas much flatter than the drawing shrinks
+    everything until the labels are no longer drawn. This height gives the drawing's own aspect
+    at the zoom that fits its width (at most 1), plus room for the node labels, within
+    ``least`` and :data:`GRAPH_MAX_HEIGHT`.
+
+    Examples
+    --------
+    >>> fitted_height([{"x": 0, "y": 0}, {"x": 960, "y": 600}])  # (600 + 160) x 1040 / (960 + 160)
+    706
+    >>> fitted_height([{"x": 0, "y": 0}, {"x": 2400, "y": 1500}])  # wide: shrunk to fit the width
+    674
+    >>> fitted_height([{"x": 0, "y": 0}, {"x": 400, "y": 3000}]), fitted_height([{"x": 0, "y": 0}])
+    (1600, 320)
+    """
+    xs = [float(n["x"]) for n in nodes if "x" in n]
+    ys = [float(n["y"]) for n in nodes if "y" in n]
+    if not xs:
+        return least
+    span_x = max(xs) - min(xs) + 2 * _GRAPH_PAD
+    span_y = max(ys) - min(ys) + 2 * _GRAPH_PAD
+    zoom = min(1.0, width / span_x)
+    return int(min(GRAPH_MAX_HEIGHT, max(least, round(span_y * zoom))))
 
 
 def _emotion_text(emotion: int) -> str:

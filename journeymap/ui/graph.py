@@ -14,6 +14,8 @@ from typing import Any
 from streamlit_agraph import Config, Edge, Node
 from streamlit_agraph import _agraph as _agraph_component
 
+from journeymap.viz import fitted_height
+
 __all__ = ["COMPONENT_NAME", "render_graph", "safe_node_dict"]
 
 COMPONENT_NAME = "streamlit_agraph.agraph"
@@ -62,5 +64,8 @@ def render_graph(
     config = Config(**config_kwargs).to_dict()
     # The iframe is as wide as the page column; a fixed pixel width would overflow or leave a gap.
     config["width"] = "100%"
+    # As tall as the drawing needs to be read at the page's width: a fixed height shrinks a tall map until
+    # vis-network stops drawing its labels.
+    config["height"] = f"{fitted_height(payload['nodes'])}px"
     value = _call_component(data=json.dumps(payload), config=json.dumps(config), key=key)
     return value if isinstance(value, str) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from journeymap.store import make_engine
-from journeymap.viz import STAGE_HEADER_PREFIX
+from journeymap.viz import HEADER_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +23,8 @@ def fresh_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """A new SQLite file per test; the app's cached engine is keyed by this path, so it is fresh too."""
     path = tmp_path / "journeymap.db"
     monkeypatch.setenv("JOURNEYMAP_DB", str(path))
+    # Files a test writes for "File on the server" live in its tmp_path; the real logs in tests/data.
+    monkeypatch.setenv("JOURNEYMAP_DATA_ROOTS", os.pathsep.join([str(tmp_path), str(ROOT / "tests" / "data")]))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.chdir(ROOT)
     yield path
@@ -47,8 +50,8 @@ def _graph_payload(at: AppTest) -> dict[str, Any]:
     assert len(found) == 1, f"expected one graph component, found {len(found)}"
     args = json.loads(found[0].proto.json_args)  # type: ignore[attr-defined]
     data = json.loads(args["data"])
-    headers = [n for n in data["nodes"] if str(n["id"]).startswith(STAGE_HEADER_PREFIX)]
-    nodes = [n for n in data["nodes"] if not str(n["id"]).startswith(STAGE_HEADER_PREFIX)]
+    headers = [n for n in data["nodes"] if str(n["id"]).startswith(HEADER_PREFIX)]
+    nodes = [n for n in data["nodes"] if not str(n["id"]).startswith(HEADER_PREFIX)]
     return {"nodes": nodes, "headers": headers, "edges": data["edges"], "config": json.loads(args["config"])}
 
 

@@ -75,7 +75,10 @@ def serve(db: Path, entry: Path | str = "app.py") -> Iterator[Server]:
     Its output goes to ``streamlit-<port>.log`` beside the database.
     """
     port = _free_port()
-    env = {**os.environ, "JOURNEYMAP_DB": str(db)}
+    # "File on the server" reads only under its data roots: the repository's test data and this test
+    # session's temporary folder (the database's folder sits in it, and so does every test's tmp_path).
+    roots = os.pathsep.join([str(ROOT / "tests" / "data"), str(db.parent.parent)])
+    env = {**os.environ, "JOURNEYMAP_DB": str(db), "JOURNEYMAP_DATA_ROOTS": roots}
     env.pop("DATABASE_URL", None)
     with (db.parent / f"streamlit-{port}.log").open("wb") as log:
         process = subprocess.Popen(

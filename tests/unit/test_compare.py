@@ -19,7 +19,7 @@ from journeymap.compare import (
     key_figures,
 )
 from journeymap.model import Channel, ChannelKind, ContextCarry, JourneyMap, Stage, Touchpoint, Transition
-from journeymap.viz import STAGE_HEADER_PREFIX, graph_edges, graph_nodes, node_positions, stage_header_nodes
+from journeymap.viz import HEADER_PREFIX, graph_edges, graph_nodes, header_nodes, node_positions
 from tests.fixtures import bopis_map, linear_journey
 
 
@@ -310,8 +310,13 @@ def test_new_side_graph_highlights_added_and_changed() -> None:
 def test_old_side_graph_highlights_removed_and_changed() -> None:
     nodes, edges = diff_graph_elements(bopis_map(), edited_bopis(), "old")
     by_id = {n["id"]: n for n in nodes}
-    stages = [f"{STAGE_HEADER_PREFIX}{s.id}" for s in bopis_map().stages]
-    assert [n["id"] for n in nodes] == [tp.id for tp in bopis_map().touchpoints] + stages
+    stages = [f"{HEADER_PREFIX}stage:{s.id}" for s in bopis_map().stages]
+    lanes = [
+        f"{HEADER_PREFIX}lane:{c.id}"
+        for c in bopis_map().channels
+        if any(t.channel == c.id for t in bopis_map().touchpoints)
+    ]
+    assert [n["id"] for n in nodes] == [tp.id for tp in bopis_map().touchpoints] + stages + lanes
     assert (by_id["curbside"]["color"]["border"], by_id["curbside"]["label"]) == (REMOVED_COLOR, "− Curbside hand-over")
     assert by_id["curbside"]["borderWidth"] == 6
     assert by_id["pickup-desk"]["color"]["border"] == CHANGED_COLOR
@@ -331,5 +336,5 @@ def test_old_side_follows_touchpoints_matched_by_name() -> None:
 @pytest.mark.parametrize("side", ["old", "new"])
 def test_graph_of_identical_maps_is_the_plain_graph(side: str) -> None:
     nodes, edges = diff_graph_elements(bopis_map(), bopis_map(), side)  # type: ignore[arg-type]
-    assert nodes == graph_nodes(bopis_map()) + stage_header_nodes(bopis_map(), node_positions(bopis_map()))
+    assert nodes == graph_nodes(bopis_map()) + header_nodes(bopis_map(), node_positions(bopis_map()))
     assert edges == graph_edges(bopis_map())

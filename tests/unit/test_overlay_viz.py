@@ -18,6 +18,7 @@ from journeymap.overlay_viz import (
     SCORE_COLORS,
     UNMAPPED_COLOR,
     UNMAPPED_SHAPE,
+    UNMAPPED_SHOWN,
     UNSCORED_COLOR,
     HeatmapData,
     SankeyData,
@@ -165,8 +166,20 @@ def test_both_view_draws_union_with_undesigned_dashed() -> None:
     assert "designed, context carry: full" in str(e["ask→call"]["title"])
     assert "not on the map" in str(e["call→browse"]["title"])
     n = by_id(nodes)
-    assert list(n) == ["browse", "ask", "call", "stage-header:look", "stage-header:help", "mystery"]
-    assert (n["stage-header:help"]["label"], n["stage-header:help"]["x"]) == ("Help", COLUMN_WIDTH)
+    lanes = ["header:lane:web", "header:lane:chat", "header:lane:phone"]
+    assert list(n) == [
+        "browse",
+        "ask",
+        "call",
+        "header:stage:look",
+        "header:stage:help",
+        *lanes,
+        "header:unmapped",
+        "mystery",
+    ]
+    assert (n["header:stage:help"]["label"], n["header:stage:help"]["x"]) == ("Help", COLUMN_WIDTH)
+    assert [n[k]["label"] for k in lanes] == ["Website", "Chat", "Phone"]
+    assert n["header:unmapped"]["label"] == "Not on the map: 1 activity"
     assert n["browse"]["size"] == 40.0
     assert n["ask"]["size"] == 25.0  # sqrt(25/100) = 0.5
     assert n["call"]["label"] == "Call ▼ 42%"
@@ -174,8 +187,11 @@ def test_both_view_draws_union_with_undesigned_dashed() -> None:
     assert n["mystery"]["color"] == UNMAPPED_COLOR
     assert n["mystery"]["shape"] == UNMAPPED_SHAPE
     assert (n["browse"]["shape"], n["ask"]["shape"], n["call"]["shape"]) == ("dot", "triangle", "diamond")
-    # The editor's lanes: stage columns 280 px apart, one 130 px lane per channel; unmapped in a last column.
-    assert [(n[k]["x"], n[k]["y"]) for k in n] == [(0, 0), (280, 130), (280, 260), (0, -80), (280, -80), (560, 0)]
+    # The editor's lanes: stage columns 240 px apart, one 130 px lane per channel with its header on the left;
+    # unmapped in a last column under its own header.
+    assert [(n[k]["x"], n[k]["y"]) for k in n] == [
+        (0, 0), (240, 130), (240, 260), (0, -80), (240, -80), (-210, 0), (-210, 130), (-210, 260), (480, -80), (480, 0)
+    ]  # fmt: skip
 
 
 def test_designed_view_keeps_only_map_transitions_and_grey_unobserved() -> None:
@@ -187,7 +203,8 @@ def test_designed_view_keeps_only_map_transitions_and_grey_unobserved() -> None:
     assert e["ask→call"]["width"] == 1.0
     assert e["browse→ask"]["width"] == 12.0
     assert not any(edge["dashes"] for edge in edges)
-    assert [node["id"] for node in nodes] == ["browse", "ask", "call", "stage-header:look", "stage-header:help"]
+    assert [node["id"] for node in nodes][:5] == ["browse", "ask", "call", "header:stage:look", "header:stage:help"]
+    assert not any(node["id"] == "header:unmapped" for node in nodes)
 
 
 def test_observed_view_and_min_volume_hide_rare_transitions() -> None:
@@ -557,11 +574,26 @@ def test_many_unmapped_labels_are_laid_out_in_a_grid() -> None:
     trs = pl.DataFrame(schema={"source": pl.String, "target": pl.String, "count": pl.Int64, "designed": pl.Boolean})
     nodes, _ = overlay_graph(chat_phone_map(), tps, trs)
     grid = {n["id"]: (n["x"], n["y"]) for n in nodes if n["id"] in labels}
-    # ceil(sqrt(10)) = 4 rows 90 px apart, columns 280 px apart after the last stage.
-    assert grid["raw 0"] == (560, 0)
-    assert grid["raw 3"] == (560, 270)
-    assert grid["raw 4"] == (840, 0)
-    assert grid["raw 9"] == (1120, 90)
+    # Columns of eight rows 90 px apart, 240 px apart after the last stage.
+    assert grid["raw 0"] == (480, 0)
+    assert grid["raw 7"] == (480, 630)
+    assert grid["raw 8"] == (720, 0)
+    assert grid["raw 9"] == (720, 90)
+
+
+def test_only_the_busiest_unmapped_labels_are_drawn_and_the_header_says_so() -> None:
+    labels = [f"raw {i:02d}" for i in range(30)]
+    tps = pl.DataFrame({"touchpoint": labels, "visits": list(range(100, 70, -1))})
+    trs = pl.DataFrame(
+        {"source": ["raw 00", "raw 29"], "target": ["browse", "browse"], "count": [3, 4], "designed": [False, False]}
+    )
+    nodes, edges = overlay_graph(chat_phone_map(), tps, trs)
+    drawn = [n["id"] for n in nodes if n["id"] in labels]
+    assert drawn == labels[:UNMAPPED_SHOWN]  # the busiest, busiest first
+    header = next(n for n in nodes if n["id"] == "header:unmapped")
+    assert header["label"] == f"Not on the map: 30 activities (busiest {UNMAPPED_SHOWN} shown)"
+    unmapped_edges = [(e["source"], e["target"]) for e in edges if e["source"] in labels]
+    assert unmapped_edges == [("raw 00", "browse")]  # raw 29 is not drawn
 
 
 def test_timeline_unmasks_to_the_raw_identifier_when_the_log_has_one() -> None:

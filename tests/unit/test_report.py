@@ -128,6 +128,8 @@ def fake_overlay(*, teams: bool = True) -> SimpleNamespace:
         {
             "kind": ["transition", "touchpoint"],
             "id": ["ready-notice → pickup-desk", "order-help"],
+            "source": ["ready-notice", "order-help"],
+            "target": ["pickup-desk", None],
             "score": [1.75, 0.5],
             "customers_affected": [40, 12],
             "finding": ["Customers repeat the order number", "Long waits"],
