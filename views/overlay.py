@@ -6,7 +6,10 @@ from typing import Any, Literal
 import pandas as pd
 import polars as pl
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from journeymap.access import Action, Actor
 from journeymap.errors import UserInputError
 from journeymap.events.goals import final_touchpoints
 from journeymap.events.ingest import DUPLICATE_CHOICES
@@ -41,14 +44,15 @@ from journeymap.overlay_viz import (
     team_table,
     touchpoint_channels,
 )
-from journeymap.store import get_dataset, latest_revision, list_datasets, list_maps, session_scope
+from journeymap.services import data as data_services
+from journeymap.services.data import DEMO_EVENTS, NewTouchpoints, RawSource
+from journeymap.store import MappingInfo
 from journeymap.ui import EDITOR_PAGE, QueryParams, StateKeys, init_page, md, render_graph
-from journeymap.ui.access import can_edit
+from journeymap.ui.access import can_edit, current_actor
 from journeymap.ui.overlay_state import (
-    DEMO_EVENTS,
     SAMPLE_ROWS,
+    FindingRef,
     OverlayKeys,
-    apply_mapping,
     cached_behind,
     cached_guess,
     cached_label_counts,
@@ -60,14 +64,10 @@ from journeymap.ui.overlay_state import (
     cached_reach,
     cached_split_warning,
     cached_timeline,
-    demo_source,
-    ensure_demo_map,
+    mapping_json_from_form,
     overlay_key,
     prepared_key,
     release_upload,
-    saved_mapping_for,
-    source_from_path,
-    store_upload,
 )
 
 GRAPH_HEIGHT = 560
@@ -80,12 +80,22 @@ SANKEY_LEVELS = {"stage": "Stage by stage", "touchpoint": "Step by step"}
 JOURNEY_CHOICES = {"case": "One per case, never cut", "gap": "Cut by the inactivity gap"}
 HeatmapMetric = Literal["count", "context_loss"]
 HEATMAP_METRICS: list[HeatmapMetric] = ["count", "context_loss"]
+EDITORS_ONLY = "Only editors can register event data: sign in with an editor account."
 
 ctx = init_page()
+actor = current_actor(ctx.engine)
+manages_data = actor.can(Action.MANAGE_DATA)
 st.title("Overlay")
 st.caption(
     "Real event data on the designed journey: where customers struggle, and where a channel switch drops the context."
 )
+if not actor.can(Action.READ_WORKSPACE):
+    st.info(
+        "The overlay reads the workspace's event data: sign in with an account to see it."
+        if actor.map_scope is None
+        else "A share link opens its one map, not the workspace's event data: the overlay is for signed-in accounts."
+    )
+    st.stop()
 
 # Stable layout: every section has its place before anything is drawn, so the graph iframe is never recreated.
 data_area = st.container()
@@ -102,10 +112,14 @@ def _k(base: str, scope: object) -> str:
     return f"{base}{scope}"
 
 
+def _fresh_actor() -> Actor:
+    """Who acts in a callback: callbacks run before the page script, so the actor is asked again."""
+    return current_actor(ctx.engine)
+
+
 # --- which map ---------------------------------------------------------------------------------
 
-with session_scope(ctx.engine) as session:
-    maps = list_maps(session=session)
+maps = data_services.overlay_maps(ctx.engine, actor)
 map_names = {m.id: m.name for m in maps}
 if st.session_state.get(OverlayKeys.MAP_ID) not in map_names:
     editor_map = st.session_state.get(StateKeys.MAP_ID)
@@ -120,26 +134,98 @@ def _map_chosen() -> None:
 
 def _use_demo() -> None:
     try:
-        map_id = ensure_demo_map(ctx.engine, author=ctx.author)
-        with session_scope(ctx.engine) as session:
-            revision = latest_revision(session=session, map_id=map_id)
-        dataset_id = apply_mapping(
-            ctx.engine,
-            demo_source(),
-            None,
-            revision.journey_map,
-            map_id=map_id,
-            revision_id=revision.id,
-            author=ctx.author,
-            create=None,
-            save_name=None,
-        )
+        applied = data_services.use_demo(ctx.engine, _fresh_actor())
     except UserInputError as exc:
         st.session_state[OverlayKeys.NOTICE] = ("error", str(exc))
         return
-    st.session_state[OverlayKeys.MAP_ID] = map_id
-    st.session_state[OverlayKeys.DATASET_ID] = dataset_id
+    st.session_state[OverlayKeys.MAP_ID] = applied.map_id
+    st.session_state[OverlayKeys.DATASET_ID] = applied.dataset_id
+    st.session_state[OverlayKeys.INGEST_REPORT] = list(applied.report)
     st.session_state[OverlayKeys.SOURCE] = None
+
+
+def _source_chosen(source: RawSource) -> None:
+    st.session_state[OverlayKeys.SOURCE] = source
+    st.session_state[OverlayKeys.INGEST_REPORT] = None
+
+
+def _upload_section() -> None:
+    upload_limit_mb = int(st.get_option("server.maxUploadSize"))
+    # A new uploader after each stored upload, so no widget keeps the stored file's bytes in memory.
+    upload_generation = int(st.session_state.get(OverlayKeys.UPLOAD_GENERATION, 0))
+    upload_key = OverlayKeys.UPLOAD if not upload_generation else f"{OverlayKeys.UPLOAD}_{upload_generation}"
+    upload: UploadedFile | None = st.file_uploader(
+        "Event file (CSV, Parquet, XES, XES.gz, JSON lines)",
+        type=["csv", "tsv", "txt", "parquet", "pq", "xes", "gz", "jsonl", "ndjson"],
+        key=upload_key,
+        help=f"Up to {upload_limit_mb:,} MB. For a larger file, or to avoid sending it through the browser, "
+        "give its path on the server in the next tab.",
+    )
+    if not st.button("Read the uploaded file", key=OverlayKeys.UPLOAD_SUBMIT, disabled=upload is None) or not upload:
+        return
+    upload_name = upload.name
+    bar = st.progress(0.0, text=f"Storing {upload_name}…")
+
+    def _received(share: float) -> None:
+        bar.progress(share, text=f"Storing {upload_name}… {share:.0%}")
+
+    try:
+        source = data_services.store_upload(
+            ctx.engine, _fresh_actor(), upload=upload, name=upload_name, size=upload.size, progress=_received
+        )
+    except UserInputError as exc:
+        st.error(md(str(exc)))
+    except OSError as exc:
+        st.error(md(f"{upload_name}: could not be stored on the server ({exc.strerror}). Try again."))
+    else:
+        _source_chosen(source)
+        release_upload(upload, upload_key)
+        bar.empty()
+        st.rerun()
+    bar.empty()
+
+
+def _server_file_section() -> None:
+    path_text = st.text_input(
+        "Path of an event file on the server (for files larger than the upload limit)",
+        key=OverlayKeys.PATH,
+        placeholder="/data/exports/events.parquet",
+    )
+    if not st.button("Read this file", key=OverlayKeys.PATH_SUBMIT):
+        return
+    hash_bar = st.progress(0.0, text="Checking the file…")
+
+    def _hashed(share: float) -> None:
+        hash_bar.progress(share, text=f"Checking the file… {share:.0%}")
+
+    try:
+        _source_chosen(data_services.read_server_file(ctx.engine, _fresh_actor(), path=path_text, progress=_hashed))
+    except UserInputError as exc:
+        st.error(md(str(exc)))
+    hash_bar.empty()
+
+
+def _saved_dataset_section() -> None:
+    datasets = data_services.list_datasets(ctx.engine, actor)
+    if not datasets:
+        st.info("No dataset has been ingested yet.")
+        return
+    by_dataset = {d.id: d for d in datasets}
+    chosen_dataset = st.selectbox(
+        "Dataset",
+        options=list(by_dataset),
+        format_func=lambda i: (
+            f"{by_dataset[i].name} · {by_dataset[i].rows:,} events · {by_dataset[i].created_at:%Y-%m-%d %H:%M}"
+        ),
+        key=OverlayKeys.SAVED_CHOICE,
+    )
+    if st.button("Open dataset", key=OverlayKeys.SAVED_OPEN) and chosen_dataset is not None:
+        picked = by_dataset[int(chosen_dataset)]
+        st.session_state[OverlayKeys.DATASET_ID] = picked.id
+        st.session_state[OverlayKeys.SOURCE] = None
+        if picked.map_id in map_names:
+            st.session_state[OverlayKeys.MAP_ID] = picked.map_id
+        st.rerun()
 
 
 with data_area:
@@ -150,8 +236,10 @@ with data_area:
         key=OverlayKeys.DEMO,
         type="primary",
         on_click=_use_demo,
-        disabled=not DEMO_EVENTS.is_file(),
-        help="Retail click & collect events on the 'Retail: buy online, pick up in store' map.",
+        disabled=not DEMO_EVENTS.is_file() or not manages_data,
+        help="Retail click & collect events on the 'Retail: buy online, pick up in store' map."
+        if manages_data
+        else EDITORS_ONLY,
     )
     col_map.selectbox(
         "Journey map to overlay",
@@ -163,78 +251,18 @@ with data_area:
     notice = st.session_state.pop(OverlayKeys.NOTICE, None)
     if notice:
         (st.error if notice[0] == "error" else st.success)(md(notice[1]))
-    upload_tab, path_tab, saved_tab = st.tabs(["Upload a file", "File on the server", "Saved dataset"])
-    with upload_tab:
-        upload_limit_mb = int(st.get_option("server.maxUploadSize"))
-        # A new uploader after each stored upload, so no widget keeps the stored file's bytes in memory.
-        upload_generation = int(st.session_state.get(OverlayKeys.UPLOAD_GENERATION, 0))
-        upload_key = OverlayKeys.UPLOAD if not upload_generation else f"{OverlayKeys.UPLOAD}_{upload_generation}"
-        upload = st.file_uploader(
-            "Event file (CSV, Parquet, XES, XES.gz, JSON lines)",
-            type=["csv", "tsv", "txt", "parquet", "pq", "xes", "gz", "jsonl", "ndjson"],
-            key=upload_key,
-            help=f"Up to {upload_limit_mb:,} MB. For a larger file, or to avoid sending it through the browser, "
-            "give its path on the server in the next tab.",
-        )
-        if st.button("Read the uploaded file", key=OverlayKeys.UPLOAD_SUBMIT, disabled=upload is None) and upload:
-            upload_name = upload.name
-            bar = st.progress(0.0, text=f"Storing {upload_name}…")
-            try:
-
-                def _received(share: float) -> None:
-                    bar.progress(share, text=f"Storing {upload_name}… {share:.0%}")
-
-                source = store_upload(upload, upload.name, upload.size, _received)
-            except OSError as exc:
-                st.error(md(f"{upload.name}: could not be stored on the server ({exc.strerror}). Try again."))
-            else:
-                st.session_state[OverlayKeys.SOURCE] = source
-                st.session_state[OverlayKeys.INGEST_REPORT] = None
-                release_upload(upload, upload_key)
-                del upload
-                bar.empty()
-                st.rerun()
-            bar.empty()
-    with path_tab:
-        path_text = st.text_input(
-            "Path of an event file on the server (for files larger than the upload limit)",
-            key=OverlayKeys.PATH,
-            placeholder="/data/exports/events.parquet",
-        )
-        if st.button("Read this file", key=OverlayKeys.PATH_SUBMIT):
-            hash_bar = st.progress(0.0, text="Checking the file…")
-
-            def _hashed(share: float) -> None:
-                hash_bar.progress(share, text=f"Checking the file… {share:.0%}")
-
-            try:
-                st.session_state[OverlayKeys.SOURCE] = source_from_path(path_text, progress=_hashed)
-                st.session_state[OverlayKeys.INGEST_REPORT] = None
-            except UserInputError as exc:
-                st.error(md(str(exc)))
-            hash_bar.empty()
+    if manages_data:
+        upload_tab, path_tab, saved_tab_container = st.tabs(["Upload a file", "File on the server", "Saved dataset"])
+        saved_tab: DeltaGenerator = saved_tab_container
+        with upload_tab:
+            _upload_section()
+        with path_tab:
+            _server_file_section()
+    else:
+        st.caption(EDITORS_ONLY + " Datasets already ingested can be opened below.")
+        saved_tab = st.container()
     with saved_tab:
-        with session_scope(ctx.engine) as session:
-            datasets = list_datasets(session=session)
-        if datasets:
-            by_dataset = {d.id: d for d in datasets}
-            chosen_dataset = st.selectbox(
-                "Dataset",
-                options=list(by_dataset),
-                format_func=lambda i: (
-                    f"{by_dataset[i].name} · {by_dataset[i].rows:,} events · {by_dataset[i].created_at:%Y-%m-%d %H:%M}"
-                ),
-                key=OverlayKeys.SAVED_CHOICE,
-            )
-            if st.button("Open dataset", key=OverlayKeys.SAVED_OPEN) and chosen_dataset is not None:
-                picked = by_dataset[int(chosen_dataset)]
-                st.session_state[OverlayKeys.DATASET_ID] = picked.id
-                st.session_state[OverlayKeys.SOURCE] = None
-                if picked.map_id in map_names:
-                    st.session_state[OverlayKeys.MAP_ID] = picked.map_id
-                st.rerun()
-        else:
-            st.info("No dataset has been ingested yet.")
+        _saved_dataset_section()
 
 chosen_map = st.session_state.get(OverlayKeys.MAP_ID)
 if chosen_map is None:
@@ -243,8 +271,7 @@ if chosen_map is None:
     st.stop()
 map_id = int(chosen_map)
 try:
-    with session_scope(ctx.engine) as session:
-        revision = latest_revision(session=session, map_id=map_id)
+    revision = data_services.overlay_revision(ctx.engine, actor, map_id=map_id)
 except UserInputError as exc:  # a damaged map names its last readable revision; the editor can restore it
     with mapping_area:
         st.error(md(str(exc)))
@@ -259,36 +286,43 @@ tp_names = {tp.id: tp.name for tp in journey_map.touchpoints}
 channel_names = {c.id: c.name for c in journey_map.channels}
 
 
-# --- mapping step ------------------------------------------------------------------------------
+# --- mapping step: sections over one service call ------------------------------------------------
 
 
-def _mapping_step() -> None:
-    source = st.session_state.get(OverlayKeys.SOURCE)
-    if source is None:
+def _index_of(value: str | None, options: list[str]) -> int:
+    return options.index(value) if value in options else 0
+
+
+def _reason(where: DeltaGenerator, guess: MappingGuess | None, field: str) -> None:
+    """The guess's reason under a field: why this column, or, for an empty field, what to choose."""
+    if guess is None:
         return
-    scope = f"{source.content_hash[:12]}_{map_id}"
-    st.subheader(f"2 · Map the columns of {md(source.name)}")
-    try:
-        raw = cached_raw(source)
-        saved = saved_mapping_for(ctx.engine, raw.columns)
-    except UserInputError as exc:  # the file itself cannot be read: nothing to map
-        st.error(md(str(exc)))
-        return
-    guess: MappingGuess | None = None
-    base: ColumnMapping | None = None
+    found = guess.field(field)
+    if found.column is None:
+        where.caption(md(f"Not found: {found.reason}."))
+    else:
+        where.caption(md(f"Guessed ({found.confidence} confidence): {found.reason}."))
+
+
+def _starting_mapping(source: RawSource, saved: MappingInfo | None) -> tuple[ColumnMapping, MappingGuess | None]:
+    """The saved mapping for these columns, else the guess (with its reasons)."""
     if saved:
         try:
             base = mapping_from_json(saved.mapping_json, source=f"saved mapping '{saved.name}'")
+        except UserInputError as exc:  # a broken saved mapping falls back to the guess, never to a dead end
+            st.warning(md(f"{exc} The columns were guessed instead."))
+        else:
             st.info(
                 md(f"Using the saved mapping '{saved.name}', made for files with these columns. Adjust it if needed.")
             )
-        except UserInputError as exc:  # a broken saved mapping falls back to the guess, never to a dead end
-            st.warning(md(f"{exc} The columns were guessed instead."))
-    if base is None:
-        guess = cached_guess(source, revision.id, journey_map)
-        # Fields the guess could not fill stay empty (None) in the form instead of stopping it.
-        base = ColumnMapping.model_construct(**guess.values)
-        st.caption("Journeymap guessed the meaning of each column from its name and values; correct what is wrong.")
+            return base, None
+    guess = cached_guess(source, revision.id, journey_map)
+    st.caption("Journeymap guessed the meaning of each column from its name and values; correct what is wrong.")
+    # Fields the guess could not fill stay empty (None) in the form instead of stopping it.
+    return ColumnMapping.model_construct(**guess.values), guess
+
+
+def _preview(raw: pl.DataFrame, guess: MappingGuess | None, scope: str) -> None:
     st.dataframe(raw.head(20).to_pandas(), hide_index=True, key=_k(OverlayKeys.M_PREFIX + "preview", scope))
     if raw.height < SAMPLE_ROWS:
         st.caption(f"{raw.height:,} rows, {len(raw.columns)} columns.")
@@ -300,24 +334,12 @@ def _mapping_step() -> None:
     if guess is not None and guess.rejected:
         with st.expander(f"Columns considered and left out ({len(guess.rejected)})"):
             for refused in guess.rejected:
-                st.caption(md(f"Not the {FIELD_WORDS.get(refused.field, refused.field)}: '{refused.column}', "
-                              f"{refused.reason}."))  # fmt: skip
-    columns = list(raw.columns)
-    optional = [NO_COLUMN, *columns]
+                what = FIELD_WORDS.get(refused.field, refused.field)
+                st.caption(md(f"Not the {what}: '{refused.column}', {refused.reason}."))
 
-    def index_of(value: str | None, options: list[str]) -> int:
-        return options.index(value) if value in options else 0
 
-    def reason(where: Any, field: str) -> None:
-        """The guess's reason under a field: why this column, or, for an empty field, what to choose."""
-        if guess is None:
-            return
-        found = guess.field(field)
-        if found.column is None:
-            where.caption(md(f"Not found: {found.reason}."))
-        else:
-            where.caption(md(f"Guessed ({found.confidence} confidence): {found.reason}."))
-
+def _core_fields(base: ColumnMapping, guess: MappingGuess | None, columns: list[str], scope: str) -> dict[str, Any]:
+    """Customer, time, activity (and its template) and channel."""
     c1, c2, c3 = st.columns(3)
     customer_ids = c1.multiselect(
         "Customer identifier column(s)",
@@ -327,7 +349,7 @@ def _mapping_step() -> None:
         placeholder="Choose the customer (or case) id column",
         help="Events sharing any of these values are one customer (email, device id, loyalty id…).",
     )
-    reason(c1, "customer_ids")
+    _reason(c1, guess, "customer_ids")
     timestamp = c2.selectbox(
         "Event time",
         columns,
@@ -335,7 +357,7 @@ def _mapping_step() -> None:
         key=_k(OverlayKeys.M_TIME, scope),
         placeholder="Choose the event time column",
     )
-    reason(c2, "timestamp")
+    _reason(c2, guess, "timestamp")
     timestamp_format = c2.text_input(
         "Time format (optional)",
         value=base.timestamp_format or "",
@@ -351,51 +373,73 @@ def _mapping_step() -> None:
         key=_k(OverlayKeys.M_TOUCHPOINT, scope),
         placeholder="Choose the activity column",
     )
-    reason(c3, "touchpoint")
-    touchpoint_template = base.touchpoint_template
-    if touchpoint_template:
-        touchpoint_template = c3.text_input(
+    _reason(c3, guess, "touchpoint")
+    template = base.touchpoint_template
+    if template:
+        template = c3.text_input(
             "Touchpoint label (template)",
-            value=touchpoint_template,
+            value=template,
             key=_k(OverlayKeys.M_PREFIX + "template", scope),
             help="Raw columns in braces make each touchpoint's label; {event} is the activity column. "
             "Empty: the activity alone.",
         ).strip()
+    return {
+        "customer_ids": customer_ids,
+        "timestamp": timestamp,
+        "timestamp_format": timestamp_format.strip() or None,
+        "touchpoint": touchpoint,
+        "touchpoint_template": template or None,
+    }
+
+
+def _context_fields(
+    source: RawSource, base: ColumnMapping, guess: MappingGuess | None, columns: list[str], scope: str
+) -> dict[str, Any]:
+    """Channel, owner team, outcome and its converting values, case and what a journey is."""
+    optional = [NO_COLUMN, *columns]
     c4, c5, c6 = st.columns(3)
     channel_options = [ONE_CHANNEL, *columns]
     channel = c4.selectbox(
-        "Channel", channel_options, index=index_of(base.channel, channel_options), key=_k(OverlayKeys.M_CHANNEL, scope)
+        "Channel", channel_options, index=_index_of(base.channel, channel_options), key=_k(OverlayKeys.M_CHANNEL, scope)
     )
     channel_constant = None
     if channel == ONE_CHANNEL:
-        channel_ids = [c.id for c in journey_map.channels] or ["default"]
         channel_constant = c4.selectbox(
             "Channel of every event",
-            channel_ids,
+            [c.id for c in journey_map.channels] or ["default"],
             format_func=lambda c: channel_names.get(c, c),
             key=_k(OverlayKeys.M_CHANNEL_CONST, scope),
         )
-    reason(c4, "channel")
+    _reason(c4, guess, "channel")
     owner = c5.selectbox(
-        "Resource / owner team", optional, index=index_of(base.owner, optional), key=_k(OverlayKeys.M_OWNER, scope)
+        "Resource / owner team", optional, index=_index_of(base.owner, optional), key=_k(OverlayKeys.M_OWNER, scope)
     )
-    reason(c5, "owner")
+    _reason(c5, guess, "owner")
     outcome = c6.selectbox(
         "Outcome column (optional)",
         optional,
-        index=index_of(base.outcome, optional),
+        index=_index_of(base.outcome, optional),
         key=_k(OverlayKeys.M_OUTCOME, scope),
     )
+    conversion_values: list[str] = []
+    if outcome != NO_COLUMN:
+        present = [v for v, _ in cached_label_counts(source, outcome, 200)]
+        conversion_values = c6.multiselect(
+            "Values that mean converted",
+            present,
+            default=[v for v in base.conversion_values if v in present],
+            key=_k(OverlayKeys.M_CONVERSION, scope + outcome),
+        )
     j1, j2 = st.columns(2)
     case = j1.selectbox(
         "Case / ticket / order column (optional)",
         optional,
-        index=index_of(base.case, optional),
+        index=_index_of(base.case, optional),
         key=_k(OverlayKeys.M_CASE, scope),
         help="A case, ticket, order, session or application id. Each case can be one journey; without one, "
         "each customer's events are cut into journeys by an inactivity gap.",
     )
-    reason(j1, "case")
+    _reason(j1, guess, "case")
     journeys_by = "gap"
     if case != NO_COLUMN:
         journeys_by = str(
@@ -409,19 +453,23 @@ def _mapping_step() -> None:
                 help="Cut by the gap, the overlay says how many cases the gap splits.",
             )
         )
-    conversion_values: list[str] = []
-    if outcome != NO_COLUMN:
-        present = [v for v, _ in cached_label_counts(source, outcome, 200)]
-        conversion_values = c6.multiselect(
-            "Values that mean converted",
-            present,
-            default=[v for v in base.conversion_values if v in present],
-            key=_k(OverlayKeys.M_CONVERSION, scope + outcome),
-        )
+    return {
+        "channel": None if channel == ONE_CHANNEL else channel,
+        "channel_constant": channel_constant,
+        "owner": None if owner == NO_COLUMN else owner,
+        "outcome": None if outcome == NO_COLUMN else outcome,
+        "conversion_values": conversion_values,
+        "case": None if case == NO_COLUMN else case,
+        "journeys": journeys_by,
+    }
+
+
+def _extra_fields(base: ColumnMapping, columns: list[str], taken: set[str], scope: str) -> dict[str, Any]:
+    """Segment columns and what to do with repeated rows."""
     attributes = st.multiselect(
         "Segment / persona columns (become filters)",
-        [c for c in columns if c not in {*customer_ids, timestamp, touchpoint}],
-        default=[c for c in base.attributes if c in columns and c not in {*customer_ids, timestamp, touchpoint}],
+        [c for c in columns if c not in taken],
+        default=[c for c in base.attributes if c in columns and c not in taken],
         key=_k(OverlayKeys.M_ATTRIBUTES, scope),
     )
     duplicates = st.selectbox(
@@ -434,160 +482,161 @@ def _mapping_step() -> None:
         "mapped columns (two lines of one basket, two complaints of one day) are real events: kept by default, "
         "and counted in the ingest report.",
     )
+    return {"attributes": attributes, "duplicates": duplicates}
 
+
+def _label_table(
+    counts: list[tuple[str, int]], current: dict[str, str], options: dict[str, str], column: str, key: str
+) -> dict[str, str]:
+    """Raw value → id of the map, edited in a table of the raw values with their event counts."""
+    label_of = {v: k for k, v in options.items()}
+    edited = st.data_editor(
+        pd.DataFrame(
+            {
+                "Raw value": [label for label, _ in counts],
+                "Events": [count for _, count in counts],
+                column: [label_of.get(current.get(label, label), KEEP_RAW) for label, _ in counts],
+            }
+        ),
+        hide_index=True,
+        disabled=["Raw value", "Events"],
+        column_config={column: st.column_config.SelectboxColumn(column, options=[KEEP_RAW, *options], required=True)},
+        key=key,
+    )
+    return {
+        str(row["Raw value"]): options[row[column]]
+        for _, row in edited.iterrows()
+        if row[column] in options and options[row[column]] != row["Raw value"]
+    }
+
+
+def _value_fields(
+    source: RawSource, raw: pl.DataFrame, base: ColumnMapping, fields: dict[str, Any], scope: str
+) -> tuple[dict[str, Any], list[str]]:
+    """Raw activity values → touchpoints and raw channels → channels; also the raw labels left unmapped."""
     st.markdown("**Raw values → touchpoints of the map**")
-    tp_option = {f"{tp.name} [{tp.id}]": tp.id for tp in journey_map.touchpoints}
-    tp_label_of = {v: k for k, v in tp_option.items()}
+    touchpoint, template = fields["touchpoint"], fields["touchpoint_template"]
     if touchpoint is None:
         label_counts: list[tuple[str, int]] = []
         st.caption("Choose the activity column above to map its values to the map's touchpoints.")
-    elif touchpoint_template:  # the labels the template makes, counted over the preview rows
-        label_counts = count_template_labels(raw, touchpoint, touchpoint_template)[:300]
+    elif template:  # the labels the template makes, counted over the preview rows
+        label_counts = count_template_labels(raw, touchpoint, template)[:300]
     else:
         label_counts = cached_label_counts(source, touchpoint, 300)
-    values_frame = pd.DataFrame(
-        {
-            "Raw value": [label for label, _ in label_counts],
-            "Events": [count for _, count in label_counts],
-            "Touchpoint": [tp_label_of.get(base.value_map.get(label, label), KEEP_RAW) for label, _ in label_counts],
-        }
-    )
-    edited_values = st.data_editor(
-        values_frame,
-        hide_index=True,
-        disabled=["Raw value", "Events"],
-        column_config={
-            "Touchpoint": st.column_config.SelectboxColumn("Touchpoint", options=[KEEP_RAW, *tp_option], required=True)
-        },
-        key=_k(OverlayKeys.M_VALUES, f"{scope}{touchpoint}{touchpoint_template or ''}"),
-    )
-    value_map = {
-        str(row["Raw value"]): tp_option[row["Touchpoint"]]
-        for _, row in edited_values.iterrows()
-        if row["Touchpoint"] in tp_option and tp_option[row["Touchpoint"]] != row["Raw value"]
-    }
+    tp_option = {f"{tp.name} [{tp.id}]": tp.id for tp in journey_map.touchpoints}
+    value_key = _k(OverlayKeys.M_VALUES, f"{scope}{touchpoint}{template or ''}")
+    value_map = _label_table(label_counts, base.value_map, tp_option, "Touchpoint", value_key)
     channel_map: dict[str, str] = {}
-    if channel != ONE_CHANNEL:
+    if fields["channel"] is not None:
         st.markdown("**Raw channels → channels of the map**")
         ch_option = {f"{c.name} [{c.id}]": c.id for c in journey_map.channels}
-        ch_label_of = {v: k for k, v in ch_option.items()}
-        channel_counts = cached_label_counts(source, channel, 100)
-        edited_channels = st.data_editor(
-            pd.DataFrame(
-                {
-                    "Raw value": [label for label, _ in channel_counts],
-                    "Events": [count for _, count in channel_counts],
-                    "Channel": [ch_label_of.get(base.channel_map.get(v, v), KEEP_RAW) for v, _ in channel_counts],
-                }
-            ),
-            hide_index=True,
-            disabled=["Raw value", "Events"],
-            column_config={
-                "Channel": st.column_config.SelectboxColumn("Channel", options=[KEEP_RAW, *ch_option], required=True)
-            },
-            key=_k(OverlayKeys.M_CHANNELS, scope + channel),
-        )
-        channel_map = {
-            str(row["Raw value"]): ch_option[row["Channel"]]
-            for _, row in edited_channels.iterrows()
-            if row["Channel"] in ch_option and ch_option[row["Channel"]] != row["Raw value"]
-        }
-
+        counts = cached_label_counts(source, fields["channel"], 100)
+        channel_key = _k(OverlayKeys.M_CHANNELS, scope + fields["channel"])
+        channel_map = _label_table(counts, base.channel_map, ch_option, "Channel", channel_key)
     unmapped = [label for label, _ in label_counts if label not in value_map and label not in tp_names]
+    return {"value_map": value_map, "channel_map": channel_map}, unmapped
+
+
+def _new_touchpoints_choice(unmapped: list[str], scope: str) -> NewTouchpoints | None:
+    """Whether to add the unmapped raw values to the map (an edit of the map: editors, map not locked)."""
     may_edit_map = can_edit(ctx.engine, map_id=map_id)
     create = st.checkbox(
         f"Create touchpoints from data: add the {len(unmapped)} raw value(s) kept as they are to a new map revision",
         key=_k(OverlayKeys.M_CREATE, scope),
         disabled=not unmapped or not journey_map.stages or not journey_map.channels or not may_edit_map,
-        help=None if may_edit_map else "Only an editor can add touchpoints to the map: sign in first.",
+        help=None if may_edit_map else "Only an editor can add touchpoints to a map no workshop has locked.",
     )
-    create_choice = None
-    if create:
-        s1, s2 = st.columns(2)
-        stage_id = s1.selectbox(
-            "Stage of the new touchpoints",
-            [s.id for s in journey_map.stages],
-            format_func=lambda s: journey_map.stage(s).name,
-            key=_k(OverlayKeys.M_CREATE_STAGE, scope),
+    if not create:
+        return None
+    s1, s2 = st.columns(2)
+    stage_id = s1.selectbox(
+        "Stage of the new touchpoints",
+        [s.id for s in journey_map.stages],
+        format_func=lambda s: journey_map.stage(s).name,
+        key=_k(OverlayKeys.M_CREATE_STAGE, scope),
+    )
+    fallback = s2.selectbox(
+        "Channel when the data names none of the map's channels",
+        [c.id for c in journey_map.channels],
+        format_func=lambda c: channel_names.get(c, c),
+        key=_k(OverlayKeys.M_CREATE_CHANNEL, scope),
+    )
+    return NewTouchpoints(tuple(unmapped), str(stage_id), str(fallback))
+
+
+def _apply(source: RawSource, values: dict[str, Any], create: NewTouchpoints | None, save_name: str) -> None:
+    """Validate the form, then ingest and register through one service call; a refusal is a message."""
+    ingest_bar = st.progress(0.0, text="Ingesting the events…")
+
+    def _ingesting(share: float, step: str) -> None:
+        ingest_bar.progress(min(share, 1.0), text=f"{step}…")
+
+    try:
+        applied = data_services.apply_mapping(
+            ctx.engine,
+            _fresh_actor(),
+            source=source,
+            mapping_json=mapping_json_from_form(values),
+            map_id=map_id,
+            base_revision_id=revision.id,
+            new_touchpoints=create,
+            save_as=save_name,
+            progress=_ingesting,
         )
-        fallback = s2.selectbox(
-            "Channel when the data names none of the map's channels",
-            [c.id for c in journey_map.channels],
-            format_func=lambda c: channel_names.get(c, c),
-            key=_k(OverlayKeys.M_CREATE_CHANNEL, scope),
-        )
-        create_choice = (unmapped, str(stage_id), str(fallback))
+    except UserInputError as exc:
+        ingest_bar.empty()
+        st.error(md(str(exc)))
+        return
+    ingest_bar.empty()
+    st.session_state[OverlayKeys.INGEST_REPORT] = list(applied.report)
+    st.session_state[OverlayKeys.DATASET_ID] = applied.dataset_id
+    st.session_state[OverlayKeys.SOURCE] = None
+    st.rerun()
+
+
+def _mapping_step(source: RawSource) -> None:
+    scope = f"{source.content_hash[:12]}_{map_id}"
+    st.subheader(f"2 · Map the columns of {md(source.name)}")
+    try:
+        raw = cached_raw(source)
+        saved = data_services.find_saved_mapping(ctx.engine, actor, columns=list(raw.columns))
+    except UserInputError as exc:  # the file itself cannot be read: nothing to map
+        st.error(md(str(exc)))
+        return
+    base, guess = _starting_mapping(source, saved)
+    _preview(raw, guess, scope)
+    columns = list(raw.columns)
+    core = _core_fields(base, guess, columns, scope)
+    context = _context_fields(source, base, guess, columns, scope)
+    extra = _extra_fields(base, columns, {*core["customer_ids"], core["timestamp"], core["touchpoint"]}, scope)
+    labels, unmapped = _value_fields(source, raw, base, core | context, scope)
+    create = _new_touchpoints_choice(unmapped, scope)
     save_name = st.text_input(
         "Save this mapping as (reused for the next file with the same columns)",
         value=saved.name if saved else source.name.split(".")[0],
         key=_k(OverlayKeys.M_SAVE_NAME, scope),
         max_chars=200,
     )
-    updates: dict[str, Any] = {
-        "customer_ids": customer_ids,
-        "timestamp": timestamp,
-        "timestamp_format": timestamp_format.strip() or None,
-        "touchpoint": touchpoint,
-        "touchpoint_template": touchpoint_template or None,
-        "channel": None if channel == ONE_CHANNEL else channel,
-        "channel_constant": channel_constant,
-        "owner": None if owner == NO_COLUMN else owner,
-        "outcome": None if outcome == NO_COLUMN else outcome,
-        "conversion_values": conversion_values,
-        "case": None if case == NO_COLUMN else case,
-        "journeys": journeys_by,
-        "attributes": attributes,
-        "duplicates": duplicates,
-        "value_map": value_map,
-        "channel_map": channel_map,
-    }
-    missing = [
-        label
-        for label, chosen in (("customer column", customer_ids), ("event time", timestamp), ("activity", touchpoint))
-        if not chosen
-    ]
+    chosen = {"customer column": core["customer_ids"], "event time": core["timestamp"], "activity": core["touchpoint"]}
+    missing = [label for label, value in chosen.items() if not value]
     b1, b2 = st.columns([1, 4])
     if missing:
         b2.caption(f"Choose the {' and the '.join(missing)} to compute the overlay.")
     if b1.button(
-        "Apply and compute the overlay",
-        type="primary",
-        key=_k(OverlayKeys.M_APPLY, scope),
-        disabled=bool(missing),
+        "Apply and compute the overlay", type="primary", key=_k(OverlayKeys.M_APPLY, scope), disabled=bool(missing)
     ):
-        ingest_bar = st.progress(0.0, text="Ingesting the events…")
-
-        def _ingesting(share: float, step: str) -> None:
-            ingest_bar.progress(min(share, 1.0), text=f"{step}…")
-
-        try:
-            dataset_id = apply_mapping(
-                ctx.engine,
-                source,
-                {**base.model_dump(warnings=False), **updates},
-                journey_map,
-                map_id=map_id,
-                revision_id=revision.id,
-                author=ctx.author,
-                create=create_choice,
-                save_name=save_name,
-                progress=_ingesting,
-            )
-        except UserInputError as exc:
-            ingest_bar.empty()
-            st.error(md(str(exc)))
-            return
-        ingest_bar.empty()
-        st.session_state[OverlayKeys.DATASET_ID] = dataset_id
-        st.session_state[OverlayKeys.SOURCE] = None
-        st.rerun()
+        _apply(source, {**base.model_dump(warnings=False), **core, **context, **extra, **labels}, create, save_name)
     if b2.button("Cancel", key=_k(OverlayKeys.M_CANCEL, scope)):
         st.session_state[OverlayKeys.SOURCE] = None
         st.rerun()
 
 
+chosen_source: RawSource | None = st.session_state.get(OverlayKeys.SOURCE)
 with mapping_area:
-    _mapping_step()
+    if chosen_source is not None and manages_data:
+        _mapping_step(chosen_source)
+    elif chosen_source is not None:
+        st.warning(EDITORS_ONLY)
     report = st.session_state.get(OverlayKeys.INGEST_REPORT)
     if report:
         with st.expander("Ingest report", expanded=len(report[0].splitlines()) > 1):
@@ -598,12 +647,15 @@ dataset_id = st.session_state.get(OverlayKeys.DATASET_ID)
 if dataset_id is None or st.session_state.get(OverlayKeys.SOURCE) is not None:
     if dataset_id is None and st.session_state.get(OverlayKeys.SOURCE) is None:
         with kpi_area:
-            st.info("Choose event data above — or one click: **Use the demo dataset**.")
+            st.info(
+                "Choose event data above — or one click: **Use the demo dataset**."
+                if manages_data
+                else "Open a saved dataset above."
+            )
     st.stop()
 
 try:
-    with session_scope(ctx.engine) as session:
-        dataset = get_dataset(session=session, dataset_id=int(dataset_id))
+    dataset = data_services.get_dataset(ctx.engine, actor, dataset_id=int(dataset_id))
     log = cached_log(dataset.content_hash, dataset.mapping_json, dataset.cache_path)
 except UserInputError as exc:
     with kpi_area:
@@ -747,22 +799,12 @@ with kpi_area:
 friction = overlay.friction
 
 
-def _item_label(kind: str, item_id: str) -> str:
-    if kind == "transition" and " → " in item_id:
-        source, target = item_id.split(" → ", 1)
-        return f"{tp_names.get(source, source)} → {tp_names.get(target, target)}"
-    return tp_names.get(item_id, item_id)
-
-
-finding_ids = [f"{row['kind']}|{row['id']}" for row in friction.head(200).select("kind", "id").iter_rows(named=True)]
+top_refs = FindingRef.rows(friction.head(200))
 drill_key = _k(OverlayKeys.DRILL_CHOICE, ds_scope)
-if st.session_state.get(drill_key) not in (None, *finding_ids):
+if st.session_state.get(drill_key) not in (None, *top_refs):
     st.session_state[drill_key] = None
-chosen_finding: str | None = st.session_state.get(drill_key)
-highlight: str | tuple[str, str] | None = None
-if chosen_finding:
-    kind, item_id = chosen_finding.split("|", 1)
-    highlight = tuple(item_id.split(" → ", 1)) if kind == "transition" else item_id  # type: ignore[assignment]
+chosen_finding: FindingRef | None = st.session_state.get(drill_key)
+highlight = chosen_finding.item if chosen_finding else None
 
 # --- the journey graph -------------------------------------------------------------------------
 
@@ -770,8 +812,8 @@ with graph_area:
     if color_by == "friction":
         transitions_f = friction.filter(pl.col("kind") == "transition")
         scores = {
-            tuple(str(i).split(" → ", 1)): float(s)
-            for i, s in zip(transitions_f["id"].to_list(), transitions_f["score"].to_list(), strict=True)
+            (str(a), str(b)): float(s)
+            for a, b, s in zip(transitions_f["source"], transitions_f["target"], transitions_f["score"], strict=True)
             if s is not None
         }
         bins = FRICTION_BINS
@@ -787,7 +829,7 @@ with graph_area:
         journey_map,
         overlay.touchpoints,
         overlay.transitions,
-        edge_scores=scores,  # type: ignore[arg-type]
+        edge_scores=scores,
         score_bins=bins,
         view="designed" if view == "designed" else "observed" if view == "observed" else "both",
         min_volume=min_volume,
@@ -801,15 +843,20 @@ with graph_area:
     )
     conf = overlay.conformance
     if conf is not None:
+        share = conf.conforming_journey_share
+        if share is not None:
+            conforming = f"{share:.0%} of the journeys that move follow designed transitions only"
+        else:
+            conforming = "the map designs no transition" if not journey_map.transitions else "no journey moves"
         st.caption(
-            f"{conf.conforming_journey_share:.0%} of journeys follow designed transitions only · "
-            f"{conf.undesigned.height:,} undesigned transitions observed · {len(conf.unobserved):,} designed "
-            f"transitions never observed · {conf.unknown_touchpoints.height:,} touchpoint labels not on the map"
+            f"{conforming[0].upper()}{conforming[1:]} · {conf.undesigned.height:,} undesigned transitions observed · "
+            f"{len(conf.unobserved):,} designed transitions never observed · "
+            f"{conf.unknown_touchpoints.height:,} touchpoint labels not on the map"
         )
 if clicked and clicked != st.session_state.get(OverlayKeys.FINDING):
     st.session_state[OverlayKeys.FINDING] = clicked
-    if f"touchpoint|{clicked}" in finding_ids:
-        st.session_state[drill_key] = f"touchpoint|{clicked}"
+    if FindingRef("touchpoint", clicked) in top_refs:
+        st.session_state[drill_key] = FindingRef("touchpoint", clicked)
         st.rerun()
 
 # --- friction board ----------------------------------------------------------------------------
@@ -818,8 +865,8 @@ if clicked and clicked != st.session_state.get(OverlayKeys.FINDING):
 def _board_selected() -> None:
     state = st.session_state.get(_k(OverlayKeys.BOARD, ds_scope))
     rows = state.selection.rows if state is not None else []
-    if rows and rows[0] < len(finding_ids):
-        st.session_state[drill_key] = finding_ids[rows[0]]
+    if rows and rows[0] < len(top_refs):
+        st.session_state[drill_key] = top_refs[rows[0]]
 
 
 with board_area:
@@ -830,9 +877,9 @@ with board_area:
     )
     top = friction.head(200)
     tp_channels = touchpoint_channels(journey_map, overlay.touchpoints, channel_names)
-    board_tps = [(i if k == "touchpoint" else "") for k, i in zip(top["kind"], top["id"], strict=True)]
+    board_tps = [ref.source if ref.target is None else "" for ref in top_refs]
     board = top.with_columns(
-        pl.Series("item", [_item_label(k, i) for k, i in zip(top["kind"], top["id"], strict=True)], dtype=pl.String),
+        pl.Series("item", [ref.label(tp_names) for ref in top_refs], dtype=pl.String),
         pl.Series("designed_channel", [tp_channels.get(i, ("", ""))[0] for i in board_tps], dtype=pl.String),
         pl.Series("seen_in", [tp_channels.get(i, ("", ""))[1] for i in board_tps], dtype=pl.String),
     )
@@ -862,12 +909,11 @@ with board_area:
             ),
         },
     )
-    labels_by_finding = {fid: f"{fid.split('|', 1)[0]}: {_item_label(*fid.split('|', 1))}" for fid in finding_ids}
     st.selectbox(
         "Finding to inspect",
-        finding_ids,
+        top_refs,
         index=None,
-        format_func=lambda fid: labels_by_finding.get(fid, fid),
+        format_func=lambda ref: f"{ref.kind}: {ref.label(tp_names)}",
         placeholder="Choose a finding (or select a row above)",
         key=drill_key,
     )
@@ -877,16 +923,10 @@ with board_area:
 with drill_area:
     st.subheader("Journey drill-down")
     if chosen_finding:
-        kind, item_id = chosen_finding.split("|", 1)
-        sentence = friction.filter((pl.col("kind") == kind) & (pl.col("id") == item_id))["finding"]
-        if sentence.len():
-            st.markdown(md(str(sentence[0])))
+        sentence = top["finding"].to_list()[top_refs.index(chosen_finding)]
+        st.markdown(md(str(sentence)))
         unmask = st.toggle("Show customer identifiers", value=False, key=OverlayKeys.DRILL_UNMASK)
-        source_target = item_id.split(" → ", 1)
-        behind: str | tuple[str, str] = (
-            (source_target[0], source_target[1]) if kind == "transition" and len(source_target) == 2 else item_id
-        )
-        journey_ids = cached_behind(okey, behind, _overlay=overlay)
+        journey_ids = cached_behind(okey, chosen_finding.item, _overlay=overlay)
         if journey_ids:
             timeline = cached_timeline(okey, tuple(journey_ids), not unmask, _overlay=overlay, _names=tp_names)
             order = [c.id for c in journey_map.channels]

@@ -48,7 +48,9 @@ this data" and nothing is said about a map. A drop-off names the goal it is meas
 unconverted" when only the outcome column says what converts. Without any goal
 (``has_goal=False``: no goal touchpoint, no conversion value) no journey can convert, so none
 drops off: the drop-off component is null everywhere and no finding speaks of conversion. The
-``id`` column keeps the ids: the touchpoint id, or ``"source → target"`` for a transition.
+``id`` column names the item for people: the touchpoint id, or ``"source → target"`` for a transition;
+programs read the ids from ``source`` (the touchpoint, or the transition's source) and ``target``
+(the transition's target; null for a touchpoint), never by splitting ``id``.
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ COMPONENT_CAP = 5.0
 FRICTION_COLUMNS = (
     "kind",
     "id",
+    "source",
+    "target",
     "dropoff",
     "repeat",
     "wait",
@@ -250,7 +254,7 @@ def rank_friction(
     Returns
     -------
     pl.DataFrame
-        The columns of :data:`FRICTION_COLUMNS`: ``kind``, ``id``, the four components,
+        The columns of :data:`FRICTION_COLUMNS`: ``kind``, ``id``, ``source``, ``target``, the four components,
         ``score``, ``customers_affected``, ``finding``, then the raw measures and baselines
         the components came from. Sorted by ``score`` (highest first), then
         ``customers_affected``.
@@ -288,7 +292,8 @@ def rank_friction(
     scored = scored.sort(["score", "customers_affected", "kind", "id"], descending=[True, True, False, False])
     goal = goal_phrase(settings, journey_map)
     findings = [_finding(row, journey_map, goal) for row in scored.iter_rows(named=True)]
-    return scored.with_columns(finding=pl.Series(findings, dtype=pl.String)).select(FRICTION_COLUMNS)
+    named = scored.with_columns(pl.col("_source").alias("source"), pl.col("_target").alias("target"))
+    return named.with_columns(finding=pl.Series(findings, dtype=pl.String)).select(FRICTION_COLUMNS)
 
 
 _NONE_CLAUSES = {

@@ -9,6 +9,8 @@ match touchpoint or channel ids or names.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ __all__ = [
     "guess_mapping",
     "is_case_column",
     "mapping_from_json",
+    "mapping_hash",
     "mapping_to_json",
     "name_words",
     "normalize_label",
@@ -228,6 +231,26 @@ def mapping_from_json(text: str | bytes, *, source: str = "mapping JSON") -> Col
         return ColumnMapping.model_validate(data)
     except ValidationError as exc:
         raise validation_error_to_user_error(exc, source=source) from None
+
+
+def mapping_hash(mapping_json: str, *, source: str = "column mapping") -> str:
+    """The SHA-256 of a mapping's JSON value: key order and spacing do not change it.
+
+    It names a dataset's ingested cache and, with the file's content hash, makes the dataset
+    unique in the store. Raises :class:`UserInputError` (naming ``source``) for broken JSON.
+
+    Examples
+    --------
+    >>> mapping_hash('{"a": 1, "b": "é"}') == mapping_hash('{ "b": "é",  "a": 1 }')
+    True
+    >>> mapping_hash('{"a": 1')
+    Traceback (most recent call last):
+    ...
+    journeymap.errors.UserInputError: column mapping, line 1, column 8: is not valid JSON ...
+    """
+    value = load_json(mapping_json, source=source, hint="Set the column mapping again.")
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def normalize_label(text: str) -> str:

@@ -5,12 +5,13 @@ from its cache many times; this module records where that cache is and what it w
 built from. Column mappings are settings a team reuses: saving one under an existing
 name replaces it, and a file whose header has the same columns gets it suggested.
 
-Mappings are stored as JSON text; their meaning belongs to the event engine.
+Mappings are stored as JSON text; their meaning belongs to the event engine, and so does their
+hash (:func:`journeymap.events.mapping.mapping_hash`). Functions here flush but never commit: the
+service that calls them owns the transaction.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from journeymap.errors import UserInputError
-from journeymap.json_input import load_json
+from journeymap.events.mapping import mapping_hash
 from journeymap.store.db import as_utc, utc_now
 from journeymap.store.maps import MapRecord
 
@@ -29,6 +30,7 @@ __all__ = [
     "DatasetRecord",
     "MappingInfo",
     "SavedMapping",
+    "find_dataset",
     "find_mapping_for_columns",
     "get_dataset",
     "get_mapping",
@@ -83,16 +85,6 @@ def _dataset_info(row: DatasetRecord) -> DatasetInfo:
     return DatasetInfo(**data)
 
 
-def _canonical_json(text: str, *, what: str) -> str:
-    value = load_json(text, source=what, hint="Set the column mapping again in the import form.")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _mapping_hash(mapping_json: str) -> str:
-    canonical = _canonical_json(mapping_json, what="column mapping")
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def _existing_dataset(session: Session, content_hash: str, mapping_hash: str) -> DatasetRecord | None:
     return session.exec(
         select(DatasetRecord).where(
@@ -103,18 +95,11 @@ def _existing_dataset(session: Session, content_hash: str, mapping_hash: str) ->
 
 def _fill_stitching_rate(session: Session, row: DatasetRecord, stitching_rate: float | None) -> DatasetInfo:
     """The record, with ``stitching_rate`` stored when it had none (a dataset registered before it was kept)."""
-    if stitching_rate is None or row.stitching_rate is not None:
-        return _dataset_info(row)
-    try:
+    if stitching_rate is not None and row.stitching_rate is None:
         row.stitching_rate = stitching_rate
         session.add(row)
         session.flush()
-        result = _dataset_info(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+    return _dataset_info(row)
 
 
 def register_dataset(
@@ -136,7 +121,9 @@ def register_dataset(
     Mappings are compared by their JSON value, so key order and spacing do not matter.
     ``stitching_rate`` is the identity report's share of events attached to a customer known
     under several identifiers (``None`` when not measured). A dataset registered again keeps
-    its record; a rate it lacked is filled in.
+    its record; a rate it lacked is filled in. When another session registers the same file with
+    the same mapping at the same moment, :class:`UserInputError` asks to apply the mapping again
+    (the caller's transaction is then to be rolled back: nothing of it is kept).
 
     Examples
     --------
@@ -153,8 +140,8 @@ def register_dataset(
     (True, 0.25)
     """
     content_hash = content_hash.strip().lower()
-    mapping_hash = _mapping_hash(mapping_json)
-    existing = _existing_dataset(session, content_hash, mapping_hash)
+    hashed = mapping_hash(mapping_json, source="column mapping")
+    existing = _existing_dataset(session, content_hash, hashed)
     if existing is not None:
         return _fill_stitching_rate(session, existing, stitching_rate)
     row = DatasetRecord(
@@ -166,26 +153,26 @@ def register_dataset(
         customers=customers,
         created_by=created_by.strip()[:200],
         mapping_json=mapping_json,
-        mapping_hash=mapping_hash,
+        mapping_hash=hashed,
         map_id=map_id,
         stitching_rate=stitching_rate,
     )
+    session.add(row)
     try:
-        session.add(row)
         session.flush()
-        result = _dataset_info(row)
-        session.commit()
     except IntegrityError:
-        # Registered by another session a moment ago: that record is the answer.
-        session.rollback()
-        existing = _existing_dataset(session, content_hash, mapping_hash)
-        if existing is None:
-            raise
-        return _fill_stitching_rate(session, existing, stitching_rate)
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+        raise UserInputError(
+            "was registered with the same column mapping by someone else at the same moment",
+            source=source_filename[:500],
+            hint="Apply the mapping again: the dataset registered a moment ago is then opened.",
+        ) from None
+    return _dataset_info(row)
+
+
+def find_dataset(*, session: Session, content_hash: str, mapping_json: str) -> DatasetInfo | None:
+    """The dataset registered from this content with this mapping (compared by JSON value), if any."""
+    row = _existing_dataset(session, content_hash.strip().lower(), mapping_hash(mapping_json))
+    return None if row is None else _dataset_info(row)
 
 
 def list_datasets(*, session: Session) -> list[DatasetInfo]:
@@ -285,31 +272,25 @@ def save_mapping(*, session: Session, name: str, mapping_json: str, source_colum
             location="field 'name'",
             hint="Choose a shorter name.",
         )
-    _canonical_json(mapping_json, what=f"column mapping '{name}'")
-    for attempt in range(2):
-        try:
-            row = _mapping_row(session, name)
-            now = utc_now()
-            if row is None:
-                row = SavedMapping(name=name, created_at=now, mapping_json="", source_columns_json="", columns_key="")
-            row.mapping_json = mapping_json
-            row.source_columns_json = json.dumps(list(source_columns), ensure_ascii=False)
-            row.columns_key = _columns_key(source_columns)
-            row.updated_at = now
-            session.add(row)
-            session.flush()
-            result = _mapping_info(row)
-            session.commit()
-            return result
-        except IntegrityError:
-            # Saved under the same name by another session at the same moment: overwrite it.
-            session.rollback()
-            if attempt:
-                raise
-        except BaseException:
-            session.rollback()
-            raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    mapping_hash(mapping_json, source=f"column mapping '{name}'")  # refuses broken JSON before writing
+    row = _mapping_row(session, name)
+    now = utc_now()
+    if row is None:
+        row = SavedMapping(name=name, created_at=now, mapping_json="", source_columns_json="", columns_key="")
+    row.mapping_json = mapping_json
+    row.source_columns_json = json.dumps(list(source_columns), ensure_ascii=False)
+    row.columns_key = _columns_key(source_columns)
+    row.updated_at = now
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise UserInputError(
+            "a mapping of this name was saved by someone else at the same moment",
+            source=f"column mapping '{name}'",
+            hint="Save it again to replace theirs, or choose another name.",
+        ) from None
+    return _mapping_info(row)
 
 
 def list_mappings(*, session: Session) -> list[MappingInfo]:

@@ -1,48 +1,35 @@
 """State keys and cached loaders of the overlay page.
 
-Ingest once, recompute often. A raw export is read once per content hash, ingested once per
-(content hash, column mapping) into an :class:`~journeymap.events.log.EventLog` that is kept as
-Parquet on disk and registered in the store; the page then recomputes overlays from that log,
-cached per (dataset, mapping, map revision, settings). Everything here wraps pure functions of
+Ingest once, recompute often. The services of :mod:`journeymap.services.data` store a raw export,
+ingest it once per (content hash, column mapping) into an :class:`~journeymap.events.log.EventLog`
+kept as Parquet on disk, and register it; the page then recomputes overlays from that log, cached
+per (dataset, mapping, map revision, settings). Everything here wraps pure functions of
 :mod:`journeymap` in ``st.cache_data`` (small results) or ``st.cache_resource`` (event frames,
-shared read-only so a rerun never copies millions of rows).
+shared read-only so a rerun never copies millions of rows). Nothing here opens the database.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import tempfile
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import polars as pl
 import streamlit as st
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from journeymap.analysis.friction import rank_friction
-from journeymap.editing import new_id, upsert_touchpoint
-from journeymap.errors import UserInputError
 from journeymap.events._columnar import BitSetIndex, DistinctIndex
-from journeymap.events.identity import IdentityReport
-from journeymap.events.ingest import LOG_FORMAT, ValidationReport, ingest, load_log, log_format, read_mapped, save_log
+from journeymap.events.ingest import load_log
 from journeymap.events.journeys import split_cases_warning
 from journeymap.events.log import EventLog
-from journeymap.events.mapping import ColumnMapping, MappingGuess, guess_columns, mapping_from_json, mapping_to_json
+from journeymap.events.mapping import ColumnMapping, MappingGuess, guess_columns, mapping_hash, mapping_to_json
 from journeymap.events.overlay import Overlay, PreparedOverlay, compute_overlay, prepare_overlay, unfiltered
 from journeymap.events.read import count_values, detect_format, read_events, xes_classifiers
 from journeymap.events.settings import OverlaySettings
-from journeymap.json_input import load_json
-from journeymap.model import JourneyMap, Touchpoint, validation_error_to_user_error
+from journeymap.model import JourneyMap, validation_error_to_user_error
 from journeymap.overlay_viz import (
     JourneyPaths,
     count_paths,
@@ -52,28 +39,14 @@ from journeymap.overlay_viz import (
     stages_per_journey,
     timeline_events,
 )
-from journeymap.store import (
-    MappingInfo,
-    create_map,
-    find_mapping_for_columns,
-    list_datasets,
-    list_maps,
-    register_dataset,
-    save_mapping,
-    save_revision,
-    session_scope,
-)
-from journeymap.templates import load_template
-from journeymap.ui.access import can_edit
+from journeymap.services.data import DEMO_EVENTS, RawSource, touchpoints_from_labels
 
 __all__ = [
     "DEMO_EVENTS",
-    "DEMO_MAPPING",
-    "DEMO_TEMPLATE",
-    "IngestOutcome",
+    "SAMPLE_ROWS",
+    "FindingRef",
     "OverlayKeys",
     "RawSource",
-    "apply_mapping",
     "cached_behind",
     "cached_guess",
     "cached_label_counts",
@@ -85,37 +58,47 @@ __all__ = [
     "cached_reach",
     "cached_split_warning",
     "cached_timeline",
-    "data_dir",
-    "demo_source",
-    "ensure_demo_map",
-    "hash_file",
-    "ingest_source",
+    "mapping_json_from_form",
     "overlay_key",
     "prepared_key",
     "release_upload",
-    "saved_mapping_for",
-    "source_from_path",
-    "store_upload",
     "touchpoints_from_labels",
 ]
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-DEMO_EVENTS = _REPO_ROOT / "data" / "sample" / "retail_events.csv.gz"
-DEMO_MAPPING = _REPO_ROOT / "data" / "sample" / "retail_mapping.json"
-DEMO_TEMPLATE = "retail-bopis"
-_CHUNK = 8 * 1024 * 1024
 SAMPLE_ROWS = 50_000
 """Rows read for the mapping guess and the preview; labels are counted over the whole file."""
 _MAX_COUNTED = 5_000
-_INGEST_STEPS = {
-    "read": (0.0, "Reading the mapped columns"),
-    "timestamps": (0.35, "Parsing event times"),
-    "labels": (0.45, "Mapping labels to touchpoints and channels"),
-    "validate": (0.55, "Checking rows and duplicates"),
-    "identity": (0.65, "Resolving identities"),
-    "encode": (0.75, "Encoding and sorting"),
-    "save": (0.92, "Saving the event log"),
-}
+
+
+@dataclass(frozen=True)
+class FindingRef:
+    """One row of the friction board by its ids: a touchpoint (``target`` is ``None``) or a transition.
+
+    Examples
+    --------
+    >>> FindingRef("transition", "cart", "pay").item, FindingRef("touchpoint", "cart").item
+    (('cart', 'pay'), 'cart')
+    """
+
+    kind: str
+    source: str
+    target: str | None = None
+
+    @property
+    def item(self) -> str | tuple[str, str]:
+        """The touchpoint id, or the transition's ``(source, target)``: what the graph and the drill-down take."""
+        return self.source if self.target is None else (self.source, self.target)
+
+    def label(self, names: dict[str, str]) -> str:
+        """The item as people read it, touchpoints by their names on the map."""
+        source = names.get(self.source, self.source)
+        return source if self.target is None else f"{source} → {names.get(self.target, self.target)}"
+
+    @classmethod
+    def rows(cls, friction: pl.DataFrame) -> list[FindingRef]:
+        """The findings of a friction ranking (:func:`journeymap.analysis.friction.rank_friction`), in its order."""
+        return [cls(str(kind), str(source), None if target is None else str(target))
+                for kind, source, target in friction.select("kind", "source", "target").iter_rows()]  # fmt: skip
 
 
 class OverlayKeys:
@@ -199,129 +182,6 @@ class OverlayKeys:
     TIMELINE = "jm_ov_timeline"
 
 
-@dataclass(frozen=True)
-class RawSource:
-    """A raw event file the user chose: where it is, what to call it, and its content hash."""
-
-    path: str
-    name: str
-    content_hash: str
-    mapping_json: str | None = None  # a mapping that comes with the file (the demo dataset)
-
-
-def data_dir() -> Path:
-    """Where uploads and ingested logs are kept: ``JOURNEYMAP_DATA_DIR``, else beside the database."""
-    configured = os.environ.get("JOURNEYMAP_DATA_DIR", "").strip()
-    if configured:
-        base = Path(configured).expanduser()
-    else:
-        db = os.environ.get("JOURNEYMAP_DB", "").strip()
-        base = (Path(db).expanduser().resolve().parent if db else _REPO_ROOT / ".journeymap") / "datasets"
-    base.mkdir(parents=True, exist_ok=True)
-    return base
-
-
-def _suffix(name: str) -> str:
-    parts = [s.lower() for s in Path(name).suffixes][-2:]
-    return "".join(parts) if parts else ""
-
-
-def hash_file(path: str | Path, progress: Callable[[float], None] | None = None) -> str:
-    """SHA-256 of a file, read in chunks (reports the share read to ``progress``)."""
-    p = Path(path)
-    size = max(p.stat().st_size, 1)
-    digest = hashlib.sha256()
-    done = 0
-    with p.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(min(done / size, 1.0))
-    return digest.hexdigest()
-
-
-# Hashes of server-side files by (path, size, modification time): a changed file is hashed again.
-# A plain dict, not st.cache_data: the progress callback draws into the page's own progress bar, and
-# cache_data would record that call and fail to replay it on a hit (CacheReplayClosureError).
-_FILE_HASHES: OrderedDict[tuple[str, int, int], str] = OrderedDict()
-_FILE_HASHES_LOCK = threading.Lock()
-_FILE_HASHES_MAX = 64
-
-
-def _hash_cached(path: str, size: int, mtime_ns: int, progress: Callable[[float], None] | None = None) -> str:
-    key = (path, size, mtime_ns)
-    with _FILE_HASHES_LOCK:
-        known = _FILE_HASHES.get(key)
-        if known is not None:
-            _FILE_HASHES.move_to_end(key)
-    if known is not None:
-        if progress is not None:
-            progress(1.0)
-        return known
-    digest = hash_file(path, progress)
-    with _FILE_HASHES_LOCK:
-        _FILE_HASHES[key] = digest
-        while len(_FILE_HASHES) > _FILE_HASHES_MAX:
-            _FILE_HASHES.popitem(last=False)
-    return digest
-
-
-def source_from_path(
-    text: str, *, mapping_json: str | None = None, progress: Callable[[float], None] | None = None
-) -> RawSource:
-    """A server-side file named by the user; :class:`UserInputError` when it is not a readable file.
-
-    ``progress`` receives the share of the file hashed (a 2 GB file takes a few seconds).
-    """
-    raw = text.strip().strip('"').strip("'")
-    if not raw:
-        raise UserInputError("no path given", source="server-side path", hint="Type the full path of an event file.")
-    p = Path(raw).expanduser()
-    if not p.is_file():
-        raise UserInputError(
-            "is not a file on the server",
-            source=str(p),
-            hint="Check the path; it is read on the machine that runs Journeymap, not on your computer.",
-        )
-    stat = p.stat()
-    content_hash = _hash_cached(str(p.resolve()), stat.st_size, stat.st_mtime_ns, progress)
-    return RawSource(str(p.resolve()), p.name, content_hash, mapping_json)
-
-
-def store_upload(upload: IO[bytes], name: str, size: int, progress: Callable[[float], None] | None = None) -> RawSource:
-    """Copy an uploaded file into :func:`data_dir`, hashing it on the way; returns where it now is.
-
-    The copy goes to a temporary name first and is renamed when complete, so a broken upload
-    never leaves a half-written file under a content hash.
-    """
-    uploads = data_dir() / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    done = 0
-    upload.seek(0)
-    fd, tmp_name = tempfile.mkstemp(dir=uploads, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := upload.read(_CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(min(done / max(size, 1), 1.0))
-        content_hash = digest.hexdigest()
-        final = uploads / f"{content_hash[:32]}{_suffix(name)}"
-        if final.exists():
-            os.unlink(tmp_name)
-        else:
-            shutil.move(tmp_name, final)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
-    return RawSource(str(final), name, content_hash)
-
-
 def release_upload(upload: Any, widget_key: str) -> None:
     """Free an upload Streamlit holds in the server's memory once it is stored, and reset its uploader.
 
@@ -347,7 +207,7 @@ def cached_raw(source: RawSource) -> pl.DataFrame:
 
     It feeds the mapping guess and the preview. The whole file is never held here: label
     counts read one column of the whole file (:func:`cached_label_counts`), and ingest reads the
-    mapped columns only (:func:`ingest_source`). A sample shorter than :data:`SAMPLE_ROWS` is the
+    mapped columns only (:func:`journeymap.services.data.apply_mapping`). A sample shorter than :data:`SAMPLE_ROWS` is the
     whole file.
     """
     return _raw_cached(source.content_hash, source.path, source.name)
@@ -393,276 +253,31 @@ def cached_label_counts(source: RawSource, column: str, limit: int) -> list[tupl
     return _label_counts_cached(source.content_hash, column, source.path, source.name)[:limit]
 
 
-def saved_mapping_for(engine: Engine, columns: list[str]) -> MappingInfo | None:
-    """The saved mapping made for a file with exactly these columns, if any."""
-    with session_scope(engine) as session:
-        return find_mapping_for_columns(session=session, columns=columns)
-
-
-def demo_source() -> RawSource:
-    """The bundled demo dataset with its mapping."""
-    if not DEMO_EVENTS.is_file() or not DEMO_MAPPING.is_file():
-        raise UserInputError(
-            "the demo dataset is not installed",
-            source=str(DEMO_EVENTS.relative_to(_REPO_ROOT)),
-            hint="Reinstall Journeymap, or upload an event file instead.",
-        )
-    return source_from_path(str(DEMO_EVENTS), mapping_json=DEMO_MAPPING.read_text(encoding="utf-8"))
-
-
-def ensure_demo_map(engine: Engine, *, author: str) -> int:
-    """The id of the saved map made from the demo's template, created from the template when missing."""
-    template = load_template(DEMO_TEMPLATE)
-    with session_scope(engine) as session:
-        for summary in list_maps(session=session):
-            if summary.name == template.name:
-                return summary.id
-        revision = create_map(
-            session=session, journey_map=template, author=author or "Journeymap demo", message="Created for the demo"
-        )
-        return revision.map_id
-
-
-def _dominant_channels(source: RawSource, touchpoint: str, channel: str | None) -> dict[str, str]:
-    if channel is None or channel not in cached_raw(source).columns:
-        return {}
-    # Two columns of the whole file, as codes: grouped first, turned into text only per group.
-    raw = read_events(
-        source.path,
-        fmt=detect_format(source.name),
-        name=source.name,
-        columns=[touchpoint, channel],
-        categorical=[touchpoint, channel],
-    )
-    counts = (
-        raw.select(pl.col(touchpoint).alias("t"), pl.col(channel).alias("c"))
-        .drop_nulls()
-        .group_by("t", "c")
-        .agg(pl.len().alias("n"))
-        .with_columns(pl.col("t").cast(pl.String), pl.col("c").cast(pl.String))
-        .sort(["t", "n", "c"], descending=[False, True, False])
-        .unique("t", keep="first", maintain_order=True)
-    )
-    return dict(zip(counts["t"].to_list(), counts["c"].to_list(), strict=True))
-
-
-def touchpoints_from_labels(
-    journey_map: JourneyMap,
-    labels: list[str],
-    *,
-    stage: str,
-    channels: dict[str, str],
-    fallback_channel: str,
-) -> tuple[JourneyMap, dict[str, str]]:
-    """The map with one new touchpoint per raw label, and the raw label → new touchpoint id mapping.
-
-    Each touchpoint goes to ``channels[label]`` when that is a channel of the map, else to
-    ``fallback_channel``; ids are made from the labels and never collide with existing ones.
-
-    Examples
-    --------
-    >>> from journeymap.model import Channel, Stage
-    >>> m = JourneyMap(name="m", stages=(Stage(id="s", name="S"),),
-    ...     channels=(Channel(id="web", name="Web"), Channel(id="app", name="App")))
-    >>> new_map, added = touchpoints_from_labels(m, ["Read FAQ", "Scan"], stage="s", channels={"Scan": "app"},
-    ...                                          fallback_channel="web")
-    >>> added, [(t.id, t.channel) for t in new_map.touchpoints]
-    ({'Read FAQ': 'read-faq', 'Scan': 'scan'}, [('read-faq', 'web'), ('scan', 'app')])
-    """
-    channel_ids = {c.id for c in journey_map.channels}
-    taken = [tp.id for tp in journey_map.touchpoints]
-    added: dict[str, str] = {}
-    new_map = journey_map
-    for label in labels:
-        tp_id = new_id(label, taken)
-        taken.append(tp_id)
-        channel = channels.get(label, fallback_channel)
-        tp = Touchpoint(
-            id=tp_id,
-            name=label.strip()[:200] or tp_id,
-            channel=channel if channel in channel_ids else fallback_channel,
-            stage=stage,
-        )
-        new_map = upsert_touchpoint(new_map, tp)
-        added[label] = tp_id
-    return new_map, added
-
-
-def _parse_mapping(data: dict[str, Any]) -> ColumnMapping:
+def mapping_json_from_form(values: dict[str, Any]) -> str:
+    """The column mapping the form's ``values`` describe, as JSON; :class:`UserInputError` naming the field."""
     try:
-        return ColumnMapping.model_validate(data)
+        return mapping_to_json(ColumnMapping.model_validate(values))
     except ValidationError as exc:
         raise validation_error_to_user_error(exc, source="column mapping") from None
 
 
-def apply_mapping(
-    engine: Engine,
-    source: RawSource,
-    mapping: dict[str, Any] | None,
-    journey_map: JourneyMap,
-    *,
-    map_id: int,
-    revision_id: int,
-    author: str,
-    create: tuple[list[str], str, str] | None,
-    save_name: str | None,
-    progress: Callable[[float, str], None] | None = None,
-) -> int:
-    """Validate the mapping, optionally add touchpoints from the data, ingest, register; the dataset id.
-
-    ``mapping`` of ``None`` uses the mapping that came with the source. ``create`` is
-    ``(raw labels, stage id, fallback channel id)``: those labels become touchpoints of a new
-    revision of the map first. Every problem is a :class:`UserInputError`; the ingest report
-    is kept in session state for the page to show. ``progress`` receives ``(share, step)`` as
-    the ingest goes (see :func:`ingest_source`). Adding touchpoints writes a map revision: only an
-    editor who may change the map now can ask for it, checked before anything is written.
-    """
-    if create is not None and not can_edit(engine, map_id=map_id):
-        raise UserInputError(
-            "only an editor can add touchpoints to the map",
-            source="Create touchpoints from data",
-            hint="Sign in as an editor, or apply the mapping without creating touchpoints.",
-        )
-    if mapping is None:
-        if source.mapping_json is None:
-            raise UserInputError("no column mapping given", source=source.name, hint="Map the columns first.")
-        column_mapping = mapping_from_json(source.mapping_json, source=f"mapping of {source.name}")
-    else:
-        column_mapping = _parse_mapping(mapping)
-    if create is not None:
-        labels, stage, fallback = create
-        touchpoint_col = column_mapping.touchpoint or ""
-        dominant = _dominant_channels(source, touchpoint_col, column_mapping.channel) if touchpoint_col else {}
-        dominant = {label: column_mapping.channel_map.get(ch, ch) for label, ch in dominant.items()}
-        journey_map, added = touchpoints_from_labels(
-            journey_map, labels, stage=stage, channels=dominant, fallback_channel=fallback
-        )
-        with session_scope(engine) as session:
-            new_revision = save_revision(
-                session=session,
-                map_id=map_id,
-                journey_map=journey_map,
-                author=author or "Anonymous",
-                message=f"Added {len(added)} touchpoint(s) from {source.name}",
-                base_revision_id=revision_id,
-            )
-        journey_map = new_revision.journey_map
-        column_mapping = column_mapping.model_copy(update={"value_map": {**column_mapping.value_map, **added}})
-    mapping_json = mapping_to_json(column_mapping)
-    outcome = ingest_source(engine, source, mapping_json, journey_map, map_id=map_id, author=author, progress=progress)
-    if save_name and save_name.strip():
-        with session_scope(engine) as session:
-            save_mapping(
-                session=session,
-                name=save_name.strip(),
-                mapping_json=mapping_json,
-                source_columns=cached_raw(source).columns,
-            )
-    lines: list[str] = []
-    for report in (outcome.validation, outcome.identity):
-        text = report.summary() if report is not None else ""
-        if text and not any(text in line for line in lines):
-            lines.append(text)
-    st.session_state[OverlayKeys.INGEST_REPORT] = lines
-    return outcome.dataset_id
-
-
-@dataclass(frozen=True)
-class IngestOutcome:
-    """What an ingest produced: the registered dataset id and the reports (``None`` when the cache was reused)."""
-
-    dataset_id: int
-    validation: ValidationReport | None
-    identity: IdentityReport | None
-
-
-def _mapping_hash(mapping_json: str) -> str:
-    value = load_json(mapping_json, source="column mapping", hint="Set the column mapping again.")
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def ingest_source(
-    engine: Engine,
-    source: RawSource,
-    mapping_json: str,
-    journey_map: JourneyMap,
-    *,
-    map_id: int | None,
-    author: str,
-    progress: Callable[[float, str], None] | None = None,
-) -> IngestOutcome:
-    """Ingest a raw source with a mapping, cache the log as Parquet and register the dataset.
-
-    Only the mapped columns are read, label columns as dictionary codes, and the raw frame is
-    dropped as soon as the log is built: peak memory stays a small multiple of the encoded log,
-    not of the file (a 2 GB CSV of 19M events ingests in about 6 GB). ``progress`` receives
-    ``(share, step)`` at each phase: reading, times, labels, checks, identities, encoding, saving.
-
-    A dataset already ingested from the same content with the same mapping (and whose cache
-    file is still there) is reused without reading the file again, unless it was ingested
-    before the stitching rate was kept or in an older cache format (:data:`LOG_FORMAT`: before
-    the customers' identifiers or the cases were kept): then it is ingested again. Raises
-    :class:`UserInputError` for problems in the file or the mapping; nothing is registered then.
-    """
-    wanted = _mapping_hash(mapping_json)
-    with session_scope(engine) as session:
-        for known in list_datasets(session=session):
-            if (
-                known.content_hash == source.content_hash
-                and _mapping_hash(known.mapping_json) == wanted
-                and Path(known.cache_path).is_file()
-                and known.stitching_rate is not None
-                and log_format(known.cache_path) == LOG_FORMAT
-            ):
-                return IngestOutcome(dataset_id=known.id, validation=None, identity=None)
-    mapping = mapping_from_json(mapping_json, source="column mapping")
-
-    def step(name: str) -> None:
-        if progress is not None:
-            share, text = _INGEST_STEPS[name]
-            progress(share, text)
-
-    def reading(share: float) -> None:
-        if progress is not None:
-            progress(0.35 * share, _INGEST_STEPS["read"][1])
-
-    step("read")
-    raw = read_mapped(source.path, mapping, fmt=detect_format(source.name), name=source.name, progress=reading)
-    log, validation, identity = ingest(raw, mapping, journey_map, source=source.name, phase=step)
-    del raw  # the encoded log is all that is kept
-    step("save")
-    target = data_dir() / "logs" / f"{source.content_hash[:32]}-{wanted[:16]}.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    save_log(log, target)
-    customers = int(log.events["customer"].n_unique()) if log.events.height else 0
-    with session_scope(engine) as session:
-        info = register_dataset(
-            session=session,
-            name=source.name,
-            source_filename=source.name,
-            content_hash=source.content_hash,
-            cache_path=str(target),
-            rows=log.events.height,
-            customers=customers,
-            mapping_json=mapping_json,
-            created_by=author or "Anonymous",
-            map_id=map_id,
-            stitching_rate=identity.stitching_rate,
-        )
-    _log_cached.clear()  # the cache file may have been rewritten under the same key
-    return IngestOutcome(dataset_id=info.id, validation=validation, identity=identity)
+def _modified(path: str) -> int:
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return 0  # a missing cache: load_log names it
 
 
 @st.cache_resource(show_spinner="Loading the event log…", max_entries=3)
-def _log_cached(content_hash: str, mapping_hash: str, cache_path: str) -> EventLog:
-    del content_hash, mapping_hash
+def _log_cached(content_hash: str, mapping_key: str, cache_path: str, modified: int) -> EventLog:
+    # The cache file's modification time is part of the key: an ingest that rewrites it is read again.
+    del content_hash, mapping_key, modified
     return load_log(cache_path)
 
 
 def cached_log(content_hash: str, mapping_json: str, cache_path: str) -> EventLog:
     """The ingested log of a dataset, loaded once from its Parquet cache and shared."""
-    return _log_cached(content_hash, _mapping_hash(mapping_json), cache_path)
+    return _log_cached(content_hash, mapping_hash(mapping_json), cache_path, _modified(cache_path))
 
 
 def overlay_key(content_hash: str, mapping_json: str, revision_id: int, settings: OverlaySettings) -> str:
@@ -671,7 +286,7 @@ def overlay_key(content_hash: str, mapping_json: str, revision_id: int, settings
     ``min_volume`` is left out: it only changes the rankings, which are redone on the small
     metric frames (see :func:`cached_overlay`).
     """
-    return f"{content_hash[:32]}:{_mapping_hash(mapping_json)[:16]}:{revision_id}:{replace(settings, min_volume=1)!r}"
+    return f"{content_hash[:32]}:{mapping_hash(mapping_json)[:16]}:{revision_id}:{replace(settings, min_volume=1)!r}"
 
 
 def prepared_key(content_hash: str, mapping_json: str, revision_id: int, settings: OverlaySettings) -> str:
@@ -731,8 +346,10 @@ def cached_overlay(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _log_facts_cached(content_hash: str, mapping_hash: str, cache_path: str) -> tuple[date, date, dict[str, list[str]]]:
-    log = _log_cached(content_hash, mapping_hash, cache_path)
+def _log_facts_cached(
+    content_hash: str, mapping_key: str, cache_path: str, modified: int
+) -> tuple[date, date, dict[str, list[str]]]:
+    log = _log_cached(content_hash, mapping_key, cache_path, modified)
     events = log.events
     if not events.height:
         today = datetime.now(UTC).date()
@@ -747,7 +364,7 @@ def _log_facts_cached(content_hash: str, mapping_hash: str, cache_path: str) -> 
 
 def cached_log_facts(content_hash: str, mapping_json: str, cache_path: str) -> tuple[date, date, dict[str, list[str]]]:
     """First and last event day of a dataset, and the values of each attribute (for the filters)."""
-    return _log_facts_cached(content_hash, _mapping_hash(mapping_json), cache_path)
+    return _log_facts_cached(content_hash, mapping_hash(mapping_json), cache_path, _modified(cache_path))
 
 
 # Figures' data derived from one overlay, keyed by :func:`overlay_key` (the overlay itself is not hashed).

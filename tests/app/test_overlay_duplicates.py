@@ -62,11 +62,13 @@ def test_repeated_rows_are_chosen_in_the_mapping_step(
     make_app: Callable[..., AppTest],
     map_id: int,  # noqa: F811
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     engine: Engine,
     choice: str | None,
     events: int,
     lines: list[str],
 ) -> None:
+    monkeypatch.setenv("JOURNEYMAP_DATA_ROOTS", str(tmp_path))  # "File on the server" reads under the data roots
     path = tmp_path / "basket.csv"
     path.write_text(BASKET, encoding="utf-8")
     at = _read(make_app, map_id, path)

@@ -36,13 +36,20 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from journeymap.model import JourneyMap
-from journeymap.store import create_map, init_db, list_datasets, session_scope
+from journeymap.store import create_map, init_db, latest_revision, list_datasets, session_scope
 from journeymap.ui.overlay_state import OverlayKeys
 from tests.app.test_overlay_mapping_by_hand import _read as read_on_the_page
 from tests.app.test_overlay_page import _by_key_prefix as _one
 from tests.app.test_overlay_page import support_map
 
 PAGE = "views/overlay.py"
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp_path_are_readable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "File on the server" reads only under the data roots: the test's own folder is one."""
+    monkeypatch.setenv("JOURNEYMAP_DATA_ROOTS", str(tmp_path))
+
 
 EVENTS = """customer_id,timestamp,channel,activity,outcome
 c1,2024-05-01T09:00:00Z,web,browse,
@@ -169,26 +176,36 @@ def test_a_dataset_cached_in_the_older_format_is_ingested_again(map_id: int, tmp
     """The cache of a log written before cases were kept (format 1) is not reused: the next apply ingests again."""
     import polars as pl
 
+    from journeymap.access import Actor, Role
     from journeymap.events.ingest import LOG_FORMAT, log_format
     from journeymap.events.mapping import guess_mapping, mapping_to_json
     from journeymap.events.read import read_events
-    from journeymap.ui.overlay_state import ingest_source, source_from_path
+    from journeymap.services import data
 
+    editor = Actor("Test", Role.EDITOR)
     path = tmp_path / "tickets.csv"
     path.write_text(TICKETS, encoding="utf-8")
     mapping_json = mapping_to_json(guess_mapping(read_events(path), goal_map()))
-    source = source_from_path(str(path))
-    first = ingest_source(engine, source, mapping_json, goal_map(), map_id=map_id, author="Test")
-    again = ingest_source(engine, source, mapping_json, goal_map(), map_id=map_id, author="Test")
-    assert (again.dataset_id, again.validation) == (first.dataset_id, None)  # reused, nothing read
+    source = data.read_server_file(engine, editor, path=str(path))
+    with session_scope(engine) as session:
+        base_revision_id = latest_revision(session=session, map_id=map_id).id
+
+    def apply() -> data.Applied:
+        return data.apply_mapping(
+            engine, editor, source=source, mapping_json=mapping_json, map_id=map_id, base_revision_id=base_revision_id
+        )
+
+    first = apply()
+    again = apply()
+    assert (again.dataset_id, again.report) == (first.dataset_id, ())  # reused, nothing read
     with session_scope(engine) as session:
         cache = Path(list_datasets(session=session)[0].cache_path)
     assert log_format(cache) == LOG_FORMAT
     meta = json.loads(pl.read_parquet_metadata(cache)["journeymap.event_log"])
     old = pl.read_parquet(cache).drop("case")
     old.write_parquet(cache, metadata={"journeymap.event_log": json.dumps({**meta, "version": 1})})
-    renewed = ingest_source(engine, source, mapping_json, goal_map(), map_id=map_id, author="Test")
-    assert renewed.validation is not None  # read and ingested again
+    renewed = apply()
+    assert renewed.report != ()  # read and ingested again
     with session_scope(engine) as session:
         newest = max(list_datasets(session=session), key=lambda d: d.id)
     assert log_format(newest.cache_path) == LOG_FORMAT

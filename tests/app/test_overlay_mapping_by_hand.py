@@ -22,6 +22,14 @@ from tests.app.test_overlay_page import _by_key_prefix as _one
 from tests.app.test_overlay_page import support_map
 
 PAGE = "views/overlay.py"
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp_path_are_readable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "File on the server" reads only under the data roots: the test's own folder is one."""
+    monkeypatch.setenv("JOURNEYMAP_DATA_ROOTS", str(tmp_path))
+
+
 SEEN = """customer_id,seen,channel,activity
 c1,12-Mar-2024 09:15,web,browse
 c1,12-Mar-2024 09:20,chat,ask

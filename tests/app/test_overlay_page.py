@@ -37,11 +37,19 @@ from journeymap.events.mapping import mapping_from_json
 from journeymap.events.read import detect_format, read_events
 from journeymap.model import Channel, ChannelKind, ContextCarry, JourneyMap, Stage, Touchpoint, Transition
 from journeymap.overlay_viz import HIGHLIGHT_COLOR, SCORE_COLORS
-from journeymap.store import create_map, latest_revision, list_datasets, list_mappings, session_scope
+from journeymap.services.data import DEMO_EVENTS, DEMO_MAPPING, DEMO_TEMPLATE
+from journeymap.store import create_map, latest_revision, list_datasets, list_mappings, make_engine, session_scope
 from journeymap.templates import load_template
-from journeymap.ui.overlay_state import DEMO_EVENTS, DEMO_MAPPING, DEMO_TEMPLATE, OverlayKeys
+from journeymap.ui.overlay_state import FindingRef, OverlayKeys
 
 PAGE = "views/overlay.py"
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp_path_are_readable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "File on the server" reads only under the data roots: the test's own folder is one."""
+    monkeypatch.setenv("JOURNEYMAP_DATA_ROOTS", str(tmp_path))
+
 
 EVENTS = """customer_id,timestamp,channel,activity,outcome,segment
 c1,2024-05-01T09:00:00Z,web,browse,,vip
@@ -252,7 +260,7 @@ def test_choosing_a_finding_highlights_it_and_shows_masked_journeys(
 ) -> None:
     at = _open(make_app, support_map_id, events_csv)
     choice = _by_key_prefix(at.selectbox, OverlayKeys.DRILL_CHOICE)
-    choice.set_value("transition|browse → call").run()
+    choice.set_value(FindingRef("transition", "browse", "call")).run()
     edges = _edges(graph_payload, at)
     assert edges[("browse", "call")]["color"] == HIGHLIGHT_COLOR
     assert edges[("browse", "ask")]["color"] != HIGHLIGHT_COLOR
@@ -270,7 +278,7 @@ def test_choosing_a_finding_highlights_it_and_shows_masked_journeys(
     assert unmasked == f"c4 · journey {name.rsplit(' ', 1)[1]}"
 
     # A touchpoint finding highlights the node.
-    _by_key_prefix(at.selectbox, OverlayKeys.DRILL_CHOICE).set_value("touchpoint|call").run()
+    _by_key_prefix(at.selectbox, OverlayKeys.DRILL_CHOICE).set_value(FindingRef("touchpoint", "call")).run()
     nodes = {n["id"]: n for n in graph_payload(at)["nodes"]}
     assert nodes["call"]["color"] == HIGHLIGHT_COLOR
     assert "67% of journeys that reach Call" in " ".join(m.value for m in at.markdown)
@@ -399,7 +407,7 @@ def test_clicking_a_graph_node_opens_its_finding(
     draw = graph_module._call_component
     monkeypatch.setattr(graph_module, "_call_component", lambda **kwargs: (draw(**kwargs), "ask")[1])
     at.run()
-    assert _by_key_prefix(at.selectbox, OverlayKeys.DRILL_CHOICE).value == "touchpoint|ask"
+    assert _by_key_prefix(at.selectbox, OverlayKeys.DRILL_CHOICE).value == FindingRef("touchpoint", "ask")
     nodes = {n["id"]: n for n in graph_payload(at)["nodes"]}
     assert nodes["ask"]["color"] == HIGHLIGHT_COLOR
     timeline = _figures(at)["scatter"]
@@ -424,18 +432,24 @@ def test_store_upload_copies_hashes_and_reports_progress(tmp_path: Path, monkeyp
     import hashlib
     import io
 
-    from journeymap.ui import overlay_state
+    from journeymap.access import Actor, Role
+    from journeymap.services import data
 
     monkeypatch.setenv("JOURNEYMAP_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(overlay_state, "_CHUNK", 4)
+    monkeypatch.setattr(data, "_CHUNK", 4)
     content = EVENTS.encode()
     shares: list[float] = []
-    source = overlay_state.store_upload(io.BytesIO(content), "events.csv.gz", len(content), shares.append)
+    editor = Actor("Ana", Role.EDITOR)
+    engine = make_engine(f"sqlite:///{tmp_path / 'journeymap.db'}")
+    upload = io.BytesIO(content)
+    source = data.store_upload(
+        engine, editor, upload=upload, name="events.csv.gz", size=len(content), progress=shares.append
+    )
     assert source.content_hash == hashlib.sha256(content).hexdigest()
     assert Path(source.path) == tmp_path / "data" / "uploads" / f"{source.content_hash[:32]}.csv.gz"
     assert Path(source.path).read_bytes() == content
     assert shares[-1] == 1.0 and shares == sorted(shares) and len(shares) == -(-len(content) // 4)
-    again = overlay_state.store_upload(io.BytesIO(content), "copy.csv.gz", len(content))
+    again = data.store_upload(engine, editor, upload=io.BytesIO(content), name="copy.csv.gz", size=len(content))
     assert (again.path, again.name) == (source.path, "copy.csv.gz")
     assert [p.name for p in (tmp_path / "data" / "uploads").iterdir()] == [Path(source.path).name]  # no .part left
 
@@ -739,34 +753,3 @@ def test_hundreds_of_teams_are_all_listed_and_the_heatmap_says_it_is_limited(
     found = _table(at, *TEAM_PAIRS)
     assert len(found) == sum(1 for r in expected if "T016" in r[:2]) > 0
     assert _table(at, *TEAMS)["team"].tolist() == ["T016"]
-
-
-def test_a_signed_out_visitor_cannot_add_touchpoints_to_the_map(
-    make_app: Callable[..., AppTest], support_map_id: int, tmp_path: Path, engine: Engine
-) -> None:
-    """Once an account exists, "Create touchpoints from data" is an editor's write: offered disabled to a
-    signed-out visitor, and refused before anything is written even if the choice is forced."""
-    from journeymap.store.access import create_user
-
-    with session_scope(engine) as session:
-        create_user(session=session, username="owner", password="correct horse battery")
-    path = tmp_path / "faq.csv"
-    path.write_text(EVENTS + "c3,2024-05-01T11:20:00Z,web,Read FAQ,,regular\n", encoding="utf-8")
-    at = make_app(PAGE)
-    at.session_state[OverlayKeys.MAP_ID] = support_map_id
-    at.run()
-    at.text_input(key=OverlayKeys.PATH).input(str(path))
-    at.button(key=OverlayKeys.PATH_SUBMIT).click()
-    at.run()
-    create = _by_key_prefix(at.checkbox, OverlayKeys.M_CREATE)
-    assert create.disabled
-    at.session_state[str(create.key)] = True  # forced, as a stale tab or a crafted request would
-    at.run()
-    _by_key_prefix(at.button, OverlayKeys.M_APPLY).click().run()
-    assert not at.exception
-    assert [e.value.replace("\\", "") for e in at.error] == [
-        "Create touchpoints from data: only an editor can add touchpoints to the map. "
-        "Sign in as an editor, or apply the mapping without creating touchpoints."
-    ]
-    with session_scope(engine) as session:
-        assert latest_revision(session=session, map_id=support_map_id).number == 1

@@ -60,8 +60,9 @@ def _expected(log: RealLog, channel: str | None, team: str | None) -> dict[str, 
 @pytest.mark.slow
 @pytest.mark.parametrize("file", list(LOGS))
 def test_the_page_shows_the_reference_switches_and_handoffs(
-    make_app: Callable[..., AppTest], engine: object, file: str
+    make_app: Callable[..., AppTest], engine: object, file: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("JOURNEYMAP_DATA_ROOTS", str(REAL))  # "File on the server" reads under the data roots
     case, time, channel, team = LOGS[file]
     init_db(engine)  # type: ignore[arg-type]
     with session_scope(engine) as session:  # type: ignore[arg-type]

@@ -9,13 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from journeymap.services.data import hash_file
 from journeymap.store import create_map, init_db, session_scope
-from journeymap.ui.overlay_state import OverlayKeys, hash_file
+from journeymap.ui.overlay_state import OverlayKeys
 from tests.fixtures import bopis_map
 
 PAGE = "views/overlay.py"
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp_path_are_readable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "File on the server" reads only under the data roots: the test's own folder is one."""
+    monkeypatch.setenv("JOURNEYMAP_DATA_ROOTS", str(tmp_path))
+
+
 EVENTS = "customer_id,timestamp,touchpoint\nc1,2024-05-01T10:00:00,web-browse\nc1,2024-05-01T10:05:00,web-cart\n"
 
 

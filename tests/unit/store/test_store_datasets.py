@@ -24,7 +24,9 @@ from journeymap.store import (
     make_engine,
     register_dataset,
     save_mapping,
+    session_scope,
 )
+from journeymap.store import datasets as store_datasets
 
 ORDERS_HASH = "a" * 64
 CALLS_HASH = "b" * 64
@@ -159,7 +161,7 @@ def test_init_db_adds_the_stitching_rate_to_an_old_sqlite_file(tmp_path: Path) -
     init_db(engine)
     init_db(engine)  # the second start finds nothing to add
     assert "stitching_rate" in _dataset_columns(engine)
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         old = get_dataset(session=session, dataset_id=7)
         assert (old.name, old.rows, old.customers, old.stitching_rate) == ("Calls", 40, 9, None)
         new = _register(session, stitching_rate=0.965)
@@ -170,14 +172,14 @@ def test_init_db_adds_the_stitching_rate_to_an_old_sqlite_file(tmp_path: Path) -
 
 
 def test_init_db_adds_a_dropped_stitching_rate_column_back(engine: Engine) -> None:
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         before = _register(session)
     with engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE datasets DROP COLUMN stitching_rate")
     assert "stitching_rate" not in _dataset_columns(engine)
     init_db(engine)
     assert "stitching_rate" in _dataset_columns(engine)
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         assert get_dataset(session=session, dataset_id=before.id).stitching_rate is None
         after = _register(session, content_hash=CALLS_HASH, stitching_rate=0.25)
     with Session(engine) as session:
@@ -248,3 +250,41 @@ def test_mapping_errors(session: Session) -> None:
         "No saved column mapping named 'Shop'. Choose a mapping from the list, or map the columns and save the mapping."
     )
     assert list_mappings(session=session) == []
+
+
+def test_store_functions_write_nothing_their_caller_does_not_commit(engine: Engine) -> None:
+    with Session(engine) as session:
+        _register(session)
+        save_mapping(session=session, name="Shop", mapping_json=MAPPING, source_columns=["cid", "ts", "page"])
+        session.rollback()
+    with Session(engine) as session:
+        assert (list_datasets(session=session), list_mappings(session=session)) == ([], [])
+
+
+def test_a_registration_race_is_a_named_error(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another session registered the same file with the same mapping between this one's look-up and its write."""
+    with session_scope(engine) as session:
+        first = _register(session)
+    monkeypatch.setattr(store_datasets, "_existing_dataset", lambda *args: None)  # it looked before that commit
+    with pytest.raises(UserInputError) as caught, session_scope(engine) as session:
+        _register(session)
+    assert str(caught.value) == (
+        "orders.csv: was registered with the same column mapping by someone else at the same moment. "
+        "Apply the mapping again: the dataset registered a moment ago is then opened."
+    )
+    with Session(engine) as session:
+        assert [d.id for d in list_datasets(session=session)] == [first.id]
+
+
+def test_a_mapping_name_race_is_a_named_error(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    with session_scope(engine) as session:
+        save_mapping(session=session, name="Shop", mapping_json=MAPPING, source_columns=["cid"])
+    monkeypatch.setattr(store_datasets, "_mapping_row", lambda *args: None)  # it looked before that commit
+    with pytest.raises(UserInputError) as caught, session_scope(engine) as session:
+        save_mapping(session=session, name="Shop", mapping_json="{}", source_columns=["x"])
+    assert str(caught.value) == (
+        "column mapping 'Shop': a mapping of this name was saved by someone else at the same moment. "
+        "Save it again to replace theirs, or choose another name."
+    )
+    with Session(engine) as session:
+        assert [(m.name, m.mapping_json) for m in list_mappings(session=session)] == [("Shop", MAPPING)]
