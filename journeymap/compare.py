@@ -605,6 +605,8 @@ def _mark_node(node: dict[str, Any], status: str, note: str) -> None:
     node["color"] = {**node["color"], "border": color}
     node["borderWidth"] = 6
     node["shapeProperties"] = {"borderDashes": False}
+    # A glow in the status colour: a channel's own colour can be close to it (a green channel, an added node).
+    node["shadow"] = {"enabled": True, "color": color, "size": 22, "x": 0, "y": 0}
     node["label"] = _LABEL_MARKS[status] + node["label"]
     node["title"] = f"{node['title']}\n{note}"
 
@@ -623,8 +625,9 @@ def diff_graph_elements(
 
     The ``"new"`` side marks added touchpoints and transitions green (:data:`ADDED_COLOR`) and
     changed ones amber (:data:`CHANGED_COLOR`); the ``"old"`` side marks removed ones red
-    (:data:`REMOVED_COLOR`) and changed ones amber. Marked nodes get a thick border and a
-    label prefix (``+``, ``−``, ``±``) so the difference does not rest on colour alone; a
+    (:data:`REMOVED_COLOR`) and changed ones amber. Marked nodes get a thick border, a glow in
+    that colour (a channel's fill may be green too) and a label prefix (``+``, ``−``, ``±``), so
+    the difference does not rest on a fill colour alone; a
     handoff whose carry changed counts as a changed transition.
 
     Examples

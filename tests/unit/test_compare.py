@@ -292,6 +292,9 @@ def test_new_side_graph_highlights_added_and_changed() -> None:
     assert (by_id["chat-help"]["color"]["border"], by_id["chat-help"]["label"]) == (ADDED_COLOR, "+ Chat help")
     assert (by_id["pickup-desk"]["color"]["border"], by_id["pickup-desk"]["label"]) == (CHANGED_COLOR, "± Pick-up desk")
     assert by_id["pickup-desk"]["title"].endswith("\nChanged in this version")
+    # A glow in the status colour, so an added node reads as added even when its channel's fill is green.
+    assert by_id["chat-help"]["shadow"] == {"enabled": True, "color": ADDED_COLOR, "size": 22, "x": 0, "y": 0}
+    assert "shadow" not in by_id["search"]
     # Untouched parts are exactly what the editor's graph shows.
     assert by_id["search"] == plain_nodes["search"]
     assert by_id["chat-help"]["color"]["background"] == plain_nodes["chat-help"]["color"]["background"]
