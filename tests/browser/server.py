@@ -69,10 +69,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(db: Path, entry: Path | str = "app.py") -> Iterator[Server]:
-    """Run ``streamlit run <entry>`` on a free port with ``db`` as its database, until the block ends.
+def serve(db: Path, entry: Path | str = "app.py", *, root: Path = ROOT) -> Iterator[Server]:
+    """Run ``streamlit run <entry>`` in ``root`` on a free port with ``db`` as its database, until the block ends.
 
-    Its output goes to ``streamlit-<port>.log`` beside the database.
+    Its output goes to ``streamlit-<port>.log`` beside the database. ``root`` is this checkout unless a
+    benchmark serves another one (an earlier release, to compare with).
     """
     port = _free_port()
     # "File on the server" reads only under its data roots: the repository's test data and this test
@@ -80,12 +81,14 @@ def serve(db: Path, entry: Path | str = "app.py") -> Iterator[Server]:
     roots = os.pathsep.join([str(ROOT / "tests" / "data"), str(db.parent.parent)])
     env = {**os.environ, "JOURNEYMAP_DB": str(db), "JOURNEYMAP_DATA_ROOTS": roots}
     env.pop("DATABASE_URL", None)
+    if root != ROOT:
+        env["PYTHONPATH"] = str(root)  # that checkout's package, not the one installed from this one
     with (db.parent / f"streamlit-{port}.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(entry), "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
              "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
