@@ -8,13 +8,15 @@ from journeymap.ui.text import md
 st.set_page_config(page_title="Journeymap", page_icon="🧭", layout="wide")
 
 PAGES = [
-    st.Page("views/editor.py", title="Map editor", url_path="editor", default=True),
+    st.Page("views/home.py", title="Start here", default=True),
+    st.Page("views/editor.py", title="Map editor", url_path="editor"),
     st.Page("views/maps.py", title="Maps", url_path="maps"),
     st.Page("views/overlay.py", title="Overlay", url_path="overlay"),
     st.Page("views/maturity.py", title="Maturity", url_path="maturity"),
     st.Page("views/review.py", title="Review", url_path="review"),
     st.Page("views/workshop.py", title="Workshop", url_path="workshop"),
     st.Page("views/view.py", title="Shared map", url_path="view"),
+    st.Page("views/team.py", title="Team", url_path="team"),
 ]
 
 try:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from journeymap.maturity import Answer, load_builtin_framework
-from journeymap.store import create_map, list_maps
+from journeymap.store import create_map, list_maps, session_scope
 from journeymap.store.assessments import create_assessment, ensure_framework, list_assessments, save_answers
 from journeymap.templates import list_templates, load_template
 
-__all__ = ["DEMO_ASSESSORS", "DEMO_AUTHOR", "DEFAULT_TEMPLATE_ID", "seed_demo", "seed_demo_assessments"]
+__all__ = [
+    "DEMO_ASSESSORS",
+    "DEMO_AUTHOR",
+    "DEFAULT_TEMPLATE_ID",
+    "seed_demo",
+    "seed_demo_assessments",
+    "seed_demo_workspace",
+]
 
 DEMO_AUTHOR = "Journeymap demo"
 DEFAULT_TEMPLATE_ID = "retail-bopis"
@@ -44,6 +52,23 @@ def seed_demo(session: Session) -> list[int]:
         created.append(revision.map_id)
     seed_demo_assessments(session, today=date.today())
     return created
+
+
+def seed_demo_workspace(engine: Engine) -> list[int]:
+    """What the app does at its first start: :func:`seed_demo` in one transaction of its own.
+
+    Not a user's action (no actor asks for it), so it is no service; everything is saved, or nothing.
+
+    Examples
+    --------
+    >>> from journeymap.store import init_db, make_engine
+    >>> engine = make_engine("sqlite://")
+    >>> init_db(engine)
+    >>> len(seed_demo_workspace(engine)) == len(list_templates()), seed_demo_workspace(engine)
+    (True, [])
+    """
+    with session_scope(engine) as session:
+        return seed_demo(session)
 
 
 # Two workshop participants scoring the retail business six months apart: a multichannel

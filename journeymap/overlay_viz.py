@@ -1331,10 +1331,10 @@ _KPI_LABELS = {
     "customers": "Customers",
     "completion_rate": "Completion rate",
     "repeat_contact_rate": "Repeat-contact rate",
-    "first_contact_resolution": "FCR",
+    "first_contact_resolution": "First-contact resolution",
     "effort_steps": "Effort",
-    "measured_integration_factor": "Integration factor",
-    "omnichannel_effectiveness": "Omnichannel effectiveness",
+    "measured_integration_factor": "Context kept across channels",
+    "omnichannel_effectiveness": "Omnichannel effectiveness score",
 }
 _KPI_HELP = {
     "journeys": "Journeys cut from the events by the inactivity gap",
@@ -1342,8 +1342,14 @@ _KPI_HELP = {
     "completion_rate": "Share of finished journeys that converted",
     "repeat_contact_rate": "Assisted contacts followed by another one within the repeat-contact window",
     "first_contact_resolution": "First-contact resolution: assisted contacts not followed by another one",
-    "measured_integration_factor": "1 − volume-weighted context-loss score of cross-channel handoffs (1 = no loss)",
-    "omnichannel_effectiveness": "Σ channel engagement × integration factor / number of touchpoints",
+    "measured_integration_factor": (
+        "How much of the customer's context travels when they switch channel: 100% = no sign that anyone had to "
+        "start over (1 − the context-loss score of the channel switches, weighted by how often each happens)"
+    ),
+    "omnichannel_effectiveness": (
+        "Engagement across channels times the context kept, per touchpoint (Σ channel engagement × context kept "
+        "/ touchpoints). An index for comparing versions and periods of one map: higher is better"
+    ),
 }
 
 
@@ -1434,7 +1440,7 @@ def kpi_strip(kpis: Mapping[str, Any], *, has_goal: bool = True) -> list[KpiItem
     >>> [(i.label, i.value) for i in items][:4]
     [('Journeys', '1,200'), ('Customers', '950'), ('Completion rate', '41%'), ('Repeat-contact rate', '–')]
     >>> [i.value for i in items][4:8]
-    ['80%', '4.2 steps', '0.72', '0.031']
+    ['80%', '4.2 steps', '72%', '0.031']
     >>> [(i.group, i.label, i.value) for i in items][8:]  # doctest: +NORMALIZE_WHITESPACE
     [('switch', 'Channel switches per journey', '2.7'), ('switch', 'Journeys with a channel switch', '83%'),
      ('switch', 'Channel ping-pong', '<1%')]
@@ -1460,7 +1466,7 @@ def kpi_strip(kpis: Mapping[str, Any], *, has_goal: bool = True) -> list[KpiItem
         "repeat_contact_rate": _share(get("repeat_contact_rate")),
         "first_contact_resolution": _share(get("first_contact_resolution")),
         "effort_steps": "–" if get("effort_steps") is None else f"{_number(get('effort_steps'))} steps",
-        "measured_integration_factor": _number(get("measured_integration_factor"), 2),
+        "measured_integration_factor": _share(get("measured_integration_factor")),
         "omnichannel_effectiveness": _number(get("omnichannel_effectiveness"), 3),
     }
     helps = {**_KPI_HELP, "effort_steps": effort_help}

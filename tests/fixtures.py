@@ -202,3 +202,7 @@ def big_map(n_touchpoints: int = 300, n_transitions: int = 1000, seed: int = 0) 
         touchpoints=touchpoints,
         transitions=transitions,
     )
+
+
+PM4PY_MISSING = "pm4py (AGPL, only the comparison peer) is not installed: pip install -r benchmarks/requirements.txt"
+"""Why a parity test against pm4py is skipped where pm4py is not installed."""

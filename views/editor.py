@@ -6,7 +6,8 @@ import streamlit as st
 from journeymap.demo import DEFAULT_TEMPLATE_ID
 from journeymap.errors import UserInputError
 from journeymap.model import map_to_json
-from journeymap.store import DamagedRevisionError, latest_revision, list_maps, session_scope
+from journeymap.services import maps as services
+from journeymap.store import DamagedRevisionError
 from journeymap.templates import list_templates, load_template
 from journeymap.ui import (
     MAPS_PAGE,
@@ -29,6 +30,7 @@ from journeymap.ui.workspace import (
     is_dirty,
     offer_last_readable,
     revision_history,
+    saved_map,
     working_map,
 )
 from journeymap.viz import channel_colors, switch_matrix_figure
@@ -39,9 +41,22 @@ ctx = init_page()
 st.title("Map editor")
 
 
+def _stop_read_only(map_id: int | None = None) -> None:
+    """For a session that may not edit (this map): say why and stop, after any refusal a callback queued."""
+    # A control drawn while editing was allowed can still fire after a sign-out or a lock: its
+    # callback was refused, and says so here, since the section it belongs to is not drawn.
+    for section in list(st.session_state.get(StateKeys.FLASH, {})):
+        show_flash(section)
+    st.page_link(VIEW_PAGE, label="Read maps on the Shared map page")
+    require_editor(ctx.engine, map_id=map_id)
+
+
+if not ctx.actor.is_editor:
+    _stop_read_only()
+
+
 def _default_map_id() -> int | None:
-    with session_scope(ctx.engine) as session:
-        maps = list_maps(session=session)
+    maps = services.list_maps(ctx.engine, ctx.actor)
     if not maps:
         return None
     # A first visit lands on the demo's retail example rather than whichever map changed last.
@@ -62,23 +77,23 @@ def _requested_map_id() -> int | None:
     return int(chosen) if chosen is not None else _default_map_id()
 
 
-map_id = _requested_map_id()
-if map_id is None:
-    st.info("No map is open. Create or choose one on the Maps page.")
-    st.page_link(MAPS_PAGE, label="Go to Maps")
-    st.stop()
 try:
-    ensure_open(ctx, map_id)
+    map_id = _requested_map_id()
+    if map_id is not None:
+        ensure_open(ctx, map_id)
 except UserInputError as exc:  # an unknown or damaged map, or the database failing: say so instead of a traceback
     st.error(md(str(exc)))
     if isinstance(exc, DamagedRevisionError):
         offer_last_readable(ctx, exc)
     st.page_link(MAPS_PAGE, label="Go to Maps")
     st.stop()
+if map_id is None:
+    st.info("No map is open. Create or choose one on the Maps page.")
+    st.page_link(MAPS_PAGE, label="Go to Maps")
+    st.stop()
 st.session_state[StateKeys.MAP_ID] = map_id
 if not can_edit(ctx.engine, map_id=map_id):
-    st.page_link(VIEW_PAGE, label="Read maps on the Shared map page")
-    require_editor(ctx.engine, map_id=map_id)
+    _stop_read_only(map_id)
 if st.query_params.get(QueryParams.MAP) != str(map_id):
     st.query_params[QueryParams.MAP] = str(map_id)
 
@@ -200,12 +215,11 @@ with analysis_area:
 with save_area:
     st.subheader("Save, history and files")
     show_flash("save")
+    forms.conflict_panel(ctx)
     if is_dirty():
         st.caption("Unsaved edits: kept as a draft for this browser until you save or discard them.")
     with st.form(key=StateKeys.SAVE_FORM, clear_on_submit=True):
         st.text_input("What changed?", key=StateKeys.SAVE_MESSAGE, max_chars=2000)
-        if not ctx.author:
-            st.caption("Enter your name in the sidebar: revisions record their author.")
         st.form_submit_button(
             "Save revision", type="primary", key=StateKeys.SAVE_SUBMIT, on_click=forms.on_save, args=(ctx,)
         )
@@ -258,12 +272,11 @@ with save_area:
 
 with review_area:
     st.subheader("Comments and opportunities")
-    saved_map = journey_map
+    saved = journey_map
     if is_dirty():
         # Comments and opportunities point at saved parts: offer the latest revision's touchpoints and handoffs.
-        with session_scope(ctx.engine) as session:
-            saved_map = latest_revision(session=session, map_id=map_id).journey_map
+        saved = saved_map(ctx, map_id)
         st.caption("Comments and opportunities refer to the saved map: save new touchpoints to comment on them.")
     # One above the other: side by side, the panels' own button columns get too narrow for their labels.
-    comments_panel(ctx.engine, map_id, saved_map)
-    opportunities_panel(ctx.engine, map_id, saved_map)
+    comments_panel(ctx.engine, map_id, saved)
+    opportunities_panel(ctx.engine, map_id, saved)

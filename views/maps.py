@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from journeymap.access import Actor, PermissionDenied
 from journeymap.errors import UserInputError
 from journeymap.events.goals import default_settings
 from journeymap.events.settings import OverlaySettings
-from journeymap.maturity import current_levels, score_dimensions
-from journeymap.model import map_from_json
-from journeymap.store import MapSummary, create_map, get_revision, list_datasets, list_maps, session_scope
-from journeymap.store.assessments import AssessmentInfo, get_framework, list_answers, list_assessments
-from journeymap.store.reviews import review_counts_by_map
-from journeymap.templates import blank_map, list_templates, load_template
-from journeymap.ui import StateKeys, init_page, md, open_in_editor, show_flash
+from journeymap.services import maps as services
+from journeymap.store import MapSummary, Revision
+from journeymap.templates import list_templates
+from journeymap.ui import VIEW_PAGE, StateKeys, flash, init_page, md, open_in_editor, show_flash
+from journeymap.ui.access import current_actor
 from journeymap.ui.overlay_state import cached_log, cached_overlay, overlay_key
-from journeymap.workspace_summary import (
-    NO_DATA,
-    filter_workspace,
-    mean_level,
-    newest_dataset_by_map,
-    summarize_workspace,
-    top_finding,
-)
+from journeymap.workspace_summary import NO_DATA, filter_workspace, summarize_workspace, top_finding
 
 
 class HomeKeys:
@@ -37,10 +31,15 @@ class HomeKeys:
 HEADLINE_ROW_HEIGHT = 78  # three lines of a friction finding
 MAX_ROWS_SHOWN = 15  # more rows scroll inside the table
 OVERLAY_UNAVAILABLE = "Overlay unavailable: open the dataset on the Overlay page to see why."
+CREATE_SECTION = "maps-create"
 
 ctx = init_page()
 st.title("Maps")
 st.caption("Every saved journey map of this workspace. Open one in the editor, or start a new one.")
+
+created = st.session_state.pop(StateKeys.MAPS_CREATED, None)
+if created is not None:
+    open_in_editor(int(created))
 
 figures_area = st.container()
 list_area = st.container()
@@ -49,12 +48,18 @@ create_area = st.container()
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _friction_headline(
-    key: str, *, _engine: Engine, _revision_id: int, _content_hash: str, _mapping_json: str, _cache_path: str
+    key: str,
+    *,
+    _engine: Engine,
+    _actor: Actor,
+    _revision_id: int,
+    _content_hash: str,
+    _mapping_json: str,
+    _cache_path: str,
 ) -> str:
     """The top friction finding of a dataset on a map revision (the Overlay page's defaults), cached per overlay key."""
     del key  # the overlay key: dataset content, mapping, map revision and settings
-    with session_scope(_engine) as session:
-        journey_map = get_revision(session=session, revision_id=_revision_id).journey_map
+    journey_map = services.get_revision(_engine, _actor, revision_id=_revision_id).journey_map
     log = cached_log(_content_hash, _mapping_json, _cache_path)
     overlay = cached_overlay(
         log,
@@ -67,13 +72,11 @@ def _friction_headline(
     return top_finding(overlay.friction)
 
 
-def _headlines(maps: list[MapSummary]) -> dict[int, str]:
+def _headlines(maps: list[MapSummary], overview: services.WorkspaceOverview, actor: Actor) -> dict[int, str]:
     """Map id → top friction finding of its newest dataset, for the maps that have one."""
-    with session_scope(ctx.engine) as session:
-        newest = newest_dataset_by_map(list_datasets(session=session))
     found: dict[int, str] = {}
     for summary in maps:
-        dataset = newest.get(summary.id)
+        dataset = overview.newest_datasets.get(summary.id)
         if dataset is None:
             continue
         revision_id = summary.latest_revision.id
@@ -82,6 +85,7 @@ def _headlines(maps: list[MapSummary]) -> dict[int, str]:
                 # The settings follow from the revision (its final touchpoints), whose id is in the key.
                 overlay_key(dataset.content_hash, dataset.mapping_json, revision_id, OverlaySettings()),
                 _engine=ctx.engine,
+                _actor=actor,
                 _revision_id=revision_id,
                 _content_hash=dataset.content_hash,
                 _mapping_json=dataset.mapping_json,
@@ -92,50 +96,81 @@ def _headlines(maps: list[MapSummary]) -> dict[int, str]:
     return found
 
 
-def _newest_maturity() -> tuple[AssessmentInfo, float | None] | None:
-    """The newest assessment and the mean consensus level of its assessed dimensions."""
-    with session_scope(ctx.engine) as session:
-        assessments = list_assessments(session=session)
-        if not assessments:
-            return None
-        newest = assessments[0]
-        _, framework = get_framework(session=session, key=newest.framework_key, number=newest.framework_revision)
-        answers = list_answers(session=session, assessment_id=newest.id)
-    return newest, mean_level(current_levels(score_dimensions(framework, answers)))
+def _create(make: Callable[[Engine, Actor], Revision]) -> None:
+    """Run one way of creating a map for the session's actor; open the new map, or say why not.
 
+    A callback: it runs before the page, even when the button was drawn for someone who has since
+    signed out or lost the editor role, and the service refuses such a write.
+    """
+    try:
+        revision = make(ctx.engine, current_actor(ctx.engine))
+    except UserInputError as exc:
+        flash(CREATE_SECTION, "error", str(exc))
+        return
+    st.session_state[StateKeys.MAPS_CREATED] = revision.map_id
+
+
+def _on_create_from_template() -> None:
+    template_id = str(st.session_state.get(StateKeys.MAPS_TEMPLATE) or "")
+    name = str(st.session_state.get(StateKeys.MAPS_TEMPLATE_NAME) or "")
+    _create(lambda engine, actor: services.create_from_template(engine, actor, template_id=template_id, name=name))
+
+
+def _on_create_blank() -> None:
+    name = str(st.session_state.get(StateKeys.MAPS_NEW_NAME) or "")
+    _create(lambda engine, actor: services.create_blank_map(engine, actor, name=name))
+
+
+def _on_import() -> None:
+    upload = st.session_state.get(StateKeys.MAPS_IMPORT_FILE)
+    if upload is None:
+        flash(CREATE_SECTION, "error", "Map JSON file: choose a file first.")
+        return
+    content, file_name = upload.getvalue(), str(upload.name)
+    _create(lambda engine, actor: services.import_new_map(engine, actor, content=content, file_name=file_name))
+
+
+actor = ctx.actor
+try:
+    overview = services.workspace_overview(ctx.engine, actor)
+except PermissionDenied as exc:  # not a member: signed out, or a share link
+    show_flash(CREATE_SECTION)
+    st.warning(md(str(exc)))
+    st.page_link(VIEW_PAGE, label="Read a shared map on the Shared map page")
+    st.stop()
+except UserInputError as exc:  # the database failing
+    st.error(md(str(exc)))
+    st.stop()
 
 search = str(st.session_state.get(StateKeys.MAPS_SEARCH, "") or "")
-with session_scope(ctx.engine) as session:
-    all_maps: list[MapSummary] = list_maps(session=session)
-    counts = review_counts_by_map(session=session)
+all_maps = overview.maps
+counts = overview.review_counts
 maps = [m for m in all_maps if search.strip().lower() in m.name.lower()] if search.strip() else all_maps
-summary_frame = summarize_workspace(maps, counts, _headlines(maps))
+summary_frame = summarize_workspace(maps, counts, _headlines(maps, overview, actor))
 
 with figures_area:
     maps_col, comments_col, opps_col, maturity_col = st.columns(4)
     maps_col.metric("Maps", len(all_maps))
     comments_col.metric("Open comments", sum(c.open_comments for c in counts.values()))
     opps_col.metric("Open opportunities", sum(c.open_opportunities for c in counts.values()))
-    try:
-        maturity = _newest_maturity()
-    except UserInputError as exc:
+    maturity = overview.maturity
+    if overview.maturity_problem is not None:
         maturity_col.metric("Maturity (newest assessment)", NO_DATA)
-        st.caption(md(str(exc)))
+        st.caption(md(overview.maturity_problem))
+    elif maturity is None:
+        maturity_col.metric(
+            "Maturity (newest assessment)", NO_DATA, help="No maturity assessment yet: start one on Maturity."
+        )
     else:
-        if maturity is None:
-            maturity_col.metric(
-                "Maturity (newest assessment)", NO_DATA, help="No maturity assessment yet: start one on Maturity."
-            )
-        else:
-            info, level = maturity
-            maturity_col.metric(
-                "Maturity (newest assessment)",
-                NO_DATA if level is None else f"{level:.1f} / 5",
-                help=(
-                    f"{info.label}: mean consensus level of the assessed dimensions. "
-                    "Assessments describe the organisation, not one map."
-                ),
-            )
+        level = maturity.level
+        maturity_col.metric(
+            "Maturity (newest assessment)",
+            NO_DATA if level is None else f"{level:.1f} / 5",
+            help=(
+                f"{maturity.assessment.label}: mean consensus level of the assessed dimensions. "
+                "Assessments describe the organisation, not one map."
+            ),
+        )
 
 with list_area:
     st.subheader("Saved maps")
@@ -195,7 +230,10 @@ with list_area:
 
 with create_area:
     st.subheader("New map")
-    show_flash("maps-create")
+    show_flash(CREATE_SECTION)
+    if not actor.is_editor:
+        st.info(md(f"{actor.name} may read maps here; creating one needs an editor account."))
+        st.stop()
     from_template, from_scratch, from_file = st.tabs(["From a template", "From scratch", "Import a JSON file"])
 
     with from_template:
@@ -213,61 +251,22 @@ with create_area:
             c1.metric("Touchpoints", info.touchpoints)
             c2.metric("Channels", info.channels)
             c3.metric("Transitions", info.transitions)
-        template_name = st.text_input(
+        st.text_input(
             "Name of the new map (optional)", key=StateKeys.MAPS_TEMPLATE_NAME, placeholder="the template's name"
         )
-        if st.button("Create from template", type="primary", key=StateKeys.MAPS_TEMPLATE_SUBMIT) and template_id:
-            try:
-                journey_map = load_template(template_id)
-                if template_name.strip():
-                    journey_map = journey_map.model_copy(update={"name": template_name.strip()})
-                with session_scope(ctx.engine) as session:
-                    revision = create_map(
-                        session=session,
-                        journey_map=journey_map,
-                        author=ctx.author or "Anonymous",
-                        message=f"Created from the '{templates[template_id].name}' template",
-                    )
-            except UserInputError as exc:
-                st.error(md(str(exc)))
-            else:
-                open_in_editor(revision.map_id)
+        st.button(
+            "Create from template",
+            type="primary",
+            key=StateKeys.MAPS_TEMPLATE_SUBMIT,
+            on_click=_on_create_from_template,
+            disabled=template_id is None,
+        )
 
-    with from_scratch:
-        with st.form(key=StateKeys.MAPS_NEW_NAME + "_form"):
-            new_name = st.text_input("Map name", key=StateKeys.MAPS_NEW_NAME, max_chars=200)
-            create_blank = st.form_submit_button("Create empty map", key=StateKeys.MAPS_NEW_SUBMIT)
-        if create_blank:
-            if not new_name.strip():
-                st.error("Map name: enter a name for the new map.")
-            else:
-                try:
-                    with session_scope(ctx.engine) as session:
-                        revision = create_map(
-                            session=session,
-                            journey_map=blank_map(new_name.strip()),
-                            author=ctx.author or "Anonymous",
-                            message="Created from scratch",
-                        )
-                except UserInputError as exc:
-                    st.error(md(str(exc)))
-                else:
-                    open_in_editor(revision.map_id)
+    with from_scratch, st.form(key=StateKeys.MAPS_NEW_NAME + "_form"):
+        st.text_input("Map name", key=StateKeys.MAPS_NEW_NAME, max_chars=200)
+        st.form_submit_button("Create empty map", key=StateKeys.MAPS_NEW_SUBMIT, on_click=_on_create_blank)
 
     with from_file:
         st.caption("A map exported from Journeymap with 'Export JSON'. It is checked before anything is saved.")
         upload = st.file_uploader("Map JSON file", type=["json"], key=StateKeys.MAPS_IMPORT_FILE)
-        if st.button("Import as a new map", key=StateKeys.MAPS_IMPORT_SUBMIT, disabled=upload is None) and upload:
-            try:
-                journey_map = map_from_json(upload.getvalue(), source=upload.name)
-                with session_scope(ctx.engine) as session:
-                    revision = create_map(
-                        session=session,
-                        journey_map=journey_map,
-                        author=ctx.author or "Anonymous",
-                        message=f"Imported from {upload.name}",
-                    )
-            except UserInputError as exc:
-                st.error(md(str(exc)))
-            else:
-                open_in_editor(revision.map_id)
+        st.button("Import as a new map", key=StateKeys.MAPS_IMPORT_SUBMIT, disabled=upload is None, on_click=_on_import)

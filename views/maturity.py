@@ -4,7 +4,9 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.engine import Engine
 
+from journeymap.access import Action, PermissionDenied
 from journeymap.errors import UserInputError
 from journeymap.events.goals import default_settings
 from journeymap.maturity import (
@@ -12,8 +14,6 @@ from journeymap.maturity import (
     DimensionEvidence,
     Evidence,
     Framework,
-    assessment_from_json,
-    assessment_to_json,
     characteristics_rows,
     combine_evidence,
     current_levels,
@@ -31,22 +31,10 @@ from journeymap.maturity import (
     score_evidence,
     score_rows,
 )
-from journeymap.store import get_dataset, latest_revision, list_datasets, list_maps, session_scope
-from journeymap.store.assessments import (
-    AssessmentInfo,
-    create_assessment,
-    ensure_framework,
-    export_assessment,
-    get_framework,
-    import_assessment,
-    list_answers,
-    list_assessments,
-    list_frameworks,
-    save_answers,
-    save_framework,
-    set_targets,
-)
+from journeymap.services import maturity
+from journeymap.store.assessments import AssessmentInfo
 from journeymap.ui import flash, init_page, md, show_flash
+from journeymap.ui.access import current_actor
 from journeymap.ui.overlay_state import cached_log, cached_overlay
 
 
@@ -105,17 +93,122 @@ st.caption(
 
 
 def select_assessment(assessment_id: int) -> None:
-    """Open ``assessment_id`` on the next run (call ``st.rerun()`` next)."""
+    """Open ``assessment_id`` on the next run."""
     st.session_state[MaturityKeys.ASSESSMENT_ID] = assessment_id
     st.session_state[MaturityKeys.PENDING] = assessment_id
     st.query_params[MaturityKeys.QUERY_ASSESSMENT] = str(assessment_id)
 
 
+# --- writes: callbacks, each one service call with the actor as the database knows them now --------
+def refused(section: str, exc: UserInputError) -> None:
+    """Say why a write was refused: beside its form, or at the top when the actor may no longer write at all."""
+    flash("maturity" if isinstance(exc, PermissionDenied) else section, "error", str(exc))
+
+
+def on_create(engine: Engine) -> None:
+    new_date = st.session_state.get(MaturityKeys.NEW_DATE)
+    try:
+        created = maturity.create_assessment(
+            engine,
+            current_actor(engine),
+            name=str(st.session_state.get(MaturityKeys.NEW_NAME, "")),
+            business_unit=str(st.session_state.get(MaturityKeys.NEW_UNIT, "")),
+            assessed_on=new_date if isinstance(new_date, date) else date.today(),
+            framework_key=str(st.session_state.get(MaturityKeys.NEW_FRAMEWORK, "")),
+        )
+    except UserInputError as exc:
+        refused("maturity-choose", exc)
+        return
+    select_assessment(created.id)
+    flash("maturity-choose", "success", f"Created '{created.label}'.")
+
+
+def on_import(engine: Engine) -> None:
+    upload = st.session_state.get(MaturityKeys.IMPORT_FILE)
+    if upload is None:
+        flash("maturity-files", "error", "Choose an exported assessment (JSON) first.")
+        return
+    try:
+        imported = maturity.import_assessment(
+            engine, current_actor(engine), data=upload.getvalue(), source=str(upload.name)
+        )
+    except UserInputError as exc:
+        refused("maturity-files", exc)
+        return
+    select_assessment(imported.id)
+    flash("maturity-choose", "success", f"Imported '{imported.label}'.")
+
+
+def on_save_framework(engine: Engine) -> None:
+    try:
+        edited = framework_from_json(
+            str(st.session_state.get(MaturityKeys.FRAMEWORK_TEXT, "")), source="framework document"
+        )
+        base_key, base_number = st.session_state[MaturityKeys.FRAMEWORK_BASE]
+        saved = maturity.save_framework(
+            engine,
+            current_actor(engine),
+            framework=edited,
+            base_number=base_number if edited.key == base_key else None,
+        )
+    except UserInputError as exc:
+        refused("maturity-framework", exc)
+        return
+    st.session_state.pop(MaturityKeys.FRAMEWORK_BASE, None)
+    flash("maturity-framework", "success", f"Saved '{saved.framework_key}' revision {saved.number}.")
+
+
+def on_save_answers(engine: Engine, assessment_id: int, keys: dict[str, str]) -> None:
+    """Save the answers of the form whose widgets are ``keys`` (question id → key suffix)."""
+    given: list[Answer] = []
+    for question_id, suffix in keys.items():
+        value = st.session_state.get(f"{MaturityKeys.ANSWER_PREFIX}{suffix}", NOT_ANSWERED)
+        if value == NOT_ANSWERED:
+            continue
+        given.append(
+            Answer(
+                "",  # the service signs every answer with the acting account's name
+                question_id,
+                None if value == DONT_KNOW else int(value),
+                str(st.session_state.get(f"{MaturityKeys.NOTE_PREFIX}{suffix}", "")),
+                str(st.session_state.get(f"{MaturityKeys.LINK_PREFIX}{suffix}", "")),
+            )
+        )
+    actor = current_actor(engine)
+    try:
+        count = maturity.save_answers(engine, actor, assessment_id=assessment_id, answers=given)
+    except UserInputError as exc:
+        refused("maturity-answer", exc)
+        return
+    flash("maturity-answer", "success", f"Saved {count} answer(s) for {actor.name}.")
+
+
+def on_save_targets(engine: Engine, assessment_id: int, dimension_ids: tuple[str, ...]) -> None:
+    targets = {d: int(st.session_state[f"{MaturityKeys.TARGET_PREFIX}{assessment_id}_{d}"]) for d in dimension_ids}
+    try:
+        maturity.set_targets(engine, current_actor(engine), assessment_id=assessment_id, targets=targets)
+    except UserInputError as exc:
+        refused("maturity-targets", exc)
+        return
+    flash("maturity-targets", "success", "Targets saved.")
+
+
+# --- guard: the workspace's members only ----------------------------------------------------------------
+show_flash("maturity")
+if not ctx.actor.can(Action.READ_WORKSPACE):
+    st.info(
+        "Sign in to see the workspace's maturity assessments: they are read by its members only "
+        "(a share link opens one map, not the assessments)."
+    )
+    st.stop()
+may_assess = ctx.actor.can(Action.ASSESS)
+
 # --- state: the workspace's frameworks and assessments -------------------------------------------------
-with session_scope(ctx.engine) as session:
-    ensure_framework(session=session, framework=load_builtin_framework())
-    frameworks = list_frameworks(session=session)
-    assessments = list_assessments(session=session)
+frameworks = maturity.list_frameworks(ctx.engine, ctx.actor)
+if may_assess and load_builtin_framework().key not in {f.framework_key for f in frameworks}:
+    maturity.ensure_builtin_framework(ctx.engine, ctx.actor)
+    frameworks = maturity.list_frameworks(ctx.engine, ctx.actor)
+assessments = maturity.list_assessments(ctx.engine, ctx.actor)
 by_id = {a.id: a for a in assessments}
 
 # The picker's value lives in session state: a new or imported assessment is put there before the widget is drawn
@@ -149,37 +242,31 @@ with choose_area:
             )
             if chosen_id is not None and requested != str(chosen_id):
                 st.query_params[MaturityKeys.QUERY_ASSESSMENT] = str(chosen_id)
-    with new_col, st.expander("New assessment", expanded=not assessments):
-        with st.form(key=MaturityKeys.NEW_FORM, clear_on_submit=True):
-            new_name = st.text_input("Name", key=MaturityKeys.NEW_NAME, max_chars=200, placeholder="e.g. Q3 review")
-            new_unit = st.text_input("Business unit", key=MaturityKeys.NEW_UNIT, max_chars=200)
-            new_date = st.date_input("Assessed on", value=date.today(), key=MaturityKeys.NEW_DATE)
-            fw_keys = [f.framework_key for f in frameworks]
+    if may_assess:
+        with (
+            new_col,
+            st.expander("New assessment", expanded=not assessments),
+            st.form(key=MaturityKeys.NEW_FORM, clear_on_submit=True),
+        ):
+            st.text_input("Name", key=MaturityKeys.NEW_NAME, max_chars=200, placeholder="e.g. Q3 review")
+            st.text_input("Business unit", key=MaturityKeys.NEW_UNIT, max_chars=200)
+            st.date_input("Assessed on", value=date.today(), key=MaturityKeys.NEW_DATE)
             fw_names = {f.framework_key: f"{f.name} (revision {f.number})" for f in frameworks}
-            new_fw = st.selectbox(
-                "Framework", options=fw_keys, format_func=fw_names.__getitem__, key=MaturityKeys.NEW_FRAMEWORK
+            st.selectbox(
+                "Framework",
+                options=list(fw_names),
+                format_func=fw_names.__getitem__,
+                key=MaturityKeys.NEW_FRAMEWORK,
             )
-            create_clicked = st.form_submit_button("Create assessment", type="primary", key=MaturityKeys.NEW_SUBMIT)
-        if create_clicked and new_fw is not None:
-            try:
-                with session_scope(ctx.engine) as session:
-                    fw_info, fw_doc = get_framework(session=session, key=new_fw)
-                    omni = fw_doc.reference_profiles.get("omnichannel", fw_doc.level_count)
-                    created = create_assessment(
-                        session=session,
-                        name=new_name,
-                        business_unit=new_unit,
-                        assessed_on=new_date if isinstance(new_date, date) else date.today(),
-                        framework_key=fw_info.framework_key,
-                        framework_revision=fw_info.number,
-                        targets={d.id: omni for d in fw_doc.dimensions},
-                    )
-            except UserInputError as exc:
-                st.error(md(str(exc)))
-            else:
-                select_assessment(created.id)
-                flash("maturity-choose", "success", f"Created '{created.label}'.")
-                st.rerun()
+            st.form_submit_button(
+                "Create assessment",
+                type="primary",
+                key=MaturityKeys.NEW_SUBMIT,
+                on_click=on_create,
+                args=(ctx.engine,),
+            )
+    else:
+        new_col.caption(f"{md(ctx.actor.name)} is {ctx.actor.role.value}: owners and editors record assessments.")
 
 # --- guard ---------------------------------------------------------------------------------------------
 if chosen_id is None:
@@ -191,11 +278,8 @@ answers: tuple[Answer, ...] = ()
 if assessment is not None:
     st.session_state[MaturityKeys.ASSESSMENT_ID] = assessment.id
     try:
-        with session_scope(ctx.engine) as session:
-            _, framework = get_framework(
-                session=session, key=assessment.framework_key, number=assessment.framework_revision
-            )
-            answers = list_answers(session=session, assessment_id=assessment.id)
+        opened = maturity.open_assessment(ctx.engine, ctx.actor, assessment_id=assessment.id)
+        framework, answers = opened.framework, opened.answers
     except UserInputError as exc:
         st.error(md(str(exc)))
         assessment = None
@@ -206,29 +290,24 @@ tab_names = ["Answer", "Scores", "Evidence", "Compare", "Recommendations", "Expo
 
 # --- export and import (available without an assessment) --------------------------------------------
 with files_tab:
+    show_flash("maturity-files")
     if assessment is not None:
-        with session_scope(ctx.engine) as session:
-            exported = assessment_to_json(export_assessment(session=session, assessment_id=assessment.id))
         st.download_button(
             "Export assessment (JSON)",
-            data=exported,
+            data=maturity.export_assessment(ctx.engine, ctx.actor, assessment_id=assessment.id),
             file_name=f"assessment-{assessment.id}.json",
             mime="application/json",
             key=MaturityKeys.EXPORT,
         )
-    upload = st.file_uploader("Import an exported assessment", type=["json"], key=MaturityKeys.IMPORT_FILE)
-    if st.button("Import as a new assessment", key=MaturityKeys.IMPORT_SUBMIT, disabled=upload is None):
-        assert upload is not None
-        try:
-            document = assessment_from_json(upload.getvalue(), source=upload.name)
-            with session_scope(ctx.engine) as session:
-                imported = import_assessment(session=session, document=document, author=ctx.author or "import")
-        except UserInputError as exc:
-            st.error(md(str(exc)))
-        else:
-            select_assessment(imported.id)
-            flash("maturity-choose", "success", f"Imported '{imported.label}'.")
-            st.rerun()
+    if may_assess:
+        upload = st.file_uploader("Import an exported assessment", type=["json"], key=MaturityKeys.IMPORT_FILE)
+        st.button(
+            "Import as a new assessment",
+            key=MaturityKeys.IMPORT_SUBMIT,
+            disabled=upload is None,
+            on_click=on_import,
+            args=(ctx.engine,),
+        )
 
 # --- framework: view and edit as a new revision ----------------------------------------------------
 with framework_tab:
@@ -249,40 +328,29 @@ with framework_tab:
         )
         base = st.session_state.get(MaturityKeys.FRAMEWORK_BASE)
         if base is None or base[0] != edit_key:
-            with session_scope(ctx.engine) as session:
-                info, doc = get_framework(session=session, key=edit_key)
+            info, doc = maturity.get_framework(ctx.engine, ctx.actor, key=edit_key)
             st.session_state[MaturityKeys.FRAMEWORK_BASE] = (edit_key, info.number)
             st.session_state[MaturityKeys.FRAMEWORK_TEXT] = framework_to_json(doc)
-        text = st.text_area(
+        st.text_area(
             "Framework document (change 'key' to save it as a new framework)",
             key=MaturityKeys.FRAMEWORK_TEXT,
             height=360,
+            disabled=not may_assess,
         )
-        if st.button("Save framework revision", key=MaturityKeys.FRAMEWORK_SUBMIT):
-            try:
-                edited = framework_from_json(text, source="framework document")
-                base_key, base_number = st.session_state[MaturityKeys.FRAMEWORK_BASE]
-                with session_scope(ctx.engine) as session:
-                    saved = save_framework(
-                        session=session,
-                        framework=edited,
-                        author=ctx.author,
-                        base_number=base_number if edited.key == base_key else None,
-                    )
-            except UserInputError as exc:
-                st.error(md(str(exc)))
-            else:
-                st.session_state.pop(MaturityKeys.FRAMEWORK_BASE, None)
-                flash("maturity-framework", "success", f"Saved '{saved.framework_key}' revision {saved.number}.")
-                st.rerun()
+        if may_assess:
+            st.button(
+                "Save framework revision",
+                key=MaturityKeys.FRAMEWORK_SUBMIT,
+                on_click=on_save_framework,
+                args=(ctx.engine,),
+            )
 
 if assessment is None or framework is None:
     st.stop()
 
 # --- evidence: a saved map, and an event dataset overlaid on it -------------------------------------
-with session_scope(ctx.engine) as session:
-    saved_maps = list_maps(session=session)
-    datasets = list_datasets(session=session)
+sources = maturity.evidence_sources(ctx.engine, ctx.actor)
+saved_maps, datasets = sources.maps, sources.datasets
 map_names = {s.id: s.name for s in saved_maps}
 dataset_names = {d.id: f"{d.name} ({d.rows:,} events)" for d in datasets}
 evidence = Evidence()
@@ -303,8 +371,7 @@ with evidence_tab:
     )
     if evidence_map != NO_MAP:
         try:
-            with session_scope(ctx.engine) as session:
-                revision = latest_revision(session=session, map_id=int(evidence_map))
+            revision = maturity.evidence_inputs(ctx.engine, ctx.actor, map_id=int(evidence_map)).revision
         except UserInputError as exc:
             st.error(md(str(exc)))
         else:
@@ -320,8 +387,12 @@ with evidence_tab:
             )
             if dataset_id != NO_DATASET:
                 try:
-                    with session_scope(ctx.engine) as session:
-                        dataset = get_dataset(session=session, dataset_id=int(dataset_id))
+                    inputs = maturity.evidence_inputs(
+                        ctx.engine, ctx.actor, map_id=int(evidence_map), dataset_id=int(dataset_id)
+                    )
+                    dataset = inputs.dataset
+                    assert dataset is not None
+                    revision = inputs.revision
                     log = cached_log(dataset.content_hash, dataset.mapping_json, dataset.cache_path)
                     overlay = cached_overlay(
                         log,
@@ -359,11 +430,13 @@ with evidence_tab:
         st.info("No evidence yet: pick a map with handoffs, and an event dataset when one is loaded.")
 
 # --- answer --------------------------------------------------------------------------------------------
-assessor = ctx.author
+assessor = ctx.actor.name
 with answer_tab:
     show_flash("maturity-answer")
-    if not assessor:
-        st.info("Enter your name in the sidebar to answer: every assessor's answers are kept apart.")
+    if not may_assess:
+        st.info(
+            f"{md(assessor)} is {ctx.actor.role.value}: owners and editors answer. The Scores tab shows every answer."
+        )
     else:
         mine = {a.question_id: a for a in answers if a.assessor == assessor}
         options = [NOT_ANSWERED, DONT_KNOW, *range(1, framework.level_count + 1)]
@@ -371,26 +444,27 @@ with answer_tab:
             f"Answering as **{md(assessor)}**. Pick the level whose description fits best, or 'don't know'. "
             "Other assessors' answers are kept; the Scores tab shows the spread."
         )
+        answer_keys = {q: f"{assessment.id}_{assessor}_{q}" for q in framework.question_ids}
         with st.form(key=f"{MaturityKeys.ANSWER_FORM}_{assessment.id}"):
             for dim in framework.dimensions:
                 st.markdown(f"**{md(dim.name)}**")
                 st.caption(f"Multichannel: {md(dim.multichannel)} Omnichannel: {md(dim.omnichannel)}")
 
-                def label(value: int, levels: tuple[str, ...] = dim.levels) -> str:
+                def label(value: int, levels: tuple[str, ...] = dim.levels, scale: Framework = framework) -> str:
                     if value == NOT_ANSWERED:
                         return "not answered"
                     if value == DONT_KNOW:
                         return "don't know"
-                    return f"{value} · {framework.levels[value - 1].name}: {levels[value - 1]}"
+                    return f"{value} · {scale.levels[value - 1].name}: {levels[value - 1]}"
 
                 for question in dim.questions:
                     given = mine.get(question.id)
-                    current = NOT_ANSWERED if given is None else (DONT_KNOW if given.level is None else given.level)
-                    suffix = f"{assessment.id}_{assessor}_{question.id}"
+                    answered = NOT_ANSWERED if given is None else (DONT_KNOW if given.level is None else given.level)
+                    suffix = answer_keys[question.id]
                     st.selectbox(
                         question.text,
                         options=options,
-                        index=options.index(current),
+                        index=options.index(answered),
                         format_func=label,
                         key=f"{MaturityKeys.ANSWER_PREFIX}{suffix}",
                     )
@@ -407,31 +481,13 @@ with answer_tab:
                         key=f"{MaturityKeys.LINK_PREFIX}{suffix}",
                         max_chars=2000,
                     )
-            submitted = st.form_submit_button("Save my answers", type="primary", key=MaturityKeys.ANSWER_SUBMIT)
-        if submitted:
-            new_answers = []
-            for question_id in framework.question_ids:
-                suffix = f"{assessment.id}_{assessor}_{question_id}"
-                value = st.session_state[f"{MaturityKeys.ANSWER_PREFIX}{suffix}"]
-                if value == NOT_ANSWERED:
-                    continue
-                new_answers.append(
-                    Answer(
-                        assessor,
-                        question_id,
-                        None if value == DONT_KNOW else int(value),
-                        st.session_state[f"{MaturityKeys.NOTE_PREFIX}{suffix}"],
-                        st.session_state[f"{MaturityKeys.LINK_PREFIX}{suffix}"],
-                    )
-                )
-            try:
-                with session_scope(ctx.engine) as session:
-                    count = save_answers(session=session, assessment_id=assessment.id, answers=new_answers)
-            except UserInputError as exc:
-                st.error(md(str(exc)))
-            else:
-                flash("maturity-answer", "success", f"Saved {count} answer(s) for {assessor}.")
-                st.rerun()
+            st.form_submit_button(
+                "Save my answers",
+                type="primary",
+                key=MaturityKeys.ANSWER_SUBMIT,
+                on_click=on_save_answers,
+                args=(ctx.engine, assessment.id, answer_keys),
+            )
 
 # --- scores --------------------------------------------------------------------------------------------
 scores = score_dimensions(framework, answers)
@@ -462,27 +518,21 @@ with score_tab:
     if evidence_levels:
         profiles.append(("Evidence", evidence_levels))
     st.plotly_chart(radar_figure(framework, profiles, title=assessment.label), key=MaturityKeys.RADAR)
-    with st.expander("Target levels"), st.form(key=MaturityKeys.TARGET_FORM):
-        for dim in framework.dimensions:
-            st.select_slider(
-                dim.name,
-                options=list(range(1, framework.level_count + 1)),
-                value=assessment.targets.get(dim.id, framework.level_count),
-                key=f"{MaturityKeys.TARGET_PREFIX}{assessment.id}_{dim.id}",
+    if may_assess:
+        with st.expander("Target levels"), st.form(key=MaturityKeys.TARGET_FORM):
+            for dim in framework.dimensions:
+                st.select_slider(
+                    dim.name,
+                    options=list(range(1, framework.level_count + 1)),
+                    value=assessment.targets.get(dim.id, framework.level_count),
+                    key=f"{MaturityKeys.TARGET_PREFIX}{assessment.id}_{dim.id}",
+                )
+            st.form_submit_button(
+                "Save targets",
+                key=MaturityKeys.TARGET_SUBMIT,
+                on_click=on_save_targets,
+                args=(ctx.engine, assessment.id, tuple(d.id for d in framework.dimensions)),
             )
-        if st.form_submit_button("Save targets", key=MaturityKeys.TARGET_SUBMIT):
-            targets = {
-                d.id: int(st.session_state[f"{MaturityKeys.TARGET_PREFIX}{assessment.id}_{d.id}"])
-                for d in framework.dimensions
-            }
-            try:
-                with session_scope(ctx.engine) as session:
-                    set_targets(session=session, assessment_id=assessment.id, targets=targets)
-            except UserInputError as exc:
-                st.error(md(str(exc)))
-            else:
-                flash("maturity-targets", "success", "Targets saved.")
-                st.rerun()
 
 # --- compare -------------------------------------------------------------------------------------------
 with compare_tab:
@@ -497,15 +547,12 @@ with compare_tab:
         key=f"{MaturityKeys.COMPARE_PICK}_{assessment.id}",
     )
     compared: list[tuple[str, dict[str, float]]] = []
-    with session_scope(ctx.engine) as session:
-        for other_id in picked_ids:
-            other = by_id[other_id]
-            _, other_fw = get_framework(session=session, key=other.framework_key, number=other.framework_revision)
-            if other_fw.level_count != framework.level_count:
-                st.warning(md(f"'{other.label}' uses a {other_fw.level_count}-level scale and is left out."))
-                continue
-            other_scores = score_dimensions(other_fw, list_answers(session=session, assessment_id=other_id))
-            compared.append((other.label, current_levels(other_scores)))
+    for other_id in picked_ids:
+        other = maturity.open_assessment(ctx.engine, ctx.actor, assessment_id=other_id)
+        if other.framework.level_count != framework.level_count:
+            st.warning(md(f"'{other.info.label}' uses a {other.framework.level_count}-level scale and is left out."))
+            continue
+        compared.append((other.info.label, current_levels(score_dimensions(other.framework, other.answers))))
     st.plotly_chart(radar_figure(framework, compared), key=MaturityKeys.COMPARE_RADAR)
     st.dataframe(
         pd.DataFrame(

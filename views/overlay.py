@@ -228,6 +228,9 @@ def _saved_dataset_section() -> None:
         st.rerun()
 
 
+if st.session_state.pop(OverlayKeys.DEMO_ON_ARRIVAL, False) and manages_data:
+    _use_demo()  # asked for on the Start page
+
 with data_area:
     st.subheader("1 · Event data")
     col_demo, col_map = st.columns([2, 3], vertical_alignment="bottom")

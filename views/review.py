@@ -1,4 +1,8 @@
-"""Review: a saved map's history, restoring an old revision, comparing revisions or maps, and exports."""
+"""Review: a saved map's history, restoring an old revision, comparing revisions or maps, and exports.
+
+Members review every map; a session that opened a share link reviews that one map and exports its
+report, and nothing else; a visitor who is not signed in is asked to sign in or open their link.
+"""
 
 from __future__ import annotations
 
@@ -7,66 +11,26 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from journeymap.access import Action
 from journeymap.compare import KEY_FIGURES, MapDiff, diff_graph_elements, diff_maps, diff_summary
 from journeymap.errors import UserInputError
 from journeymap.events.goals import default_settings
 from journeymap.events.overlay import Overlay
-from journeymap.maturity import current_levels, score_dimensions
 from journeymap.model import JourneyMap, map_from_json, map_to_json
-from journeymap.report import (
-    AssessmentSummary,
-    build_report,
-    find_browser,
-    render_html,
-    render_pdf,
-    render_png_graph,
-)
-from journeymap.store import (
-    MapSummary,
-    Revision,
-    RevisionInfo,
-    get_revision,
-    list_datasets,
-    list_maps,
-    list_revisions,
-    restore_revision,
-    session_scope,
-)
-from journeymap.store.assessments import AssessmentInfo, get_framework, list_answers, list_assessments
-from journeymap.store.reviews import CommentInfo, OpportunityInfo, list_comments, list_opportunities
+from journeymap.report import AssessmentSummary, build_report, find_browser, render_html, render_pdf, render_png_graph
+from journeymap.services import maps, maturity, reviews
+from journeymap.store import Revision, RevisionInfo
+from journeymap.store.assessments import AssessmentInfo
+from journeymap.store.datasets import DatasetInfo
+from journeymap.store.reviews import CommentInfo, OpportunityInfo
 from journeymap.ui import StateKeys, flash, init_page, md, render_graph, show_flash
-from journeymap.ui.access import can_edit
+from journeymap.ui.access import can_edit, current_actor
 from journeymap.ui.editor_forms import file_name_for
 from journeymap.ui.overlay_state import cached_log, cached_overlay, overlay_key
+from journeymap.ui.state import ReviewKeys
 from journeymap.viz import agraph_config_kwargs
-from journeymap.workspace_summary import newest_dataset_by_map
 
 GRAPH_HEIGHT = 480
-
-
-class ReviewKeys:
-    """Session-state and widget keys of this page (the shared ones are in :class:`StateKeys`)."""
-
-    MAP = "jm_review_map"
-    OTHER_MAP = "jm_review_other_map"
-    OLD_REVISION = "jm_review_old_revision"
-    NEW_REVISION = "jm_review_new_revision"
-    HISTORY_TABLE = "jm_review_history"
-    RESTORE_CHOICE = "jm_review_restore_choice"
-    RESTORE_SUBMIT = "jm_review_restore_submit"
-    GRAPH_OLD = "jm_review_graph_old"
-    GRAPH_NEW = "jm_review_graph_new"
-    TABLE_PREFIX = "jm_review_table"
-    EXPORT_REVISION = "jm_review_export_revision"
-    EXPORT_ASSESSMENT = "jm_review_export_assessment"
-    EXPORT_JSON = "jm_review_export_json"
-    EXPORT_HTML = "jm_review_export_html"
-    BUILD_PDF = "jm_review_build_pdf"
-    EXPORT_PDF = "jm_review_export_pdf"
-    BUILD_PNG = "jm_review_build_png"
-    EXPORT_PNG = "jm_review_export_png"
-    PDF_FOR = "jm_review_pdf_for"
-    PNG_FOR = "jm_review_png_for"
 
 
 ctx = init_page()
@@ -80,13 +44,23 @@ graphs_area = st.container()
 details_area = st.container()
 export_area = st.container()
 
-with session_scope(ctx.engine) as session:
-    maps: list[MapSummary] = list_maps(session=session)
-if not maps:
+actor = ctx.actor
+if not (actor.can(Action.READ_WORKSPACE) or actor.map_scope is not None):
+    with pick_area:
+        show_flash("review")  # why a control drawn before a sign-out refused its write
+        st.info("Sign in (in the sidebar) to review maps, or open the share link you were sent.")
+    st.stop()
+try:
+    listed = maps.list_maps(ctx.engine, actor)
+except UserInputError as exc:
+    with pick_area:
+        st.error(md(str(exc)))
+    st.stop()
+if not listed:
     with pick_area:
         st.info("No saved maps yet. Create one on the Maps page, then come back to review it.")
     st.stop()
-by_id = {s.id: s for s in maps}
+by_id = {s.id: s for s in listed}
 
 
 def _map_label(map_id: int) -> str:
@@ -101,13 +75,11 @@ def _revision_label(info: RevisionInfo) -> str:
 
 
 def _history(map_id: int) -> list[RevisionInfo]:
-    with session_scope(ctx.engine) as session:
-        return list_revisions(session=session, map_id=map_id)
+    return maps.list_revisions(ctx.engine, actor, map_id=map_id)
 
 
 def _load(revision_id: int) -> Revision:
-    with session_scope(ctx.engine) as session:
-        return get_revision(session=session, revision_id=revision_id)
+    return maps.get_revision(ctx.engine, actor, revision_id=revision_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -117,14 +89,9 @@ def _compare(old_json: str, new_json: str) -> tuple[MapDiff, list[str], tuple[An
     return diff, diff_summary(diff), diff_graph_elements(old, new, "old"), diff_graph_elements(old, new, "new")
 
 
-def _backlog_json(map_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The map's open opportunities and unresolved comments, as JSON texts (hashable cache arguments)."""
-    with session_scope(ctx.engine) as session:
-        opportunities = [
-            o for o in list_opportunities(session=session, map_id=map_id) if o.status in ("open", "in progress")
-        ]
-        comments = list_comments(session=session, map_id=map_id, include_resolved=False)
-    return tuple(o.model_dump_json() for o in opportunities), tuple(c.model_dump_json() for c in comments)
+def _backlog_json(inputs: reviews.ReportInputs) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The report's open opportunities and unresolved comments, as JSON texts (hashable cache arguments)."""
+    return tuple(o.model_dump_json() for o in inputs.opportunities), tuple(c.model_dump_json() for c in inputs.comments)
 
 
 def _report(
@@ -158,13 +125,13 @@ def _pdf(
     return render_pdf(_report(map_json, revision_json, backlog, _overlay, _assessment))
 
 
-def _export_overlay(map_id: int, revision_id: int, journey_map: JourneyMap) -> tuple[str, str, Overlay] | None:
-    """The newest dataset registered for the map, overlaid on the exported revision with the Overlay page's defaults.
+def _export_overlay(
+    dataset: DatasetInfo | None, revision_id: int, journey_map: JourneyMap
+) -> tuple[str, str, Overlay] | None:
+    """The map's newest dataset overlaid on the exported revision with the Overlay page's defaults.
 
     Returns the dataset's name, the overlay's cache key and the overlay; ``None`` when the map has no dataset.
     """
-    with session_scope(ctx.engine) as session:
-        dataset = newest_dataset_by_map(list_datasets(session=session)).get(map_id)
     if dataset is None:
         return None
     settings = default_settings(journey_map)  # the Overlay page's goal: the map's final touchpoints
@@ -180,28 +147,51 @@ def _export_overlay(map_id: int, revision_id: int, journey_map: JourneyMap) -> t
     return dataset.name, overlay_key(dataset.content_hash, dataset.mapping_json, revision_id, settings), overlay
 
 
-def _assessment_summary(info: AssessmentInfo) -> AssessmentSummary:
-    """An assessment as the report reads it: consensus levels of its answers, and its targets."""
-    with session_scope(ctx.engine) as session:
-        _, framework = get_framework(session=session, key=info.framework_key, number=info.framework_revision)
-        answers = list_answers(session=session, assessment_id=info.id)
-    levels = current_levels(score_dimensions(framework, answers))
-    return AssessmentSummary(framework=framework, levels=levels, name=info.name, targets=dict(info.targets))
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def _png(map_json: str) -> bytes:
     return render_png_graph(map_from_json(map_json))
 
 
+def _on_restore(map_id: int, base_revision_id: int, numbers: dict[int, int]) -> None:
+    chosen = st.session_state.get(f"{ReviewKeys.RESTORE_CHOICE}_{map_id}")
+    if not isinstance(chosen, int):
+        return
+    try:  # asked again: the sign-in may have ended since the button was drawn
+        restored = maps.restore_revision(
+            ctx.engine, current_actor(ctx.engine), map_id=map_id, revision_id=chosen, base_revision_id=base_revision_id
+        )
+    except UserInputError as exc:
+        flash("review", "error", str(exc))
+    else:
+        flash("review", "success", f"Revision {numbers.get(chosen, '?')} restored as revision {restored.number}.")
+
+
 # --- which map ------------------------------------------------------------------------------------------
+def _refuse_unlisted(requested: object) -> None:
+    """Say why a map id asked for (in the URL's session, or forced into the picker) is not offered here."""
+    if not isinstance(requested, int) or requested in by_id:
+        return
+    try:
+        maps.get_map(ctx.engine, actor, map_id=requested)
+    except UserInputError as exc:  # not this visitor's map (refused), or gone
+        st.error(md(str(exc)))
+    else:  # readable but not listed (archived): nothing to refuse
+        return
+
+
 with pick_area:
     show_flash("review")
     preferred = st.session_state.get(StateKeys.MAP_ID)
-    if ReviewKeys.MAP not in st.session_state or st.session_state[ReviewKeys.MAP] not in by_id:
-        st.session_state[ReviewKeys.MAP] = preferred if preferred in by_id else maps[0].id
-    map_id = int(st.selectbox("Map to review", options=list(by_id), format_func=_map_label, key=ReviewKeys.MAP))
-    history = _history(map_id)
+    picked = st.session_state.get(ReviewKeys.PICK_MAP)
+    _refuse_unlisted(picked if picked is not None else preferred)
+    if picked not in by_id:
+        st.session_state[ReviewKeys.PICK_MAP] = preferred if preferred in by_id else listed[0].id
+    map_id = int(st.selectbox("Map to review", options=list(by_id), format_func=_map_label, key=ReviewKeys.PICK_MAP))
+    try:
+        history = _history(map_id)
+    except UserInputError as exc:
+        st.error(md(str(exc)))
+        st.stop()
     revisions = {r.id: r for r in history}
 
 # --- history and restore ----------------------------------------------------------------------------------
@@ -227,11 +217,11 @@ with history_area:
         key=ReviewKeys.HISTORY_TABLE,
     )
     older = [r.id for r in history[1:]]
-    editable = can_edit(ctx.engine, map_id=map_id)
+    editable = actor.is_editor and can_edit(ctx.engine, map_id=map_id)
     if not editable:
         st.caption("Restoring needs an editor (and the map not locked by a workshop).")
     restore_col, restore_button_col = st.columns([3, 1], vertical_alignment="bottom")
-    restore_id = restore_col.selectbox(
+    restore_col.selectbox(
         "Restore an earlier revision as a new revision (nothing is overwritten)",
         options=older,
         format_func=lambda rid: _revision_label(revisions[rid]),
@@ -239,29 +229,13 @@ with history_area:
         placeholder="This map has only one revision",
         disabled=not older or not editable,
     )
-    if (
-        restore_button_col.button("Restore", key=ReviewKeys.RESTORE_SUBMIT, disabled=not older or not editable)
-        and restore_id is not None
-        and can_edit(ctx.engine, map_id=map_id)
-    ):
-        try:
-            with session_scope(ctx.engine) as session:
-                restored = restore_revision(
-                    session=session,
-                    map_id=map_id,
-                    revision_id=int(restore_id),
-                    author=ctx.author or "Anonymous",
-                    base_revision_id=history[0].id,
-                )
-        except UserInputError as exc:
-            flash("review", "error", str(exc))
-        else:
-            flash(
-                "review",
-                "success",
-                f"Revision {revisions[int(restore_id)].number} restored as revision {restored.number}.",
-            )
-        st.rerun()
+    restore_button_col.button(
+        "Restore",
+        key=ReviewKeys.RESTORE_SUBMIT,
+        disabled=not older or not editable,
+        on_click=_on_restore,
+        args=(map_id, history[0].id, {r.id: r.number for r in history}),
+    )
 
 # --- compare --------------------------------------------------------------------------------------------
 with compare_area:
@@ -325,7 +299,7 @@ with graphs_area:
 
 def _table(title: str, key: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
     st.markdown(f"**{title}**")
-    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, key=f"{ReviewKeys.TABLE_PREFIX}_{key}")
+    st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, key=f"{ReviewKeys.DIFF_TABLE_PREFIX}_{key}")
 
 
 with details_area:
@@ -398,17 +372,41 @@ with export_area:
         key=f"{ReviewKeys.EXPORT_REVISION}_{map_id}",
     )
     export_info = revisions[int(export_id)]
+    # Assessments are the workspace's: offered to members only (a share-link visitor exports their map alone).
+    assessments: dict[int, AssessmentInfo] = (
+        {a.id: a for a in maturity.list_assessments(ctx.engine, actor)} if actor.can(Action.READ_WORKSPACE) else {}
+    )
+    assessment_id = st.selectbox(
+        "Maturity assessment to include",
+        options=[None, *assessments],
+        format_func=lambda aid: "None" if aid is None else assessments[aid].label,
+        key=ReviewKeys.EXPORT_ASSESSMENT,
+        help="Adds the maturity radar and the levels by dimension (consensus of the answers, and the targets).",
+        disabled=not assessments,
+    )
+    chosen_assessment = int(assessment_id) if assessment_id in assessments else None
     try:
-        export_map = _load(export_info.id).journey_map
+        try:
+            inputs = reviews.export_report(
+                ctx.engine, actor, map_id=map_id, revision_id=export_info.id, assessment_id=chosen_assessment
+            )
+        except UserInputError as exc:
+            if chosen_assessment is None:
+                raise
+            st.error(md(str(exc)))  # a damaged assessment: export without it, and say why
+            chosen_assessment = None
+            inputs = reviews.export_report(ctx.engine, actor, map_id=map_id, revision_id=export_info.id)
     except UserInputError as exc:
         st.error(md(str(exc)))
         st.stop()
+    export_map = inputs.revision.journey_map
+    export_assessment = inputs.assessment
     export_json = map_to_json(export_map)
-    backlog = _backlog_json(map_id)
+    backlog = _backlog_json(inputs)
     base_name = file_name_for(export_map.name).removesuffix(".json") + f"-r{export_info.number}"
 
     try:
-        found_overlay = _export_overlay(map_id, export_info.id, export_map)
+        found_overlay = _export_overlay(inputs.dataset, export_info.id, export_map)
     except UserInputError as exc:  # a deleted or damaged dataset cache: export without event data, and say why
         found_overlay = None
         st.warning(md(f"The report leaves the event data out: {exc}"))
@@ -421,22 +419,7 @@ with export_area:
                 "(default overlay settings)."
             )
         )
-    with session_scope(ctx.engine) as session:
-        assessments = {a.id: a for a in list_assessments(session=session)}
-    assessment_id = st.selectbox(
-        "Maturity assessment to include",
-        options=[None, *assessments],
-        format_func=lambda aid: "None" if aid is None else assessments[aid].label,
-        key=ReviewKeys.EXPORT_ASSESSMENT,
-        help="Adds the maturity radar and the levels by dimension (consensus of the answers, and the targets).",
-    )
-    export_assessment: AssessmentSummary | None = None
-    if assessment_id is not None and assessment_id in assessments:
-        try:
-            export_assessment = _assessment_summary(assessments[int(assessment_id)])
-        except UserInputError as exc:
-            st.error(md(str(exc)))
-    extras = (overlay_cache_key, int(assessment_id) if export_assessment is not None else None)
+    extras = (overlay_cache_key, chosen_assessment if export_assessment is not None else None)
 
     def _html_report() -> str:
         # Runs when the button is clicked (on a worker thread): plain functions only.

@@ -1,8 +1,8 @@
 """Shared map, read-only: ``view?share=<token>`` shows one map and its review backlog; nothing there edits.
 
 Without a token this is the review page of signed-in users (everyone, in open local mode): viewers read and
-comment, editors also resolve, keep the opportunity backlog and create or revoke share links. Guests are told
-to open the link they were sent.
+comment, editors also resolve, keep the opportunity backlog and create or revoke share links. A session that
+opened a share link sees that one map here; any other visitor is told to open the link they were sent.
 """
 
 from datetime import timedelta
@@ -11,21 +11,24 @@ from urllib.parse import urlencode, urlsplit
 import pandas as pd
 import streamlit as st
 
-from journeymap.access import Actor, Role
+from journeymap.access import Action, Actor
 from journeymap.errors import UserInputError
 from journeymap.model import map_to_json
-from journeymap.store import latest_revision, list_maps, session_scope
-from journeymap.store.access import create_share_link, list_share_links, resolve_share_link, revoke_share_link
-from journeymap.store.reviews import list_comments, list_opportunities
+from journeymap.services import maps, reviews
 from journeymap.ui import cached_graph, md, render_graph
-from journeymap.ui.access import access_sidebar, enter_share_session
+from journeymap.ui.access import access_sidebar, current_actor, enter_share_session, show_access_flash
 from journeymap.ui.resources import get_engine
 from journeymap.ui.review_panels import comments_panel, opportunities_panel
 from journeymap.ui.state import ReviewKeys
 
 GRAPH_HEIGHT = 620
 SHARE_PARAM = "share"
-EXPIRY_CHOICES = {"Never": None, "1 day": timedelta(days=1), "7 days": timedelta(days=7), "30 days": timedelta(days=30)}
+EXPIRY_CHOICES: dict[str, timedelta | None] = {
+    "Never": None,
+    "1 day": timedelta(days=1),
+    "7 days": timedelta(days=7),
+    "30 days": timedelta(days=30),
+}
 
 engine = get_engine()
 token = st.query_params.get(SHARE_PARAM)
@@ -42,24 +45,41 @@ def _review_page() -> None:
     """Without a share token: signed-in reviewers comment, editors also manage the backlog and share links."""
     actor = access_sidebar(engine)
     st.title("Review and share")
-    if actor.role == Role.GUEST:
+    if not (actor.can(Action.READ_WORKSPACE) or actor.map_scope is not None):
+        show_access_flash()  # why a control drawn before a sign-out refused its write
         st.info("Open the share link you were sent to see a map, or sign in (in the sidebar) to review maps here.")
         st.stop()
-    with session_scope(engine) as session:
-        maps = list_maps(session=session)
-    if not maps:
+    try:
+        names = {m.id: m.name for m in maps.list_maps(engine, actor)}
+    except UserInputError as exc:
+        st.error(md(str(exc)))
+        st.stop()
+    if not names:
         st.info("There is no saved map to review yet.")
         st.stop()
-    names = {m.id: m.name for m in maps}
-    map_id = st.selectbox("Map", options=list(names), format_func=lambda i: names[i], key=ReviewKeys.REVIEW_MAP)
-    with session_scope(engine) as session:
-        journey_map = latest_revision(session=session, map_id=map_id).journey_map
+    if actor.map_scope is not None:  # a share-link visitor: their one map, nothing to pick
+        map_id = actor.map_scope
+        st.subheader(md(names.get(map_id, f"Map #{map_id}")))
+    else:
+        map_id = int(st.selectbox("Map", options=list(names), format_func=names.__getitem__, key=ReviewKeys.REVIEW_MAP))
+    try:
+        journey_map = maps.latest_revision(engine, actor, map_id=map_id).journey_map
+    except UserInputError as exc:
+        st.error(md(str(exc)))
+        st.stop()
     nodes, edges, config = cached_graph(map_to_json(journey_map), None, GRAPH_HEIGHT)
     render_graph(nodes, edges, config, key=ReviewKeys.VIEW_GRAPH)
     comments_panel(engine, map_id, journey_map)
     opportunities_panel(engine, map_id, journey_map)
-    if actor.is_editor:
+    if actor.can(Action.SHARE):
         _share_links(actor, map_id)
+
+
+def _on_revoke(link_id: int) -> None:
+    try:  # asked again: the sign-in may have ended since the button was drawn
+        reviews.revoke_share_link(engine, current_actor(engine), link_id=link_id)
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
 
 
 def _share_links(actor: Actor, map_id: int) -> None:
@@ -70,21 +90,19 @@ def _share_links(actor: Actor, map_id: int) -> None:
         created = st.form_submit_button("Create share link", key=ReviewKeys.SHARE_SUBMIT)
     if created:
         try:
-            with session_scope(engine) as session:
-                new_token, _ = create_share_link(
-                    session=session,
-                    actor=actor,
-                    map_id=map_id,
-                    label=str(st.session_state.get(ReviewKeys.SHARE_LABEL, "")),
-                    expires_in=EXPIRY_CHOICES[str(st.session_state.get(ReviewKeys.SHARE_EXPIRY, "Never"))],
-                )
+            new_token, _ = reviews.create_share_link(
+                engine,
+                current_actor(engine),
+                map_id=map_id,
+                label=str(st.session_state.get(ReviewKeys.SHARE_LABEL, "")),
+                expires_in=EXPIRY_CHOICES[str(st.session_state.get(ReviewKeys.SHARE_EXPIRY, "Never"))],
+            )
         except UserInputError as exc:
             st.error(md(str(exc)))
         else:
             st.success("Share link created. Copy it now: it is shown only once.")
             st.code(_share_url(new_token), language=None)
-    with session_scope(engine) as session:
-        links = list_share_links(session=session, map_id=map_id)
+    links = reviews.list_share_links(engine, actor, map_id=map_id)
     st.markdown("**Links to this map**")
     if not links:
         st.caption("No share link yet.")
@@ -95,10 +113,10 @@ def _share_links(actor: Actor, map_id: int) -> None:
         cols[0].text(
             f"{link.label or 'Unlabelled'} by {link.created_by}, {link.created_at:%Y-%m-%d %H:%M} UTC{expiry}: {state}"
         )
-        if state == "active" and cols[1].button("Revoke", key=f"{ReviewKeys.SHARE_REVOKE_PREFIX}_{link.id}"):
-            with session_scope(engine) as session:
-                revoke_share_link(session=session, actor=actor, link_id=link.id)
-            st.rerun()
+        if state == "active":
+            cols[1].button(
+                "Revoke", key=f"{ReviewKeys.SHARE_REVOKE_PREFIX}_{link.id}", on_click=_on_revoke, args=(link.id,)
+            )
 
 
 if not token:
@@ -106,17 +124,17 @@ if not token:
     st.stop()
 
 try:
-    with session_scope(engine) as session:
-        link = resolve_share_link(session=session, token=token)
-        revision = latest_revision(session=session, map_id=link.map_id)
-        comments = list_comments(session=session, map_id=link.map_id, include_resolved=False)
-        opportunities = list_opportunities(session=session, map_id=link.map_id)
+    shared = reviews.open_share_link(engine, current_actor(engine), token=token)
+    # From here on this session reads as the link's visitor: that one map and its reports, nothing else.
+    revision = maps.latest_revision(engine, shared.actor, map_id=shared.map_id)
+    comments = reviews.list_comments(engine, shared.actor, map_id=shared.map_id, include_resolved=False)
+    opportunities = reviews.list_opportunities(engine, shared.actor, map_id=shared.map_id)
 except UserInputError as exc:
     st.title("Shared map")
     st.error(md(str(exc)))
     st.stop()
 
-enter_share_session(link.map_id)
+enter_share_session(shared.map_id)
 journey_map = revision.journey_map
 names = {tp.id: tp.name for tp in journey_map.touchpoints}
 
@@ -132,7 +150,7 @@ with st.sidebar:
 
 with header_area:
     st.title(md(journey_map.name))
-    st.caption(md(f"Read-only view · revision {revision.number} by {revision.author} · shared by {link.created_by}"))
+    st.caption(md(f"Read-only view · revision {revision.number} by {revision.author} · shared by {shared.shared_by}"))
     cols = st.columns(4)
     cols[0].metric("Touchpoints", len(journey_map.touchpoints))
     cols[1].metric("Transitions", len(journey_map.transitions))

@@ -1,35 +1,23 @@
 """Workshop mode: a facilitator starts a workshop on a map; people join with a code and add pain points and ideas.
 
-``workshop`` shows the lobby (join form; editors start workshops), ``workshop?code=ABC123&name=Ana`` the
+``workshop`` shows the lobby (join form; facilitators start workshops), ``workshop?code=ABC123&name=Ana`` the
 participant view and ``workshop?code=ABC123&present=1`` the presenter view. The database is the shared
-state: the lists refresh every few seconds, so everyone sees everyone's additions.
+state: the lists refresh every few seconds, so everyone sees everyone's additions. The join code is what
+lets a participant in: without a valid one the page shows no map.
 """
 
 from datetime import timedelta
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
 
-from journeymap.access import Action
+from journeymap.access import Action, Actor
 from journeymap.errors import UserInputError
-from journeymap.model import JourneyMap, map_to_json
-from journeymap.store import latest_revision, list_maps, session_scope
-from journeymap.store.reviews import (
-    ItemKind,
-    WorkshopInfo,
-    add_workshop_item,
-    find_workshop,
-    list_workshop_items,
-    list_workshops,
-    promote_to_opportunity,
-    promote_to_pain_point,
-    set_workshop_closed,
-    set_workshop_locked,
-    start_workshop,
-    touchpoint_activity,
-    vote,
-)
-from journeymap.ui import cached_graph, md, render_graph
+from journeymap.model import map_to_json
+from journeymap.services import maps, reviews
+from journeymap.store.reviews import ItemKind, WorkshopItemInfo
+from journeymap.ui import FlashLevel, cached_graph, md, render_graph
 from journeymap.ui.access import access_sidebar, current_actor
 from journeymap.ui.resources import get_engine
 from journeymap.ui.state import ReviewKeys
@@ -43,7 +31,12 @@ actor = access_sidebar(engine)
 is_facilitator = actor.can(Action.FACILITATE)
 
 
-def _flash(level: str, text: str) -> None:
+def _acting() -> Actor:
+    # Asked again in callbacks: they run before the page, and the sign-in may have ended since it was drawn.
+    return current_actor(engine)
+
+
+def _flash(level: FlashLevel, text: str) -> None:
     st.session_state[ReviewKeys.WS_FLASH] = (level, text)
 
 
@@ -51,12 +44,41 @@ def _show_flash() -> None:
     queued = st.session_state.pop(ReviewKeys.WS_FLASH, None)
     if queued:
         level, text = queued
-        {"success": st.success, "error": st.error, "info": st.info}[level](md(text))
+        {"success": st.success, "error": st.error, "info": st.info, "warning": st.warning}[level](md(text))
 
 
 def _go(**params: str) -> None:
     st.query_params.clear()
     st.query_params.update(params)
+
+
+def _items_label(item: WorkshopItemInfo, names: dict[str, str]) -> str:
+    return f"{names.get(item.touchpoint_id, item.touchpoint_id)} · {item.kind.value}: {item.text}"
+
+
+# --- lobby ----------------------------------------------------------------------------------------------
+
+
+def _on_join() -> None:
+    code = str(st.session_state.get(ReviewKeys.WS_JOIN_CODE, ""))
+    name = str(st.session_state.get(ReviewKeys.WS_JOIN_NAME, ""))
+    try:
+        workshop = reviews.join_workshop(engine, _acting(), join_code=code, participant=name)
+    except UserInputError as exc:
+        _flash("error", str(exc))
+    else:
+        _go(**{CODE: workshop.join_code, NAME: " ".join(name.split())})
+
+
+def _on_start(map_id: int) -> None:
+    try:
+        workshop = reviews.start_workshop(
+            engine, _acting(), map_id=map_id, title=str(st.session_state.get(ReviewKeys.WS_TITLE, ""))
+        )
+    except UserInputError as exc:
+        _flash("error", str(exc))
+    else:
+        _go(**{CODE: workshop.join_code, PRESENT: "1"})
 
 
 def _lobby() -> None:
@@ -66,186 +88,206 @@ def _lobby() -> None:
     with st.form(key=ReviewKeys.WS_JOIN_FORM):
         st.text_input("Join code", key=ReviewKeys.WS_JOIN_CODE, max_chars=12)
         st.text_input("Your name", key=ReviewKeys.WS_JOIN_NAME, max_chars=80)
-        joined = st.form_submit_button("Join", type="primary", key=ReviewKeys.WS_JOIN_SUBMIT)
-    if joined:
-        name = str(st.session_state.get(ReviewKeys.WS_JOIN_NAME, "")).strip()
-        try:
-            with session_scope(engine) as session:
-                workshop = find_workshop(session=session, join_code=str(st.session_state.get(ReviewKeys.WS_JOIN_CODE)))
-            if not name:
-                raise UserInputError(
-                    "is empty",
-                    source="join workshop",
-                    location="field 'your name'",
-                    hint="Enter the name the others will see next to your additions.",
-                )
-        except UserInputError as exc:
-            st.error(md(str(exc)))
-        else:
-            _go(**{CODE: workshop.join_code, NAME: name})
-            st.rerun()
+        st.form_submit_button("Join", type="primary", key=ReviewKeys.WS_JOIN_SUBMIT, on_click=_on_join)
     if not is_facilitator:
         return
     st.subheader("Run a workshop")
-    with session_scope(engine) as session:
-        maps = list_maps(session=session)
-        running = list_workshops(session=session)
-    names = {m.id: m.name for m in maps}
+    try:
+        names = {m.id: m.name for m in maps.list_maps(engine, actor)}
+        running = reviews.list_workshops(engine, actor)
+    except UserInputError as exc:
+        st.error(md(str(exc)))
+        return
     if names:
-        map_id = st.selectbox("Map", options=list(names), format_func=lambda i: names[i], key=ReviewKeys.WS_MAP)
+        map_id = int(st.selectbox("Map", options=list(names), format_func=names.__getitem__, key=ReviewKeys.WS_MAP))
         st.text_input("Title (optional)", key=ReviewKeys.WS_TITLE, max_chars=200)
-        if st.button("Start workshop", key=ReviewKeys.WS_START):
-            with session_scope(engine) as session:
-                workshop = start_workshop(
-                    session=session,
-                    actor=actor,
-                    map_id=map_id,
-                    title=str(st.session_state.get(ReviewKeys.WS_TITLE, "")),
-                )
-            _go(**{CODE: workshop.join_code, PRESENT: "1"})
-            st.rerun()
+        st.button("Start workshop", key=ReviewKeys.WS_START, on_click=_on_start, args=(map_id,))
     for workshop in running:
         cols = st.columns([4, 1])
         state = "locked" if workshop.locked else "open"
         cols[0].text(f"{workshop.join_code} · {workshop.title} · {names.get(workshop.map_id, '?')} · {state}")
-        if cols[1].button("Present", key=f"{ReviewKeys.WS_OPEN_PREFIX}_{workshop.id}"):
-            _go(**{CODE: workshop.join_code, PRESENT: "1"})
-            st.rerun()
+        cols[1].button(
+            "Present",
+            key=f"{ReviewKeys.WS_OPEN_PREFIX}_{workshop.id}",
+            on_click=_go,
+            kwargs={CODE: workshop.join_code, PRESENT: "1"},
+        )
 
 
-def _load(code: str) -> tuple[WorkshopInfo, JourneyMap]:
-    with session_scope(engine) as session:
-        workshop = find_workshop(session=session, join_code=code)
-        journey_map = latest_revision(session=session, map_id=workshop.map_id).journey_map
-    if workshop.closed:
-        raise UserInputError("this workshop is closed", source="workshop", hint="Ask the facilitator for a new code.")
-    return workshop, journey_map
-
-
-def _items_frame(workshop_id: int, journey_map: JourneyMap) -> pd.DataFrame:
-    names = {tp.id: tp.name for tp in journey_map.touchpoints}
-    with session_scope(engine) as session:
-        items = list_workshop_items(session=session, workshop_id=workshop_id)
-    return pd.DataFrame(
-        [
-            {
-                "Touchpoint": names.get(i.touchpoint_id, i.touchpoint_id),
-                "Kind": i.kind.value,
-                "Text": i.text,
-                "By": i.participant,
-                "Votes": i.votes,
-            }
-            for i in items
-        ],
-        columns=["Touchpoint", "Kind", "Text", "By", "Votes"],
-    )
-
-
-def _on_vote(item_id: int, name: str) -> None:
+def _board(code: str) -> reviews.WorkshopBoard:
+    """The workshop the code opens; anything else (a wrong or closed code) ends the page with why."""
     try:
-        with session_scope(engine) as session:
-            counted = vote(session=session, item_id=item_id, participant=name)
+        return reviews.workshop_board(engine, actor, join_code=code)
     except UserInputError as exc:
-        _flash("error", str(exc))
+        st.error(md(str(exc)))
+        st.stop()
+
+
+# --- participant ----------------------------------------------------------------------------------------
+
+
+def _participant_outcome(error: str | None) -> None:
+    """Remember a participant's last failure until their next action succeeds."""
+    if error is None:
+        st.session_state.pop(ReviewKeys.WS_PARTICIPANT_ERROR, None)
     else:
+        st.session_state[ReviewKeys.WS_PARTICIPANT_ERROR] = error
+
+
+def _on_add(code: str, name: str) -> None:
+    try:
+        reviews.add_workshop_item(
+            engine,
+            _acting(),
+            join_code=code,
+            participant=name,
+            touchpoint_id=str(st.session_state.get(ReviewKeys.WS_ADD_TOUCHPOINT)),
+            kind=str(st.session_state.get(ReviewKeys.WS_ADD_KIND)),
+            text=str(st.session_state.get(ReviewKeys.WS_ADD_TEXT, "")),
+        )
+    except UserInputError as exc:
+        _participant_outcome(str(exc))
+    else:
+        _participant_outcome(None)
+        _flash("success", "Added: everyone sees it within a few seconds.")
+
+
+def _on_vote(code: str, name: str, item_id: int) -> None:
+    try:
+        counted = reviews.vote(engine, _acting(), join_code=code, participant=name, item_id=item_id)
+    except UserInputError as exc:
+        _participant_outcome(str(exc))
+    else:
+        _participant_outcome(None)
         if not counted:
             _flash("info", "You already voted for that one.")
 
 
 def _participant(code: str, name: str) -> None:
-    try:
-        workshop, journey_map = _load(code)
-    except UserInputError as exc:
-        st.error(md(str(exc)))
-        st.stop()
+    board = _board(code)
+    workshop, journey_map = board.workshop, board.journey_map
     st.title(md(workshop.title))
     st.caption(md(f"Workshop {workshop.join_code} · you are {name}"))
-    _show_flash()
     names = {tp.id: tp.name for tp in journey_map.touchpoints}
     with st.form(key=ReviewKeys.WS_ADD_FORM, clear_on_submit=True):
-        st.selectbox(
-            "Touchpoint", options=list(names), format_func=lambda i: names[i], key=ReviewKeys.WS_ADD_TOUCHPOINT
-        )
+        st.selectbox("Touchpoint", options=list(names), format_func=names.__getitem__, key=ReviewKeys.WS_ADD_TOUCHPOINT)
         st.radio("Kind", options=[k.value for k in ItemKind], horizontal=True, key=ReviewKeys.WS_ADD_KIND)
         st.text_input("What did you notice?", key=ReviewKeys.WS_ADD_TEXT, max_chars=200)
-        added = st.form_submit_button("Add", type="primary", key=ReviewKeys.WS_ADD_SUBMIT)
-    if added:
-        try:
-            with session_scope(engine) as session:
-                add_workshop_item(
-                    session=session,
-                    workshop_id=workshop.id,
-                    participant=name,
-                    touchpoint_id=str(st.session_state.get(ReviewKeys.WS_ADD_TOUCHPOINT)),
-                    kind=str(st.session_state.get(ReviewKeys.WS_ADD_KIND)),
-                    text=str(st.session_state.get(ReviewKeys.WS_ADD_TEXT, "")),
-                )
-        except UserInputError as exc:
-            st.error(md(str(exc)))
-        else:
-            st.success("Added: everyone sees it within a few seconds.")
+        st.form_submit_button(
+            "Add", type="primary", key=ReviewKeys.WS_ADD_SUBMIT, on_click=_on_add, args=(workshop.join_code, name)
+        )
 
     @st.fragment(run_every=REFRESH)
     def _live() -> None:
         try:  # a fragment reruns on its own, outside the app's last net: say what failed here
-            with session_scope(engine) as session:
-                fresh = find_workshop(session=session, join_code=code)
-                items = list_workshop_items(session=session, workshop_id=workshop.id)
+            fresh = reviews.workshop_board(engine, actor, join_code=code)
         except UserInputError as exc:
             st.error(md(str(exc)))
             return
-        if fresh.locked:
+        if fresh.workshop.locked:
             st.warning("The facilitator has locked the map: you can read, but not add or vote.")
+        error = st.session_state.get(ReviewKeys.WS_PARTICIPANT_ERROR)
+        if error:
+            st.error(md(str(error)))
         _show_flash()
-        st.subheader(f"Everyone's additions ({len(items)})")
-        for item in items:
+        st.subheader(f"Everyone's additions ({len(fresh.items)})")
+        for item in fresh.items:  # most votes first
             cols = st.columns([6, 1])
             cols[0].text(
-                f"{names.get(item.touchpoint_id, item.touchpoint_id)} · {item.kind.value}: {item.text} "
-                f"({item.participant}, {item.votes} vote{'s' if item.votes != 1 else ''})"
+                f"{_items_label(item, names)} ({item.participant}, {item.votes} vote{'s' if item.votes != 1 else ''})"
             )
             cols[1].button(
                 "Vote",
                 key=f"{ReviewKeys.WS_VOTE_PREFIX}_{item.id}",
-                disabled=fresh.locked,
+                disabled=fresh.workshop.locked,
                 on_click=_on_vote,
-                args=(item.id, name),
+                args=(workshop.join_code, name, item.id),
             )
 
     _live()
 
 
-def _presenter(code: str) -> None:
+# --- presenter ------------------------------------------------------------------------------------------
+
+
+def _on_lock(workshop_id: int, locked: bool) -> None:
     try:
-        workshop, journey_map = _load(code)
+        reviews.set_workshop_locked(engine, _acting(), workshop_id=workshop_id, locked=locked)
     except UserInputError as exc:
-        st.error(md(str(exc)))
-        st.stop()
+        _flash("error", str(exc))
+
+
+def _on_close(workshop_id: int) -> None:
+    try:
+        reviews.close_workshop(engine, _acting(), workshop_id=workshop_id)
+    except UserInputError as exc:
+        _flash("error", str(exc))
+    else:
+        _go()
+        _flash("success", "Workshop closed: its join code no longer works and the map is no longer locked.")
+
+
+Promotion = Literal["opportunity", "pain point"]
+
+
+def _on_promote(item_id: int, text: str, as_what: Promotion) -> None:
+    try:
+        if as_what == "opportunity":
+            opportunity = reviews.promote_to_opportunity(engine, _acting(), item_id=item_id)
+            _flash("success", f"'{text}' is now opportunity #{opportunity.id} on the map's backlog.")
+        else:
+            revision = reviews.promote_to_pain_point(engine, _acting(), item_id=item_id)
+            _flash("success", f"'{text}' added as a pain point: revision {revision.number} of the map.")
+    except UserInputError as exc:
+        _flash("error", str(exc))
+
+
+def _promotions(items: list[WorkshopItemInfo], names: dict[str, str]) -> None:
+    pending = [i for i in items if i.promoted_as is None]  # most votes first
+    if not pending:
+        return
+    st.subheader("Promote items")
+    for item in pending:
+        cols = st.columns([4, 1, 1])
+        cols[0].text(f"{_items_label(item, names)} ({item.votes} vote{'s' if item.votes != 1 else ''})")
+        cols[1].button(
+            "Opportunity",
+            key=f"{ReviewKeys.WS_PROMOTE_OPP_PREFIX}_{item.id}",
+            on_click=_on_promote,
+            args=(item.id, item.text, "opportunity"),
+        )
+        cols[2].button(
+            "Pain point",
+            key=f"{ReviewKeys.WS_PROMOTE_PAIN_PREFIX}_{item.id}",
+            on_click=_on_promote,
+            args=(item.id, item.text, "pain point"),
+        )
+
+
+def _presenter(code: str) -> None:
+    board = _board(code)
+    workshop, journey_map = board.workshop, board.journey_map
     names = {tp.id: tp.name for tp in journey_map.touchpoints}
     map_json = map_to_json(journey_map)
     st.title(md(f"{workshop.title} · join with code {workshop.join_code}"))
-    _show_flash()
     if is_facilitator:
         cols = st.columns([1, 1, 3])
-        label = "Unlock map" if workshop.locked else "Lock map"
-        if cols[0].button(label, key=ReviewKeys.WS_LOCK):
-            with session_scope(engine) as session:
-                set_workshop_locked(session=session, actor=actor, workshop_id=workshop.id, locked=not workshop.locked)
-            st.rerun()
-        if cols[1].button("Close workshop", key=ReviewKeys.WS_CLOSE):
-            with session_scope(engine) as session:
-                set_workshop_closed(session=session, actor=actor, workshop_id=workshop.id)
-            _go()
-            st.rerun()
+        cols[0].button(
+            "Unlock map" if workshop.locked else "Lock map",
+            key=ReviewKeys.WS_LOCK,
+            on_click=_on_lock,
+            args=(workshop.id, not workshop.locked),
+        )
+        cols[1].button("Close workshop", key=ReviewKeys.WS_CLOSE, on_click=_on_close, args=(workshop.id,))
 
     @st.fragment(run_every=REFRESH)
     def _live() -> None:
         try:  # a fragment reruns on its own, outside the app's last net: say what failed here
-            with session_scope(engine) as session:
-                activity = {a.touchpoint_id: a for a in touchpoint_activity(session=session, workshop_id=workshop.id)}
+            fresh = reviews.workshop_board(engine, actor, join_code=code)
         except UserInputError as exc:
             st.error(md(str(exc)))
             return
+        activity = {a.touchpoint_id: a for a in fresh.activity}
         nodes, edges, config = cached_graph(map_json, None, PRESENTER_GRAPH_HEIGHT)
         counted = []
         for node in nodes:
@@ -270,49 +312,12 @@ def _presenter(code: str) -> None:
             hide_index=True,
             key=ReviewKeys.WS_COUNTS,
         )
+        # Below the graph, so a message never shifts the graph's component (a browser would blank it).
+        _show_flash()
         if is_facilitator:
-            _promotions(workshop, names)
+            _promotions(fresh.items, names)
 
     _live()
-
-
-def _on_promote(item_id: int, text: str, as_what: str) -> None:
-    try:
-        # Asked again: this callback runs before the page, and the sign-in may have ended since it was drawn.
-        acting = current_actor(engine)
-        with session_scope(engine) as session:
-            if as_what == "opportunity":
-                promote_to_opportunity(session=session, actor=acting, item_id=item_id)
-                _flash("success", f"'{text}' is now an opportunity on the map's backlog.")
-            else:
-                revision = promote_to_pain_point(session=session, actor=acting, item_id=item_id)
-                _flash("success", f"'{text}' added as a pain point: revision {revision.number} of the map.")
-    except UserInputError as exc:
-        _flash("error", str(exc))
-
-
-def _promotions(workshop: WorkshopInfo, names: dict[str, str]) -> None:
-    with session_scope(engine) as session:
-        items = list_workshop_items(session=session, workshop_id=workshop.id)
-    pending = [i for i in items if i.promoted_as is None]
-    if not pending:
-        return
-    st.subheader("Promote items")
-    for item in pending:
-        cols = st.columns([4, 1, 1])
-        cols[0].text(f"{names.get(item.touchpoint_id, item.touchpoint_id)} · {item.kind.value}: {item.text}")
-        cols[1].button(
-            "Opportunity",
-            key=f"{ReviewKeys.WS_PROMOTE_OPP_PREFIX}_{item.id}",
-            on_click=_on_promote,
-            args=(item.id, item.text, "opportunity"),
-        )
-        cols[2].button(
-            "Pain point",
-            key=f"{ReviewKeys.WS_PROMOTE_PAIN_PREFIX}_{item.id}",
-            on_click=_on_promote,
-            args=(item.id, item.text, "pain point"),
-        )
 
 
 code = st.query_params.get(CODE)

@@ -1,11 +1,16 @@
-"""Local accounts and read-only share links.
+"""Local accounts, sign-in sessions and read-only share links.
+
+Store functions only: they read and write through the session they are given, flush where they
+need ids, and never commit or roll back (the service that calls them owns the transaction; see
+:mod:`journeymap.services.accounts`). Permissions are checked by the services, not here.
 
 Accounts
-    Local accounts with a role (``editor`` or ``viewer``) and a salted scrypt password hash
-    (see :mod:`journeymap.access`); the password itself is never stored. While no account
-    exists the workspace is in *open local mode*: everyone may edit, which suits one person on
-    their own machine. The first account created is always an editor and ends open mode; from
-    then on only editors create further accounts.
+    Local accounts with a role (``owner``, ``editor`` or ``viewer``) and a salted scrypt password
+    hash (see :mod:`journeymap.access`); the password itself is never stored. While no account
+    exists the workspace is in *open local mode*: the server's own machine may edit, which suits one
+    person on their own computer. The first account created is always the owner and ends open
+    mode; the workspace always keeps at least one owner (:func:`set_role` and :func:`remove_user`
+    refuse to take away the last one).
 Sign-in sessions
     Signing in starts a session whose random token the browser keeps (a cookie), so a refresh
     or a new tab stays signed in until it expires or the person signs out. Only the token's
@@ -33,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from journeymap.access import (
+    ACCOUNT_ROLES,
     Action,
     Actor,
     Role,
@@ -54,6 +60,7 @@ __all__ = [
     "FAILURE_WINDOW",
     "SIGN_IN_LIFETIME",
     "Account",
+    "LastOwner",
     "ShareLink",
     "SignInFailure",
     "SignInSession",
@@ -70,8 +77,11 @@ __all__ = [
     "is_open_mode",
     "list_share_links",
     "list_users",
+    "promote_an_owner",
+    "remove_user",
     "resolve_share_link",
     "revoke_share_link",
+    "set_role",
     "start_sign_in",
 ]
 
@@ -244,57 +254,126 @@ def create_user(
     password: str,
     role: Role = Role.VIEWER,
     display_name: str = "",
-    actor: Actor | None = None,
 ) -> Account:
-    """Create a local account. The first account is always an editor and needs no ``actor``.
+    """Add a local account; the first account of the workspace is always its owner.
 
-    Later accounts are created by an editor (``actor``); anything else raises
-    :class:`journeymap.access.PermissionDenied`. A taken username raises ``UserInputError``.
+    A taken username, a short password or a role that is not an account's raises ``UserInputError``;
+    the caller's transaction is then to be rolled back. Who may add accounts is the service's
+    question (:func:`journeymap.services.accounts.create_account`).
 
     Examples
     --------
-    >>> from journeymap.store import init_db, make_engine
+    >>> from journeymap.store import init_db, make_engine, session_scope
     >>> engine = make_engine("sqlite://")
     >>> init_db(engine)
-    >>> with Session(engine) as session:
+    >>> with session_scope(engine) as session:
     ...     first = create_user(session=session, username="Ana@example.org", password="correct horse")
-    ...     (first.username, first.role.value, is_open_mode(session=session))
-    ('ana@example.org', 'owner', False)
+    ...     second = create_user(session=session, username="bo", password="correct horse", role=Role.EDITOR)
+    ...     (first.username, first.role.value, second.role.value, is_open_mode(session=session))
+    ('ana@example.org', 'owner', 'editor', False)
     """
     name = _clean_username(username)
     check_password_strength(password)
-    if count_users(session=session) == 0:
-        role = Role.OWNER
-    else:
-        if actor is None:
-            raise UserInputError(
-                "only an editor can create accounts once the first one exists",
-                source="new account",
-                hint="Sign in with an editor account first.",
-            )
-        require(actor, Action.MANAGE_ACCOUNTS)
     if Role(role) == Role.GUEST:
         raise UserInputError("accounts are owners, editors or viewers", source="new account", location="field 'role'")
+    first = count_users(session=session) == 0
     row = UserAccount(
         username=name,
         display_name=(display_name.strip() or name)[:200],
-        role=Role(role).value,
+        role=(Role.OWNER if first else Role(role)).value,
         password_hash=hash_password(password),
     )
+    session.add(row)
     try:
-        session.add(row)
         session.flush()
-        result = _account(row)
-        session.commit()
     except IntegrityError:
-        session.rollback()
         raise UserInputError(
             f"the username '{name}' is taken", source="new account", location="field 'username'", hint="Choose another."
         ) from None
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+    return _account(row)
+
+
+def _account_row(session: Session, account_id: int) -> UserAccount:
+    row = session.get(UserAccount, account_id)
+    if row is None:
+        raise UserInputError(
+            f"No account with id {account_id}; it may have been removed",
+            source="team",
+            hint="Reload the page and choose an account from the list.",
+        )
+    return row
+
+
+def _owner_count(session: Session) -> int:
+    statement = select(func.count()).select_from(UserAccount).where(col(UserAccount.role) == Role.OWNER.value)
+    return int(session.exec(statement).one())
+
+
+class LastOwner(UserInputError):
+    """A change would leave the workspace without an owner; nothing was written."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(
+            f"'{username}' is the workspace's only owner",
+            source="team",
+            hint="Make another account an owner first.",
+        )
+
+
+def set_role(*, session: Session, account_id: int, role: Role) -> Account:
+    """Give an account another role; refused (:class:`LastOwner`) when it is the last owner's.
+
+    Examples
+    --------
+    >>> from journeymap.store import init_db, make_engine, session_scope
+    >>> engine = make_engine("sqlite://")
+    >>> init_db(engine)
+    >>> with session_scope(engine) as session:
+    ...     ana = create_user(session=session, username="ana", password="correct horse")
+    ...     bo = create_user(session=session, username="bo", password="correct horse")
+    ...     set_role(session=session, account_id=bo.id, role=Role.OWNER).role.value
+    'owner'
+    """
+    if Role(role) not in ACCOUNT_ROLES:
+        raise UserInputError("accounts are owners, editors or viewers", source="team", location="field 'role'")
+    row = _account_row(session, account_id)
+    if row.role == Role.OWNER.value and Role(role) != Role.OWNER and _owner_count(session) <= 1:
+        raise LastOwner(row.username)
+    row.role = Role(role).value
+    session.add(row)
+    session.flush()
+    return _account(row)
+
+
+def remove_user(*, session: Session, account_id: int) -> Account:
+    """Delete an account and end its sign-ins; refused (:class:`LastOwner`) for the last owner."""
+    row = _account_row(session, account_id)
+    if row.role == Role.OWNER.value and _owner_count(session) <= 1:
+        raise LastOwner(row.username)
+    removed = _account(row)
+    session.exec(delete(SignInSession).where(col(SignInSession.account_id) == account_id))
+    session.delete(row)
+    session.flush()
+    return removed
+
+
+def promote_an_owner(*, session: Session) -> Account | None:
+    """Make the oldest editor the owner of a workspace whose accounts have none; the account promoted.
+
+    Databases made before owners existed had editors only: the first of them (the account that
+    ended open local mode) becomes the owner, so someone may manage accounts.
+    """
+    if count_users(session=session) == 0 or _owner_count(session) > 0:
+        return None
+    oldest = session.exec(
+        select(UserAccount).where(col(UserAccount.role) == Role.EDITOR.value).order_by(col(UserAccount.id))
+    ).first()
+    if oldest is None:
+        return None
+    oldest.role = Role.OWNER.value
+    session.add(oldest)
+    session.flush()
+    return _account(oldest)
 
 
 class SignInThrottled(UserInputError):
@@ -328,10 +407,10 @@ def sign_in_retry_at(
 
     Examples
     --------
-    >>> from journeymap.store import init_db, make_engine
+    >>> from journeymap.store import init_db, make_engine, session_scope
     >>> engine = make_engine("sqlite://")
     >>> init_db(engine)
-    >>> with Session(engine) as session:
+    >>> with session_scope(engine) as session:
     ...     sign_in_retry_at(session=session, username="ana", client_key="browser-1") is None
     True
     """
@@ -372,10 +451,10 @@ def authenticate(
 
     Examples
     --------
-    >>> from journeymap.store import init_db, make_engine
+    >>> from journeymap.store import init_db, make_engine, session_scope
     >>> engine = make_engine("sqlite://")
     >>> init_db(engine)
-    >>> with Session(engine) as session:
+    >>> with session_scope(engine) as session:
     ...     _ = create_user(session=session, username="ana", password="correct horse")
     ...     authenticate(session=session, username="ana", password="correct horse", client_key="b1").username
     'ana'
@@ -385,17 +464,11 @@ def authenticate(
     if refusal is not None:
         raise refusal
     name, client_hash = _throttle_keys(username, client_key)
-    attempt = SignInFailure(username=name, client_hash=client_hash, failed_at=now)
-    try:
-        # Counted before the slow check, so that parallel attempts see each other; failures older
-        # than the window no longer count and are dropped on the way.
-        session.exec(delete(SignInFailure).where(col(SignInFailure.failed_at) <= now - FAILURE_WINDOW))
-        session.add(attempt)
-        session.flush()
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    # Counted before the slow check (the caller commits it even when the password is wrong); failures
+    # older than the window no longer count and are dropped on the way.
+    session.exec(delete(SignInFailure).where(col(SignInFailure.failed_at) <= now - FAILURE_WINDOW))
+    session.add(SignInFailure(username=name, client_hash=client_hash, failed_at=now))
+    session.flush()
     row = session.exec(select(UserAccount).where(col(UserAccount.username) == name)).first()
     stored = row.password_hash if row is not None else _dummy_hash()
     if not verify_password(password, stored) or row is None:
@@ -404,19 +477,13 @@ def authenticate(
             source="sign in",
             hint="Check both and try again; passwords are case-sensitive.",
         )
-    try:
-        # A success forgets this username's failures; the browser's failures on other names still count.
-        session.exec(delete(SignInFailure).where(col(SignInFailure.username) == name))
-        if needs_rehash(row.password_hash):
-            row.password_hash = hash_password(password)
-            session.add(row)
-        session.flush()
-        account = _account(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return account
+    # A success forgets this username's failures; the browser's failures on other names still count.
+    session.exec(delete(SignInFailure).where(col(SignInFailure.username) == name))
+    if needs_rehash(row.password_hash):
+        row.password_hash = hash_password(password)
+        session.add(row)
+    session.flush()
+    return _account(row)
 
 
 @cache
@@ -433,10 +500,10 @@ def start_sign_in(*, session: Session, account_id: int, lifetime: timedelta = SI
 
     Examples
     --------
-    >>> from journeymap.store import init_db, make_engine
+    >>> from journeymap.store import init_db, make_engine, session_scope
     >>> engine = make_engine("sqlite://")
     >>> init_db(engine)
-    >>> with Session(engine) as session:
+    >>> with session_scope(engine) as session:
     ...     ana = create_user(session=session, username="ana", password="correct horse")
     ...     token = start_sign_in(session=session, account_id=ana.id)
     ...     again = account_for_sign_in(session=session, token=token)
@@ -448,13 +515,10 @@ def start_sign_in(*, session: Session, account_id: int, lifetime: timedelta = SI
         raise UserInputError(f"No account with id {account_id}", source="sign in")
     token = new_share_token()
     now = utc_now()
-    row = SignInSession(account_id=account_id, token_hash=hash_token(token), created_at=now, expires_at=now + lifetime)
-    try:
-        session.add(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    session.add(
+        SignInSession(account_id=account_id, token_hash=hash_token(token), created_at=now, expires_at=now + lifetime)
+    )
+    session.flush()
     return token
 
 
@@ -478,13 +542,9 @@ def end_sign_in(*, session: Session, token: str) -> None:
     row = _sign_in_row(session, token)
     if row is None or row.ended_at is not None:
         return
-    try:
-        row.ended_at = utc_now()
-        session.add(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    row.ended_at = utc_now()
+    session.add(row)
+    session.flush()
 
 
 # --- share links --------------------------------------------------------------------
@@ -516,15 +576,9 @@ def create_share_link(
         created_at=now,
         expires_at=now + expires_in if expires_in is not None else None,
     )
-    try:
-        session.add(row)
-        session.flush()
-        info = _link(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return token, info
+    session.add(row)
+    session.flush()
+    return token, _link(row)
 
 
 def resolve_share_link(*, session: Session, token: str, now: datetime | None = None) -> ShareLinkInfo:
@@ -557,18 +611,12 @@ def revoke_share_link(*, session: Session, actor: Actor, link_id: int) -> ShareL
     row = session.get(ShareLink, link_id)
     if row is None:
         raise UserInputError(f"No share link with id {link_id}", hint="Choose a link from the list.")
-    try:
-        if row.revoked_at is None:
-            row.revoked_at = utc_now()
-            row.revoked_by = actor.name[:200]
-            session.add(row)
-            session.flush()
-        info = _link(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return info
+    if row.revoked_at is None:
+        row.revoked_at = utc_now()
+        row.revoked_by = actor.name[:200]
+        session.add(row)
+        session.flush()
+    return _link(row)
 
 
 def list_share_links(*, session: Session, map_id: int | None = None) -> list[ShareLinkInfo]:

@@ -8,6 +8,10 @@ of the framework never change an existing assessment's questions.
 Answers are keyed by (assessment, assessor, question) and written with an upsert, so
 assessors answering the same assessment at the same time only ever replace their own
 answers. A ``NULL`` level means "don't know"; a question without a row is unanswered.
+
+Store functions only: they flush where they need ids and never commit or roll back; the
+service that calls them (:mod:`journeymap.services.maturity`) owns the transaction and checks
+who may do it.
 """
 
 from __future__ import annotations
@@ -138,12 +142,12 @@ class AssessmentInfo(SQLModel):
 class StaleFrameworkError(UserInputError):
     """A framework save started from a revision that is no longer the latest."""
 
-    def __init__(self, *, key: str, base_number: int | None, latest: FrameworkInfo) -> None:
+    def __init__(self, *, key: str, base_number: int | None, latest: FrameworkInfo | None) -> None:
         self.latest = latest
         started = f"revision {base_number}" if base_number is not None else "a new framework"
+        who = f" by {latest.author} (revision {latest.number})" if latest is not None else " by someone else"
         super().__init__(
-            f"Framework '{key}' was changed by {latest.author} (revision {latest.number}) "
-            f"after you started from {started}",
+            f"Framework '{key}' was changed{who} after you started from {started}",
             hint="Your edits are kept on screen: reload the latest revision, apply them again and save.",
         )
 
@@ -206,43 +210,35 @@ def save_framework(*, session: Session, framework: Framework, author: str, base_
 
     Examples
     --------
-    >>> from journeymap.store.db import init_db, make_engine
+    >>> from journeymap.store.db import init_db, make_engine, session_scope
     >>> from journeymap.maturity import load_builtin_framework
     >>> engine = make_engine("sqlite://")
     >>> init_db(engine)
-    >>> with Session(engine) as session:
+    >>> with session_scope(engine) as session:
     ...     first = save_framework(session=session, framework=load_builtin_framework(), author="Ana", base_number=None)
     ...     second = save_framework(session=session, framework=load_builtin_framework(), author="Bo", base_number=1)
     >>> first.number, second.number, second.author
     (1, 2, 'Bo')
     """
     author = _clean(author, field="author", source="save framework")
+    latest = _latest_framework_row(session, framework.key)
+    latest_number = latest.number if latest is not None else None
+    if latest is not None and latest_number != base_number:
+        raise StaleFrameworkError(key=framework.key, base_number=base_number, latest=_framework_info(latest))
+    row = FrameworkRevision(
+        framework_key=framework.key,
+        number=(latest_number or 0) + 1,
+        name=framework.name,
+        document=framework_to_json(framework),
+        author=author,
+    )
+    session.add(row)
     try:
-        latest = _latest_framework_row(session, framework.key)
-        latest_number = latest.number if latest is not None else None
-        if latest is not None and latest_number != base_number:
-            raise StaleFrameworkError(key=framework.key, base_number=base_number, latest=_framework_info(latest))
-        row = FrameworkRevision(
-            framework_key=framework.key,
-            number=(latest_number or 0) + 1,
-            name=framework.name,
-            document=framework_to_json(framework),
-            author=author,
-        )
-        session.add(row)
         session.flush()
-        info = _framework_info(row)
-        session.commit()
     except IntegrityError:
-        # Another session took this number between our read and our insert.
-        session.rollback()
-        fresh = _latest_framework_row(session, framework.key)
-        assert fresh is not None
-        raise StaleFrameworkError(key=framework.key, base_number=base_number, latest=_framework_info(fresh)) from None
-    except BaseException:
-        session.rollback()
-        raise
-    return info
+        # Another session took this number between our read and our insert (the caller rolls back).
+        raise StaleFrameworkError(key=framework.key, base_number=base_number, latest=None) from None
+    return _framework_info(row)
 
 
 def ensure_framework(*, session: Session, framework: Framework, author: str = "Journeymap") -> FrameworkInfo:
@@ -250,10 +246,7 @@ def ensure_framework(*, session: Session, framework: Framework, author: str = "J
     latest = _latest_framework_row(session, framework.key)
     if latest is not None:
         return _framework_info(latest)
-    try:
-        return save_framework(session=session, framework=framework, author=author, base_number=None)
-    except StaleFrameworkError as exc:
-        return exc.latest
+    return save_framework(session=session, framework=framework, author=author, base_number=None)
 
 
 def get_framework(*, session: Session, key: str, number: int | None = None) -> tuple[FrameworkInfo, Framework]:
@@ -338,11 +331,11 @@ def create_assessment(
     Examples
     --------
     >>> from datetime import date
-    >>> from journeymap.store.db import init_db, make_engine
+    >>> from journeymap.store.db import init_db, make_engine, session_scope
     >>> from journeymap.maturity import load_builtin_framework
     >>> engine = make_engine("sqlite://")
     >>> init_db(engine)
-    >>> with Session(engine) as session:
+    >>> with session_scope(engine) as session:
     ...     fw = ensure_framework(session=session, framework=load_builtin_framework())
     ...     a = create_assessment(session=session, name="Q3", business_unit="Retail", assessed_on=date(2026, 9, 30),
     ...                           framework_key=fw.framework_key, framework_revision=fw.number,
@@ -356,23 +349,17 @@ def create_assessment(
     _, framework = get_framework(session=session, key=framework_key, number=framework_revision)
     targets = dict(targets or {})
     check_targets(framework, targets, source=source)
-    try:
-        row = Assessment(
-            framework_key=framework_key,
-            framework_revision=framework_revision,
-            name=name,
-            business_unit=business_unit,
-            assessed_on=assessed_on,
-            targets=targets,
-        )
-        session.add(row)
-        session.flush()
-        info = _assessment_info(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return info
+    row = Assessment(
+        framework_key=framework_key,
+        framework_revision=framework_revision,
+        name=name,
+        business_unit=business_unit,
+        assessed_on=assessed_on,
+        targets=targets,
+    )
+    session.add(row)
+    session.flush()
+    return _assessment_info(row)
 
 
 def get_assessment(*, session: Session, assessment_id: int) -> AssessmentInfo:
@@ -393,16 +380,10 @@ def set_targets(*, session: Session, assessment_id: int, targets: Mapping[str, i
     row = _get_assessment_row(session, assessment_id)
     _, framework = get_framework(session=session, key=row.framework_key, number=row.framework_revision)
     check_targets(framework, targets, source="targets")
-    try:
-        row.targets = dict(targets)
-        session.add(row)
-        session.flush()
-        info = _assessment_info(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return info
+    row.targets = dict(targets)
+    session.add(row)
+    session.flush()
+    return _assessment_info(row)
 
 
 # --- answers ------------------------------------------------------------------------
@@ -459,13 +440,9 @@ def save_answers(*, session: Session, assessment_id: int, answers: Iterable[Answ
     answers = list(answers)
     check_answers(framework, answers, source=f"answers to '{row.name}'")
     now = utc_now()
-    try:
-        for answer in answers:
-            _upsert_answer(session, assessment_id, answer, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    for answer in answers:
+        _upsert_answer(session, assessment_id, answer, now)
+    session.flush()
     return len(answers)
 
 
@@ -516,40 +493,35 @@ def import_assessment(*, session: Session, document: AssessmentDocument, author:
     """
     author = _clean(author, field="author", source="import assessment")
     framework = document.framework
-    try:
-        revisions = session.exec(
-            select(FrameworkRevision)
-            .where(col(FrameworkRevision.framework_key) == framework.key)
-            .order_by(col(FrameworkRevision.number).desc())
-        ).all()
-        match = next((r for r in revisions if framework_from_json(r.document) == framework), None)
-        if match is None:
-            match = FrameworkRevision(
-                framework_key=framework.key,
-                number=(revisions[0].number if revisions else 0) + 1,
-                name=framework.name,
-                document=framework_to_json(framework),
-                author=author,
-            )
-            session.add(match)
-            session.flush()
-        row = Assessment(
+    revisions = session.exec(
+        select(FrameworkRevision)
+        .where(col(FrameworkRevision.framework_key) == framework.key)
+        .order_by(col(FrameworkRevision.number).desc())
+    ).all()
+    match = next((r for r in revisions if framework_from_json(r.document) == framework), None)
+    if match is None:
+        match = FrameworkRevision(
             framework_key=framework.key,
-            framework_revision=match.number,
-            name=document.name,
-            business_unit=document.business_unit,
-            assessed_on=document.assessed_on,
-            targets=dict(document.targets),
+            number=(revisions[0].number if revisions else 0) + 1,
+            name=framework.name,
+            document=framework_to_json(framework),
+            author=author,
         )
-        session.add(row)
+        session.add(match)
         session.flush()
-        assert row.id is not None
-        now = utc_now()
-        for answer in document.domain_answers():
-            _upsert_answer(session, row.id, answer, now)
-        info = _assessment_info(row)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return info
+    row = Assessment(
+        framework_key=framework.key,
+        framework_revision=match.number,
+        name=document.name,
+        business_unit=document.business_unit,
+        assessed_on=document.assessed_on,
+        targets=dict(document.targets),
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    now = utc_now()
+    for answer in document.domain_answers():
+        _upsert_answer(session, row.id, answer, now)
+    session.flush()
+    return _assessment_info(row)

@@ -1,15 +1,8 @@
 """Where the database is, how to connect to it, and how to create its tables.
 
-Settings come from the environment, read here and nowhere else:
-
-``DATABASE_URL``
-    Any SQLAlchemy URL. ``postgres://`` and ``postgresql://`` are read as
-    PostgreSQL through psycopg 3 (``postgresql+psycopg://``).
-``JOURNEYMAP_DB``
-    Path of a SQLite file, used when ``DATABASE_URL`` is not set.
-
-Without either, maps are kept in ``.journeymap/journeymap.db`` at the top of the
-repository.
+The database comes from :func:`journeymap.config.settings` (``DATABASE_URL``, else the SQLite file
+``JOURNEYMAP_DB``, else ``.journeymap/journeymap.db`` at the top of the repository); nothing here
+reads the environment itself.
 
 When the database itself fails (busy, read-only, damaged, unreachable, full), every page says so
 the same way: :func:`session_scope` turns SQLAlchemy's operational errors into one
@@ -21,11 +14,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect
@@ -34,6 +25,7 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, InternalEr
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
+from journeymap.config import settings
 from journeymap.errors import UserInputError
 
 __all__ = [
@@ -59,11 +51,9 @@ TABLE_MODULES = ("maps", "datasets", "assessments", "reviews", "access")
 # report a genuinely stuck database instead of hanging a page.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-
 
 def database_url() -> str:
-    """The database URL from the environment, or the default SQLite file.
+    """The configured database URL (:attr:`journeymap.config.Settings.url`), the SQLite folder created.
 
     Examples
     --------
@@ -73,16 +63,7 @@ def database_url() -> str:
     ...     database_url()
     'postgresql+psycopg://ana@db:5432/jm'
     """
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url:
-        for prefix in ("postgres://", "postgresql://"):
-            if url.startswith(prefix):
-                return "postgresql+psycopg://" + url.removeprefix(prefix)
-        return url
-    configured = os.environ.get("JOURNEYMAP_DB", "").strip()
-    path = Path(configured).expanduser() if configured else _REPO_ROOT / ".journeymap" / "journeymap.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path.resolve()}"
+    return settings().url
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -128,7 +109,9 @@ def init_db(engine: Engine) -> None:
 
     Safe to call on every start: existing tables and their rows are left alone. A nullable
     column added to the ``datasets`` table since its database was created is added to it
-    (empty for the rows already there), so an older workspace keeps working.
+    (empty for the rows already there), and a workspace whose accounts have no owner (made
+    before owners existed) gets its oldest editor promoted to owner, so an older workspace
+    keeps working.
 
     Examples
     --------
@@ -147,6 +130,15 @@ def init_db(engine: Engine) -> None:
             if exc.name != name:
                 raise
     SQLModel.metadata.create_all(engine)
+    _add_missing_dataset_columns(engine)
+    if "user_accounts" in SQLModel.metadata.tables:
+        from journeymap.store.access import promote_an_owner  # the accounts module imports this one
+
+        with session_scope(engine) as session:
+            promote_an_owner(session=session)
+
+
+def _add_missing_dataset_columns(engine: Engine) -> None:
     table = SQLModel.metadata.tables.get("datasets")
     if table is None:
         return

@@ -3,9 +3,12 @@
 Saving never overwrites. Every save adds a revision whose parent is the revision the
 editor started from; a save whose starting revision is no longer the latest is
 refused with :class:`StaleRevisionError`, so two people editing the same map cannot
-silently lose each other's work. The check and the new revision are written in one
-transaction, guarded by a conditional ``UPDATE`` of the map's latest revision and by
-the unique ``(map_id, number)`` constraint, so it holds between processes too.
+silently lose each other's work. The check and the new revision are written in the
+caller's transaction, guarded by a conditional ``UPDATE`` of the map's latest revision and
+by the unique ``(map_id, number)`` constraint, so it holds between processes too.
+
+These functions never commit or roll back: they flush where they need ids, and the caller
+(a service of :mod:`journeymap.services.maps`) commits everything or nothing.
 
 Drafts keep unsaved edits per map and per browser (``client_key``) so that a
 refreshed page can offer them back.
@@ -22,12 +25,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import DateTime, Text, UniqueConstraint, func, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from journeymap.errors import UserInputError
 from journeymap.model import ContextCarry, JourneyMap, map_from_json, map_to_json
-from journeymap.store.db import DatabaseUnavailable, as_utc, utc_now
+from journeymap.store.db import as_utc, utc_now
 
 __all__ = [
     "CLIENT_KEY_MAX",
@@ -165,16 +168,26 @@ class StaleRevisionError(UserInputError):
     """A save started from a revision that is no longer the map's latest.
 
     The editor keeps the user's edits; :attr:`latest` says who saved the newer
-    revision and when.
+    revision and when (``None`` when another save was still being written: the newer
+    revision is read once it is there).
     """
 
-    def __init__(self, *, map_name: str, base_number: int, latest: RevisionInfo) -> None:
+    def __init__(self, *, map_id: int, map_name: str, base_number: int, latest: RevisionInfo | None) -> None:
+        self.map_id = map_id
         self.map_name = map_name
         self.base_number = base_number
         self.latest = latest
+        if latest is None:
+            problem = (
+                f"Map '{map_name}' was saved by someone else at the same moment as you, from revision {base_number}"
+            )
+        else:
+            problem = (
+                f"Map '{map_name}' was changed by {latest.author} at {_when(latest.created_at)} "
+                f"(revision {latest.number}) after you started editing revision {base_number}"
+            )
         super().__init__(
-            f"Map '{map_name}' was changed by {latest.author} at {_when(latest.created_at)} "
-            f"(revision {latest.number}) after you started editing revision {base_number}",
+            problem,
             hint="Your edits are kept on screen: review the newer revision, then save again.",
         )
 
@@ -427,54 +440,35 @@ def _fresh_latest(session: Session, map_id: int) -> tuple[MapRecord, MapRevision
 # --- maps and revisions ---------------------------------------------------------------
 
 
-class _StaleSave(Exception):
-    """Internal signal: the guarded update matched no row."""
-
-
-# Lock timeouts and serialization failures: another writer got there first or is still busy.
-_CONTENTION_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
-
-
-def _is_contention(exc: OperationalError) -> bool:
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    return sqlstate in _CONTENTION_SQLSTATES or "database is locked" in str(exc.orig)
-
-
 def create_map(*, session: Session, journey_map: JourneyMap, author: str, message: str = "Created") -> Revision:
     """Save a new map as its revision 1.
 
     Examples
     --------
-    >>> from journeymap.store import init_db, make_engine
+    >>> from journeymap.store import init_db, make_engine, session_scope
     >>> engine = make_engine("sqlite://")
     >>> init_db(engine)
-    >>> with Session(engine) as session:
+    >>> with session_scope(engine) as session:
     ...     first = create_map(session=session, journey_map=JourneyMap(name="Returns"), author="Ana")
     >>> (first.number, first.author, first.journey_map.name)
     (1, 'Ana', 'Returns')
     """
     author = _clean_author(author)
     journey_map, _ = checked_document(journey_map)
-    try:
-        record = MapRecord(name=journey_map.name, owner=author)
-        session.add(record)
-        session.flush()
-        assert record.id is not None
-        row = _new_revision(
-            map_id=record.id, number=1, parent_id=None, journey_map=journey_map, author=author, message=message
-        )
-        session.add(row)
-        session.flush()
-        record.latest_revision_id = row.id
-        record.created_at = record.updated_at = row.created_at
-        session.add(record)
-        session.flush()
-        result = Revision(**_info(row).model_dump(), journey_map=journey_map)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+    record = MapRecord(name=journey_map.name, owner=author)
+    session.add(record)
+    session.flush()
+    assert record.id is not None
+    row = _new_revision(
+        map_id=record.id, number=1, parent_id=None, journey_map=journey_map, author=author, message=message
+    )
+    session.add(row)
+    session.flush()
+    record.latest_revision_id = row.id
+    record.created_at = record.updated_at = row.created_at
+    session.add(record)
+    session.flush()
+    return Revision(**_info(row).model_dump(), journey_map=journey_map)
 
 
 def save_revision(
@@ -492,10 +486,10 @@ def save_revision(
 
     Examples
     --------
-    >>> from journeymap.store import init_db, make_engine
+    >>> from journeymap.store import init_db, make_engine, session_scope
     >>> engine = make_engine("sqlite://")
     >>> init_db(engine)
-    >>> with Session(engine) as session:
+    >>> with session_scope(engine) as session:
     ...     first = create_map(session=session, journey_map=JourneyMap(name="Returns"), author="Ana")
     ...     second = save_revision(session=session, map_id=first.map_id, journey_map=JourneyMap(name="Returns v2"),
     ...                            author="Bo", message="Renamed", base_revision_id=first.id)
@@ -510,57 +504,44 @@ def save_revision(
     base = _revision_of_map(session, record, base_revision_id)
     base_number = base.number
     now = utc_now()
+    # The guard: only the transaction whose base is still the latest moves the pointer. On
+    # PostgreSQL the row lock makes a concurrent save wait and then match no row; on SQLite this
+    # statement takes the database write lock, so the check and the write cannot interleave.
+    claimed = session.exec(
+        update(MapRecord)
+        .where(col(MapRecord.id) == map_id, col(MapRecord.latest_revision_id) == base_revision_id)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        # Inside the write transaction now: the pointer read here is the newest one committed.
+        fresh_record, latest = _fresh_latest(session, map_id)
+        raise StaleRevisionError(
+            map_id=map_id, map_name=fresh_record.name, base_number=base_number, latest=_info(latest)
+        )
+    row = _new_revision(
+        map_id=map_id,
+        number=base_number + 1,
+        parent_id=base_revision_id,
+        journey_map=journey_map,
+        author=author,
+        message=message,
+    )
+    row.created_at = now
+    session.add(row)
     try:
-        # The guard: only the session whose base is still the latest moves the pointer.
-        # On PostgreSQL the row lock makes a concurrent save wait and then see the new
-        # pointer; on SQLite this statement takes the database write lock.
-        claimed = session.exec(
-            update(MapRecord)
-            .where(col(MapRecord.id) == map_id, col(MapRecord.latest_revision_id) == base_revision_id)
-            .values(updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount != 1:
-            raise _StaleSave
-        row = _new_revision(
-            map_id=map_id,
-            number=base_number + 1,
-            parent_id=base_revision_id,
-            journey_map=journey_map,
-            author=author,
-            message=message,
-        )
-        row.created_at = now
-        session.add(row)
         session.flush()
-        session.exec(
-            update(MapRecord)
-            .where(col(MapRecord.id) == map_id)
-            .values(latest_revision_id=row.id, name=journey_map.name, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        result = Revision(**_info(row).model_dump(), journey_map=journey_map)
-        session.commit()
-    except (_StaleSave, IntegrityError) as exc:
-        session.rollback()
-        fresh_record, latest = _fresh_latest(session, map_id)
-        if latest.id == base_revision_id:
-            raise exc  # not a lost race: some other constraint failed
-        raise StaleRevisionError(map_name=fresh_record.name, base_number=base_number, latest=_info(latest)) from None
-    except OperationalError as exc:
-        session.rollback()
-        if not _is_contention(exc):
-            raise
-        fresh_record, latest = _fresh_latest(session, map_id)
-        if latest.id != base_revision_id:
-            raise StaleRevisionError(
-                map_name=fresh_record.name, base_number=base_number, latest=_info(latest)
-            ) from None
-        raise DatabaseUnavailable("busy") from None
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+    except IntegrityError:
+        # Another save took this revision number between the guard and the insert (only possible when
+        # something wrote the map without the guard): the caller's transaction is rolled back whole.
+        raise StaleRevisionError(map_id=map_id, map_name=record.name, base_number=base_number, latest=None) from None
+    session.exec(
+        update(MapRecord)
+        .where(col(MapRecord.id) == map_id)
+        .values(latest_revision_id=row.id, name=journey_map.name, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return Revision(**_info(row).model_dump(), journey_map=journey_map)
 
 
 def restore_revision(
@@ -665,13 +646,9 @@ def list_revisions(*, session: Session, map_id: int) -> list[RevisionInfo]:
 def archive_map(*, session: Session, map_id: int, archived: bool = True) -> None:
     """Hide a map from the default list (``archived=False`` brings it back); nothing is deleted."""
     record = _get_record(session, map_id)
-    try:
-        record.archived = archived
-        session.add(record)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    record.archived = archived
+    session.add(record)
+    session.flush()
 
 
 # --- drafts -------------------------------------------------------------------------
@@ -710,34 +687,29 @@ def save_draft(
     journey_map, document = checked_document(journey_map, source="unsaved edits")
     record = _get_record(session, map_id)
     _revision_of_map(session, record, base_revision_id)
-    for attempt in range(2):
-        try:
-            row = _draft_row(session, map_id, client_key)
-            if row is None:
-                row = MapDraft(map_id=map_id, client_key=client_key, base_revision_id=base_revision_id, document="")
-            row.base_revision_id = base_revision_id
-            row.document = document
-            row.updated_at = utc_now()
-            session.add(row)
-            session.flush()
-            result = Draft(
-                map_id=map_id,
-                client_key=client_key,
-                base_revision_id=base_revision_id,
-                journey_map=journey_map,
-                updated_at=as_utc(row.updated_at),
-            )
-            session.commit()
-            return result
-        except IntegrityError:
-            # Two tabs of one browser created the draft at once: update the winner's row.
-            session.rollback()
-            if attempt:
-                raise
-        except BaseException:
-            session.rollback()
-            raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    row = _draft_row(session, map_id, client_key)
+    if row is None:
+        row = MapDraft(map_id=map_id, client_key=client_key, base_revision_id=base_revision_id, document="")
+    row.base_revision_id = base_revision_id
+    row.document = document
+    row.updated_at = utc_now()
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Two tabs of one browser kept the first draft of this map at the same moment.
+        raise UserInputError(
+            "another tab of this browser kept its unsaved edits of this map at the same moment",
+            source="unsaved edits",
+            hint="Nothing was kept from this edit: make it again.",
+        ) from None
+    return Draft(
+        map_id=map_id,
+        client_key=client_key,
+        base_revision_id=base_revision_id,
+        journey_map=journey_map,
+        updated_at=as_utc(row.updated_at),
+    )
 
 
 def get_draft(*, session: Session, map_id: int, client_key: str) -> Draft | None:
@@ -749,11 +721,7 @@ def get_draft(*, session: Session, map_id: int, client_key: str) -> Draft | None
 
 def discard_draft(*, session: Session, map_id: int, client_key: str) -> None:
     """Forget the browser's unsaved edits of the map (nothing happens if there are none)."""
-    try:
-        row = _draft_row(session, map_id, client_key)
-        if row is not None:
-            session.delete(row)
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    row = _draft_row(session, map_id, client_key)
+    if row is not None:
+        session.delete(row)
+        session.flush()

@@ -10,13 +10,17 @@ Opportunities
 Workshops
     A facilitator (an editor) starts a workshop on a map and gets a join code; participants add
     pain points and ideas to touchpoints and vote, with only a name and that code. The database
-    is the shared state: every write commits at once, so other browsers see it on their next
-    refresh. A vote is unique per participant and item (a unique constraint, so it holds under
-    concurrency too). A locked workshop takes no more additions and :func:`is_locked` tells the
-    editor that the map is frozen until the facilitator unlocks or closes it.
+    is the shared state: each participant's action is one transaction, so other browsers see it
+    on their next refresh. A vote is unique per participant and item (a unique constraint, so it
+    holds under concurrency too); a participant is known by their name with case and spacing
+    ignored (:func:`participant_key`), so "ana" and "Ana " are one voter. A locked workshop takes
+    no more additions and :func:`is_locked` tells the editor that the map is frozen until the
+    facilitator unlocks or closes it.
 
-Every write function takes the ``actor`` (or, for participants, their name), checks the
-permission before writing, and commits; on any error nothing is written.
+These are repository functions: they never commit or roll back and check no permission. The
+services (:mod:`journeymap.services.reviews`) check the actor first and own the transaction; the
+functions here flush where they need ids, and turn a constraint that a concurrent writer won into
+a :class:`~journeymap.errors.UserInputError` naming what happened.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from sqlalchemy import Date, DateTime, Text, UniqueConstraint, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from journeymap.access import Action, Actor, Role, new_join_code, require
+from journeymap.access import Actor, Role, new_join_code
 from journeymap.editing import upsert_touchpoint
 from journeymap.errors import UserInputError
 from journeymap.model import JourneyMap
@@ -57,12 +61,19 @@ __all__ = [
     "add_workshop_item",
     "delete_comment",
     "find_workshop",
+    "get_comment",
+    "get_opportunity",
+    "get_workshop",
+    "get_workshop_item",
     "handoff_target",
     "is_locked",
+    "is_own_comment",
     "list_comments",
     "list_opportunities",
     "list_workshop_items",
     "list_workshops",
+    "normalize_join_code",
+    "participant_key",
     "promote_to_opportunity",
     "promote_to_pain_point",
     "resolve_comment",
@@ -80,7 +91,6 @@ MAX_COMMENT = 5000
 MAX_ITEM = 200  # a promoted item becomes a pain point, whose name is at most 200 characters
 MAX_NAME = 80
 
-_T = TypeVar("_T")
 _R = TypeVar("_R", bound=SQLModel)
 
 
@@ -318,19 +328,10 @@ def _item(row: WorkshopItem, votes: int) -> WorkshopItemInfo:
     )
 
 
-def _commit_and_return(session: Session, build: _T) -> _T:
-    session.commit()
-    return build
-
-
 def _write(session: Session, row: _R) -> _R:
-    """Add ``row`` and flush it, rolling back on any error so nothing half-written remains."""
-    try:
-        session.add(row)
-        session.flush()
-    except BaseException:
-        session.rollback()
-        raise
+    """Add ``row`` and flush it, so it has its id (the caller's transaction decides whether it stays)."""
+    session.add(row)
+    session.flush()
     return row
 
 
@@ -404,7 +405,7 @@ def add_comment(
 ) -> CommentInfo:
     """Comment on a map, one of its touchpoints or handoffs, or reply to a comment (``parent_id``).
 
-    A reply takes its parent's target. Guests (share-link visitors) may not comment.
+    A reply takes its parent's target. The author is ``actor``'s name.
 
     Examples
     --------
@@ -417,7 +418,6 @@ def add_comment(
     ...     (note.target_kind.value, note.author, review_counts(session=session).open_comments)
     ('map', 'Bo', 1)
     """
-    require(actor, Action.COMMENT)
     text = _text(body, field="comment", source="comment", limit=MAX_COMMENT)
     kind = TargetKind(target_kind)
     if parent_id is not None:
@@ -433,7 +433,7 @@ def add_comment(
             map_id=map_id, target_kind=kind.value, target_id=target, parent_id=parent_id, author=actor.name, body=text
         ),
     )
-    return _commit_and_return(session, _comment(row))
+    return _comment(row)
 
 
 def list_comments(
@@ -455,6 +455,11 @@ def list_comments(
     return [_comment(row) for row in session.exec(statement).all()]
 
 
+def get_comment(*, session: Session, comment_id: int) -> CommentInfo:
+    """One comment by id; ``UserInputError`` when it no longer exists."""
+    return _comment(_get_comment(session, comment_id))
+
+
 def _get_comment(session: Session, comment_id: int) -> Comment:
     row = session.get(Comment, comment_id)
     if row is None:
@@ -462,26 +467,30 @@ def _get_comment(session: Session, comment_id: int) -> Comment:
     return row
 
 
+def is_own_comment(comment: CommentInfo, actor: Actor) -> bool:
+    """Whether ``actor`` wrote ``comment`` (a visitor who is not signed in owns no comment).
+
+    Examples
+    --------
+    >>> from datetime import UTC
+    >>> note = CommentInfo(id=1, map_id=1, target_kind=TargetKind.MAP, target_id="", parent_id=None, author="Bo",
+    ...                    body="Hm", created_at=datetime(2024, 1, 1, tzinfo=UTC), resolved_at=None, resolved_by=None)
+    >>> is_own_comment(note, Actor("Bo", Role.VIEWER)), is_own_comment(note, Actor("Bo", Role.GUEST))
+    (True, False)
+    """
+    return actor.role != Role.GUEST and comment.author == actor.name
+
+
 def resolve_comment(*, session: Session, actor: Actor, comment_id: int, resolved: bool = True) -> CommentInfo:
-    """Resolve (or, with ``resolved=False``, reopen) a comment: editors any, viewers their own."""
+    """Resolve (or, with ``resolved=False``, reopen) a comment, recording ``actor`` as who resolved it."""
     row = _get_comment(session, comment_id)
-    own = actor.role != Role.GUEST and row.author == actor.name
-    if not own:
-        require(actor, Action.RESOLVE_ANY_COMMENT)
-    try:
-        row.resolved_at = utc_now() if resolved else None
-        row.resolved_by = actor.name if resolved else None
-        session.add(row)
-        session.flush()
-    except BaseException:
-        session.rollback()
-        raise
-    return _commit_and_return(session, _comment(row))
+    row.resolved_at = utc_now() if resolved else None
+    row.resolved_by = actor.name if resolved else None
+    return _comment(_write(session, row))
 
 
-def delete_comment(*, session: Session, actor: Actor, comment_id: int) -> int:
-    """Delete a comment and its replies (editors only); returns how many comments were deleted."""
-    require(actor, Action.DELETE_COMMENT)
+def delete_comment(*, session: Session, comment_id: int) -> int:
+    """Delete a comment and its replies; returns how many comments were deleted."""
     root = _get_comment(session, comment_id)
     doomed = [root]
     frontier = [comment_id]
@@ -489,14 +498,9 @@ def delete_comment(*, session: Session, actor: Actor, comment_id: int) -> int:
         children = session.exec(select(Comment).where(col(Comment.parent_id).in_(frontier))).all()
         doomed.extend(children)
         frontier = [c.id for c in children if c.id is not None]
-    try:
-        for row in reversed(doomed):  # replies first: they reference their parent
-            session.delete(row)
-            session.flush()
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    for row in reversed(doomed):  # replies first: they reference their parent
+        session.delete(row)
+        session.flush()
     return len(doomed)
 
 
@@ -527,8 +531,7 @@ def add_opportunity(
     due: date | None = None,
     source: str = "",
 ) -> OpportunityInfo:
-    """Add an opportunity to the map's backlog (editors only)."""
-    require(actor, Action.MANAGE_OPPORTUNITIES)
+    """Add an opportunity to the map's backlog, created by ``actor``."""
     text = _text(title, field="title", source="opportunity", limit=200)
     state = _parse_status(status)
     if touchpoint_id is not None:
@@ -548,7 +551,7 @@ def add_opportunity(
             created_by=actor.name[:200],
         ),
     )
-    return _commit_and_return(session, _opportunity(row))
+    return _opportunity(row)
 
 
 _KEEP = object()
@@ -557,34 +560,36 @@ _KEEP = object()
 def update_opportunity(
     *,
     session: Session,
-    actor: Actor,
     opportunity_id: int,
     status: OpportunityStatus | str | None = None,
     owner: str | None = None,
     due: date | None | object = _KEEP,
     title: str | None = None,
 ) -> OpportunityInfo:
-    """Change an opportunity's status, owner, due date (``None`` clears it) or title (editors only)."""
-    require(actor, Action.MANAGE_OPPORTUNITIES)
+    """Change an opportunity's status, owner, due date (``None`` clears it) or title."""
+    row = _get_opportunity(session, opportunity_id)
+    if status is not None:
+        row.status = _parse_status(status).value
+    if owner is not None:
+        row.owner = owner.strip()[:200]
+    if title is not None:
+        row.title = _text(title, field="title", source="opportunity", limit=200)
+    if due is not _KEEP:
+        row.due = due if isinstance(due, date) else None
+    row.updated_at = utc_now()
+    return _opportunity(_write(session, row))
+
+
+def _get_opportunity(session: Session, opportunity_id: int) -> Opportunity:
     row = session.get(Opportunity, opportunity_id)
     if row is None:
         raise UserInputError(f"No opportunity with id {opportunity_id}", hint="Reload the page.")
-    try:
-        if status is not None:
-            row.status = _parse_status(status).value
-        if owner is not None:
-            row.owner = owner.strip()[:200]
-        if title is not None:
-            row.title = _text(title, field="title", source="opportunity", limit=200)
-        if due is not _KEEP:
-            row.due = due if isinstance(due, date) else None
-        row.updated_at = utc_now()
-        session.add(row)
-        session.flush()
-    except BaseException:
-        session.rollback()
-        raise
-    return _commit_and_return(session, _opportunity(row))
+    return row
+
+
+def get_opportunity(*, session: Session, opportunity_id: int) -> OpportunityInfo:
+    """One opportunity by id; ``UserInputError`` when it does not exist."""
+    return _opportunity(_get_opportunity(session, opportunity_id))
 
 
 def list_opportunities(
@@ -634,44 +639,54 @@ def review_counts_by_map(*, session: Session) -> dict[int, ReviewCounts]:
 # --- workshops ----------------------------------------------------------------------
 
 
+def _code_taken(session: Session, code: str) -> bool:
+    return session.exec(select(Workshop.id).where(col(Workshop.join_code) == code)).first() is not None
+
+
 def start_workshop(*, session: Session, actor: Actor, map_id: int, title: str = "") -> WorkshopInfo:
-    """Start a workshop on a map (editors only) with a fresh join code."""
-    require(actor, Action.FACILITATE)
+    """Start a workshop on a map, facilitated by ``actor``, with a fresh join code."""
     journey_map = _current_map(session, map_id)
-    for _attempt in range(8):
-        row = Workshop(
-            map_id=map_id,
-            join_code=new_join_code(),
-            title=(title.strip() or journey_map.name)[:200],
-            facilitator=actor.name[:200],
-        )
-        try:
-            session.add(row)
-            session.flush()
-            info = _workshop(row)
-            session.commit()
-        except IntegrityError:  # the join code is taken: draw another
-            session.rollback()
-            continue
-        except BaseException:
-            session.rollback()
-            raise
-        return info
-    raise UserInputError("could not draw a free join code", source="workshop", hint="Try again.")
-
-
-def find_workshop(*, session: Session, join_code: str) -> WorkshopInfo:
-    """The workshop with ``join_code`` (any case, spaces ignored); ``UserInputError`` when unknown."""
-    code = "".join(join_code.split()).upper()
-    row = session.exec(select(Workshop).where(col(Workshop.join_code) == code)).first()
-    if row is None:
+    code = next((c for c in (new_join_code() for _ in range(8)) if not _code_taken(session, c)), None)
+    if code is None:
+        raise UserInputError("could not draw a free join code", source="workshop", hint="Try again.")
+    row = Workshop(
+        map_id=map_id,
+        join_code=code,
+        title=(title.strip() or journey_map.name)[:200],
+        facilitator=actor.name[:200],
+    )
+    try:
+        _write(session, row)
+    except IntegrityError:  # another workshop took the same code at the same moment
         raise UserInputError(
-            f"no workshop has the join code '{code}'",
-            source="join workshop",
-            location="field 'join code'",
-            hint="Check the code shown on the presenter screen.",
-        )
+            "another workshop took the same join code at the same moment", source="workshop", hint="Try again."
+        ) from None
     return _workshop(row)
+
+
+def normalize_join_code(join_code: str) -> str:
+    """A join code as stored: spaces removed, upper case.
+
+    Examples
+    --------
+    >>> normalize_join_code(" abc 234 ")
+    'ABC234'
+    """
+    return "".join(join_code.split()).upper()
+
+
+def find_workshop(*, session: Session, join_code: str) -> WorkshopInfo | None:
+    """The workshop with ``join_code`` (any case, spaces ignored), closed or not; ``None`` when unknown."""
+    code = normalize_join_code(join_code)
+    if not code:
+        return None
+    row = session.exec(select(Workshop).where(col(Workshop.join_code) == code)).first()
+    return None if row is None else _workshop(row)
+
+
+def get_workshop(*, session: Session, workshop_id: int) -> WorkshopInfo:
+    """One workshop by id; ``UserInputError`` when it does not exist."""
+    return _workshop(_get_workshop(session, workshop_id))
 
 
 def list_workshops(*, session: Session, map_id: int | None = None, include_closed: bool = False) -> list[WorkshopInfo]:
@@ -691,28 +706,18 @@ def _get_workshop(session: Session, workshop_id: int) -> Workshop:
     return row
 
 
-def _set_flags(session: Session, actor: Actor, workshop_id: int, **flags: bool) -> WorkshopInfo:
-    require(actor, Action.FACILITATE)
-    row = _get_workshop(session, workshop_id)
-    try:
-        for name, value in flags.items():
-            setattr(row, name, value)
-        session.add(row)
-        session.flush()
-    except BaseException:
-        session.rollback()
-        raise
-    return _commit_and_return(session, _workshop(row))
-
-
-def set_workshop_locked(*, session: Session, actor: Actor, workshop_id: int, locked: bool = True) -> WorkshopInfo:
+def set_workshop_locked(*, session: Session, workshop_id: int, locked: bool = True) -> WorkshopInfo:
     """Lock (participants can no longer add or vote; the map may not be edited) or unlock a workshop."""
-    return _set_flags(session, actor, workshop_id, locked=locked)
+    row = _get_workshop(session, workshop_id)
+    row.locked = locked
+    return _workshop(_write(session, row))
 
 
-def set_workshop_closed(*, session: Session, actor: Actor, workshop_id: int, closed: bool = True) -> WorkshopInfo:
+def set_workshop_closed(*, session: Session, workshop_id: int, closed: bool = True) -> WorkshopInfo:
     """Close a workshop: its join code stops working and it no longer locks the map."""
-    return _set_flags(session, actor, workshop_id, closed=closed)
+    row = _get_workshop(session, workshop_id)
+    row.closed = closed
+    return _workshop(_write(session, row))
 
 
 def is_locked(*, session: Session, map_id: int) -> bool:
@@ -726,7 +731,18 @@ def is_locked(*, session: Session, map_id: int) -> bool:
 
 
 def _participant(name: str) -> str:
-    return _text(name, field="your name", source="workshop", limit=MAX_NAME)
+    return " ".join(_text(name, field="your name", source="workshop", limit=MAX_NAME).split())
+
+
+def participant_key(name: str) -> str:
+    """Who a participant is, for votes: the name with case and runs of spaces ignored.
+
+    Examples
+    --------
+    >>> participant_key(" Ana  Lee"), participant_key("ana lee")
+    ('ana lee', 'ana lee')
+    """
+    return _participant(name).casefold()
 
 
 def _open_workshop(session: Session, workshop_id: int) -> Workshop:
@@ -766,7 +782,7 @@ def add_workshop_item(
             participant=who,
         ),
     )
-    return _commit_and_return(session, _item(row, 0))
+    return _item(row, 0)
 
 
 def _vote_counts(session: Session, item_ids: list[int]) -> dict[int, int]:
@@ -783,18 +799,19 @@ def _vote_counts(session: Session, item_ids: list[int]) -> dict[int, int]:
 def list_workshop_items(
     *, session: Session, workshop_id: int, touchpoint_id: str | None = None
 ) -> list[WorkshopItemInfo]:
-    """Items of a workshop with their vote counts, oldest first."""
+    """Items of a workshop with their vote counts, most votes first (ties: oldest first)."""
     statement = select(WorkshopItem).where(col(WorkshopItem.workshop_id) == workshop_id).order_by(col(WorkshopItem.id))
     if touchpoint_id is not None:
         statement = statement.where(col(WorkshopItem.touchpoint_id) == touchpoint_id)
     rows = session.exec(statement).all()
     votes = _vote_counts(session, [row.id for row in rows if row.id is not None])
-    return [_item(row, votes.get(row.id or 0, 0)) for row in rows]
+    items = [_item(row, votes.get(row.id or 0, 0)) for row in rows]
+    return sorted(items, key=lambda item: (-item.votes, item.id))
 
 
 def touchpoint_activity(*, session: Session, workshop_id: int) -> list[TouchpointActivity]:
     """Pain points, ideas and votes per touchpoint of a workshop, touchpoints in order of first item."""
-    items = list_workshop_items(session=session, workshop_id=workshop_id)
+    items = sorted(list_workshop_items(session=session, workshop_id=workshop_id), key=lambda item: item.id)
     kinds: Counter[tuple[str, ItemKind]] = Counter((item.touchpoint_id, item.kind) for item in items)
     votes: Counter[str] = Counter()
     for item in items:
@@ -814,6 +831,10 @@ def touchpoint_activity(*, session: Session, workshop_id: int) -> list[Touchpoin
 def vote(*, session: Session, item_id: int, participant: str) -> bool:
     """Vote for an item: ``True`` when counted, ``False`` when this participant had already voted for it.
 
+    A participant is their :func:`participant_key`: "Di" and "di" are one voter. Two votes of one
+    participant at the same moment meet the unique constraint: the later one is refused with a
+    ``UserInputError`` (its transaction is rolled back by the caller).
+
     Examples
     --------
     >>> from journeymap.model import Channel, Stage, Touchpoint
@@ -827,25 +848,30 @@ def vote(*, session: Session, item_id: int, participant: str) -> bool:
     ...     ws = start_workshop(session=session, actor=Actor("Ana", Role.EDITOR), map_id=saved.map_id)
     ...     item = add_workshop_item(session=session, workshop_id=ws.id, participant="Cy", touchpoint_id="cart",
     ...                              kind="idea", text="Save for later")
-    ...     [vote(session=session, item_id=item.id, participant=p) for p in ("Di", "Di", "Ed")]
+    ...     [vote(session=session, item_id=item.id, participant=p) for p in ("Di", "di ", "Ed")]
     [True, False, True]
     """
-    who = _participant(participant)
+    who = participant_key(participant)
     item = session.get(WorkshopItem, item_id)
     if item is None:
         raise UserInputError(f"No workshop item with id {item_id}", hint="Reload the page.")
     _open_workshop(session, item.workshop_id)
-    try:
-        session.add(WorkshopVote(item_id=item_id, participant=who))
-        session.flush()
-        session.commit()
-    except IntegrityError:  # the unique (item, participant) constraint: already voted
-        session.rollback()
+    already = select(WorkshopVote.id).where(col(WorkshopVote.item_id) == item_id, col(WorkshopVote.participant) == who)
+    if session.exec(already).first() is not None:
         return False
-    except BaseException:
-        session.rollback()
-        raise
+    try:
+        _write(session, WorkshopVote(item_id=item_id, participant=who))
+    except IntegrityError:  # the unique (item, participant) constraint: a vote of the same moment won
+        raise UserInputError(
+            "your vote for this item was already counted", source="workshop", hint="Nothing more to do."
+        ) from None
     return True
+
+
+def get_workshop_item(*, session: Session, item_id: int) -> WorkshopItemInfo:
+    """One workshop item (without its votes counted: ``votes`` is 0); ``UserInputError`` when unknown."""
+    item, _ = _get_item(session, item_id)
+    return _item(item, 0)
 
 
 def _get_item(session: Session, item_id: int) -> tuple[WorkshopItem, Workshop]:
@@ -855,16 +881,23 @@ def _get_item(session: Session, item_id: int) -> tuple[WorkshopItem, Workshop]:
     return item, _get_workshop(session, item.workshop_id)
 
 
+def _unpromoted(session: Session, item_id: int) -> tuple[WorkshopItem, Workshop]:
+    item, workshop = _get_item(session, item_id)
+    if item.promoted_as is not None:
+        raise UserInputError(
+            f"'{item.text}' was already promoted to {item.promoted_as}", source="workshop", hint="Nothing was changed."
+        )
+    return item, workshop
+
+
 def _mark_promoted(session: Session, item: WorkshopItem, as_what: str) -> None:
     item.promoted_as = as_what
-    session.add(item)
-    session.flush()
+    _write(session, item)
 
 
 def promote_to_opportunity(*, session: Session, actor: Actor, item_id: int, owner: str = "") -> OpportunityInfo:
-    """Turn a workshop item into an opportunity on its touchpoint (facilitators only)."""
-    require(actor, Action.FACILITATE)
-    item, workshop = _get_item(session, item_id)
+    """Turn a workshop item into an opportunity on its touchpoint, created by ``actor``."""
+    item, workshop = _unpromoted(session, item_id)
     info = add_opportunity(
         session=session,
         actor=actor,
@@ -874,24 +907,17 @@ def promote_to_opportunity(*, session: Session, actor: Actor, item_id: int, owne
         owner=owner,
         source=f"workshop {workshop.join_code}",
     )
-    try:
-        _mark_promoted(session, item, "opportunity")
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    _mark_promoted(session, item, "opportunity")
     return info
 
 
 def promote_to_pain_point(*, session: Session, actor: Actor, item_id: int) -> Revision:
-    """Add a workshop item to its touchpoint's pain points, as a new revision of the map (facilitators only).
+    """Add a workshop item to its touchpoint's pain points, as a new revision of the map authored by ``actor``.
 
     Raises ``UserInputError`` when the touchpoint already lists that pain point, and
     :class:`journeymap.store.StaleRevisionError` if the map changed during the save.
     """
-    require(actor, Action.FACILITATE)
-    require(actor, Action.EDIT_MAP)
-    item, workshop = _get_item(session, item_id)
+    item, workshop = _unpromoted(session, item_id)
     latest = latest_revision(session=session, map_id=workshop.map_id)
     touchpoint = latest.journey_map.touchpoint(item.touchpoint_id)
     if item.text in touchpoint.pain_points:
@@ -912,11 +938,5 @@ def promote_to_pain_point(*, session: Session, actor: Actor, item_id: int) -> Re
         message=f"Pain point from workshop {workshop.join_code} on '{touchpoint.name}'",
         base_revision_id=latest.id,
     )
-    item = session.get(WorkshopItem, item_id) or item
-    try:
-        _mark_promoted(session, item, "pain point")
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    _mark_promoted(session, session.get(WorkshopItem, item_id) or item, "pain point")
     return revision

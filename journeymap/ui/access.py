@@ -13,8 +13,8 @@ Identity, in order of precedence:
 3. A session that opened a share link (:func:`enter_share_session`): a guest, read-only, even in
    open local mode, so a share link never leads to edit controls.
 4. No account exists yet (open local mode): everyone *on the server's own machine* (a loopback
-   connection, no proxy in between) is an editor, named by the sidebar's author field. A visitor
-   from another address is a guest and is told to create the owner account first, on the server.
+   connection, no proxy in between) acts as the owner, :data:`LOCAL_USER`. A visitor from another
+   address is a guest and is told to create the owner account first, on the server.
 5. Anyone else: a guest, who must sign in to edit.
 
 A sign-in is checked against the database on every run, not only when the session starts: signing
@@ -29,13 +29,14 @@ Where an identity provider exists, configure Streamlit's login in ``.streamlit/s
     client_secret = "..."
     server_metadata_url = "https://idp.example.org/.well-known/openid-configuration"
 
-then create a local account whose username is each editor's email (``create_user``): they get the
-editor role when they log in through the provider, everyone else who logs in is a viewer. The sign-in
+then, on the Team page, invite an account whose username is each person's email: they get its
+role when they log in through the provider, everyone else who logs in is a viewer. The sign-in
 form then also offers "Sign in with your identity provider".
 
 Pages use :func:`current_actor` / :func:`current_role` to decide what to draw and
-:func:`require_editor` before drawing edit controls or performing a write; the store's write
-functions check the actor again on the server side.
+:func:`require_editor` before drawing edit controls; every write goes through a service
+(:mod:`journeymap.services`), which checks the actor again. Nothing here opens a database session:
+who a token or an identity is comes from :mod:`journeymap.services.accounts`.
 """
 
 from __future__ import annotations
@@ -46,23 +47,11 @@ from typing import Any
 import streamlit as st
 import streamlit.components.v1 as components
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from journeymap.access import Actor, Role, is_local_client
 from journeymap.errors import UserInputError
-from journeymap.store import session_scope
-from journeymap.store.access import (
-    SIGN_IN_LIFETIME,
-    Account,
-    UserAccount,
-    account_for_sign_in,
-    authenticate,
-    create_user,
-    end_sign_in,
-    is_open_mode,
-    start_sign_in,
-)
-from journeymap.store.reviews import is_locked
+from journeymap.services import accounts
+from journeymap.store.access import SIGN_IN_LIFETIME, Account
 from journeymap.ui.state import ReviewKeys, StateKeys
 from journeymap.ui.text import md
 
@@ -75,7 +64,6 @@ __all__ = [
     "current_role",
     "enter_share_session",
     "first_account_form",
-    "map_is_locked",
     "require_editor",
     "sign_in_form",
     "sign_out",
@@ -83,6 +71,8 @@ __all__ = [
 
 LOCAL_USER = "Local user"
 SIGN_IN_COOKIE = "journeymap_sign_in"
+# Who asks the account services before anyone is known: a visitor who is not signed in.
+VISITOR = Actor("Guest", Role.GUEST)
 
 
 def _has_account() -> bool:
@@ -104,10 +94,7 @@ def _signed_in(engine: Engine) -> Actor | None:
     if not _has_account():
         return None
     token = str(st.session_state.get(ReviewKeys.SIGN_IN_TOKEN) or "")
-    account = None
-    if token:
-        with session_scope(engine) as session:
-            account = account_for_sign_in(session=session, token=token)
+    account = accounts.account_for_sign_in(engine, VISITOR, token=token) if token else None
     if account is None:
         _forget_sign_in()
         st.session_state[ReviewKeys.SIGNED_OUT_ELSEWHERE] = True
@@ -150,17 +137,8 @@ def _oidc_configured() -> bool:
         return False
 
 
-def _oidc_actor(engine: Engine, email: str) -> Actor:
-    with session_scope(engine) as session:
-        row = session.exec(select(UserAccount).where(UserAccount.username == email.strip().lower())).first()
-        role = Role(row.role) if row is not None else Role.VIEWER
-        name = row.display_name if row is not None else email
-    return Actor(name, role)
-
-
 def _open_mode(engine: Engine) -> bool:
-    with session_scope(engine) as session:
-        return is_open_mode(session=session)
+    return accounts.is_open_mode(engine, VISITOR)
 
 
 def _restore_sign_in(engine: Engine) -> None:
@@ -174,8 +152,7 @@ def _restore_sign_in(engine: Engine) -> None:
         return
     if not token:
         return
-    with session_scope(engine) as session:
-        account = account_for_sign_in(session=session, token=token)
+    account = accounts.account_for_sign_in(engine, VISITOR, token=token)
     if account is None:
         st.session_state[ReviewKeys.COOKIE_WRITE] = ""  # ended or expired: clear it
         return
@@ -191,13 +168,13 @@ def current_actor(engine: Engine) -> Actor:
         return signed_in
     email = _oidc_email()
     if email is not None:
-        return _oidc_actor(engine, email)
-    if st.session_state.get(ReviewKeys.SHARE_MAP_ID) is not None:
-        return Actor("Share link", Role.GUEST)
-    if _open_mode(engine) and _client_is_local():
-        author = str(st.session_state.get(StateKeys.AUTHOR, "")).strip()
-        return Actor(author or LOCAL_USER, Role.OWNER)
-    return Actor("Guest", Role.GUEST)
+        return accounts.actor_for_identity(engine, VISITOR, email=email)
+    share_map_id = st.session_state.get(ReviewKeys.SHARE_MAP_ID)
+    if share_map_id is not None:
+        return Actor("Share link", Role.GUEST, map_scope=int(share_map_id))
+    if _client_is_local() and _open_mode(engine):
+        return Actor(LOCAL_USER, Role.OWNER)
+    return VISITOR
 
 
 def current_role(engine: Engine) -> Role:
@@ -219,10 +196,8 @@ def _remember(account: Account) -> None:
     }
 
 
-def _start_browser_sign_in(engine: Engine, account: Account) -> None:
+def _keep_sign_in(account: Account, token: str) -> None:
     _remember(account)
-    with session_scope(engine) as session:
-        token = start_sign_in(session=session, account_id=account.id)
     st.session_state[ReviewKeys.SIGN_IN_TOKEN] = token
     st.session_state[ReviewKeys.COOKIE_WRITE] = token
 
@@ -232,8 +207,7 @@ def sign_out(engine: Engine) -> None:
     token = st.session_state.get(ReviewKeys.SIGN_IN_TOKEN)
     if token:
         try:
-            with session_scope(engine) as session:
-                end_sign_in(session=session, token=str(token))
+            accounts.sign_out(engine, VISITOR, token=str(token))
         except UserInputError as exc:
             # Still signed in elsewhere until the database answers again: say so rather than pretend.
             st.session_state[ReviewKeys.SIGN_IN_FLASH] = ("error", str(exc), None)
@@ -266,13 +240,14 @@ def _on_sign_in(engine: Engine, place: str = "sidebar") -> None:
     password = str(st.session_state.get(_form_key(ReviewKeys.SIGNIN_PASSWORD, place), ""))
     client_key = str(st.session_state.get(StateKeys.CLIENT_KEY) or "")
     try:
-        with session_scope(engine) as session:
-            account = authenticate(session=session, username=username, password=password, client_key=client_key)
-        _start_browser_sign_in(engine, account)
+        attempt = accounts.sign_in(engine, VISITOR, username=username, password=password, client_key=client_key)
     except UserInputError as exc:
+        attempt = accounts.SignIn(refusal=exc)
+    if attempt.account is None or attempt.refusal is not None:
         _forget_sign_in()
-        st.session_state[ReviewKeys.SIGN_IN_FLASH] = ("error", str(exc), place)
+        st.session_state[ReviewKeys.SIGN_IN_FLASH] = ("error", str(attempt.refusal), place)
         return
+    _keep_sign_in(attempt.account, attempt.token)
     # The sidebar says who is signed in; no other message is needed.
     st.session_state.pop(ReviewKeys.SIGNED_OUT_ELSEWHERE, None)
     st.session_state.pop(ReviewKeys.SIGN_IN_FLASH, None)
@@ -288,22 +263,27 @@ def _show_sign_in_flash(place: str | None) -> None:
 
 
 def _on_first_account(engine: Engine) -> None:
-    if not _client_is_local():
-        st.session_state[ReviewKeys.FLASH] = ("error", _remote_open_mode_text())
-        return
     try:
-        with session_scope(engine) as session:
-            account = create_user(
-                session=session,
-                username=str(st.session_state.get(ReviewKeys.FIRST_USER, "")),
-                display_name=str(st.session_state.get(ReviewKeys.FIRST_NAME, "")),
-                password=str(st.session_state.get(ReviewKeys.FIRST_PASSWORD, "")),
-            )
+        made = accounts.create_first_account(
+            engine,
+            VISITOR,
+            username=str(st.session_state.get(ReviewKeys.FIRST_USER, "")),
+            display_name=str(st.session_state.get(ReviewKeys.FIRST_NAME, "")),
+            password=str(st.session_state.get(ReviewKeys.FIRST_PASSWORD, "")),
+            from_local_client=_client_is_local(),
+        )
+    except accounts.FirstAccountRefused as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", f"{exc} {_remote_open_mode_text()}")
+        return
     except UserInputError as exc:
         st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
         return
-    _start_browser_sign_in(engine, account)
-    st.session_state[ReviewKeys.FLASH] = ("success", f"Account '{account.username}' created: you are its editor.")
+    assert made.account is not None
+    _keep_sign_in(made.account, made.token)
+    st.session_state[ReviewKeys.FLASH] = (
+        "success",
+        f"Account '{made.account.username}' created: you are the workspace's owner. Invite your team on the Team page.",
+    )
 
 
 def show_access_flash() -> None:
@@ -350,13 +330,13 @@ def _remote_open_mode_text() -> str:
 
 
 def first_account_form(engine: Engine) -> None:
-    """Create the first account (an editor); this ends open local mode."""
+    """Create the first account (the workspace's owner); this ends open local mode."""
     with st.form(key=ReviewKeys.FIRST_FORM, clear_on_submit=True):
         st.text_input("Username", key=ReviewKeys.FIRST_USER, max_chars=200)
         st.text_input("Display name", key=ReviewKeys.FIRST_NAME, max_chars=200)
         st.text_input("Password (8 characters or more)", key=ReviewKeys.FIRST_PASSWORD, type="password")
         st.form_submit_button(
-            "Create editor account", key=ReviewKeys.FIRST_SUBMIT, on_click=_on_first_account, args=(engine,)
+            "Create owner account", key=ReviewKeys.FIRST_SUBMIT, on_click=_on_first_account, args=(engine,)
         )
 
 
@@ -377,7 +357,10 @@ def access_sidebar(engine: Engine) -> Actor:
             if _client_is_local():
                 st.caption("Open local mode: no account exists yet, so everyone on this machine can edit.")
                 with st.expander("Require sign-in"):
-                    st.caption("The first account is an editor; after that, only signed-in editors can change maps.")
+                    st.caption(
+                        "The first account is the workspace's owner; after that, only signed-in editors can change "
+                        "maps, and the owner invites everyone else on the Team page."
+                    )
                     first_account_form(engine)
             else:
                 st.warning(
@@ -401,21 +384,13 @@ def _sign_in_flash_for(place: str) -> bool:
     return bool(queued and queued[2] == place)
 
 
-def map_is_locked(engine: Engine, map_id: int) -> bool:
-    """Whether a running workshop has locked ``map_id`` (the editor shows it read-only and refuses saves)."""
-    with session_scope(engine) as session:
-        return is_locked(session=session, map_id=map_id)
-
-
 def can_edit(engine: Engine, *, map_id: int | None = None) -> bool:
     """Whether this session may change ``map_id`` now: an editor, and the map not locked by a workshop.
 
     For widget callbacks, which run before the page script (and so before :func:`require_editor`): a
     control drawn while editing was allowed can still fire after a lock or a sign-out.
     """
-    if not current_actor(engine).is_editor:
-        return False
-    return map_id is None or not map_is_locked(engine, map_id)
+    return accounts.may_edit(engine, current_actor(engine), map_id=map_id)
 
 
 def require_editor(engine: Engine, *, map_id: int | None = None) -> Actor:
@@ -436,7 +411,7 @@ def require_editor(engine: Engine, *, map_id: int | None = None) -> Actor:
             st.warning("Sign in with an editor account to change maps.")
             sign_in_form(engine, place="main")
         st.stop()
-    if map_id is not None and map_is_locked(engine, map_id):
+    if map_id is not None and not accounts.may_edit(engine, actor, map_id=map_id):
         st.warning("A workshop has locked this map: edits are refused until the facilitator unlocks it.")
         st.stop()
     return actor

@@ -17,6 +17,7 @@ from pandas.io.formats.style import Styler
 from pydantic import ValidationError
 
 from journeymap import editing
+from journeymap.compare import diff_maps, diff_summary
 from journeymap.editing import TablePart
 from journeymap.errors import UserInputError
 from journeymap.graph import Handoff
@@ -27,18 +28,29 @@ from journeymap.model import (
     JourneyMap,
     Touchpoint,
     Transition,
+    map_to_json,
     validation_error_to_user_error,
 )
+from journeymap.services import maps as services
 from journeymap.ui.page import PageContext, flash, show_flash
 from journeymap.ui.state import StateKeys
 from journeymap.ui.text import md
-from journeymap.ui.workspace import import_as_revision, run_edit, save_working_map, working_map
+from journeymap.ui.workspace import (
+    discard_edits,
+    import_as_revision,
+    rebase_on_latest,
+    run_edit,
+    save_conflict,
+    save_working_map,
+    working_map,
+)
 from journeymap.viz import CARRY_STYLES, PLAIN_STYLE
 
 __all__ = [
     "CARRY_LEGEND",
     "PARTS",
     "channel_form",
+    "conflict_panel",
     "file_name_for",
     "handoff_frame",
     "legend",
@@ -535,6 +547,58 @@ def channel_form(ctx: PageContext, journey_map: JourneyMap) -> None:
 def on_save(ctx: PageContext) -> None:
     """Save the working copy with the message typed in the save form."""
     save_working_map(ctx, str(st.session_state.get(StateKeys.SAVE_MESSAGE, "")))
+
+
+def _their_changes(ctx: PageContext, base_revision_id: int, newer_revision_id: int) -> list[str]:
+    actor = ctx.actor
+    try:
+        base = services.get_revision(ctx.engine, actor, revision_id=base_revision_id).journey_map
+        newer = services.get_revision(ctx.engine, actor, revision_id=newer_revision_id).journey_map
+    except UserInputError as exc:
+        return [str(exc)]
+    return diff_summary(diff_maps(base, newer))
+
+
+def conflict_panel(ctx: PageContext) -> None:
+    """After a save refused for a newer revision: what that revision changed, and the ways on.
+
+    Keeping the edits on top of it makes the next save succeed (the newer revision stays in the
+    history); opening it drops the edits, which can be downloaded first.
+    """
+    newer = save_conflict()
+    if newer is None:
+        return
+    base = int(st.session_state[StateKeys.BASE_REVISION_ID])
+    changes = _their_changes(ctx, base, newer.id)
+    st.warning(
+        md(f"Revision {newer.number}, saved by {newer.author}, is newer than the revision your edits started from.")
+        + " What it changed:\n"
+        + "\n".join(f"- {md(line)}" for line in changes)
+    )
+    keep, reopen, download = st.columns(3)
+    keep.button(
+        f"Keep my edits on top of revision {newer.number}",
+        key=StateKeys.CONFLICT_REBASE,
+        type="primary",
+        on_click=rebase_on_latest,
+        args=(ctx,),
+        help=f"Saving makes your version revision {newer.number + 1}; revision {newer.number} stays in the history.",
+    )
+    reopen.button(
+        f"Open revision {newer.number} instead",
+        key=StateKeys.CONFLICT_DISCARD,
+        on_click=discard_edits,
+        args=(ctx,),
+        help="Drops your unsaved edits: download them first to re-apply them by hand.",
+    )
+    download.download_button(
+        "Download my version (JSON)",
+        data=map_to_json(working_map()),
+        file_name=file_name_for(working_map().name),
+        mime="application/json",
+        key=StateKeys.CONFLICT_DOWNLOAD,
+        on_click="ignore",
+    )
 
 
 def on_import(ctx: PageContext) -> None:

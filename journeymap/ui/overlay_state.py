@@ -105,6 +105,7 @@ class OverlayKeys:
     """Session-state and widget keys of the overlay page (no page spells a key as a literal)."""
 
     # Choices.
+    DEMO_ON_ARRIVAL = "jm_ov_demo_on_arrival"
     SOURCE = "jm_ov_source"
     DATASET_ID = "jm_ov_dataset_id"
     MAP_ID = "jm_ov_map_id"
@@ -207,8 +208,8 @@ def cached_raw(source: RawSource) -> pl.DataFrame:
 
     It feeds the mapping guess and the preview. The whole file is never held here: label
     counts read one column of the whole file (:func:`cached_label_counts`), and ingest reads the
-    mapped columns only (:func:`journeymap.services.data.apply_mapping`). A sample shorter than :data:`SAMPLE_ROWS` is the
-    whole file.
+    mapped columns only (:func:`journeymap.services.data.apply_mapping`). A sample shorter than
+    :data:`SAMPLE_ROWS` is the whole file.
     """
     return _raw_cached(source.content_hash, source.path, source.name)
 

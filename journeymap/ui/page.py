@@ -1,4 +1,4 @@
-"""What every page does first: state defaults, the engine, the client key and the shared sidebar."""
+"""What every page does first: state defaults, the engine, the client key, the shared sidebar and who is there."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 from streamlit.delta_generator import DeltaGenerator
 
+from journeymap.access import Actor
 from journeymap.model import JourneyMap
 from journeymap.ui.access import access_sidebar
 from journeymap.ui.resources import get_engine
@@ -26,20 +27,21 @@ _CLIENT_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 @dataclass(frozen=True)
 class PageContext:
-    """What a page needs from :func:`init_page`."""
+    """What a page needs from :func:`init_page`.
+
+    ``actor`` is who uses this session, as the database knows them at the start of this run (see
+    :func:`journeymap.ui.access.current_actor`); services are called with it, and whatever they save
+    is signed with its name.
+    """
 
     engine: Engine
     client_key: str
     map_slot: DeltaGenerator
+    actor: Actor
 
     def show_current_map(self, journey_map: JourneyMap, *, unsaved: bool) -> None:
         """Show ``journey_map`` in the sidebar as the current map."""
         _show_current_map(self.map_slot, journey_map, unsaved=unsaved)
-
-    @property
-    def author(self) -> str:
-        """The name the user typed in the sidebar (empty when not given yet)."""
-        return str(st.session_state.get(StateKeys.AUTHOR, "")).strip()
 
 
 def _client_key() -> str:
@@ -53,10 +55,6 @@ def _client_key() -> str:
     if from_url != key:
         st.query_params[QueryParams.CLIENT] = key
     return str(key)
-
-
-def _remember_author() -> None:
-    st.session_state[StateKeys.AUTHOR] = st.session_state[StateKeys.SIDEBAR_AUTHOR]
 
 
 def _show_current_map(slot: DeltaGenerator, journey_map: JourneyMap | None, *, unsaved: bool) -> None:
@@ -82,27 +80,17 @@ def _sidebar() -> DeltaGenerator:
             working if isinstance(working, JourneyMap) else None,
             unsaved=bool(st.session_state.get(StateKeys.DIRTY, False)),
         )
-        if StateKeys.SIDEBAR_AUTHOR not in st.session_state:
-            st.session_state[StateKeys.SIDEBAR_AUTHOR] = st.session_state.get(StateKeys.AUTHOR, "")
-        st.text_input(
-            "Your name (author of saved revisions)",
-            key=StateKeys.SIDEBAR_AUTHOR,
-            on_change=_remember_author,
-            max_chars=200,
-        )
     return slot
 
 
 def init_page() -> PageContext:
-    """Prepare a page: session-state defaults, database engine, client key and sidebar."""
-    st.session_state.setdefault(StateKeys.AUTHOR, "")
+    """Prepare a page: session-state defaults, database engine, client key, sidebar and the current actor."""
     st.session_state.setdefault(StateKeys.FLASH, {})
     st.session_state.setdefault(StateKeys.TABLE_VERSION, 0)
     engine = get_engine()
     client_key = _client_key()
-    context = PageContext(engine=engine, client_key=client_key, map_slot=_sidebar())
-    access_sidebar(engine)
-    return context
+    map_slot = _sidebar()
+    return PageContext(engine=engine, client_key=client_key, map_slot=map_slot, actor=access_sidebar(engine))
 
 
 def flash(section: str, level: FlashLevel, text: str) -> None:

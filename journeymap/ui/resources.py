@@ -6,33 +6,31 @@ The engine lives in ``st.cache_resource``; everything derived from a map is cach
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from journeymap.demo import seed_demo
+from journeymap.config import settings
+from journeymap.demo import seed_demo_workspace
 from journeymap.graph import StructureReport, analyze_structure
 from journeymap.model import map_from_json
-from journeymap.store import init_db, make_engine, reporting_database_errors, session_scope
-from journeymap.viz import Layout, agraph_config_kwargs, graph_edges, graph_nodes, node_positions, stage_header_nodes
+from journeymap.store import init_db, make_engine, reporting_database_errors
+from journeymap.viz import Layout, agraph_config_kwargs, graph_edges, graph_nodes, header_nodes, node_positions
 
 __all__ = ["cached_graph", "cached_structure", "get_engine"]
 
 
 @st.cache_resource(show_spinner=False)
-def _engine_for(database_url: str | None, journeymap_db: str | None) -> Engine:
-    # The environment values are the cache key: a test session pointing at a fresh file gets its own engine.
-    del database_url, journeymap_db
-    engine = make_engine()
+def _engine_for(url: str) -> Engine:
+    # The URL is the cache key: a test session pointing at a fresh file gets its own engine.
+    engine = make_engine(url)
     try:
         # A database that cannot be opened reads like any other database failure; nothing is cached,
         # so the next run tries again (after someone fixed it).
         with reporting_database_errors():
             init_db(engine)
-        with session_scope(engine) as session:
-            seed_demo(session)
+        seed_demo_workspace(engine)
     except BaseException:
         engine.dispose()
         raise
@@ -44,7 +42,7 @@ def get_engine() -> Engine:
 
     Raises :class:`journeymap.store.DatabaseUnavailable` when the database cannot be opened.
     """
-    return _engine_for(os.environ.get("DATABASE_URL"), os.environ.get("JOURNEYMAP_DB"))
+    return _engine_for(settings().url)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -63,5 +61,5 @@ def cached_graph(
     """
     journey_map = map_from_json(map_json)
     nodes = graph_nodes(journey_map, selected=selected, layout=layout)
-    nodes += stage_header_nodes(journey_map, node_positions(journey_map, layout=layout))
+    nodes += header_nodes(journey_map, node_positions(journey_map, layout=layout), layout=layout)
     return nodes, graph_edges(journey_map), agraph_config_kwargs(height)

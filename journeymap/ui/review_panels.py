@@ -1,4 +1,8 @@
-"""Review panels of one map: its comments and its opportunity backlog."""
+"""Review panels of one map (its comments and its opportunity backlog) and who is reviewing.
+
+Every read and write goes through :mod:`journeymap.services.reviews`; callbacks ask who is acting
+again when they run, since a sign-in can end between drawing a control and clicking it.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,11 @@ from datetime import date
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from journeymap.access import Action, Role
+from journeymap.access import Action
 from journeymap.errors import UserInputError
 from journeymap.model import JourneyMap
-from journeymap.store import session_scope
-from journeymap.store.reviews import (
-    OpportunityStatus,
-    TargetKind,
-    add_comment,
-    add_opportunity,
-    handoff_target,
-    list_comments,
-    list_opportunities,
-    resolve_comment,
-    update_opportunity,
-)
+from journeymap.services import reviews
+from journeymap.store.reviews import OpportunityStatus, TargetKind, handoff_target, is_own_comment
 from journeymap.ui.access import current_actor, show_access_flash
 from journeymap.ui.state import ReviewKeys
 
@@ -52,32 +46,29 @@ def _target_label(journey_map: JourneyMap, kind: TargetKind, target_id: str) -> 
 def _on_comment(engine: Engine, map_id: int) -> None:
     kind, _, target = str(st.session_state.get(ReviewKeys.COMMENT_TARGET, "map|")).partition("|")
     try:
-        with session_scope(engine) as session:
-            add_comment(
-                session=session,
-                actor=current_actor(engine),
-                map_id=map_id,
-                body=str(st.session_state.get(ReviewKeys.COMMENT_BODY, "")),
-                target_kind=TargetKind(kind),
-                target_id=target,
-            )
+        reviews.add_comment(
+            engine,
+            current_actor(engine),
+            map_id=map_id,
+            body=str(st.session_state.get(ReviewKeys.COMMENT_BODY, "")),
+            target_kind=TargetKind(kind),
+            target_id=target,
+        )
     except UserInputError as exc:
         st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
 
 
 def _on_resolve(engine: Engine, comment_id: int, resolved: bool) -> None:
     try:
-        with session_scope(engine) as session:
-            resolve_comment(session=session, actor=current_actor(engine), comment_id=comment_id, resolved=resolved)
+        reviews.resolve_comment(engine, current_actor(engine), comment_id=comment_id, resolved=resolved)
     except UserInputError as exc:
         st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
 
 
 def comments_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None:
-    """Comments on a map: read by everyone; added by viewers and editors; resolved by editors or their author."""
+    """Comments on a map: read by whoever may read it; added by members; resolved by editors or their author."""
     actor = current_actor(engine)
-    with session_scope(engine) as session:
-        comments = list_comments(session=session, map_id=map_id)
+    comments = reviews.list_comments(engine, actor, map_id=map_id)
     open_comments = [c for c in comments if not c.resolved]
     st.subheader(f"Comments ({len(open_comments)} open)")
     show_access_flash()
@@ -86,7 +77,7 @@ def comments_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None
         cols[0].text(
             f"{_target_label(journey_map, comment.target_kind, comment.target_id)} · {comment.author}: {comment.body}"
         )
-        if actor.can(Action.RESOLVE_ANY_COMMENT) or (actor.role != Role.GUEST and comment.author == actor.name):
+        if actor.can(Action.RESOLVE_ANY_COMMENT) or is_own_comment(comment, actor):
             cols[1].button(
                 "Resolve",
                 key=f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{comment.id}",
@@ -104,7 +95,7 @@ def comments_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None
                     f"{_target_label(journey_map, comment.target_kind, comment.target_id)} · "
                     f"{comment.author}: {comment.body} (resolved by {comment.resolved_by})"
                 )
-                if actor.can(Action.RESOLVE_ANY_COMMENT) or (actor.role != Role.GUEST and comment.author == actor.name):
+                if actor.can(Action.RESOLVE_ANY_COMMENT) or is_own_comment(comment, actor):
                     cols[1].button(
                         "Reopen",
                         key=f"{ReviewKeys.COMMENT_REOPEN_PREFIX}_{comment.id}",
@@ -124,38 +115,35 @@ def _on_opportunity(engine: Engine, map_id: int) -> None:
     touchpoint = str(st.session_state.get(ReviewKeys.OPP_TOUCHPOINT, ""))
     due = st.session_state.get(ReviewKeys.OPP_DUE)
     try:
-        with session_scope(engine) as session:
-            add_opportunity(
-                session=session,
-                actor=current_actor(engine),
-                map_id=map_id,
-                title=str(st.session_state.get(ReviewKeys.OPP_TITLE, "")),
-                touchpoint_id=touchpoint or None,
-                owner=str(st.session_state.get(ReviewKeys.OPP_OWNER, "")),
-                due=due if isinstance(due, date) else None,
-                source="review",
-            )
+        reviews.add_opportunity(
+            engine,
+            current_actor(engine),
+            map_id=map_id,
+            title=str(st.session_state.get(ReviewKeys.OPP_TITLE, "")),
+            touchpoint_id=touchpoint or None,
+            owner=str(st.session_state.get(ReviewKeys.OPP_OWNER, "")),
+            due=due if isinstance(due, date) else None,
+        )
     except UserInputError as exc:
         st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
 
 
 def _on_status(engine: Engine, opportunity_id: int) -> None:
-    status = st.session_state.get(f"{ReviewKeys.OPP_STATUS_PREFIX}_{opportunity_id}")
+    key = f"{ReviewKeys.OPP_STATUS_PREFIX}_{opportunity_id}"
     try:
-        with session_scope(engine) as session:
-            update_opportunity(
-                session=session, actor=current_actor(engine), opportunity_id=opportunity_id, status=str(status)
-            )
+        reviews.update_opportunity(
+            engine, current_actor(engine), opportunity_id=opportunity_id, status=str(st.session_state.get(key))
+        )
     except UserInputError as exc:
+        st.session_state.pop(key, None)  # the select box shows the stored status again
         st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
 
 
 def opportunities_panel(engine: Engine, map_id: int, journey_map: JourneyMap) -> None:
-    """The map's opportunity backlog: read by everyone; added to and moved along by editors."""
+    """The map's opportunity backlog: read by whoever may read the map; added to and moved along by editors."""
     actor = current_actor(engine)
     names = {tp.id: tp.name for tp in journey_map.touchpoints}
-    with session_scope(engine) as session:
-        backlog = list_opportunities(session=session, map_id=map_id)
+    backlog = reviews.list_opportunities(engine, actor, map_id=map_id)
     st.subheader("Opportunities")
     statuses = [s.value for s in OpportunityStatus]
     for item in backlog:

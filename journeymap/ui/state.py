@@ -1,6 +1,6 @@
 """Every session-state and widget key used by the pages, in one place.
 
-Session state holds the user's choices (which map, which touchpoint, who is the author) and the
+Session state holds the user's choices (which map, which touchpoint) and the
 working copy of the map being edited; the working copy is also written to the database as a draft
 after every accepted edit, so a browser refresh never loses it.
 """
@@ -23,7 +23,6 @@ class StateKeys:
     # Choices that outlive one page.
     CLIENT_KEY = "jm_client_key"
     MAP_ID = "jm_map_id"
-    AUTHOR = "jm_author"
 
     # The working copy of the open map.
     WORKING_MAP = "jm_working_map"
@@ -37,8 +36,22 @@ class StateKeys:
     TABLE_VERSION = "jm_table_version"
     FLASH = "jm_flash"
 
-    # Sidebar widgets.
-    SIDEBAR_AUTHOR = "jm_sidebar_author"
+    # Team page widgets.
+    TEAM_FORM = "jm_team_form"
+    TEAM_USERNAME = "jm_team_username"
+    TEAM_DISPLAY_NAME = "jm_team_display_name"
+    TEAM_PASSWORD = "jm_team_password"
+    TEAM_ROLE = "jm_team_role"
+    TEAM_SUBMIT = "jm_team_submit"
+    TEAM_TABLE = "jm_team_table"
+    TEAM_ROLE_PREFIX = "jm_team_role_of"
+    TEAM_ROLE_SUBMIT_PREFIX = "jm_team_role_submit"
+    TEAM_REMOVE_PREFIX = "jm_team_remove"
+
+    # Start page buttons.
+    HOME_MAP = "jm_home_map"
+    HOME_OVERLAY = "jm_home_overlay"
+    HOME_MATURITY = "jm_home_maturity"
 
     # Maps page widgets.
     MAPS_SEARCH = "jm_maps_search"
@@ -52,6 +65,7 @@ class StateKeys:
     MAPS_OPEN_CHOICE = "jm_maps_open_choice"
     MAPS_OPEN_SUBMIT = "jm_maps_open_submit"
     MAPS_TABLE = "jm_maps_table"
+    MAPS_CREATED = "jm_maps_created"
 
     # Editor page widgets.
     EDITOR_GRAPH = "jm_editor_graph"
@@ -102,10 +116,14 @@ class StateKeys:
     EXPORT_JSON = "jm_export_json"
     IMPORT_FILE = "jm_import_file"
     IMPORT_SUBMIT = "jm_import_submit"
+    SAVE_CONFLICT = "jm_save_conflict"
+    CONFLICT_REBASE = "jm_conflict_rebase"
+    CONFLICT_DISCARD = "jm_conflict_discard"
+    CONFLICT_DOWNLOAD = "jm_conflict_download"
 
 
 class ReviewKeys:
-    """Session-state and widget keys of the access, view and workshop pages."""
+    """Session-state and widget keys of the access, review, shared-map and workshop pages."""
 
     ACCOUNT = "jm_access_account"
     SHARE_MAP_ID = "jm_access_share_map_id"
@@ -173,4 +191,27 @@ class ReviewKeys:
     WS_GRAPH = "jm_ws_graph"
     WS_COUNTS = "jm_ws_counts"
     WS_FLASH = "jm_ws_flash"
+    WS_PARTICIPANT_ERROR = "jm_ws_participant_error"
     WS_OPEN_PREFIX = "jm_ws_open"
+
+    # Review page: history, restore, compare and export.
+    PICK_MAP = "jm_review_map"
+    OTHER_MAP = "jm_review_other_map"
+    OLD_REVISION = "jm_review_old_revision"
+    NEW_REVISION = "jm_review_new_revision"
+    HISTORY_TABLE = "jm_review_history"
+    RESTORE_CHOICE = "jm_review_restore_choice"
+    RESTORE_SUBMIT = "jm_review_restore_submit"
+    GRAPH_OLD = "jm_review_graph_old"
+    GRAPH_NEW = "jm_review_graph_new"
+    DIFF_TABLE_PREFIX = "jm_review_table"
+    EXPORT_REVISION = "jm_review_export_revision"
+    EXPORT_ASSESSMENT = "jm_review_export_assessment"
+    EXPORT_JSON = "jm_review_export_json"
+    EXPORT_HTML = "jm_review_export_html"
+    BUILD_PDF = "jm_review_build_pdf"
+    EXPORT_PDF = "jm_review_export_pdf"
+    BUILD_PNG = "jm_review_build_png"
+    EXPORT_PNG = "jm_review_export_png"
+    PDF_FOR = "jm_review_pdf_for"
+    PNG_FOR = "jm_review_png_for"

@@ -1,7 +1,12 @@
 """The working copy of the open map: loading it (with this browser's draft), accepting edits, saving.
 
 Every accepted edit replaces the working copy in session state *and* writes it to the database as
-this browser's draft, so a refresh or a lost connection never loses work.
+this browser's draft, so a refresh or a lost connection never loses work. Every database access is a
+call of :mod:`journeymap.services.maps` with the session's actor, which checks the right to do it.
+
+A save refused because someone saved a newer revision meanwhile keeps the edits and records the
+conflict (:data:`StateKeys.SAVE_CONFLICT`): :func:`rebase_on_latest` then carries the edits over onto
+the newer revision, so the next save succeeds, and :func:`discard_edits` opens the newer revision instead.
 """
 
 from __future__ import annotations
@@ -10,22 +15,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from journeymap.access import Actor
 from journeymap.errors import UserInputError
-from journeymap.model import JourneyMap, map_from_json
-from journeymap.store import (
-    DamagedRevisionError,
-    DatabaseUnavailable,
-    Revision,
-    RevisionInfo,
-    discard_draft,
-    get_draft,
-    latest_revision,
-    list_revisions,
-    restore_revision,
-    save_draft,
-    save_revision,
-    session_scope,
-)
+from journeymap.model import JourneyMap
+from journeymap.services import maps as services
+from journeymap.store import DamagedRevisionError, DatabaseUnavailable, Revision, RevisionInfo, StaleRevisionError
 from journeymap.ui.access import can_edit, current_actor
 from journeymap.ui.page import PageContext, flash
 from journeymap.ui.state import StateKeys
@@ -38,11 +32,23 @@ __all__ = [
     "import_as_revision",
     "is_dirty",
     "offer_last_readable",
+    "rebase_on_latest",
     "revision_history",
     "run_edit",
+    "save_conflict",
     "save_working_map",
+    "saved_map",
     "working_map",
 ]
+
+
+def _actor_now(ctx: PageContext) -> Actor:
+    """Who is acting in this session now, for widget callbacks.
+
+    A callback gets the :class:`PageContext` of the run that drew its widget; asking again means a
+    sign-out in another tab, or a sign-in that ended, counts before anything is written.
+    """
+    return current_actor(ctx.engine)
 
 
 def working_map() -> JourneyMap:
@@ -57,32 +63,38 @@ def is_dirty() -> bool:
     return bool(st.session_state.get(StateKeys.DIRTY, False))
 
 
+def save_conflict() -> RevisionInfo | None:
+    """The newer revision a refused save met, while the working copy still starts from an older one."""
+    value = st.session_state.get(StateKeys.SAVE_CONFLICT)
+    return value if isinstance(value, RevisionInfo) else None
+
+
 def _set_working(map_id: int, journey_map: JourneyMap, base_revision_id: int, *, dirty: bool) -> None:
     st.session_state[StateKeys.WORKING_MAP_ID] = map_id
     st.session_state[StateKeys.WORKING_MAP] = journey_map
     st.session_state[StateKeys.BASE_REVISION_ID] = base_revision_id
     st.session_state[StateKeys.DIRTY] = dirty
+    st.session_state[StateKeys.SAVE_CONFLICT] = None
     st.session_state[StateKeys.TABLE_VERSION] = st.session_state.get(StateKeys.TABLE_VERSION, 0) + 1
+
+
+def _working_ids() -> tuple[int, int]:
+    return int(st.session_state[StateKeys.WORKING_MAP_ID]), int(st.session_state[StateKeys.BASE_REVISION_ID])
 
 
 def ensure_open(ctx: PageContext, map_id: int) -> None:
     """Load ``map_id`` as the working copy unless it is already open; restore this browser's draft."""
     if st.session_state.get(StateKeys.WORKING_MAP_ID) == map_id and StateKeys.WORKING_MAP in st.session_state:
         return
-    unreadable_draft = None
-    with session_scope(ctx.engine) as session:
-        latest = latest_revision(session=session, map_id=map_id)
-        try:
-            draft = get_draft(session=session, map_id=map_id, client_key=ctx.client_key)
-        except DamagedRevisionError as exc:
-            # Unsaved edits that no longer read must not keep the saved map from opening.
-            draft, unreadable_draft = None, exc
+    opened = services.open_for_editing(ctx.engine, ctx.actor, map_id=map_id, client_key=ctx.client_key)
+    latest, draft = opened.latest, opened.draft
     st.session_state[StateKeys.SELECTED_NODE] = None
     st.session_state[StateKeys.PENDING_DELETE] = None
     st.session_state[StateKeys.DRAFT_NOTICE] = None
-    if unreadable_draft is not None:
+    if opened.draft_problem is not None:
+        problem = opened.draft_problem.problem
         st.session_state[StateKeys.DRAFT_NOTICE] = (
-            f"{unreadable_draft.problem[:1].upper()}{unreadable_draft.problem[1:]} in this browser's unsaved edits: "
+            f"{problem[:1].upper()}{problem[1:]} in this browser's unsaved edits: "
             f"showing revision {latest.number} instead; your next edit replaces them."
         )
     if draft is not None and (draft.journey_map != latest.journey_map or draft.base_revision_id != latest.id):
@@ -94,41 +106,24 @@ def ensure_open(ctx: PageContext, map_id: int) -> None:
         _set_working(map_id, latest.journey_map, latest.id, dirty=False)
 
 
-def may_write(ctx: PageContext, section: str) -> bool:
-    """Whether this session may change the open map now; if not, say so in ``section``.
-
-    Widget callbacks run before the page script and its guard: a control drawn while editing was
-    allowed can still fire after a workshop locked the map or the user signed out.
-    """
-    try:
-        if can_edit(ctx.engine, map_id=int(st.session_state[StateKeys.WORKING_MAP_ID])):
-            return True
-    except UserInputError as exc:
-        flash(section, "error", str(exc))
-        return False
-    flash(
-        section,
-        "error",
-        "This session cannot change the map now (read-only, or locked by a workshop). Nothing was changed.",
-    )
-    return False
-
-
 def accept_edit(ctx: PageContext, new_map: JourneyMap, section: str = "save") -> bool:
     """Make ``new_map`` the working copy and keep it as this browser's draft; ``False`` when refused.
 
-    A map that could not be saved (a field over the model's limits) is refused and the working copy
-    stays as it was. When only the database is unavailable the edit is kept on screen, with a warning.
+    A session that may not edit the map (any more: widget callbacks run before the page's guard), a
+    map locked by a workshop, or a map that could not be saved (a field over the model's limits) is
+    refused and the working copy stays as it was. When only the database is unavailable the edit is
+    kept on screen, with a warning.
     """
-    if not may_write(ctx, section):
-        return False
-    map_id = int(st.session_state[StateKeys.WORKING_MAP_ID])
-    base = int(st.session_state[StateKeys.BASE_REVISION_ID])
+    map_id, base = _working_ids()
     try:
-        with session_scope(ctx.engine) as session:
-            save_draft(
-                session=session, map_id=map_id, client_key=ctx.client_key, base_revision_id=base, journey_map=new_map
-            )
+        services.save_draft(
+            ctx.engine,
+            _actor_now(ctx),
+            map_id=map_id,
+            client_key=ctx.client_key,
+            base_revision_id=base,
+            journey_map=new_map,
+        )
     except DatabaseUnavailable as exc:
         flash(section, "warning", f"{exc} The edit is kept in this tab only until it can be saved.")
     except UserInputError as exc:
@@ -141,8 +136,6 @@ def accept_edit(ctx: PageContext, new_map: JourneyMap, section: str = "save") ->
 
 def run_edit(ctx: PageContext, section: str, edit: Callable[[JourneyMap], JourneyMap], done: str) -> bool:
     """Apply a pure edit to the working copy; a refused edit leaves it untouched and says why."""
-    if not may_write(ctx, section):
-        return False
     try:
         new_map = edit(working_map())
     except UserInputError as exc:
@@ -156,21 +149,26 @@ def run_edit(ctx: PageContext, section: str, edit: Callable[[JourneyMap], Journe
 
 
 def save_working_map(ctx: PageContext, message: str) -> Revision | None:
-    """Save the working copy as a new revision; a refused save keeps the edits and the draft."""
-    if not may_write(ctx, "save"):
-        return None
-    map_id = int(st.session_state[StateKeys.WORKING_MAP_ID])
+    """Save the working copy as a new revision; a refused save keeps the edits and the draft.
+
+    A save refused because the map has a newer revision records it (:func:`save_conflict`), so the
+    page can offer to carry the edits over onto it.
+    """
+    map_id, base = _working_ids()
     try:
-        with session_scope(ctx.engine) as session:
-            revision = save_revision(
-                session=session,
-                map_id=map_id,
-                journey_map=working_map(),
-                author=ctx.author,
-                message=message.strip() or "Edited in the map editor",
-                base_revision_id=int(st.session_state[StateKeys.BASE_REVISION_ID]),
-            )
-            discard_draft(session=session, map_id=map_id, client_key=ctx.client_key)
+        revision = services.save_revision(
+            ctx.engine,
+            _actor_now(ctx),
+            map_id=map_id,
+            journey_map=working_map(),
+            base_revision_id=base,
+            message=message,
+            client_key=ctx.client_key,
+        )
+    except StaleRevisionError as exc:
+        st.session_state[StateKeys.SAVE_CONFLICT] = exc.latest or _latest_info(ctx, map_id)
+        flash("save", "error", str(exc))
+        return None
     except UserInputError as exc:
         flash("save", "error", str(exc))
         return None
@@ -180,13 +178,50 @@ def save_working_map(ctx: PageContext, message: str) -> Revision | None:
     return revision
 
 
+def _latest_info(ctx: PageContext, map_id: int) -> RevisionInfo | None:
+    try:
+        return services.get_map(ctx.engine, _actor_now(ctx), map_id=map_id).latest_revision
+    except UserInputError:  # the refusal already says what happened; the offer waits for the next save
+        return None
+
+
+def rebase_on_latest(ctx: PageContext) -> None:
+    """Carry the working copy's edits over onto the newer revision a save met: the next save adds on top of it.
+
+    The working copy itself is unchanged (it replaces the newer revision's content when saved; the
+    newer revision stays in the history). Its draft is kept with the new starting revision.
+    """
+    latest = save_conflict()
+    if latest is None:
+        return
+    map_id, _ = _working_ids()
+    try:
+        services.save_draft(
+            ctx.engine,
+            _actor_now(ctx),
+            map_id=map_id,
+            client_key=ctx.client_key,
+            base_revision_id=latest.id,
+            journey_map=working_map(),
+        )
+    except UserInputError as exc:
+        flash("save", "error", str(exc))
+        return
+    st.session_state[StateKeys.BASE_REVISION_ID] = latest.id
+    st.session_state[StateKeys.SAVE_CONFLICT] = None
+    flash(
+        "save",
+        "info",
+        f"Your edits now start from revision {latest.number} ({latest.author}'s): "
+        f"save them to make revision {latest.number + 1}.",
+    )
+
+
 def discard_edits(ctx: PageContext) -> None:
     """Forget the draft and reload the map's latest revision."""
-    map_id = int(st.session_state[StateKeys.WORKING_MAP_ID])
+    map_id, _ = _working_ids()
     try:
-        with session_scope(ctx.engine) as session:
-            discard_draft(session=session, map_id=map_id, client_key=ctx.client_key)
-            latest = latest_revision(session=session, map_id=map_id)
+        latest = services.discard_draft(ctx.engine, _actor_now(ctx), map_id=map_id, client_key=ctx.client_key)
     except UserInputError as exc:
         flash("save", "error", str(exc))
         return
@@ -201,21 +236,17 @@ def import_as_revision(ctx: PageContext, content: bytes, file_name: str) -> Revi
 
     A broken or foreign file writes nothing and leaves the working copy as it was.
     """
-    if not may_write(ctx, "import"):
-        return None
-    map_id = int(st.session_state[StateKeys.WORKING_MAP_ID])
+    map_id, base = _working_ids()
     try:
-        imported = map_from_json(content, source=file_name)
-        with session_scope(ctx.engine) as session:
-            revision = save_revision(
-                session=session,
-                map_id=map_id,
-                journey_map=imported,
-                author=ctx.author,
-                message=f"Imported from {file_name}",
-                base_revision_id=int(st.session_state[StateKeys.BASE_REVISION_ID]),
-            )
-            discard_draft(session=session, map_id=map_id, client_key=ctx.client_key)
+        revision = services.import_revision(
+            ctx.engine,
+            _actor_now(ctx),
+            map_id=map_id,
+            content=content,
+            file_name=file_name,
+            base_revision_id=base,
+            client_key=ctx.client_key,
+        )
     except UserInputError as exc:
         flash("import", "error", str(exc))
         return None
@@ -228,16 +259,13 @@ def import_as_revision(ctx: PageContext, content: bytes, file_name: str) -> Revi
 def _restore_last_readable(ctx: PageContext, damaged: DamagedRevisionError) -> None:
     assert damaged.last_readable is not None and damaged.revision_id is not None
     try:
-        if not can_edit(ctx.engine, map_id=damaged.map_id):
-            raise UserInputError("only an editor can restore a revision", source="restore", hint="Sign in first.")
-        with session_scope(ctx.engine) as session:
-            revision = restore_revision(
-                session=session,
-                map_id=damaged.map_id,
-                revision_id=damaged.last_readable.id,
-                author=ctx.author or current_actor(ctx.engine).name,
-                base_revision_id=damaged.revision_id,
-            )
+        revision = services.restore_revision(
+            ctx.engine,
+            _actor_now(ctx),
+            map_id=damaged.map_id,
+            revision_id=damaged.last_readable.id,
+            base_revision_id=damaged.revision_id,
+        )
     except UserInputError as exc:
         flash("restore", "error", str(exc))
         return
@@ -246,12 +274,18 @@ def _restore_last_readable(ctx: PageContext, damaged: DamagedRevisionError) -> N
 
 
 def offer_last_readable(ctx: PageContext, damaged: DamagedRevisionError) -> None:
-    """Under a damaged map's message: a button that makes its last readable revision the latest again."""
+    """Under a damaged map's message: a button that makes its last readable revision the latest again.
+
+    Offered to those who may edit the map; anyone else is told who can.
+    """
     show = st.session_state.get(StateKeys.FLASH, {}).pop("restore", None)
     if show is not None:
         st.error(md(show[1]))
     older = damaged.last_readable
     if older is None or damaged.revision_id is None:
+        return
+    if not can_edit(ctx.engine, map_id=damaged.map_id):
+        st.info(f"An editor can restore revision {older.number} as the latest.")
         return
     st.button(
         f"Restore revision {older.number} as the latest",
@@ -259,12 +293,15 @@ def offer_last_readable(ctx: PageContext, damaged: DamagedRevisionError) -> None
         type="primary",
         on_click=_restore_last_readable,
         args=(ctx, damaged),
-        disabled=not can_edit(ctx.engine, map_id=damaged.map_id),
         help="Saved as a new revision; the damaged one stays in the history.",
     )
 
 
 def revision_history(ctx: PageContext, map_id: int) -> list[RevisionInfo]:
     """The open map's revisions, newest first."""
-    with session_scope(ctx.engine) as session:
-        return list_revisions(session=session, map_id=map_id)
+    return services.list_revisions(ctx.engine, ctx.actor, map_id=map_id)
+
+
+def saved_map(ctx: PageContext, map_id: int) -> JourneyMap:
+    """The map as its latest revision saved it (what comments and opportunities point at)."""
+    return services.latest_revision(ctx.engine, ctx.actor, map_id=map_id).journey_map

@@ -41,6 +41,7 @@ from journeymap.templates import list_templates
 from journeymap.ui import access as ui_access
 from journeymap.ui.overlay_state import OverlayKeys
 from journeymap.ui.state import QueryParams, ReviewKeys, StateKeys
+from tests.app.signing import sign_in
 from tests.db_faults import closed_port, damage, damage_table, read_only, write_locked
 from tests.fixtures import bopis_map
 
@@ -59,6 +60,13 @@ def _with_account(engine: Engine) -> None:
         create_user(session=session, username="ana", password="correct horse", display_name="Ana")
 
 
+def _editor(make_app: MakeApp) -> AppTest:
+    """The app (its navigation included) opened on the map editor, as ``/editor`` opens it."""
+    at = make_app()
+    at.switch_page("views/editor.py")
+    return at
+
+
 def _sign_in(at: AppTest, password: str, *, place: str = "sidebar") -> AppTest:
     suffix = "" if place == "sidebar" else f"_{place}"
     at.text_input(key=ReviewKeys.SIGNIN_USER + suffix).set_value("ana")
@@ -75,7 +83,7 @@ def _sidebar_captions(at: AppTest) -> list[str]:
 
 def test_signed_out_visitor_opening_root_sees_one_working_sign_in_form(make_app: MakeApp, engine: Engine) -> None:
     _with_account(engine)
-    at = make_app().run()
+    at = _editor(make_app).run()
     assert not at.exception, at.exception
     assert _text(at.warning) == ["Sign in with an editor account to change maps."]
     # Two forms, the sidebar's and the guard's, with their own keys.
@@ -99,7 +107,7 @@ def test_failed_sign_ins_are_throttled_with_a_time_then_the_right_password_works
     make_app: MakeApp, engine: Engine
 ) -> None:
     _with_account(engine)
-    at = make_app()
+    at = _editor(make_app)
     at.switch_page("views/maps.py").run()
     for _ in range(5):
         at = _sign_in(at, "wrong horse")
@@ -128,14 +136,13 @@ def test_signing_out_in_one_tab_makes_the_other_read_only_at_its_next_interactio
     _with_account(engine)
     with session_scope(engine) as session:
         map_id = create_map(session=session, journey_map=bopis_map(), author="Ana").map_id
-    first = make_app()
+    first = _editor(make_app)
     first.switch_page("views/maps.py").run()
     first = _sign_in(first, "correct horse")
     # The second tab of the same browser: the cookie gives it the same sign-in token.
-    second = make_app()
+    second = _editor(make_app)
     second.session_state[ReviewKeys.ACCOUNT] = first.session_state[ReviewKeys.ACCOUNT]
     second.session_state[ReviewKeys.SIGN_IN_TOKEN] = first.session_state[ReviewKeys.SIGN_IN_TOKEN]
-    second.session_state[StateKeys.AUTHOR] = "Ana"
     second.query_params[QueryParams.MAP] = str(map_id)
     second.run()
     assert "Signed in as Ana (owner)." in _sidebar_captions(second)
@@ -168,7 +175,7 @@ def test_open_local_mode_is_refused_to_a_browser_elsewhere(
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, address: str | None, headers: dict[str, str]
 ) -> None:
     monkeypatch.setattr(ui_access, "_client_address", lambda: (address, headers))
-    at = make_app().run()  # no account exists: open local mode
+    at = _editor(make_app).run()  # no account exists: open local mode
     assert not at.exception
     (warning,) = _text(at.main.warning)
     assert warning.startswith("No account exists yet, and this browser is not on the machine that runs Journeymap")
@@ -180,7 +187,7 @@ def test_open_local_mode_is_refused_to_a_browser_elsewhere(
 
 def test_open_local_mode_on_the_servers_own_machine(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ui_access, "_client_address", lambda: ("127.0.0.1", {"Host": "localhost:8501"}))
-    at = make_app().run()
+    at = _editor(make_app).run()
     assert not at.exception
     assert not [w for w in _text(at.warning) if w.startswith("No account exists yet")]
     assert "Open local mode: no account exists yet, so everyone on this machine can edit." in _sidebar_captions(at)
@@ -192,7 +199,7 @@ def test_open_local_mode_on_the_servers_own_machine(make_app: MakeApp, monkeypat
 
 
 def test_a_template_name_over_200_characters_is_refused_with_the_field_named(make_app: MakeApp, engine: Engine) -> None:
-    at = make_app().run()
+    at = _editor(make_app).run()
     at.switch_page("views/maps.py").run()
     at.text_input(key=StateKeys.MAPS_TEMPLATE_NAME).set_value("R" * 250)
     at.button(key=StateKeys.MAPS_TEMPLATE_SUBMIT).click().run()
@@ -227,7 +234,7 @@ def test_picking_a_damaged_map_on_overlay_names_it_and_its_last_readable_revisio
     make_app: MakeApp, engine: Engine
 ) -> None:
     map_id, _ = _damaged_map(engine)
-    at = make_app()
+    at = _editor(make_app)
     at.session_state[OverlayKeys.MAP_ID] = map_id
     at.switch_page("views/overlay.py").run()
     assert not at.exception, at.exception
@@ -238,9 +245,8 @@ def test_picking_a_damaged_map_on_overlay_names_it_and_its_last_readable_revisio
 
 def test_the_editor_restores_the_last_readable_revision_of_a_damaged_map(make_app: MakeApp, engine: Engine) -> None:
     map_id, damaged_id = _damaged_map(engine)
-    at = make_app()
+    at = sign_in(_editor(make_app), engine, "Carla")  # the restore is authored by the signed-in account
     at.query_params[QueryParams.MAP] = str(map_id)
-    at.session_state[StateKeys.AUTHOR] = "Carla"
     at.run()
     assert not at.exception
     assert any("is the last one that reads" in e for e in _text(at.error))
@@ -262,7 +268,7 @@ def test_unreadable_unsaved_edits_do_not_keep_the_saved_map_from_opening(make_ap
     with session_scope(engine) as session:
         first = create_map(session=session, journey_map=bopis_map(), author="Ana")
         session.add(MapDraft(map_id=first.map_id, client_key="tab-1", base_revision_id=first.id, document="{}"))
-    at = make_app()
+    at = _editor(make_app)
     at.query_params[QueryParams.MAP] = str(first.map_id)
     at.query_params[QueryParams.CLIENT] = "tab-1"
     at.run()
@@ -302,14 +308,19 @@ def _seeded_file(engine: Engine) -> None:
 
 
 def test_a_read_only_database(make_app: MakeApp, engine: Engine, fresh_database: Path) -> None:
+    _seeded_file(engine)  # open local mode: the person on this machine may create maps
+    with read_only(fresh_database):
+        at = _create_from_template(_editor(make_app))
+        assert not at.exception, at.exception
+        assert READ_ONLY in _text(at.error)
+
+
+def test_signing_in_to_a_read_only_database(make_app: MakeApp, engine: Engine, fresh_database: Path) -> None:
     _with_account(engine)
     engine.dispose()
     with read_only(fresh_database):
-        at = _create_from_template(make_app())
-        assert not at.exception, at.exception
-        assert READ_ONLY in _text(at.error)
-        # Signing in writes too (the attempt is counted first): same message, in the form.
-        at = _sign_in(at, "correct horse")
+        # Signing in writes (the attempt is counted first): the same message, in the form.
+        at = _sign_in(_editor(make_app).run(), "correct horse")
         assert not at.exception
         assert READ_ONLY in _text(at.sidebar.error)
 
@@ -317,7 +328,7 @@ def test_a_read_only_database(make_app: MakeApp, engine: Engine, fresh_database:
 def test_a_damaged_table(make_app: MakeApp, engine: Engine, fresh_database: Path) -> None:
     _seeded_file(engine)
     damage_table(fresh_database, "maps")  # the file opens; the maps table does not read
-    at = make_app().run()
+    at = _editor(make_app).run()
     at.switch_page("views/maps.py").run()
     assert not at.exception, at.exception
     assert _text(at.error) == [
@@ -328,7 +339,7 @@ def test_a_damaged_table(make_app: MakeApp, engine: Engine, fresh_database: Path
 
 def test_a_damaged_database_file_at_start(make_app: MakeApp, fresh_database: Path) -> None:
     damage(fresh_database)
-    at = make_app().run()
+    at = _editor(make_app).run()
     assert not at.exception, at.exception
     assert [e.startswith("Database: the database file is damaged") for e in _text(at.error)] == [True]
 
@@ -341,8 +352,7 @@ def test_a_locked_database_on_maps_and_in_the_editors_save(
     with session_scope(engine) as session:
         map_id = create_map(session=session, journey_map=bopis_map(), author="Ana").map_id
     engine.dispose()
-    at = make_app()
-    at.session_state[StateKeys.AUTHOR] = "Ana"
+    at = _editor(make_app)
     at.query_params[QueryParams.MAP] = str(map_id)
     at.run()
     with write_locked(fresh_database):
@@ -358,7 +368,7 @@ def test_a_locked_database_on_maps_and_in_the_editors_save(
 
 def test_an_unreachable_postgresql(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", f"postgresql://journeymap@127.0.0.1:{closed_port()}/journeymap")
-    at = make_app().run()
+    at = _editor(make_app).run()
     assert not at.exception, at.exception
     assert _text(at.error) == [
         "Database: the database server cannot be reached. Ask whoever runs Journeymap to check that the database "

@@ -52,7 +52,6 @@ def test_editor_refuses_a_deep_map_file_and_keeps_the_revision(make_app: MakeApp
         map_id = create_map(session=session, journey_map=bopis_map(), author="Ana", message="fixture").map_id
     at = make_app("views/editor.py")
     at.query_params[QueryParams.MAP] = str(map_id)
-    at.session_state[StateKeys.AUTHOR] = "Bo"
     at.run()
     at.file_uploader(key=StateKeys.IMPORT_FILE).set_value(("deep.json", DEEP, "application/json"))
     at.run()
@@ -66,7 +65,6 @@ def test_editor_refuses_a_deep_map_file_and_keeps_the_revision(make_app: MakeApp
 
 def test_maturity_page_refuses_a_deep_assessment_and_a_deep_framework(make_app: MakeApp, engine: Engine) -> None:
     at = make_app("views/maturity.py")
-    at.session_state[StateKeys.AUTHOR] = "Ana"
     at.run()
     assert not at.exception, at.exception
 

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from journeymap import editing
+from journeymap.access import Role
 from journeymap.model import JourneyMap, map_to_json
 from journeymap.store import create_map, get_draft, init_db, list_revisions, save_revision, session_scope
+from journeymap.store.access import create_user, start_sign_in
 from journeymap.store.reviews import TargetKind, handoff_target, list_comments
 from journeymap.templates import list_templates, load_template
 from journeymap.ui import graph as graph_module
+from journeymap.ui.access import LOCAL_USER
 from journeymap.ui.state import QueryParams, ReviewKeys, StateKeys
-from journeymap.viz import CARRY_STYLES, COLUMN_WIDTH, PLAIN_STYLE, channel_colors
+from journeymap.viz import CARRY_STYLES, COLUMN_WIDTH, HEADER_PREFIX, PLAIN_STYLE, channel_colors, truncate_label
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]
@@ -41,14 +46,34 @@ def _save_fixture(engine: Engine, journey_map: JourneyMap) -> int:
         return create_map(session=session, journey_map=journey_map, author="Ana", message="fixture").map_id
 
 
-def _open(make_app: MakeApp, map_id: int, *, client: str = "test-client", author: str = "Bo") -> AppTest:
+def _open(make_app: MakeApp, map_id: int, *, client: str = "test-client", account: Account | None = None) -> AppTest:
+    """The editor on ``map_id``: in open local mode (the local owner), or signed in with ``account``."""
     at = make_app("views/editor.py")
     at.query_params[QueryParams.MAP] = str(map_id)
     at.query_params[QueryParams.CLIENT] = client
-    at.session_state[StateKeys.AUTHOR] = author
+    if account is not None:
+        at.session_state[ReviewKeys.ACCOUNT] = {"id": account.id}  # the run refreshes it from the sign-in
+        at.session_state[ReviewKeys.SIGN_IN_TOKEN] = account.token
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account and a running sign-in token of it."""
+
+    id: int
+    token: str
+
+
+def _account(engine: Engine, username: str, role: Role) -> Account:
+    """A local account named ``username.title()`` (the first one is the owner), signed in."""
+    with session_scope(engine) as session:
+        made = create_user(
+            session=session, username=username, password="correct horse", role=role, display_name=username.title()
+        )
+        return Account(made.id, start_sign_in(session=session, account_id=made.id))
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -85,8 +110,8 @@ def bopis_id(engine: Engine) -> int:
     return _save_fixture(engine, bopis_map())
 
 
-def test_landing_page_opens_the_retail_demo_map(make_app: MakeApp, graph_payload: Payload) -> None:
-    at = make_app().run()
+def test_the_editor_opens_the_retail_demo_map_by_default(make_app: MakeApp, graph_payload: Payload) -> None:
+    at = make_app("views/editor.py").run()
     assert not at.exception
     assert at.title[0].value == "Map editor"
     retail = next(info for info in list_templates() if info.id == "retail-bopis")
@@ -99,11 +124,30 @@ def test_landing_page_opens_the_retail_demo_map(make_app: MakeApp, graph_payload
     )
     payload = graph_payload(at)
     assert len(payload["nodes"]) == retail.touchpoints
-    # One header per stage, above its column, in stage order.
-    headers = [(h["label"], h["x"]) for h in payload["headers"]]
+    # One header per stage, above its column, in stage order; the compact layout has no channel lanes to name.
+    headers = [(h["label"], h["x"]) for h in payload["headers"] if h["id"].startswith(HEADER_PREFIX + "stage:")]
+    assert len(headers) == len(payload["headers"])
     assert [label for label, _ in headers] == [s.name for s in load_template("retail-bopis").stages]
     assert [x for _, x in headers] == [i * COLUMN_WIDTH for i in range(len(headers))]
     assert max(h["y"] for h in payload["headers"]) < min(n["y"] for n in payload["nodes"])
+    # The lanes layout names each channel's lane on its left, level with the lane.
+    at.radio(key=StateKeys.GRAPH_LAYOUT).set_value("lanes").run()
+    lanes = graph_payload(at)
+    lane_headers = [h for h in lanes["headers"] if h["id"].startswith(HEADER_PREFIX + "lane:")]
+    used = {tp.channel for tp in load_template("retail-bopis").touchpoints}
+    names = [c.name for c in load_template("retail-bopis").channels if c.id in used]
+    assert [h["label"] for h in lane_headers] == [truncate_label(name, 24) for name in names]
+    assert all(name in h["title"] for h, name in zip(lane_headers, names, strict=True))  # the whole name on hover
+    left = min(n["x"] for n in lanes["nodes"])
+    assert all(h["x"] < left for h in lane_headers)
+    for header in lane_headers:
+        channel = header["id"].removeprefix(HEADER_PREFIX + "lane:")
+        ys = [
+            n["y"]
+            for n in lanes["nodes"]
+            if n["id"] in {t.id for t in load_template("retail-bopis").touchpoints if t.channel == channel}
+        ]
+        assert min(ys) <= header["y"] <= max(ys)
 
 
 def test_counts_of_the_bopis_fixture(make_app: MakeApp, bopis_id: int) -> None:
@@ -262,7 +306,8 @@ def test_save_creates_a_revision_and_clears_the_draft(
     make_app: MakeApp, bopis_id: int, engine: Engine, click: Clicker, frame: Frame
 ) -> None:
     click("curbside")
-    at = _open(make_app, bopis_id, author="Carla")
+    _account(engine, "olive", Role.OWNER)
+    at = _open(make_app, bopis_id, account=_account(engine, "carla", Role.EDITOR))
     at.text_input(key=f"{StateKeys.TP_FORM}_curbside_name").set_value("Curbside")
     at.button(key=StateKeys.TP_SUBMIT).click().run()
     at.text_input(key=StateKeys.SAVE_MESSAGE).set_value("Shorter name")
@@ -302,6 +347,79 @@ def test_stale_save_is_refused_and_edits_stay(make_app: MakeApp, bopis_id: int, 
         assert len(list_revisions(session=session, map_id=bopis_id)) == 2
         draft = get_draft(session=session, map_id=bopis_id, client_key="test-client")
     assert draft is not None and draft.journey_map.touchpoint("curbside").name == "Curbside (mine)"
+
+
+def _conflicting_save(make_app: MakeApp, map_id: int, engine: Engine, click: Clicker) -> AppTest:
+    """The local user renames the curbside touchpoint while Dana saves revision 2 (the search touchpoint
+    renamed); the local user's save is refused."""
+    click("curbside")
+    at = _open(make_app, map_id)
+    at.text_input(key=f"{StateKeys.TP_FORM}_curbside_name").set_value("Curbside (mine)")
+    at.button(key=StateKeys.TP_SUBMIT).click().run()
+    click.release()
+    base = bopis_map()
+    theirs = editing.upsert_touchpoint(base, base.touchpoint("search").model_copy(update={"name": "Site search"}))
+    with session_scope(engine) as session:
+        first = list_revisions(session=session, map_id=map_id)[0]
+        save_revision(
+            session=session, map_id=map_id, journey_map=theirs, author="Dana", message="x", base_revision_id=first.id
+        )
+    at.button(key=StateKeys.SAVE_SUBMIT).click().run()
+    assert not at.exception
+    return at
+
+
+def test_after_a_refused_save_the_edits_are_kept_on_top_of_the_newer_revision(
+    make_app: MakeApp, bopis_id: int, engine: Engine, click: Clicker
+) -> None:
+    at = _conflicting_save(make_app, bopis_id, engine, click)
+    offer = [w.value.replace("\\", "") for w in at.warning if "is newer than the revision" in w.value]
+    assert offer == [
+        "Revision 2, saved by Dana, is newer than the revision your edits started from. What it changed:\n"
+        "- 1 touchpoint changed: Site search (name)."
+    ]
+    [download] = [b for b in at.get("download_button") if b.proto.label == "Download my version (JSON)"]
+    assert download.proto.label == "Download my version (JSON)"
+    # Saving again from the old revision is still refused: the user has to choose.
+    at.button(key=StateKeys.SAVE_SUBMIT).click().run()
+    assert any("was changed by Dana" in e.value.replace("\\", "") for e in at.error)
+    at.button(key=StateKeys.CONFLICT_REBASE).click().run()
+    assert not at.exception
+    assert [i.value.replace("\\", "") for i in at.info if "now start from" in i.value] == [
+        "Your edits now start from revision 2 (Dana's): save them to make revision 3."
+    ]
+    assert StateKeys.CONFLICT_REBASE not in {b.key for b in at.button}
+    at.text_input(key=StateKeys.SAVE_MESSAGE).set_value("my change")
+    at.button(key=StateKeys.SAVE_SUBMIT).click().run()
+    assert not at.exception
+    assert any("Saved revision 3" in s.value for s in at.success)
+    with session_scope(engine) as session:
+        history = list_revisions(session=session, map_id=bopis_id)
+        assert get_draft(session=session, map_id=bopis_id, client_key="test-client") is None
+    assert [(r.number, r.author, r.message) for r in history] == [
+        (3, LOCAL_USER, "my change"),
+        (2, "Dana", "x"),
+        (1, "Ana", "fixture"),
+    ]
+    assert history[0].parent_id == history[1].id
+    assert at.session_state[StateKeys.WORKING_MAP].touchpoint("curbside").name == "Curbside (mine)"
+
+
+def test_after_a_refused_save_the_newer_revision_can_be_opened_instead(
+    make_app: MakeApp, bopis_id: int, engine: Engine, click: Clicker
+) -> None:
+    at = _conflicting_save(make_app, bopis_id, engine, click)
+    at.button(key=StateKeys.CONFLICT_DISCARD).click().run()
+    assert not at.exception
+    working = at.session_state[StateKeys.WORKING_MAP]
+    assert (working.touchpoint("curbside").name, working.touchpoint("search").name) == (
+        "Curbside hand-over",
+        "Site search",
+    )
+    assert not [w for w in at.warning if "is newer than the revision" in w.value]
+    with session_scope(engine) as session:
+        assert [r.number for r in list_revisions(session=session, map_id=bopis_id)] == [2, 1]
+        assert get_draft(session=session, map_id=bopis_id, client_key="test-client") is None
 
 
 def test_unsaved_edits_are_restored_after_a_refresh(make_app: MakeApp, bopis_id: int, click: Clicker) -> None:
@@ -455,10 +573,14 @@ def test_comment_on_a_touchpoint_is_listed(make_app: MakeApp, bopis_id: int, eng
     assert not at.exception, at.exception
     assert "Comments (1 open)" in [s.value for s in at.subheader]
     listed = [t.value for t in at.text]
-    assert "Touchpoint: Pick-up desk · Bo: Customers wait here without their order number." in listed
+    assert f"Touchpoint: Pick-up desk · {LOCAL_USER}: Customers wait here without their order number." in listed
     with session_scope(engine) as session:
         (comment,) = list_comments(session=session, map_id=bopis_id)
-    assert (comment.target_kind, comment.target_id, comment.author) == (TargetKind.TOUCHPOINT, "pickup-desk", "Bo")
+    assert (comment.target_kind, comment.target_id, comment.author) == (
+        TargetKind.TOUCHPOINT,
+        "pickup-desk",
+        LOCAL_USER,
+    )
 
 
 def test_comment_on_a_handoff_and_an_opportunity_reach_the_maps_page(
@@ -475,7 +597,9 @@ def test_comment_on_a_handoff_and_an_opportunity_reach_the_maps_page(
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     texts = [t.value for t in at.text]
-    assert "Transition: Ready-for-pickup notice → Pick-up desk · Bo: The desk never sees the notice." in texts
+    assert (
+        f"Transition: Ready-for-pickup notice → Pick-up desk · {LOCAL_USER}: The desk never sees the notice." in texts
+    )
     assert "Show the order on the desk screen · Pick-up desk · owner Store ops" in texts
     assert at.selectbox(key=f"{ReviewKeys.OPP_STATUS_PREFIX}_1").value == "open"
 

@@ -140,7 +140,7 @@ def test_maturity_evidence_comes_from_the_overlay_of_the_overlay_page(
         unset.context_loss_score,
         unset.measured_integration_factor,
     )
-    at = _open(make_app, _setup(engine))
+    at = _open(make_app, engine, _setup(engine))
     at.selectbox(key="jm_maturity_evidence_map").set_value(map_id).run()
     at.selectbox(key="jm_maturity_evidence_dataset").set_value(overlays.dataset_id).run()
     assert not at.exception, at.exception

@@ -41,7 +41,7 @@ BOPIS = bopis_map().name
 
 @pytest.mark.parametrize(
     ("page", "title"),
-    [("app.py", "Map editor"), ("views/editor.py", "Map editor"), ("views/maps.py", "Maps")],
+    [("app.py", "Start here"), ("views/editor.py", "Map editor"), ("views/maps.py", "Maps"), ("views/team.py", "Team")],
 )
 def test_every_page_runs_and_shows_its_title(make_app: MakeApp, page: str, title: str) -> None:
     at = make_app(page).run()
@@ -125,13 +125,30 @@ def test_create_from_scratch_needs_a_name(make_app: MakeApp, engine: Engine) -> 
     at = make_app().run()
     at.switch_page("views/maps.py").run()
     at.button(key=StateKeys.MAPS_NEW_SUBMIT).click().run()
-    assert at.error[0].value == "Map name: enter a name for the new map."
+    assert [e.value.replace("\\", "") for e in at.error] == ["Map name: enter a name for the new map."]
+    with session_scope(engine) as session:
+        assert len(list_maps(session=session)) == len(list_templates())
     at.text_input(key=StateKeys.MAPS_NEW_NAME).set_value("Workshop map")
     at.button(key=StateKeys.MAPS_NEW_SUBMIT).click().run()
     assert not at.exception
     assert at.subheader[0].value == "Workshop map"
     assert {m.label: m.value for m in at.metric}["Stages"] == "5"
     assert {m.label: m.value for m in at.metric}["Touchpoints"] == "0"
+
+
+def test_a_map_name_over_200_characters_is_refused_before_saving(make_app: MakeApp, engine: Engine) -> None:
+    at = make_app().run()
+    at.switch_page("views/maps.py").run()
+    at.text_input(key=StateKeys.MAPS_TEMPLATE_NAME).set_value("R" * 201)
+    at.button(key=StateKeys.MAPS_TEMPLATE_SUBMIT).click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Maps"
+    assert [e.value.replace("\\", "") for e in at.error] == [
+        "save map, field 'name': String should have at most 200 characters. "
+        "Nothing was saved: shorten or correct that field and save again."
+    ]
+    with session_scope(engine) as session:
+        assert len(list_maps(session=session)) == len(list_templates())
 
 
 def test_import_a_map_file(make_app: MakeApp, engine: Engine) -> None:
@@ -191,7 +208,7 @@ def _seed_review_items(engine: Engine) -> tuple[int, int]:
         retail = next(m.id for m in list_maps(session=session) if m.name == load_template("retail-bopis").name)
         add_opportunity(session=session, actor=cy, map_id=bopis, title="Tell the desk about the order")
         done = add_opportunity(session=session, actor=cy, map_id=bopis, title="Fix the FAQ")
-        update_opportunity(session=session, actor=cy, opportunity_id=done.id, status="done")
+        update_opportunity(session=session, opportunity_id=done.id, status="done")
         for body in ("Too many steps", "Which team owns this?", "Typo"):
             comment = add_comment(session=session, actor=cy, map_id=bopis, body=body)
         resolve_comment(session=session, actor=cy, comment_id=comment.id)

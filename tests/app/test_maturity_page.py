@@ -13,6 +13,7 @@ import polars as pl
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from journeymap.access import Role
 from journeymap.events.goals import default_settings
 from journeymap.events.ingest import save_log
 from journeymap.events.log import EVENT_SCHEMA, EventLog
@@ -29,7 +30,7 @@ from journeymap.store.assessments import (
     list_assessments,
     save_answers,
 )
-from journeymap.ui.state import StateKeys
+from tests.app.signing import add_account, sign_in
 
 MakeApp = Callable[..., AppTest]
 PAGE = "views/maturity.py"
@@ -79,11 +80,14 @@ def _setup(engine: Engine, *, unit: str = "Retail", day: int = 30, answers: list
         return created.id
 
 
-def _open(make_app: MakeApp, assessment_id: int | None, author: str = "Ana") -> AppTest:
+def _open(
+    make_app: MakeApp, engine: Engine, assessment_id: int | None, author: str = "Ana", role: Role = Role.EDITOR
+) -> AppTest:
+    """The page opened by ``author``, signed in (an editor unless ``role`` says otherwise)."""
     at = make_app(PAGE)
     if assessment_id is not None:
         at.query_params["assessment"] = str(assessment_id)
-    at.session_state[StateKeys.AUTHOR] = author
+    sign_in(at, engine, author, role)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -115,7 +119,7 @@ def _answer(at: AppTest, assessment_id: int, assessor: str, question: str, level
 
 def test_answering_shows_consensus_spread_and_radar(make_app: MakeApp, engine: Engine) -> None:
     assessment_id = _setup(engine, answers=[Answer("Ben", "di_profile", 4), Answer("Ben", "di_history", 4)])
-    at = _open(make_app, assessment_id, author="Ana")
+    at = _open(make_app, engine, assessment_id, author="Ana")
     _answer(at, assessment_id, "Ana", "di_profile", 2)
     _answer(at, assessment_id, "Ana", "di_history", 3)
     _answer(at, assessment_id, "Ana", "di_latency", DONT_KNOW)
@@ -160,23 +164,26 @@ def test_answering_shows_consensus_spread_and_radar(make_app: MakeApp, engine: E
 
 def test_answers_reload_after_a_refresh(make_app: MakeApp, engine: Engine) -> None:
     assessment_id = _setup(engine, answers=[Answer("Ana", "ow_owner", 3, "shared KPIs", "https://wiki/kpi")])
-    at = _open(make_app, assessment_id, author="Ana")
+    at = _open(make_app, engine, assessment_id, author="Ana")
     assert at.selectbox(key=f"jm_maturity_answer_{assessment_id}_Ana_ow_owner").value == 3
     assert at.text_input(key=f"jm_maturity_link_{assessment_id}_Ana_ow_owner").value == "https://wiki/kpi"
 
 
-def test_no_name_no_answers(make_app: MakeApp, engine: Engine) -> None:
-    at = _open(make_app, _setup(engine), author="")
-    assert "Enter your name in the sidebar to answer" in at.info[0].value
+def test_a_viewer_reads_the_scores_but_gets_no_answer_form(make_app: MakeApp, engine: Engine) -> None:
+    assessment_id = _setup(engine, answers=[Answer("Ben", "di_profile", 4)])
+    add_account(engine, "Olive")  # the workspace's owner
+    at = _open(make_app, engine, assessment_id, author="Vera", role=Role.VIEWER)
+    assert "Vera is viewer: owners and editors answer" in at.info[0].value
     assert [s.key for s in at.selectbox if (s.key or "").startswith("jm_maturity_answer_")] == []
     assert "jm_maturity_answer_submit" not in [b.key for b in at.button]
+    assert _score_row(at, "Data integration")["Consensus (median)"] == "4"
 
 
 def test_map_evidence_beside_the_self_assessment_and_flags(make_app: MakeApp, engine: Engine) -> None:
     assessment_id = _setup(engine, answers=[Answer("Ana", "ow_owner", 4), Answer("Ana", "ow_incentives", 4)])
     with session_scope(engine) as session:
         map_id = create_map(session=session, journey_map=returns_map(), author="Ana").map_id
-    at = _open(make_app, assessment_id)
+    at = _open(make_app, engine, assessment_id)
     at.selectbox(key="jm_maturity_evidence_map").set_value(map_id).run()
     assert not at.exception, at.exception
 
@@ -214,7 +221,7 @@ def test_recommendations_list_the_maps_carry_none_handoffs(make_app: MakeApp, en
     assessment_id = _setup(engine, answers=[Answer("Ana", "cs_repeat", 2), Answer("Ana", "cs_resume", 2)])
     with session_scope(engine) as session:
         map_id = create_map(session=session, journey_map=returns_map(), author="Ana").map_id
-    at = _open(make_app, assessment_id)
+    at = _open(make_app, engine, assessment_id)
     at.selectbox(key="jm_maturity_evidence_map").set_value(map_id).run()
     table = _table(at, "Recommendation")
     assert table.to_dict("records") == [
@@ -244,7 +251,7 @@ def test_compare_two_business_units(make_app: MakeApp, engine: Engine) -> None:
     online = _setup(
         engine, unit="Online", day=2, answers=[Answer("Bo", "cf_priorities", 4), Answer("Bo", "ir_link", 5)]
     )
-    at = _open(make_app, retail)
+    at = _open(make_app, engine, retail)
     at.multiselect(key=f"jm_maturity_compare_pick_{retail}").set_value([retail, online]).run()
     assert not at.exception, at.exception
     traces = _radar(at, "jm_maturity_compare_radar")
@@ -264,7 +271,7 @@ def test_compare_two_business_units(make_app: MakeApp, engine: Engine) -> None:
 
 
 def test_create_then_import_and_refuse_a_broken_file(make_app: MakeApp, engine: Engine) -> None:
-    at = _open(make_app, None)
+    at = _open(make_app, engine, None)
     with session_scope(engine) as session:
         demo = {a.id for a in list_assessments(session=session)}
     assert len(demo) == 2  # the demo workspace's retail baseline and follow-up
@@ -296,7 +303,7 @@ def test_create_then_import_and_refuse_a_broken_file(make_app: MakeApp, engine: 
 
 
 def test_invalid_framework_edit_names_the_field(make_app: MakeApp, engine: Engine) -> None:
-    at = _open(make_app, _setup(engine))
+    at = _open(make_app, engine, _setup(engine))
     document = json.loads(at.text_area(key="jm_maturity_framework_text").value)
     document["dimensions"][0]["levels"].pop()
     at.text_area(key="jm_maturity_framework_text").input(json.dumps(document))
@@ -357,7 +364,7 @@ def test_overlay_evidence_from_a_saved_dataset(make_app: MakeApp, engine: Engine
             mapping_json='{"customer": "cid"}',
             created_by="Ana",
         ).id
-    at = _open(make_app, assessment_id)
+    at = _open(make_app, engine, assessment_id)
     at.selectbox(key="jm_maturity_evidence_map").set_value(map_id).run()
     at.selectbox(key="jm_maturity_evidence_dataset").set_value(dataset_id).run()
     assert not at.exception, at.exception
@@ -388,7 +395,7 @@ def test_overlay_evidence_from_a_saved_dataset(make_app: MakeApp, engine: Engine
 
 
 def test_a_custom_framework_is_saved_as_a_new_key(make_app: MakeApp, engine: Engine) -> None:
-    at = _open(make_app, _setup(engine))
+    at = _open(make_app, engine, _setup(engine))
     document = json.loads(at.text_area(key="jm_maturity_framework_text").value)
     document["key"] = "ours"
     document["name"] = "Our maturity"
@@ -405,7 +412,7 @@ def test_a_custom_framework_is_saved_as_a_new_key(make_app: MakeApp, engine: Eng
 
 def test_targets_change_the_gap(make_app: MakeApp, engine: Engine) -> None:
     assessment_id = _setup(engine, answers=[Answer("Ana", "ow_owner", 2)])
-    at = _open(make_app, assessment_id)
+    at = _open(make_app, engine, assessment_id)
     assert _score_row(at, "Ownership")["Gap"] == "2"
     at.select_slider(key=f"jm_maturity_target_{assessment_id}_ownership").set_value(5)
     at.button(key="jm_maturity_target_submit").click().run()

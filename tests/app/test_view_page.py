@@ -1,4 +1,8 @@
-"""The read-only share view and the access guards, under AppTest: no share session ever gets an edit widget."""
+"""The read-only share view and the access guards, under AppTest: no share session ever gets an edit widget.
+
+Data is seeded through the services (as the pages write it) or, for accounts, through the store in a
+committed session.
+"""
 
 from __future__ import annotations
 
@@ -12,27 +16,13 @@ from sqlmodel import Session
 from streamlit.testing.v1 import AppTest
 
 from journeymap.access import Actor, Role
+from journeymap.services import reviews
 from journeymap.store import create_map, init_db, list_revisions, session_scope
-from journeymap.store.access import (
-    ShareLink,
-    create_share_link,
-    create_user,
-    list_share_links,
-    resolve_share_link,
-    revoke_share_link,
-    start_sign_in,
-)
-from journeymap.store.reviews import (
-    TargetKind,
-    add_comment,
-    add_opportunity,
-    list_comments,
-    list_opportunities,
-    review_counts,
-)
+from journeymap.store.access import ShareLink, create_user, list_share_links, resolve_share_link, start_sign_in
+from journeymap.store.reviews import TargetKind, list_comments, list_opportunities, review_counts
 from journeymap.ui.state import ReviewKeys
 from journeymap.ui.text import md
-from journeymap.viz import STAGE_HEADER_PREFIX
+from journeymap.viz import HEADER_PREFIX
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]
@@ -63,10 +53,18 @@ def _inputs(at: AppTest) -> dict[str, int]:
 def _seed(engine: Engine) -> tuple[int, str]:
     """A saved BOPIS map and a share link to it; returns the map id and the token."""
     init_db(engine)
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         map_id = create_map(session=session, journey_map=bopis_map(), author="Ana").map_id
-        token, _ = create_share_link(session=session, actor=EDITOR, map_id=map_id, label="Board")
+    token, _ = reviews.create_share_link(engine, EDITOR, map_id=map_id, label="Board")
     return map_id, token
+
+
+def _account(engine: Engine, username: str, role: Role = Role.VIEWER, display_name: str = "") -> int:
+    """A local account with the password "correct horse" (the first one is the owner); returns its id."""
+    with session_scope(engine) as session:
+        return create_user(
+            session=session, username=username, password="correct horse", role=role, display_name=display_name
+        ).id
 
 
 def _view(make_app: MakeApp, **params: str) -> AppTest:
@@ -81,7 +79,7 @@ def _graph_nodes(at: AppTest) -> list[str]:
     if not found:
         return []
     nodes = json.loads(json.loads(found[0].proto.json_args)["data"])["nodes"]  # type: ignore[attr-defined]
-    return sorted(n["id"] for n in nodes if not n["id"].startswith(STAGE_HEADER_PREFIX))
+    return sorted(n["id"] for n in nodes if not n["id"].startswith(HEADER_PREFIX))
 
 
 @pytest.mark.parametrize("extra", [{}, {"edit": "1"}, {"edit": "1", "map": "1", "mode": "editor"}])
@@ -99,24 +97,13 @@ def test_share_link_shows_the_map_and_no_edit_widget(make_app: MakeApp, engine: 
 
 def test_view_lists_open_comments_and_opportunities(make_app: MakeApp, engine: Engine) -> None:
     map_id, token = _seed(engine)
-    with Session(engine) as session:
-        add_comment(session=session, actor=EDITOR, map_id=map_id, body="Why two apps?")
-        add_comment(
-            session=session,
-            actor=EDITOR,
-            map_id=map_id,
-            body="Slow desk",
-            target_kind=TargetKind.TOUCHPOINT,
-            target_id="pickup-desk",
-        )
-        add_opportunity(
-            session=session,
-            actor=EDITOR,
-            map_id=map_id,
-            title="Hand order to desk",
-            owner="Stores",
-            touchpoint_id="pickup-desk",
-        )
+    reviews.add_comment(engine, EDITOR, map_id=map_id, body="Why two apps?")
+    reviews.add_comment(
+        engine, EDITOR, map_id=map_id, body="Slow desk", target_kind=TargetKind.TOUCHPOINT, target_id="pickup-desk"
+    )
+    reviews.add_opportunity(
+        engine, EDITOR, map_id=map_id, title="Hand order to desk", owner="Stores", touchpoint_id="pickup-desk"
+    )
     at = _view(make_app, share=token)
     comments = next(df.value for df in at.dataframe if "Comment" in df.value.columns)
     assert comments.to_dict("records") == [
@@ -130,10 +117,9 @@ def test_view_lists_open_comments_and_opportunities(make_app: MakeApp, engine: E
 
 
 def test_revoked_link_shows_a_clear_message_and_no_map(make_app: MakeApp, engine: Engine) -> None:
-    _, token = _seed(engine)
-    with Session(engine) as session:
-        (link,) = list_share_links(session=session)
-        revoke_share_link(session=session, actor=EDITOR, link_id=link.id)
+    map_id, token = _seed(engine)
+    (link,) = reviews.list_share_links(engine, EDITOR, map_id=map_id)
+    reviews.revoke_share_link(engine, EDITOR, link_id=link.id)
     at = _view(make_app, share=token, edit="1")
     assert len(at.error) == 1 and "this share link was revoked on" in at.error[0].value
     assert "Ask the person who shared the map for a new link" in at.error[0].value
@@ -177,8 +163,7 @@ def test_editor_creates_a_share_link_that_opens_the_map(make_app: MakeApp, engin
 
 def test_without_a_token_guests_only_get_a_hint(make_app: MakeApp, engine: Engine) -> None:
     _seed(engine)
-    with Session(engine) as session:
-        create_user(session=session, username="ana", password="correct horse")
+    _account(engine, "ana")
     at = make_app("views/view.py").run()
     assert at.info[0].value.startswith("Open the share link you were sent")
     assert [b.label for b in at.main.button] == [] and len(at.main.selectbox) == 0
@@ -186,8 +171,7 @@ def test_without_a_token_guests_only_get_a_hint(make_app: MakeApp, engine: Engin
 
 def test_sign_in_with_wrong_then_right_password(make_app: MakeApp, engine: Engine) -> None:
     _seed(engine)
-    with Session(engine) as session:
-        create_user(session=session, username="ana", password="correct horse", display_name="Ana")
+    _account(engine, "ana", display_name="Ana")
     at = make_app("views/view.py").run()
     at.text_input(key=ReviewKeys.SIGNIN_USER).set_value("ana")
     at.text_input(key=ReviewKeys.SIGNIN_PASSWORD).set_value("wrong horse")
@@ -210,11 +194,10 @@ def _sign_in(at: AppTest, username: str, password: str = "correct horse") -> App
 
 def test_viewer_comments_and_resolves_own_but_cannot_manage_the_backlog(make_app: MakeApp, engine: Engine) -> None:
     map_id, _ = _seed(engine)
-    with Session(engine) as session:
-        ana = create_user(session=session, username="ana", password="correct horse", display_name="Ana")
-        create_user(session=session, username="bo", password="correct horse", display_name="Bo", actor=ana.actor)
-        other = add_comment(session=session, actor=EDITOR, map_id=map_id, body="Editor note")
-        add_opportunity(session=session, actor=EDITOR, map_id=map_id, title="Fix desk", touchpoint_id="pickup-desk")
+    _account(engine, "ana", display_name="Ana")
+    _account(engine, "bo", display_name="Bo")
+    other = reviews.add_comment(engine, EDITOR, map_id=map_id, body="Editor note")
+    reviews.add_opportunity(engine, EDITOR, map_id=map_id, title="Fix desk", touchpoint_id="pickup-desk")
     at = _sign_in(make_app("views/view.py").run(), "bo")
     at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id).run()
     at.selectbox(key=ReviewKeys.COMMENT_TARGET).set_value("touchpoint|pickup-desk")
@@ -295,25 +278,22 @@ def test_require_editor_lets_open_mode_edit_but_not_a_share_session(engine: Engi
 
 
 def test_require_editor_refuses_guests_and_viewers_and_locked_maps(engine: Engine) -> None:
-    from journeymap.store.reviews import set_workshop_locked, start_workshop
-
     map_id, _ = _seed(engine)
-    with Session(engine) as session:
-        ana = create_user(session=session, username="ana", password="correct horse")
-        bo = create_user(session=session, username="bo", password="correct horse", display_name="Bo", actor=EDITOR)
-        workshop = start_workshop(session=session, actor=EDITOR, map_id=map_id)
-        set_workshop_locked(session=session, actor=EDITOR, workshop_id=workshop.id)
+    workshop = reviews.start_workshop(engine, EDITOR, map_id=map_id)
+    reviews.set_workshop_locked(engine, EDITOR, workshop_id=workshop.id, locked=True)
+    ana_id, bo_id = _account(engine, "ana"), _account(engine, "bo", display_name="Bo")
+    with session_scope(engine) as session:
         # A signed-in session holds its account and its sign-in token, which is checked on every run.
-        tokens = {a.id: start_sign_in(session=session, account_id=a.id) for a in (ana, bo)}
+        tokens = {account: start_sign_in(session=session, account_id=account) for account in (ana_id, bo_id)}
     at = _guarded()
     assert at.warning[0].value == "Sign in with an editor account to change maps."
     assert [b.label for b in at.button] == ["Sign in"]  # the sign-in form, never the edit control
-    at.session_state[ReviewKeys.ACCOUNT] = {"id": bo.id, "username": "bo", "display_name": "Bo", "role": "viewer"}
-    at.session_state[ReviewKeys.SIGN_IN_TOKEN] = tokens[bo.id]
+    at.session_state[ReviewKeys.ACCOUNT] = {"id": bo_id, "username": "bo", "display_name": "Bo", "role": "viewer"}
+    at.session_state[ReviewKeys.SIGN_IN_TOKEN] = tokens[bo_id]
     at.run()
     assert "Bo is a viewer" in at.warning[0].value.replace("\\", "") and _inputs(at) == {}
-    at.session_state[ReviewKeys.ACCOUNT] = {"id": ana.id, "username": "ana", "display_name": "Ana", "role": "editor"}
-    at.session_state[ReviewKeys.SIGN_IN_TOKEN] = tokens[ana.id]
+    at.session_state[ReviewKeys.ACCOUNT] = {"id": ana_id, "username": "ana", "display_name": "Ana", "role": "editor"}
+    at.session_state[ReviewKeys.SIGN_IN_TOKEN] = tokens[ana_id]
     at.query_params["map"] = str(map_id)
     at.run()
     assert "A workshop has locked this map" in at.warning[0].value and _inputs(at) == {}
@@ -334,9 +314,76 @@ def test_editor_page_after_a_share_link_has_no_edit_widgets(make_app: MakeApp, e
     at.switch_page("views/editor.py").run()
     assert not at.exception
     assert "read-only share link" in at.warning[0].value
-    # Nothing that edits the map; the sidebar keeps only the reader's own name field.
+    # Nothing that edits the map, in the page or in the sidebar.
     assert {kind: len(at.main.get(kind)) for kind in INPUT_WIDGETS if at.main.get(kind)} == {}
-    assert [w.label for w in at.sidebar.text_input] == ["Your name (author of saved revisions)"]
+    assert not at.sidebar.text_input
     assert not at.sidebar.button
     with session_scope(engine) as session:
         assert len(list_revisions(session=session, map_id=map_id)) == 1
+
+
+def _second_map(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return create_map(
+            session=session, journey_map=bopis_map().model_copy(update={"name": "Private"}), author="Ana"
+        ).map_id
+
+
+def test_share_visitor_without_the_token_sees_only_the_shared_map(make_app: MakeApp, engine: Engine) -> None:
+    map_id, token = _seed(engine)
+    private = _second_map(engine)
+    reviews.add_comment(engine, EDITOR, map_id=private, body="Secret plan")
+    reviews.add_comment(engine, EDITOR, map_id=map_id, body="Shared note")
+    at = _view(make_app, share=token)
+    at.query_params.pop("share")
+    at.session_state[ReviewKeys.REVIEW_MAP] = private  # forced: the page must not follow it
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Review and share"]
+    assert [h.value for h in at.subheader][0] == md(bopis_map().name)
+    assert _graph_nodes(at) == sorted(tp.id for tp in bopis_map().touchpoints)
+    texts = [t.value for t in at.text]
+    assert "The whole map · Ana: Shared note" in texts
+    assert not [t for t in texts if "Secret plan" in t]
+    assert {kind: len(at.main.get(kind)) for kind in INPUT_WIDGETS if at.main.get(kind)} == {}
+
+
+CONTROLS = {
+    "add opportunity": (ReviewKeys.OPP_SUBMIT, "manage opportunities"),
+    "resolve comment": (f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_1", "comment"),  # a visitor may not even comment
+    "revoke share link": (f"{ReviewKeys.SHARE_REVOKE_PREFIX}_1", "manage share links"),
+    "add comment": (ReviewKeys.COMMENT_SUBMIT, "comment"),
+}
+
+
+@pytest.mark.parametrize("control", list(CONTROLS))
+def test_a_control_drawn_before_the_sign_in_ended_writes_nothing(
+    make_app: MakeApp, engine: Engine, control: str
+) -> None:
+    map_id, _ = _seed(engine)
+    reviews.add_comment(engine, Actor("Vera", Role.VIEWER), map_id=map_id, body="Viewer note")
+    at = make_app("views/view.py").run()  # open local mode: the owner's controls are drawn
+    at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id).run()
+    at.text_input(key=ReviewKeys.OPP_TITLE).set_value("Sneaky")
+    at.text_area(key=ReviewKeys.COMMENT_BODY).set_value("Sneaky")
+    with session_scope(engine) as session:
+        before = (
+            list_comments(session=session, map_id=map_id),
+            list_opportunities(session=session, map_id=map_id),
+            list_share_links(session=session, map_id=map_id),
+        )
+    _account(engine, "ana")  # open mode ends: this browser is now a visitor who is not signed in
+    key, action = CONTROLS[control]
+    at.button(key=key).click().run()
+    assert not at.exception
+    assert [e.value.replace("\\", "") for e in at.error] == [
+        f"Guest: visitors who are not signed in may not {action}. Sign in with an account that may do this."
+    ]
+    assert at.info[0].value.startswith("Open the share link you were sent")
+    with session_scope(engine) as session:
+        after = (
+            list_comments(session=session, map_id=map_id),
+            list_opportunities(session=session, map_id=map_id),
+            list_share_links(session=session, map_id=map_id),
+        )
+    assert after == before

@@ -126,11 +126,6 @@ def test_create_edit_save_and_reload(page: Page, app_url: str, screenshot_dir: P
     expect(page.get_by_role("heading", name="Browser journey")).to_be_visible()
     assert "map=" in page.url and "client=" in page.url
 
-    sidebar_name = page.get_by_label("Your name (author of saved revisions)")
-    sidebar_name.fill("Playwright")
-    with rerun(page):
-        sidebar_name.press("Enter")
-
     _open_combobox(page, "Touchpoint (or click a node in the graph)")
     options = page.get_by_role("option")
     first = options.nth(1)  # 0 is "— choose —"

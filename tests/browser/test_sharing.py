@@ -1,4 +1,5 @@
-"""Share links and workshops in a real browser: read-only view, and two participants seeing each other's items."""
+"""Share links and workshops in a real browser: read-only view, participants seeing each other's items, and a
+participant's error banner that goes away with their next successful action (a vote reruns only its fragment)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from journeymap.access import Actor, Role
 from journeymap.demo import seed_demo
+from journeymap.services import reviews
 from journeymap.store import create_map, init_db, make_engine, session_scope
-from journeymap.store.access import create_share_link
-from journeymap.store.reviews import start_workshop
 from tests.browser.waits import poll, rerun, wait_idle, wait_still
 from tests.fixtures import bopis_map
 
@@ -54,8 +54,8 @@ def _seed() -> tuple[int, str, str]:
         seed_demo(session)
     with session_scope(engine) as session:
         map_id = create_map(session=session, journey_map=bopis_map(), author="Browser test").map_id
-        token, _ = create_share_link(session=session, actor=EDITOR, map_id=map_id, label="browser")
-        code = start_workshop(session=session, actor=EDITOR, map_id=map_id, title="Pick-up workshop").join_code
+    token, _ = reviews.create_share_link(engine, EDITOR, map_id=map_id, label="browser")
+    code = reviews.start_workshop(engine, EDITOR, map_id=map_id, title="Pick-up workshop").join_code
     engine.dispose()
     return map_id, token, code
 
@@ -152,3 +152,30 @@ def test_two_participants_see_each_others_items_within_seconds(
     finally:
         ana.context.close()
         bo.context.close()
+
+
+def test_a_participants_error_goes_away_with_their_next_vote(browser: Browser, review_url: str) -> None:
+    _, _, code = _seed()
+    engine = make_engine()
+    reviews.add_workshop_item(
+        engine,
+        Actor("Guest", Role.GUEST),
+        join_code=code,
+        participant="Di",
+        touchpoint_id="search",
+        kind="idea",
+        text="Stock in search",
+    )
+    engine.dispose()
+    page = _join(browser, review_url, code, "Cy")
+    try:
+        with rerun(page):
+            page.get_by_role("button", name="Add").click()  # nothing written: refused
+        banner = page.get_by_text("field 'text': is empty")
+        expect(banner).to_be_visible(timeout=8_000)
+        with rerun(page):
+            page.get_by_role("button", name="Vote").click()
+        expect(page.get_by_text("Stock in search (Di, 1 vote)", exact=False)).to_be_visible(timeout=8_000)
+        expect(banner).to_have_count(0, timeout=8_000)
+    finally:
+        page.context.close()

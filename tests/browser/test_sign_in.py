@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlmodel import select
 
-from journeymap.access import Actor, Role
+from journeymap.access import Role
 from journeymap.store import init_db, make_engine, session_scope
 from journeymap.store.access import SignInSession, create_user
 from tests.browser.server import serve
@@ -26,15 +26,8 @@ def accounts_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     engine = make_engine(f"sqlite:///{db}")
     init_db(engine)
     with session_scope(engine) as session:
-        first = create_user(session=session, username="ana", password="correct horse", display_name="Ana")
-        create_user(
-            session=session,
-            username="bo",
-            password="battery staple",
-            display_name="Bo",
-            role=Role.VIEWER,
-            actor=Actor(first.display_name, first.role),
-        )
+        create_user(session=session, username="ana", password="correct horse", display_name="Ana")  # the owner
+        create_user(session=session, username="bo", password="battery staple", display_name="Bo", role=Role.VIEWER)
     with serve(db) as server:
         yield server.url, db
 

@@ -86,8 +86,9 @@ def test_join_codes_avoid_ambiguous_characters() -> None:
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [
-        (Role.EDITOR, set(Action)),
-        (Role.VIEWER, {Action.COMMENT}),
+        (Role.OWNER, set(Action)),
+        (Role.EDITOR, set(Action) - {Action.MANAGE_ACCOUNTS}),
+        (Role.VIEWER, {Action.READ_MAP, Action.READ_WORKSPACE, Action.COMMENT}),
         (Role.GUEST, set()),
     ],
 )
@@ -99,6 +100,19 @@ def test_require_refuses_with_a_message_that_says_what_to_do() -> None:
     viewer = Actor("Bo", Role.VIEWER)
     with pytest.raises(PermissionDenied) as caught:
         require(viewer, Action.EDIT_MAP)
-    assert str(caught.value) == "Bo: viewers may not edit map. Sign in with an editor account to do this."
+    assert str(caught.value) == (
+        "Bo: viewers may not edit maps. Ask an editor to do this for you, or the owner to make you an editor."
+    )
     assert isinstance(caught.value, UserInputError)
     assert require(Actor("Ana", Role.EDITOR), Action.EDIT_MAP).name == "Ana"
+    with pytest.raises(PermissionDenied) as editor_refused:
+        require(Actor("Ana", Role.EDITOR), Action.MANAGE_ACCOUNTS)
+    assert str(editor_refused.value) == (
+        "Ana: editors may not manage accounts. Ask the workspace owner to do this for you."
+    )
+    with pytest.raises(PermissionDenied) as guest_refused:
+        require(Actor("Share link", Role.GUEST, map_scope=3), Action.READ_MAP, map_id=4)
+    assert str(guest_refused.value) == (
+        "Share link: share-link visitors may not read this map. Sign in with an account that may do this."
+    )
+    assert require(Actor("Share link", Role.GUEST, map_scope=3), Action.READ_MAP, map_id=3).map_scope == 3

@@ -15,8 +15,9 @@ from journeymap.events.mapping import ColumnMapping
 from journeymap.events.metrics import transition_metrics
 from journeymap.events.read import read_events
 from journeymap.events.settings import OverlaySettings
+from tests.fixtures import PM4PY_MISSING
 
-pm4py = pytest.importorskip("pm4py", reason="pm4py (AGPL, only the comparison peer) is not installed: pip install -r benchmarks/requirements.txt")
+pm4py = pytest.importorskip("pm4py", reason=PM4PY_MISSING)
 
 HELPDESK = Path(__file__).resolve().parents[2] / "data" / "real" / "helpdesk.xes.gz"
 # A gap far longer than any case: journeys are exactly the cases, as in process mining.

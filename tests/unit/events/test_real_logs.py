@@ -26,6 +26,7 @@ from journeymap.events.metrics import team_move_counts
 from journeymap.events.overlay import Overlay, compute_overlay
 from journeymap.events.read import read_events
 from journeymap.events.settings import OverlaySettings
+from tests.fixtures import PM4PY_MISSING
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "real"
 WHOLE_CASES = OverlaySettings(gap=timedelta(days=365 * 100))
@@ -279,7 +280,7 @@ def test_a_journey_filter_counts_the_kept_cases_only() -> None:
 def test_team_moves_equal_pm4py_handover_of_work(name: str) -> None:
     """With the team as resource, all moves between two known teams (same team included), normalised by their
     total, are pm4py's handover-of-work network with beta 0, restricted to the same known pairs."""
-    pm4py = pytest.importorskip("pm4py", reason="pm4py (AGPL, only the comparison peer) is not installed: pip install -r benchmarks/requirements.txt")
+    pm4py = pytest.importorskip("pm4py", reason=PM4PY_MISSING)
     log = LOGS[name]
     ours = team_move_counts(_overlay(name).prepared.metrics)
     total = int(ours["count"].sum())

@@ -32,8 +32,8 @@ def sample_map(name: str = "Returns") -> JourneyMap:
         name=name,
         stages=(Stage(id="buy", name="Buy"), Stage(id="help", name="Help")),
         channels=(
-            Channel(id="web", name="Website", owner="Digital"),
-            Channel(id="call", name="Call center", owner="Care"),
+            Channel(id="web", name="Website", owner_team="Digital"),
+            Channel(id="call", name="Call center", owner_team="Care"),
         ),
         touchpoints=(
             Touchpoint(id="cart", name="Cart", channel="web", stage="buy"),
@@ -113,3 +113,34 @@ def open_world(template: Path, ids: dict[str, Any], path: Path) -> World:
         workshop_id=ids["workshop"],
         ids=dict(ids),
     )
+
+
+def sign_in_token(world: World, person: str) -> str:
+    """A running sign-in token of ``person``'s account (written straight to the store)."""
+    from journeymap.store.access import start_sign_in
+    from journeymap.store.db import session_scope
+
+    with session_scope(world.engine) as session:
+        return start_sign_in(session=session, account_id=world.ids[person])
+
+
+def add_assessment(world: World) -> int:
+    """An assessment against the built-in framework, with one answer by Olive (written straight to the store)."""
+    from datetime import date
+
+    from journeymap.maturity import Answer, load_builtin_framework
+    from journeymap.store.assessments import create_assessment, ensure_framework, save_answers
+    from journeymap.store.db import session_scope
+
+    with session_scope(world.engine) as session:
+        framework = ensure_framework(session=session, framework=load_builtin_framework())
+        created = create_assessment(
+            session=session,
+            name="Q3 review",
+            business_unit="Retail",
+            assessed_on=date(2026, 9, 30),
+            framework_key=framework.framework_key,
+            framework_revision=framework.number,
+        )
+        save_answers(session=session, assessment_id=created.id, answers=[Answer("Olive", "di_profile", 2)])
+        return created.id

@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from journeymap.access import Actor, PermissionDenied, Role, hash_token
+from journeymap.access import Action, Actor, PermissionDenied, Role, hash_token
 from journeymap.errors import UserInputError
 from journeymap.model import JourneyMap
-from journeymap.store import create_map
+from journeymap.store import create_map, session_scope
 from journeymap.store.access import (
+    LastOwner,
     ShareLink,
     SignInSession,
     UserAccount,
@@ -25,8 +26,11 @@ from journeymap.store.access import (
     is_open_mode,
     list_share_links,
     list_users,
+    promote_an_owner,
+    remove_user,
     resolve_share_link,
     revoke_share_link,
+    set_role,
     start_sign_in,
 )
 
@@ -37,48 +41,90 @@ GUEST = Actor("Share link", Role.GUEST)
 
 @pytest.fixture
 def map_id(session: Session, returns: JourneyMap) -> int:
-    return create_map(session=session, journey_map=returns, author="Ana").map_id
+    created = create_map(session=session, journey_map=returns, author="Ana").map_id
+    session.commit()  # store functions never commit; other sessions of a test must see the map
+    return created
 
 
-def test_first_account_is_an_editor_and_ends_open_mode(session: Session) -> None:
+def test_first_account_is_the_owner_and_ends_open_mode(session: Session) -> None:
     assert is_open_mode(session=session) is True
     first = create_user(session=session, username=" Ana@Example.org ", password="correct horse", role=Role.VIEWER)
-    assert (first.username, first.display_name, first.role) == ("ana@example.org", "ana@example.org", Role.EDITOR)
+    assert (first.username, first.display_name, first.role) == ("ana@example.org", "ana@example.org", Role.OWNER)
     assert is_open_mode(session=session) is False
     assert count_users(session=session) == 1
 
 
-def test_later_accounts_need_an_editor(session: Session) -> None:
-    ana = create_user(session=session, username="ana", password="correct horse", display_name="Ana")
-    with pytest.raises(UserInputError, match="only an editor can create accounts"):
-        create_user(session=session, username="bo", password="correct horse")
-    with pytest.raises(PermissionDenied):
-        create_user(session=session, username="bo", password="correct horse", actor=VIEWER)
-    bo = create_user(session=session, username="bo", password="correct horse", actor=ana.actor)
-    assert [(a.username, a.role) for a in list_users(session=session)] == [("ana", Role.EDITOR), ("bo", Role.VIEWER)]
-    assert bo.actor == Actor("bo", Role.VIEWER)
+def test_later_accounts_get_the_role_asked_for(session: Session) -> None:
+    create_user(session=session, username="ana", password="correct horse", display_name="Ana")
+    bo = create_user(session=session, username="bo", password="correct horse")
+    cy = create_user(session=session, username="cy", password="correct horse", role=Role.EDITOR)
+    assert [(a.username, a.role) for a in list_users(session=session)] == [
+        ("ana", Role.OWNER),
+        ("bo", Role.VIEWER),
+        ("cy", Role.EDITOR),
+    ]
+    assert bo.actor == Actor("bo", Role.VIEWER, account_id=bo.id)
+    assert cy.actor.is_editor and not cy.actor.can(Action.MANAGE_ACCOUNTS)
+    with pytest.raises(UserInputError, match="accounts are owners, editors or viewers"):
+        create_user(session=session, username="di", password="correct horse", role=Role.GUEST)
 
 
-def test_taken_username_is_refused_and_nothing_is_written(session: Session) -> None:
-    create_user(session=session, username="ana", password="correct horse")
-    with pytest.raises(UserInputError, match="the username 'ana' is taken"):
-        create_user(session=session, username="ANA", password="other password", actor=EDITOR)
-    assert count_users(session=session) == 1
+def test_taken_username_is_refused(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        create_user(session=session, username="ana", password="correct horse")
+    with pytest.raises(UserInputError, match="the username 'ana' is taken"), session_scope(engine) as session:
+        create_user(session=session, username="ANA", password="other password")
+    with Session(engine) as session:
+        assert count_users(session=session) == 1
 
 
 def test_password_is_stored_only_as_a_salted_hash(session: Session) -> None:
     create_user(session=session, username="ana", password="same password")
-    create_user(session=session, username="bo", password="same password", actor=EDITOR)
+    create_user(session=session, username="bo", password="same password")
     rows = session.exec(select(UserAccount).order_by(UserAccount.id)).all()  # type: ignore[arg-type]
     hashes = [row.password_hash for row in rows]
     assert all("same password" not in h and h.startswith("scrypt$") for h in hashes)
     assert hashes[0] != hashes[1]
 
 
+def test_roles_change_but_the_last_owner_stays(session: Session) -> None:
+    ana = create_user(session=session, username="ana", password="correct horse")
+    bo = create_user(session=session, username="bo", password="correct horse", role=Role.EDITOR)
+    with pytest.raises(LastOwner, match="^team: 'ana' is the workspace's only owner. Make another account an owner"):
+        set_role(session=session, account_id=ana.id, role=Role.EDITOR)
+    with pytest.raises(LastOwner):
+        remove_user(session=session, account_id=ana.id)
+    assert set_role(session=session, account_id=bo.id, role=Role.OWNER).role == Role.OWNER
+    assert set_role(session=session, account_id=ana.id, role=Role.VIEWER).role == Role.VIEWER
+    with pytest.raises(UserInputError, match="No account with id 99"):
+        set_role(session=session, account_id=99, role=Role.VIEWER)
+    assert [(a.username, a.role) for a in list_users(session=session)] == [("ana", Role.VIEWER), ("bo", Role.OWNER)]
+
+
+def test_removing_an_account_ends_its_sign_ins(session: Session) -> None:
+    create_user(session=session, username="ana", password="correct horse")
+    bo = create_user(session=session, username="bo", password="correct horse", role=Role.EDITOR)
+    token = start_sign_in(session=session, account_id=bo.id)
+    assert remove_user(session=session, account_id=bo.id).username == "bo"
+    assert account_for_sign_in(session=session, token=token) is None
+    assert session.exec(select(SignInSession)).all() == []
+    assert [a.username for a in list_users(session=session)] == ["ana"]
+
+
+def test_an_owner_is_promoted_only_where_none_exists(session: Session) -> None:
+    assert promote_an_owner(session=session) is None  # no account at all
+    for name, role in (("vera", "viewer"), ("eddie", "editor"), ("ed", "editor")):
+        session.add(UserAccount(username=name, display_name=name, role=role, password_hash="-"))
+    session.flush()
+    promoted = promote_an_owner(session=session)
+    assert promoted is not None and (promoted.username, promoted.role) == ("eddie", Role.OWNER)
+    assert promote_an_owner(session=session) is None
+
+
 def test_authenticate(session: Session) -> None:
     create_user(session=session, username="ana", password="correct horse", display_name="Ana Lima")
     account = authenticate(session=session, username=" ANA ", password="correct horse")
-    assert (account.username, account.display_name, account.role) == ("ana", "Ana Lima", Role.EDITOR)
+    assert (account.username, account.display_name, account.role) == ("ana", "Ana Lima", Role.OWNER)
     for username, password in (("ana", "wrong horse"), ("nobody", "correct horse"), ("ana", "")):
         with pytest.raises(UserInputError, match="^sign in: wrong username or password"):
             authenticate(session=session, username=username, password=password)
@@ -139,7 +185,7 @@ def test_unknown_token_and_unknown_map(session: Session, map_id: int) -> None:
 
 def test_times_come_back_in_utc(engine: Engine, map_id: int) -> None:
     before = datetime.now(UTC)
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         _, link = create_share_link(session=session, actor=EDITOR, map_id=map_id, expires_in=timedelta(days=1))
     with Session(engine) as session:
         (listed,) = list_share_links(session=session, map_id=map_id)
@@ -154,7 +200,7 @@ def test_a_sign_in_lasts_until_it_expires_or_is_ended(session: Session) -> None:
     assert row.token_hash == hash_token(token) and token not in row.token_hash  # only the hash is kept
     started = row.created_at.replace(tzinfo=UTC) if row.created_at.tzinfo is None else row.created_at
     found = account_for_sign_in(session=session, token=token, now=started + timedelta(days=2) - timedelta(seconds=1))
-    assert found is not None and (found.username, found.role) == ("ana", Role.EDITOR)
+    assert found is not None and (found.username, found.role) == ("ana", Role.OWNER)
     assert account_for_sign_in(session=session, token=token, now=started + timedelta(days=2)) is None
     assert account_for_sign_in(session=session, token="not-a-token") is None
     assert account_for_sign_in(session=session, token="  ") is None

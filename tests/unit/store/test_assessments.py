@@ -19,6 +19,7 @@ from journeymap.maturity import (
     framework_from_dict,
     load_builtin_framework,
 )
+from journeymap.store import session_scope
 from journeymap.store.assessments import (
     AssessmentAnswer,
     AssessmentInfo,
@@ -175,7 +176,7 @@ def test_set_targets(session: Session) -> None:
 
 
 def test_concurrent_assessors_never_overwrite_each_other(engine: Engine) -> None:
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         assessment_id = new_assessment(session).id
     questions = load_builtin_framework().question_ids
     errors: list[BaseException] = []
@@ -185,7 +186,7 @@ def test_concurrent_assessors_never_overwrite_each_other(engine: Engine) -> None
         try:
             start.wait()
             for question in questions:
-                with Session(engine) as s:
+                with session_scope(engine) as s:
                     save_answers(session=s, assessment_id=assessment_id, answers=[Answer(assessor, question, level)])
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from journeymap.access import hash_password, needs_rehash, verify_password
 from journeymap.errors import UserInputError
 from journeymap.store import access as store_access
-from journeymap.store import make_engine
+from journeymap.store import make_engine, session_scope
 from journeymap.store.access import (
     ACCOUNT_FAILURE_LIMIT,
     CLIENT_FAILURE_LIMIT,
@@ -152,11 +152,12 @@ def test_failures_are_shared_between_server_processes(engine: Engine) -> None:
     """Two engines on one database stand for two server processes: the count is in the database."""
     other = make_engine(engine.url.render_as_string(hide_password=False))
     try:
-        with Session(engine) as first:
+        with session_scope(engine) as first:
             create_user(session=first, username="ana", password="correct horse")
         for second in range(ACCOUNT_FAILURE_LIMIT):
             with Session(engine if second % 2 else other) as session:
                 _fail(session, "ana", at=NOON + timedelta(seconds=second))
+                session.commit()  # what the sign-in service does with a refused attempt
         with Session(other) as session, pytest.raises(SignInThrottled):
             authenticate(session=session, username="ana", password="correct horse", now=NOON + timedelta(minutes=1))
     finally:
@@ -170,3 +171,26 @@ def test_failures_older_than_the_window_are_dropped(session: Session) -> None:
     assert len(_failures(session)) == 3
     _fail(session, "cy", at=NOON + FAILURE_WINDOW + timedelta(minutes=1))
     assert [name for name, _ in _failures(session)] == ["cy"]
+
+
+def test_the_sign_in_service_keeps_a_failed_attempt_and_signs_in_on_the_right_password(engine: Engine) -> None:
+    from journeymap.access import Actor, Role
+    from journeymap.services import accounts
+
+    visitor = Actor("Guest", Role.GUEST)
+    with session_scope(engine) as session:
+        create_user(session=session, username="ana", password="correct horse", display_name="Ana")
+    for _ in range(ACCOUNT_FAILURE_LIMIT):
+        attempt = accounts.sign_in(engine, visitor, username="ana", password="wrong", client_key="b1")
+        assert attempt.account is None and "wrong username or password" in str(attempt.refusal)
+    with Session(engine) as session:
+        assert len(_failures(session)) == ACCOUNT_FAILURE_LIMIT  # each refusal was committed
+    throttled = accounts.sign_in(engine, visitor, username="ana", password="correct horse", client_key="b2")
+    assert isinstance(throttled.refusal, SignInThrottled) and throttled.token == ""
+    with session_scope(engine) as session:
+        session.exec(update(SignInFailure).values(failed_at=NOON))  # the window has passed
+    signed_in = accounts.sign_in(engine, visitor, username="ana", password="correct horse", client_key="b2")
+    assert signed_in.refusal is None and signed_in.account is not None
+    assert accounts.account_for_sign_in(engine, visitor, token=signed_in.token) == signed_in.account
+    with Session(engine) as session:
+        assert _failures(session) == []

@@ -36,6 +36,7 @@ from journeymap.store import (
     restore_revision,
     save_draft,
     save_revision,
+    session_scope,
 )
 
 Tiny = Callable[[str], JourneyMap]
@@ -54,6 +55,35 @@ def test_create_map_is_revision_one(session: Session, returns: JourneyMap) -> No
     assert (summary.name, summary.owner, summary.revision_count, summary.archived) == ("Returns", "Ana", 1, False)
     assert summary.latest_revision == RevisionInfo(**first.model_dump(exclude={"journey_map"}))
     assert summary.created_at == summary.updated_at == first.created_at
+
+
+def test_store_writes_are_the_callers_to_commit(engine: Engine, returns: JourneyMap, make_tiny: Tiny) -> None:
+    """Every write flushes (ids are known) but commits nothing: a caller that does not commit leaves no trace."""
+    with session_scope(engine) as session:
+        kept = create_map(session=session, journey_map=returns, author="Ana")
+    with Session(engine) as session:
+        dropped = create_map(session=session, journey_map=make_tiny("Dropped"), author="Ana")
+        save_revision(
+            session=session,
+            map_id=kept.map_id,
+            journey_map=make_tiny("Returns v2"),
+            author="Bo",
+            message="",
+            base_revision_id=kept.id,
+        )
+        save_draft(
+            session=session,
+            map_id=kept.map_id,
+            client_key="tab-1",
+            base_revision_id=kept.id,
+            journey_map=make_tiny("Draft"),
+        )
+        archive_map(session=session, map_id=kept.map_id)
+        assert dropped.id is not None and len(list_maps(session=session, include_archived=True)) == 2
+        session.rollback()
+    with Session(engine) as session:
+        assert [(m.id, m.revision_count, m.archived) for m in list_maps(session=session)] == [(kept.map_id, 1, False)]
+        assert get_draft(session=session, map_id=kept.map_id, client_key="tab-1") is None
 
 
 def test_saves_number_revisions_and_link_parents(session: Session, returns: JourneyMap, make_tiny: Tiny) -> None:
@@ -276,9 +306,10 @@ def _race(engine: Engine, *, map_id: int, base_id: int, authors: tuple[str, str]
     outcomes: list[object] = [None] * len(authors)
 
     def save(index: int, author: str) -> None:
-        with Session(engine) as session:
-            barrier.wait()
-            try:
+        barrier.wait()
+        try:
+            # One transaction per save, as a service runs it: the store writes, the scope commits.
+            with session_scope(engine) as session:
                 outcomes[index] = save_revision(
                     session=session,
                     map_id=map_id,
@@ -287,8 +318,8 @@ def _race(engine: Engine, *, map_id: int, base_id: int, authors: tuple[str, str]
                     message="race",
                     base_revision_id=base_id,
                 )
-            except Exception as exc:  # the outcome is what the test asserts on
-                outcomes[index] = exc
+        except Exception as exc:  # the outcome is what the test asserts on
+            outcomes[index] = exc
 
     threads = [threading.Thread(target=save, args=(i, a)) for i, a in enumerate(authors)]
     for thread in threads:
@@ -324,7 +355,7 @@ def rendezvous(request: pytest.FixtureRequest, engine: Engine) -> Iterator[list[
 def test_concurrent_saves_on_one_base_let_exactly_one_win(
     engine: Engine, make_tiny: Tiny, rendezvous: list[int]
 ) -> None:
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         first = create_map(session=session, journey_map=make_tiny("Returns"), author="Ana")
     base_id, rounds = first.id, 5
     for round_number in range(rounds):
@@ -350,12 +381,12 @@ def test_save_while_another_writer_holds_sqlite_reports_busy(
     path = tmp_path / "busy.db"
     engine = make_engine(f"sqlite:///{path}")
     init_db(engine)
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         first = create_map(session=session, journey_map=make_tiny("Returns"), author="Ana")
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
     try:
-        with Session(engine) as session, pytest.raises(UserInputError) as caught:
+        with pytest.raises(UserInputError) as caught, session_scope(engine) as session:
             save_revision(
                 session=session,
                 map_id=first.map_id,
@@ -372,7 +403,7 @@ def test_save_while_another_writer_holds_sqlite_reports_busy(
         "Database: the database is busy: another save or another Journeymap process is writing to it, and what you "
         "just did was not saved. Wait a moment and try again; anything you typed is still on screen."
     )
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         assert [r.number for r in list_revisions(session=session, map_id=first.map_id)] == [1]
         second = save_revision(
             session=session,
