@@ -107,7 +107,7 @@ def _choose(page: Page, label: str, option: str) -> None:
 
 
 def test_create_edit_save_and_reload(page: Page, app_url: str, screenshot_dir: Path) -> None:
-    page.goto(app_url)
+    page.goto(f"{app_url}/editor")
     wait_idle(page)
     expect(page.get_by_role("heading", name="Map editor")).to_be_visible()
     _graph_frame(page)
@@ -159,8 +159,11 @@ def test_create_edit_save_and_reload(page: Page, app_url: str, screenshot_dir: P
 
 def test_unsaved_edit_survives_a_refresh(page: Page, app_url: str) -> None:
     map_id = _save_map(bopis_map())
-    page.goto(f"{app_url}/?map={map_id}")
+    page.goto(f"{app_url}/editor?map={map_id}")
     wait_idle(page)
+    # A link to the editor with a map opens it at once: no "Page not found" notice first.
+    expect(page.get_by_role("heading", name="Map editor")).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
     _choose(page, "Touchpoint (or click a node in the graph)", "Curbside hand-over")
     name_input = page.locator('[data-testid="stForm"]').get_by_label("Name", exact=True).first
     name_input.fill("Kerbside")
@@ -180,7 +183,7 @@ def test_untrusted_names_render_as_text(page: Page, app_url: str, screenshot_dir
     map_id = _save_map(base.model_copy(update={"touchpoints": touchpoints, "name": "Untrusted names"}))
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(f"{app_url}/?map={map_id}")
+    page.goto(f"{app_url}/editor?map={map_id}")
     wait_idle(page)
     store_colour = channel_colors(base)["store"]
     found = _colour_pixels(page, [store_colour])
@@ -251,7 +254,7 @@ def test_graph_canvas_draws_every_channel_colour_and_clicks_select(
 ) -> None:
     journey_map = bopis_map()
     map_id = _save_map(journey_map)
-    page.goto(f"{app_url}/?map={map_id}")
+    page.goto(f"{app_url}/editor?map={map_id}")
     wait_idle(page)
     colours = channel_colors(journey_map)
     ordered = [colours[ch.id] for ch in journey_map.channels]

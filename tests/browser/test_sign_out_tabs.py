@@ -63,7 +63,7 @@ def test_signing_out_in_one_tab_makes_the_other_read_only_at_its_next_interactio
 
         # The second tab opens the editor on the map, signed in from the cookie.
         second = context.new_page()
-        second.goto(f"{url}/?map={map_id}")  # the editor is the default page, at /
+        second.goto(f"{url}/editor?map={map_id}")
         _sidebar_text(second, SIGNED_IN)
         save = second.get_by_role("button", name="Save revision")
         expect(save).to_be_visible(timeout=TIMEOUT_MS)

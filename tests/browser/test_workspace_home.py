@@ -35,7 +35,7 @@ def test_home_lists_figures_after_the_demo_dataset(page: Page, app_url: str, scr
     page.set_viewport_size({"width": WIDTH, "height": 1000})
     # The entry script first, so the server knows the app's navigation before a page is opened by its URL.
     page.goto(app_url)
-    expect(page.get_by_role("heading", name="Map editor")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Start here")).to_be_visible(timeout=TIMEOUT_MS)
     wait_idle(page, TIMEOUT_MS)
     page.goto(f"{app_url}/overlay")
     with rerun(page, TIMEOUT_MS):
