@@ -75,7 +75,7 @@ def main() -> None:
 
     from journeymap.store import create_map, init_db, make_engine, save_mapping, session_scope
     from journeymap.templates import load_template
-    from journeymap.ui.overlay_state import OverlayKeys
+    from journeymap.ui.state import OverlayKeys
     from tests.fixtures import big_map
 
     engine = make_engine()

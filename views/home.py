@@ -8,8 +8,7 @@ from journeymap.access import Action, PermissionDenied
 from journeymap.services import maps as map_services
 from journeymap.templates import load_template
 from journeymap.ui import init_page, open_in_editor
-from journeymap.ui.overlay_state import OverlayKeys
-from journeymap.ui.state import StateKeys
+from journeymap.ui.state import OverlayKeys, StateKeys
 
 OVERLAY_PAGE = "views/overlay.py"
 MATURITY_PAGE = "views/maturity.py"

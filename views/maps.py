@@ -17,16 +17,8 @@ from journeymap.templates import list_templates
 from journeymap.ui import VIEW_PAGE, StateKeys, flash, init_page, md, open_in_editor, show_flash
 from journeymap.ui.access import current_actor
 from journeymap.ui.overlay_state import cached_log, cached_overlay, overlay_key
+from journeymap.ui.state import MapsKeys
 from journeymap.workspace_summary import NO_DATA, filter_workspace, summarize_workspace, top_finding
-
-
-class HomeKeys:
-    """Widget keys of the workspace home's filters (the shared ones are in :class:`StateKeys`)."""
-
-    OWNERS = "jm_maps_filter_owners"
-    WITH_SILO = "jm_maps_filter_silo"
-    WITH_OPPORTUNITIES = "jm_maps_filter_opportunities"
-
 
 HEADLINE_ROW_HEIGHT = 78  # three lines of a friction finding
 MAX_ROWS_SHOWN = 15  # more rows scroll inside the table
@@ -177,10 +169,10 @@ with list_area:
     search_col, owner_col, silo_col, opps_filter_col = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
     search_col.text_input("Search by name", key=StateKeys.MAPS_SEARCH, placeholder="e.g. retail")
     owners = owner_col.multiselect(
-        "Owner", sorted({m.owner for m in all_maps}), key=HomeKeys.OWNERS, placeholder="Every owner"
+        "Owner", sorted({m.owner for m in all_maps}), key=MapsKeys.OWNERS, placeholder="Every owner"
     )
-    with_silo = silo_col.checkbox("Has silo handoffs", key=HomeKeys.WITH_SILO)
-    with_opps = opps_filter_col.checkbox("Has open opportunities", key=HomeKeys.WITH_OPPORTUNITIES)
+    with_silo = silo_col.checkbox("Has silo handoffs", key=MapsKeys.WITH_SILO)
+    with_opps = opps_filter_col.checkbox("Has open opportunities", key=MapsKeys.WITH_OPPORTUNITIES)
     shown = filter_workspace(
         summary_frame, owners=owners, with_silo_handoffs=with_silo, with_open_opportunities=with_opps
     )

@@ -36,48 +36,7 @@ from journeymap.store.assessments import AssessmentInfo
 from journeymap.ui import flash, init_page, md, show_flash
 from journeymap.ui.access import current_actor
 from journeymap.ui.overlay_state import cached_log, cached_overlay
-
-
-class MaturityKeys:
-    """Session-state, widget and URL keys of this page (all prefixed so no other page can collide)."""
-
-    QUERY_ASSESSMENT = "assessment"
-    ASSESSMENT_ID = "jm_maturity_assessment_id"
-    PICK = "jm_maturity_pick"
-    PENDING = "jm_maturity_pending"
-    NEW_FORM = "jm_maturity_new_form"
-    NEW_NAME = "jm_maturity_new_name"
-    NEW_UNIT = "jm_maturity_new_unit"
-    NEW_DATE = "jm_maturity_new_date"
-    NEW_FRAMEWORK = "jm_maturity_new_framework"
-    NEW_SUBMIT = "jm_maturity_new_submit"
-    ANSWER_FORM = "jm_maturity_answer_form"
-    ANSWER_PREFIX = "jm_maturity_answer_"
-    NOTE_PREFIX = "jm_maturity_note_"
-    LINK_PREFIX = "jm_maturity_link_"
-    ANSWER_SUBMIT = "jm_maturity_answer_submit"
-    TARGET_FORM = "jm_maturity_target_form"
-    TARGET_PREFIX = "jm_maturity_target_"
-    TARGET_SUBMIT = "jm_maturity_target_submit"
-    SCORE_TABLE = "jm_maturity_score_table"
-    RADAR = "jm_maturity_radar"
-    EVIDENCE_MAP = "jm_maturity_evidence_map"
-    EVIDENCE_DATASET = "jm_maturity_evidence_dataset"
-    EVIDENCE_TABLE = "jm_maturity_evidence_table"
-    COMPARE_PICK = "jm_maturity_compare_pick"
-    COMPARE_RADAR = "jm_maturity_compare_radar"
-    COMPARE_TABLE = "jm_maturity_compare_table"
-    CHARACTERISTICS_TABLE = "jm_maturity_characteristics"
-    RECOMMEND_LARGEST = "jm_maturity_recommend_largest"
-    RECOMMEND_TABLE = "jm_maturity_recommend_table"
-    EXPORT = "jm_maturity_export"
-    IMPORT_FILE = "jm_maturity_import_file"
-    IMPORT_SUBMIT = "jm_maturity_import_submit"
-    FRAMEWORK_PICK = "jm_maturity_framework_pick"
-    FRAMEWORK_TEXT = "jm_maturity_framework_text"
-    FRAMEWORK_BASE = "jm_maturity_framework_base"
-    FRAMEWORK_SUBMIT = "jm_maturity_framework_submit"
-
+from journeymap.ui.state import MaturityKeys
 
 NOT_ANSWERED = 0
 DONT_KNOW = -1

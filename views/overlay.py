@@ -52,7 +52,6 @@ from journeymap.ui.access import can_edit, current_actor
 from journeymap.ui.overlay_state import (
     SAMPLE_ROWS,
     FindingRef,
-    OverlayKeys,
     cached_behind,
     cached_guess,
     cached_label_counts,
@@ -69,6 +68,7 @@ from journeymap.ui.overlay_state import (
     prepared_key,
     release_upload,
 )
+from journeymap.ui.state import OverlayKeys
 
 GRAPH_HEIGHT = 560
 VIEWS = {"both": "Designed + observed", "designed": "Designed only", "observed": "Observed only"}

@@ -57,6 +57,7 @@ from journeymap.ui.text import md
 
 __all__ = [
     "LOCAL_USER",
+    "SIGNED_OUT_NOTE",
     "SIGN_IN_COOKIE",
     "access_sidebar",
     "can_edit",
@@ -70,6 +71,7 @@ __all__ = [
 ]
 
 LOCAL_USER = "Local user"
+SIGNED_OUT_NOTE = "Not signed in: sign in to open this workspace, or use the share link you were given."
 SIGN_IN_COOKIE = "journeymap_sign_in"
 # Who asks the account services before anyone is known: a visitor who is not signed in.
 VISITOR = Actor("Guest", Role.GUEST)
@@ -371,7 +373,7 @@ def access_sidebar(engine: Engine) -> Actor:
         else:
             if st.session_state.pop(ReviewKeys.SIGNED_OUT_ELSEWHERE, False):
                 st.info("You were signed out (in another tab, or your sign-in expired): this tab is read-only now.")
-            st.caption("Not signed in: you can read maps. Sign in to edit.")
+            st.caption(SIGNED_OUT_NOTE)
             _show_sign_in_flash(None)
             with st.expander("Sign in", expanded=_sign_in_flash_for("sidebar")):
                 sign_in_form(engine)

@@ -40,12 +40,12 @@ from journeymap.overlay_viz import (
     timeline_events,
 )
 from journeymap.services.data import DEMO_EVENTS, RawSource, touchpoints_from_labels
+from journeymap.ui.state import OverlayKeys
 
 __all__ = [
     "DEMO_EVENTS",
     "SAMPLE_ROWS",
     "FindingRef",
-    "OverlayKeys",
     "RawSource",
     "cached_behind",
     "cached_guess",
@@ -99,88 +99,6 @@ class FindingRef:
         """The findings of a friction ranking (:func:`journeymap.analysis.friction.rank_friction`), in its order."""
         return [cls(str(kind), str(source), None if target is None else str(target))
                 for kind, source, target in friction.select("kind", "source", "target").iter_rows()]  # fmt: skip
-
-
-class OverlayKeys:
-    """Session-state and widget keys of the overlay page (no page spells a key as a literal)."""
-
-    # Choices.
-    DEMO_ON_ARRIVAL = "jm_ov_demo_on_arrival"
-    SOURCE = "jm_ov_source"
-    DATASET_ID = "jm_ov_dataset_id"
-    MAP_ID = "jm_ov_map_id"
-    INGEST_REPORT = "jm_ov_ingest_report"
-    FINDING = "jm_ov_finding"
-    PAIR = "jm_ov_pair"
-    NOTICE = "jm_ov_notice"
-
-    # Data step.
-    UPLOAD = "jm_ov_upload"
-    UPLOAD_GENERATION = "jm_ov_upload_generation"
-    UPLOAD_SUBMIT = "jm_ov_upload_submit"
-    PATH = "jm_ov_path"
-    PATH_SUBMIT = "jm_ov_path_submit"
-    DEMO = "jm_ov_demo"
-    SAVED_CHOICE = "jm_ov_saved_choice"
-    SAVED_OPEN = "jm_ov_saved_open"
-    MAP_CHOICE = "jm_ov_map_choice"
-
-    # Mapping step.
-    M_PREFIX = "jm_ov_m_"
-    M_CUSTOMER = "jm_ov_m_customer"
-    M_TIME = "jm_ov_m_time"
-    M_CHANNEL = "jm_ov_m_channel"
-    M_CHANNEL_CONST = "jm_ov_m_channel_const"
-    M_TOUCHPOINT = "jm_ov_m_touchpoint"
-    M_OWNER = "jm_ov_m_owner"
-    M_CASE = "jm_ov_m_case"
-    M_JOURNEYS = "jm_ov_m_journeys"
-    M_OUTCOME = "jm_ov_m_outcome"
-    M_CONVERSION = "jm_ov_m_conversion"
-    M_ATTRIBUTES = "jm_ov_m_attributes"
-    M_DUPLICATES = "jm_ov_m_duplicates"
-    M_VALUES = "jm_ov_m_values"
-    M_CHANNELS = "jm_ov_m_channels"
-    M_CREATE_STAGE = "jm_ov_m_create_stage"
-    M_CREATE_CHANNEL = "jm_ov_m_create_channel"
-    M_CREATE = "jm_ov_m_create"
-    M_SAVE_NAME = "jm_ov_m_save_name"
-    M_APPLY = "jm_ov_m_apply"
-    M_CANCEL = "jm_ov_m_cancel"
-
-    # Overlay view.
-    F_DATES = "jm_ov_f_dates"
-    F_CHANNELS = "jm_ov_f_channels"
-    F_ATTR_PREFIX = "jm_ov_f_attr_"
-    F_MIN_VOLUME = "jm_ov_f_min_volume"
-    F_GAP_HOURS = "jm_ov_f_gap_hours"
-    F_GOALS = "jm_ov_f_goals"
-    F_VIEW = "jm_ov_f_view"
-    F_COLOR = "jm_ov_f_color"
-    GRAPH = "jm_ov_graph"
-    BOARD = "jm_ov_board"
-    BOARD_KIND = "jm_ov_board_kind"
-    HEATMAP = "jm_ov_heatmap"
-    HEATMAP_METRIC = "jm_ov_heatmap_metric"
-    PAIR_CHOICE = "jm_ov_pair_choice"
-    CH_SEARCH = "jm_ov_ch_search"
-    CH_TABLE = "jm_ov_ch_table"
-    CH_DOWNLOAD = "jm_ov_ch_download"
-    PAIR_ROWS = "jm_ov_pair_rows"
-    TEAM_SEARCH = "jm_ov_team_search"
-    TEAM_TABLE = "jm_ov_team_table"
-    TEAM_DOWNLOAD = "jm_ov_team_download"
-    TEAM_HEATMAP = "jm_ov_team_heatmap"
-    TEAMS_TABLE = "jm_ov_teams_table"
-    TEAMS_DOWNLOAD = "jm_ov_teams_download"
-    DESIGNED_TABLE = "jm_ov_designed_table"
-    SANKEY_LEVEL = "jm_ov_sankey_level"
-    SANKEY_TOP = "jm_ov_sankey_top"
-    SANKEY = "jm_ov_sankey"
-    FUNNEL = "jm_ov_funnel"
-    DRILL_CHOICE = "jm_ov_drill_choice"
-    DRILL_UNMASK = "jm_ov_drill_unmask"
-    TIMELINE = "jm_ov_timeline"
 
 
 def release_upload(upload: Any, widget_key: str) -> None:

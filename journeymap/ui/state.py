@@ -7,7 +7,7 @@ after every accepted edit, so a browser refresh never loses it.
 
 from __future__ import annotations
 
-__all__ = ["QueryParams", "ReviewKeys", "StateKeys"]
+__all__ = ["MapsKeys", "MaturityKeys", "OverlayKeys", "QueryParams", "ReviewKeys", "StateKeys"]
 
 
 class QueryParams:
@@ -215,3 +215,134 @@ class ReviewKeys:
     EXPORT_PNG = "jm_review_export_png"
     PDF_FOR = "jm_review_pdf_for"
     PNG_FOR = "jm_review_png_for"
+
+
+class OverlayKeys:
+    """Session-state and widget keys of the overlay page (no page spells a key as a literal)."""
+
+    # Choices.
+    DEMO_ON_ARRIVAL = "jm_ov_demo_on_arrival"
+    SOURCE = "jm_ov_source"
+    DATASET_ID = "jm_ov_dataset_id"
+    MAP_ID = "jm_ov_map_id"
+    INGEST_REPORT = "jm_ov_ingest_report"
+    FINDING = "jm_ov_finding"
+    PAIR = "jm_ov_pair"
+    NOTICE = "jm_ov_notice"
+
+    # Data step.
+    UPLOAD = "jm_ov_upload"
+    UPLOAD_GENERATION = "jm_ov_upload_generation"
+    UPLOAD_SUBMIT = "jm_ov_upload_submit"
+    PATH = "jm_ov_path"
+    PATH_SUBMIT = "jm_ov_path_submit"
+    DEMO = "jm_ov_demo"
+    SAVED_CHOICE = "jm_ov_saved_choice"
+    SAVED_OPEN = "jm_ov_saved_open"
+    MAP_CHOICE = "jm_ov_map_choice"
+
+    # Mapping step.
+    M_PREFIX = "jm_ov_m_"
+    M_CUSTOMER = "jm_ov_m_customer"
+    M_TIME = "jm_ov_m_time"
+    M_CHANNEL = "jm_ov_m_channel"
+    M_CHANNEL_CONST = "jm_ov_m_channel_const"
+    M_TOUCHPOINT = "jm_ov_m_touchpoint"
+    M_OWNER = "jm_ov_m_owner"
+    M_CASE = "jm_ov_m_case"
+    M_JOURNEYS = "jm_ov_m_journeys"
+    M_OUTCOME = "jm_ov_m_outcome"
+    M_CONVERSION = "jm_ov_m_conversion"
+    M_ATTRIBUTES = "jm_ov_m_attributes"
+    M_DUPLICATES = "jm_ov_m_duplicates"
+    M_VALUES = "jm_ov_m_values"
+    M_CHANNELS = "jm_ov_m_channels"
+    M_CREATE_STAGE = "jm_ov_m_create_stage"
+    M_CREATE_CHANNEL = "jm_ov_m_create_channel"
+    M_CREATE = "jm_ov_m_create"
+    M_SAVE_NAME = "jm_ov_m_save_name"
+    M_APPLY = "jm_ov_m_apply"
+    M_CANCEL = "jm_ov_m_cancel"
+
+    # Overlay view.
+    F_DATES = "jm_ov_f_dates"
+    F_CHANNELS = "jm_ov_f_channels"
+    F_ATTR_PREFIX = "jm_ov_f_attr_"
+    F_MIN_VOLUME = "jm_ov_f_min_volume"
+    F_GAP_HOURS = "jm_ov_f_gap_hours"
+    F_GOALS = "jm_ov_f_goals"
+    F_VIEW = "jm_ov_f_view"
+    F_COLOR = "jm_ov_f_color"
+    GRAPH = "jm_ov_graph"
+    BOARD = "jm_ov_board"
+    BOARD_KIND = "jm_ov_board_kind"
+    HEATMAP = "jm_ov_heatmap"
+    HEATMAP_METRIC = "jm_ov_heatmap_metric"
+    PAIR_CHOICE = "jm_ov_pair_choice"
+    CH_SEARCH = "jm_ov_ch_search"
+    CH_TABLE = "jm_ov_ch_table"
+    CH_DOWNLOAD = "jm_ov_ch_download"
+    PAIR_ROWS = "jm_ov_pair_rows"
+    TEAM_SEARCH = "jm_ov_team_search"
+    TEAM_TABLE = "jm_ov_team_table"
+    TEAM_DOWNLOAD = "jm_ov_team_download"
+    TEAM_HEATMAP = "jm_ov_team_heatmap"
+    TEAMS_TABLE = "jm_ov_teams_table"
+    TEAMS_DOWNLOAD = "jm_ov_teams_download"
+    DESIGNED_TABLE = "jm_ov_designed_table"
+    SANKEY_LEVEL = "jm_ov_sankey_level"
+    SANKEY_TOP = "jm_ov_sankey_top"
+    SANKEY = "jm_ov_sankey"
+    FUNNEL = "jm_ov_funnel"
+    DRILL_CHOICE = "jm_ov_drill_choice"
+    DRILL_UNMASK = "jm_ov_drill_unmask"
+    TIMELINE = "jm_ov_timeline"
+
+
+class MaturityKeys:
+    """Session-state, widget and URL keys of this page (all prefixed so no other page can collide)."""
+
+    QUERY_ASSESSMENT = "assessment"
+    ASSESSMENT_ID = "jm_maturity_assessment_id"
+    PICK = "jm_maturity_pick"
+    PENDING = "jm_maturity_pending"
+    NEW_FORM = "jm_maturity_new_form"
+    NEW_NAME = "jm_maturity_new_name"
+    NEW_UNIT = "jm_maturity_new_unit"
+    NEW_DATE = "jm_maturity_new_date"
+    NEW_FRAMEWORK = "jm_maturity_new_framework"
+    NEW_SUBMIT = "jm_maturity_new_submit"
+    ANSWER_FORM = "jm_maturity_answer_form"
+    ANSWER_PREFIX = "jm_maturity_answer_"
+    NOTE_PREFIX = "jm_maturity_note_"
+    LINK_PREFIX = "jm_maturity_link_"
+    ANSWER_SUBMIT = "jm_maturity_answer_submit"
+    TARGET_FORM = "jm_maturity_target_form"
+    TARGET_PREFIX = "jm_maturity_target_"
+    TARGET_SUBMIT = "jm_maturity_target_submit"
+    SCORE_TABLE = "jm_maturity_score_table"
+    RADAR = "jm_maturity_radar"
+    EVIDENCE_MAP = "jm_maturity_evidence_map"
+    EVIDENCE_DATASET = "jm_maturity_evidence_dataset"
+    EVIDENCE_TABLE = "jm_maturity_evidence_table"
+    COMPARE_PICK = "jm_maturity_compare_pick"
+    COMPARE_RADAR = "jm_maturity_compare_radar"
+    COMPARE_TABLE = "jm_maturity_compare_table"
+    CHARACTERISTICS_TABLE = "jm_maturity_characteristics"
+    RECOMMEND_LARGEST = "jm_maturity_recommend_largest"
+    RECOMMEND_TABLE = "jm_maturity_recommend_table"
+    EXPORT = "jm_maturity_export"
+    IMPORT_FILE = "jm_maturity_import_file"
+    IMPORT_SUBMIT = "jm_maturity_import_submit"
+    FRAMEWORK_PICK = "jm_maturity_framework_pick"
+    FRAMEWORK_TEXT = "jm_maturity_framework_text"
+    FRAMEWORK_BASE = "jm_maturity_framework_base"
+    FRAMEWORK_SUBMIT = "jm_maturity_framework_submit"
+
+
+class MapsKeys:
+    """Widget keys of the Maps page's filters (the shared ones are in :class:`StateKeys`)."""
+
+    OWNERS = "jm_maps_filter_owners"
+    WITH_SILO = "jm_maps_filter_silo"
+    WITH_OPPORTUNITIES = "jm_maps_filter_opportunities"

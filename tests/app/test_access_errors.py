@@ -39,8 +39,8 @@ from journeymap.store import (
 from journeymap.store.access import SignInFailure, create_user
 from journeymap.templates import list_templates
 from journeymap.ui import access as ui_access
-from journeymap.ui.overlay_state import OverlayKeys
-from journeymap.ui.state import QueryParams, ReviewKeys, StateKeys
+from journeymap.ui.access import SIGNED_OUT_NOTE
+from journeymap.ui.state import OverlayKeys, QueryParams, ReviewKeys, StateKeys
 from tests.app.signing import sign_in
 from tests.db_faults import closed_port, damage, damage_table, read_only, write_locked
 from tests.fixtures import bopis_map
@@ -149,7 +149,7 @@ def test_signing_out_in_one_tab_makes_the_other_read_only_at_its_next_interactio
     assert StateKeys.SAVE_SUBMIT in {b.key for b in second.button}
 
     first.button(key=ReviewKeys.SIGNOUT).click().run()
-    assert "Not signed in: you can read maps. Sign in to edit." in _sidebar_captions(first)
+    assert SIGNED_OUT_NOTE in _sidebar_captions(first)
 
     # The second tab's next interaction is its Save button, drawn while it was still an editor.
     second.button(key=StateKeys.SAVE_SUBMIT).click().run()
@@ -157,7 +157,7 @@ def test_signing_out_in_one_tab_makes_the_other_read_only_at_its_next_interactio
     with session_scope(engine) as session:
         assert [r.number for r in list_revisions(session=session, map_id=map_id)] == [1]
     assert ReviewKeys.ACCOUNT not in second.session_state
-    assert "Not signed in: you can read maps. Sign in to edit." in _sidebar_captions(second)
+    assert SIGNED_OUT_NOTE in _sidebar_captions(second)
     assert any("You were signed out" in i for i in _text(second.sidebar.info))
     assert _text(second.main.warning) == ["Sign in with an editor account to change maps."]
     assert StateKeys.SAVE_SUBMIT not in {b.key for b in second.button}

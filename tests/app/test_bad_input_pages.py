@@ -18,8 +18,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from journeymap.store import create_map, init_db, list_datasets, list_maps, list_revisions, session_scope
-from journeymap.ui.overlay_state import OverlayKeys
-from journeymap.ui.state import QueryParams, StateKeys
+from journeymap.ui.state import OverlayKeys, QueryParams, StateKeys
 from journeymap.ui.text import md
 from tests.fixtures import bopis_map, linear_journey
 from tests.unit.test_bad_input import BAD_FILES

@@ -37,7 +37,7 @@ from journeymap.events.overlay import Overlay, compute_overlay
 from journeymap.events.settings import OverlaySettings
 from journeymap.maturity.sources import evidence_from_overlay
 from journeymap.store import list_datasets, session_scope
-from journeymap.ui.overlay_state import OverlayKeys
+from journeymap.ui.state import OverlayKeys
 from tests.app.test_maturity_page import _open, _setup, _table
 from tests.app.test_overlay_goals import _apply, _metrics, _read, goal_map, map_id  # noqa: F401 (fixture)
 

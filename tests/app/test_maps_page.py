@@ -31,8 +31,7 @@ from journeymap.store.reviews import (
     update_opportunity,
 )
 from journeymap.templates import list_templates, load_template
-from journeymap.ui.overlay_state import OverlayKeys
-from journeymap.ui.state import StateKeys
+from journeymap.ui.state import OverlayKeys, StateKeys
 from tests.fixtures import bopis_map, linear_journey
 
 MakeApp = Callable[..., AppTest]

@@ -23,7 +23,7 @@ from journeymap.services.data import RawSource, hash_file
 from journeymap.store import create_map, init_db, session_scope
 from journeymap.store.access import UserAccount
 from journeymap.store.reviews import Workshop
-from journeymap.ui.overlay_state import OverlayKeys
+from journeymap.ui.state import OverlayKeys
 from tests.app.test_overlay_page import EVENTS, support_map
 
 PAGE = "views/overlay.py"

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from journeymap.store import list_datasets, session_scope
-from journeymap.ui.overlay_state import OverlayKeys
+from journeymap.ui.state import OverlayKeys
 from tests.app.test_overlay_goals import _apply, _one, _read, map_id  # noqa: F401 (fixture)
 
 BASKET = """customer_id,timestamp,channel,activity,sku,amount

@@ -37,7 +37,7 @@ from streamlit.testing.v1 import AppTest
 
 from journeymap.model import JourneyMap
 from journeymap.store import create_map, init_db, latest_revision, list_datasets, session_scope
-from journeymap.ui.overlay_state import OverlayKeys
+from journeymap.ui.state import OverlayKeys
 from tests.app.test_overlay_mapping_by_hand import _read as read_on_the_page
 from tests.app.test_overlay_page import _by_key_prefix as _one
 from tests.app.test_overlay_page import support_map

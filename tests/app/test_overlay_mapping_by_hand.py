@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from journeymap.store import create_map, init_db, list_datasets, session_scope
-from journeymap.ui.overlay_state import OverlayKeys
+from journeymap.ui.state import OverlayKeys
 from tests.app.test_overlay_page import _by_key_prefix as _one
 from tests.app.test_overlay_page import support_map
 

@@ -40,7 +40,8 @@ from journeymap.overlay_viz import HIGHLIGHT_COLOR, SCORE_COLORS
 from journeymap.services.data import DEMO_EVENTS, DEMO_MAPPING, DEMO_TEMPLATE
 from journeymap.store import create_map, latest_revision, list_datasets, list_mappings, make_engine, session_scope
 from journeymap.templates import load_template
-from journeymap.ui.overlay_state import FindingRef, OverlayKeys
+from journeymap.ui.overlay_state import FindingRef
+from journeymap.ui.state import OverlayKeys
 
 PAGE = "views/overlay.py"
 

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from journeymap.events.read import read_events
 from journeymap.overlay_viz import kpi_strip
 from journeymap.store import create_map, init_db, session_scope
-from journeymap.ui.overlay_state import OverlayKeys
+from journeymap.ui.state import OverlayKeys
 from tests.app.test_overlay_page import PAGE, _by_key_prefix, _metrics, support_map
 from tests.unit.events.test_real_logs import REAL, RealLog, _raw_cache, _reference, _rows
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from journeymap.services.data import hash_file
 from journeymap.store import create_map, init_db, session_scope
-from journeymap.ui.overlay_state import OverlayKeys
+from journeymap.ui.state import OverlayKeys
 from tests.fixtures import bopis_map
 
 PAGE = "views/overlay.py"

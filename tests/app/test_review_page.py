@@ -32,7 +32,7 @@ from journeymap.store import (
 )
 from journeymap.store.assessments import create_assessment, ensure_framework, save_answers
 from journeymap.ui.editor_forms import file_name_for
-from journeymap.ui.overlay_state import OverlayKeys
+from journeymap.ui.state import OverlayKeys
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]

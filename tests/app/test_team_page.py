@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from journeymap.access import Role, verify_password
 from journeymap.store import session_scope
 from journeymap.store.access import SignInSession, UserAccount
+from journeymap.ui.access import SIGNED_OUT_NOTE
 from journeymap.ui.state import ReviewKeys, StateKeys
 from tests.app.signing import add_account, sign_in
 
@@ -96,7 +97,7 @@ def test_removing_an_account_ends_its_sign_ins(make_app: MakeApp, engine: Engine
     with Session(engine) as session:
         assert session.exec(select(SignInSession.account_id).where(SignInSession.account_id == bo)).all() == []
     bo_tab.run()
-    assert "Not signed in: you can read maps. Sign in to edit." in _texts(bo_tab.sidebar.caption)
+    assert SIGNED_OUT_NOTE in _texts(bo_tab.sidebar.caption)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from sqlmodel import select
 from journeymap.access import Role
 from journeymap.store import init_db, make_engine, session_scope
 from journeymap.store.access import SignInSession, create_user
+from journeymap.ui.access import SIGNED_OUT_NOTE
 from tests.browser.server import serve
 
 pytestmark = pytest.mark.browser
@@ -38,7 +39,7 @@ def test_sign_in_survives_refresh_and_new_tab_until_sign_out(browser: Browser, a
     page = context.new_page()
     page.goto(f"{url}/maps")
     sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_text("Not signed in: you can read maps.")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(sidebar.get_by_text(SIGNED_OUT_NOTE)).to_be_visible(timeout=TIMEOUT_MS)
     sidebar.get_by_test_id("stExpander").locator("summary").click()
     sidebar.get_by_role("textbox", name="Username").fill("ana")
     sidebar.get_by_role("textbox", name="Password").fill("correct horse")
@@ -57,22 +58,16 @@ def test_sign_in_survives_refresh_and_new_tab_until_sign_out(browser: Browser, a
     )
 
     page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
-    expect(page.get_by_test_id("stSidebar").get_by_text("Not signed in: you can read maps.")).to_be_visible(
-        timeout=TIMEOUT_MS
-    )
+    expect(page.get_by_test_id("stSidebar").get_by_text(SIGNED_OUT_NOTE)).to_be_visible(timeout=TIMEOUT_MS)
     # Signing out clears the cookie the same way, once the page has drawn.
     page.wait_for_function(f"!({HAS_SIGN_IN_COOKIE})", timeout=TIMEOUT_MS)
     assert not any(c["name"] == "journeymap_sign_in" for c in context.cookies())
     page.reload()
-    expect(page.get_by_test_id("stSidebar").get_by_text("Not signed in: you can read maps.")).to_be_visible(
-        timeout=TIMEOUT_MS
-    )
+    expect(page.get_by_test_id("stSidebar").get_by_text(SIGNED_OUT_NOTE)).to_be_visible(timeout=TIMEOUT_MS)
     # The other tab's token was the same sign-in: it is ended in the database, so a new tab is signed out too.
     third = context.new_page()
     third.goto(f"{url}/maps")
-    expect(third.get_by_test_id("stSidebar").get_by_text("Not signed in: you can read maps.")).to_be_visible(
-        timeout=TIMEOUT_MS
-    )
+    expect(third.get_by_test_id("stSidebar").get_by_text(SIGNED_OUT_NOTE)).to_be_visible(timeout=TIMEOUT_MS)
     engine = make_engine(f"sqlite:///{db}")
     with session_scope(engine) as session:
         ended = [row.ended_at is not None for row in session.exec(select(SignInSession)).all()]

@@ -15,13 +15,13 @@ from playwright.sync_api import Browser, Page, expect
 from journeymap.demo import seed_demo
 from journeymap.store import create_map, init_db, make_engine, session_scope
 from journeymap.store.access import create_user
+from journeymap.ui.access import SIGNED_OUT_NOTE
 from tests.browser.server import serve
 from tests.fixtures import bopis_map
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
 SIGNED_IN = "Signed in as Ana (owner)."
-SIGNED_OUT = "Not signed in: you can read maps. Sign in to edit."
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_signing_out_in_one_tab_makes_the_other_read_only_at_its_next_interactio
     try:
         first = context.new_page()
         first.goto(f"{url}/maps")
-        _sidebar_text(first, SIGNED_OUT)
+        _sidebar_text(first, SIGNED_OUT_NOTE)
         sidebar = first.get_by_test_id("stSidebar")
         sidebar.get_by_test_id("stExpander").locator("summary").click()
         sidebar.get_by_role("textbox", name="Username").fill("ana")
@@ -69,12 +69,12 @@ def test_signing_out_in_one_tab_makes_the_other_read_only_at_its_next_interactio
         expect(save).to_be_visible(timeout=TIMEOUT_MS)
 
         first.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
-        _sidebar_text(first, SIGNED_OUT)
+        _sidebar_text(first, SIGNED_OUT_NOTE)
 
         # The second tab has not rerun yet; its next interaction (a layout change) finds the sign-in ended.
         second.get_by_text("Stages as columns, one lane per channel").click()
         _sidebar_text(second, "You were signed out (in another tab, or your sign-in expired)")
-        _sidebar_text(second, SIGNED_OUT)
+        _sidebar_text(second, SIGNED_OUT_NOTE)
         expect(second.get_by_text("Sign in with an editor account to change maps.")).to_be_visible(timeout=TIMEOUT_MS)
         expect(second.get_by_role("button", name="Save revision")).to_have_count(0)
         second.screenshot(path=str(screenshot_dir / "sign-out-second-tab.png"))
