@@ -95,6 +95,8 @@ def one_run(root: Path, results: dict[str, list[float]]) -> None:
             def add_touchpoint() -> None:
                 page.get_by_text("Add a touchpoint").first.click()
                 form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Add touchpoint"))
+                # The expander draws its form's widgets after it opens: wait for them before typing.
+                expect(form.get_by_role("combobox").first).to_be_visible()
                 form.get_by_label("Name").fill(f"Benchmark touchpoint {len(results)}")
                 wait_idle(page)
                 start = time.perf_counter()

@@ -287,14 +287,12 @@ with compare_area:
     st.markdown("\n".join(f"- {md(line)}" for line in summary))
 
 with graphs_area:
-    left, right = st.columns(2)
+    # One above the other, each as wide as the page: side by side, a map's labels are too small to read.
     config = agraph_config_kwargs(GRAPH_HEIGHT)
-    with left:
-        st.caption(f"Older: revision {old_rev.number} of {md(old_rev.journey_map.name)} (red: removed, amber: changed)")
-        render_graph(old_graph[0], old_graph[1], config, key=ReviewKeys.GRAPH_OLD)
-    with right:
-        st.caption(f"Newer: revision {new_rev.number} of {md(new_rev.journey_map.name)} (green: added, amber: changed)")
-        render_graph(new_graph[0], new_graph[1], config, key=ReviewKeys.GRAPH_NEW)
+    st.caption(f"Older: revision {old_rev.number} of {md(old_rev.journey_map.name)} (red: removed, amber: changed)")
+    render_graph(old_graph[0], old_graph[1], config, key=ReviewKeys.GRAPH_OLD)
+    st.caption(f"Newer: revision {new_rev.number} of {md(new_rev.journey_map.name)} (green: added, amber: changed)")
+    render_graph(new_graph[0], new_graph[1], config, key=ReviewKeys.GRAPH_NEW)
 
 
 def _table(title: str, key: str, rows: list[dict[str, Any]], columns: list[str]) -> None:

@@ -147,7 +147,7 @@ def test_compares_revision_1_with_2_by_default(make_app: MakeApp, two_revisions:
     ]
 
 
-def test_side_by_side_graphs_highlight_differences(make_app: MakeApp, two_revisions: int) -> None:
+def test_compare_graphs_highlight_differences(make_app: MakeApp, two_revisions: int) -> None:
     at = make_app(PAGE).run()
     old, new = graphs(at)
     old_nodes = {n["id"]: n for n in old["nodes"]}
