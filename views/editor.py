@@ -183,8 +183,10 @@ with analysis_area:
             hide_index=True,
             key=f"{StateKeys.TABLE_PREFIX}_silo_handoffs",
         )
-    else:
+    elif report.handoffs:
         st.success("No silo handoffs: context travels on every designed handoff.")
+    else:
+        st.info("No handoffs yet: add transitions between channels or teams to see where context must travel.")
     st.markdown("**Every handoff and its context carry**")
     st.dataframe(forms.styled_handoffs(report.handoffs), hide_index=True, key=f"{StateKeys.TABLE_PREFIX}_handoffs")
     problems = pd.DataFrame(

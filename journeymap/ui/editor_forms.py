@@ -347,12 +347,24 @@ def _add_touchpoint(ctx: PageContext) -> None:
         st.session_state[StateKeys.EDITOR_SELECT_NODE] = tp_id
 
 
+def _missing_for_touchpoint(journey_map: JourneyMap) -> str | None:
+    """What the map lacks before a touchpoint can be added (``None``: nothing), naming only what is missing."""
+    if not journey_map.stages and not journey_map.channels:
+        return "A touchpoint needs a stage and a channel: add them first (tabs Stages and Channels)."
+    if not journey_map.stages:
+        return "A touchpoint needs a stage: add one first (tab Stages)."
+    if not journey_map.channels:
+        return "A touchpoint needs a channel: add one first (tab Channels)."
+    return None
+
+
 def new_touchpoint_form(ctx: PageContext, journey_map: JourneyMap) -> None:
     """A form adding a touchpoint (needs at least one channel and one stage)."""
     with st.expander("Add a touchpoint", expanded=not journey_map.touchpoints):
         show_flash("new-touchpoint")
-        if not journey_map.channels or not journey_map.stages:
-            st.info("Add at least one stage and one channel first (tabs Stages and Channels).")
+        missing = _missing_for_touchpoint(journey_map)
+        if missing:
+            st.info(missing)
             return
         with st.form(key=StateKeys.TP_NEW_FORM, clear_on_submit=True):
             _touchpoint_fields(journey_map, StateKeys.TP_NEW_PREFIX, None)

@@ -17,7 +17,7 @@ from journeymap.model import JourneyMap, map_to_json
 from journeymap.store import create_map, get_draft, init_db, list_revisions, save_revision, session_scope
 from journeymap.store.access import create_user, start_sign_in
 from journeymap.store.reviews import TargetKind, handoff_target, list_comments
-from journeymap.templates import list_templates, load_template
+from journeymap.templates import blank_map, list_templates, load_template
 from journeymap.ui import graph as graph_module
 from journeymap.ui.access import LOCAL_USER
 from journeymap.ui.state import QueryParams, ReviewKeys, StateKeys
@@ -619,3 +619,17 @@ def test_review_panels_offer_only_saved_parts_while_edits_are_unsaved(make_app: 
         c.value for c in at.caption
     ]
     assert at.selectbox(key=ReviewKeys.COMMENT_TARGET).options == before
+
+
+def test_a_new_map_is_told_what_it_lacks_not_praised(make_app: MakeApp, engine: Engine) -> None:
+    """A blank map has the five default stages and no channel: it is asked for a channel only, and with no
+    handoff yet it is not told that context travels on every handoff."""
+    blank = blank_map("New journey")
+    assert len(blank.stages) == 5 and not blank.channels
+    at = _open(make_app, _save_fixture(engine, blank))
+    assert not at.exception, at.exception
+    infos = [i.value for i in at.info]
+    assert "A touchpoint needs a channel: add one first (tab Channels)." in infos
+    assert not any("stage" in i and "needs" in i for i in infos)
+    assert "No handoffs yet: add transitions between channels or teams to see where context must travel." in infos
+    assert not any("No silo handoffs" in s.value for s in at.success)
