@@ -35,6 +35,7 @@ from journeymap.ui.workspace import (
 )
 from journeymap.viz import channel_colors, switch_matrix_figure
 
+WORKSHOP_PAGE = "views/workshop.py"
 GRAPH_HEIGHT = 640
 
 ctx = init_page()
@@ -92,7 +93,25 @@ if map_id is None:
     st.page_link(MAPS_PAGE, label="Go to Maps")
     st.stop()
 st.session_state[StateKeys.MAP_ID] = map_id
+
+
+def _locked_view(locked_id: int) -> None:
+    """A workshop holds the map: say so, lead to the workshop, and show the saved map read-only."""
+    st.warning(
+        "A workshop has locked this map: edits are refused until the facilitator unlocks it. "
+        "Below is the map as saved, read-only."
+    )
+    st.page_link(WORKSHOP_PAGE, label="Follow the workshop")
+    latest = services.latest_revision(ctx.engine, ctx.actor, map_id=locked_id)
+    st.subheader(md(latest.journey_map.name))
+    nodes, edges, config = cached_graph(map_to_json(latest.journey_map), None, GRAPH_HEIGHT, "compact")
+    render_graph(nodes, edges, config, key=StateKeys.EDITOR_GRAPH)
+    st.stop()
+
+
 if not can_edit(ctx.engine, map_id=map_id):
+    if ctx.actor.is_editor:  # allowed to edit, but not now: a workshop has locked this map
+        _locked_view(map_id)
     _stop_read_only(map_id)
 if st.query_params.get(QueryParams.MAP) != str(map_id):
     st.query_params[QueryParams.MAP] = str(map_id)

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from journeymap import editing
-from journeymap.access import Role
+from journeymap.access import Actor, Role
 from journeymap.model import JourneyMap, map_to_json
+from journeymap.services import reviews as review_services
 from journeymap.store import create_map, get_draft, init_db, list_revisions, save_revision, session_scope
 from journeymap.store.access import create_user, start_sign_in
 from journeymap.store.reviews import TargetKind, handoff_target, list_comments
@@ -633,3 +634,24 @@ def test_a_new_map_is_told_what_it_lacks_not_praised(make_app: MakeApp, engine: 
     assert not any("stage" in i and "needs" in i for i in infos)
     assert "No handoffs yet: add transitions between channels or teams to see where context must travel." in infos
     assert not any("No silo handoffs" in s.value for s in at.success)
+
+
+def test_a_map_locked_by_a_workshop_is_shown_read_only_with_the_reason(
+    make_app: MakeApp, engine: Engine, graph_payload: Payload
+) -> None:
+    map_id = _save_fixture(engine, bopis_map())
+    facilitator = Actor(LOCAL_USER, Role.OWNER)
+    workshop = review_services.start_workshop(engine, facilitator, map_id=map_id, title="Room 4")
+    review_services.set_workshop_locked(engine, facilitator, workshop_id=workshop.id, locked=True)
+    at = make_app()
+    at.switch_page("views/editor.py")
+    at.query_params[QueryParams.MAP] = str(map_id)
+    at.run()
+    assert not at.exception, at.exception
+    assert [w.value for w in at.warning] == [
+        "A workshop has locked this map: edits are refused until the facilitator unlocks it. "
+        "Below is the map as saved, read-only."
+    ]
+    assert at.main.subheader[0].value == bopis_map().name
+    assert len(graph_payload(at)["nodes"]) == len(bopis_map().touchpoints)  # the map, not an empty page
+    assert StateKeys.SAVE_SUBMIT not in {b.key for b in at.button}
