@@ -53,6 +53,7 @@ __all__ = [
     "LABEL_MAX",
     "PALETTE",
     "PLAIN_STYLE",
+    "PROJECTOR_SCALE",
     "ROW_HEIGHT",
     "GRAPH_MAX_HEIGHT",
     "GRAPH_WIDTH",
@@ -62,6 +63,7 @@ __all__ = [
     "agraph_config_kwargs",
     "channel_colors",
     "fitted_height",
+    "for_projector",
     "graph_edges",
     "graph_nodes",
     "header_nodes",
@@ -331,6 +333,31 @@ def header_nodes(
                 )
             )
     return nodes
+
+
+PROJECTOR_SCALE = 1.6
+"""How much larger a projector shows the graph's type (the workshop presenter's large-type preset)."""
+PROJECTOR_LABEL_MAX = 18
+
+
+def for_projector(nodes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``nodes`` with :data:`PROJECTOR_SCALE` times larger type and shorter labels, for a room to read.
+
+    The full name stays in the tooltip; headers keep their box, only their type grows.
+
+    Examples
+    --------
+    >>> [node] = for_projector([{"id": "a", "label": "Ready-for-pickup notification", "font": {"size": 16}}])
+    >>> node["label"], node["font"]["size"]
+    ('Ready-for-pickup…', 26)
+    """
+    scaled = []
+    for node in nodes:
+        font = dict(node.get("font") or _FONT)
+        font["size"] = round(float(font.get("size", _FONT["size"])) * PROJECTOR_SCALE)
+        label = truncate_label(str(node.get("label", "")), PROJECTOR_LABEL_MAX)
+        scaled.append({**node, "label": label, "font": font})
+    return scaled
 
 
 def fitted_height(nodes: Sequence[Mapping[str, Any]], *, width: int = GRAPH_WIDTH, least: int = 320) -> int:

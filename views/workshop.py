@@ -21,6 +21,7 @@ from journeymap.ui import FlashLevel, cached_graph, md, render_graph
 from journeymap.ui.access import access_sidebar, current_actor
 from journeymap.ui.resources import get_engine
 from journeymap.ui.state import ReviewKeys
+from journeymap.viz import for_projector
 
 REFRESH = timedelta(seconds=3)
 PRESENTER_GRAPH_HEIGHT = 720
@@ -177,6 +178,13 @@ def _participant(code: str, name: str) -> None:
             "Add", type="primary", key=ReviewKeys.WS_ADD_SUBMIT, on_click=_on_add, args=(workshop.join_code, name)
         )
 
+    st.toggle(
+        "Projector: large type",
+        value=True,
+        key=ReviewKeys.WS_PROJECTOR,
+        help="Labels 1.6 times larger and shortened, for a room reading a projected screen; hover for full names.",
+    )
+
     @st.fragment(run_every=REFRESH)
     def _live() -> None:
         try:  # a fragment reruns on its own, outside the app's last net: say what failed here
@@ -280,6 +288,13 @@ def _presenter(code: str) -> None:
         )
         cols[1].button("Close workshop", key=ReviewKeys.WS_CLOSE, on_click=_on_close, args=(workshop.id,))
 
+    st.toggle(
+        "Projector: large type",
+        value=True,
+        key=ReviewKeys.WS_PROJECTOR,
+        help="Labels 1.6 times larger and shortened, for a room reading a projected screen; hover for full names.",
+    )
+
     @st.fragment(run_every=REFRESH)
     def _live() -> None:
         try:  # a fragment reruns on its own, outside the app's last net: say what failed here
@@ -289,6 +304,8 @@ def _presenter(code: str) -> None:
             return
         activity = {a.touchpoint_id: a for a in fresh.activity}
         nodes, edges, config = cached_graph(map_json, None, PRESENTER_GRAPH_HEIGHT)
+        if st.session_state.get(ReviewKeys.WS_PROJECTOR, True):
+            nodes = for_projector(nodes)
         counted = []
         for node in nodes:
             found = activity.get(str(node.get("id")))

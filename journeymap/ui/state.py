@@ -189,6 +189,7 @@ class ReviewKeys:
     WS_LOCK = "jm_ws_lock"
     WS_CLOSE = "jm_ws_close"
     WS_GRAPH = "jm_ws_graph"
+    WS_PROJECTOR = "jm_ws_projector"
     WS_COUNTS = "jm_ws_counts"
     WS_FLASH = "jm_ws_flash"
     WS_PARTICIPANT_ERROR = "jm_ws_participant_error"

@@ -26,6 +26,7 @@ from journeymap.store.reviews import (
     list_workshops,
 )
 from journeymap.ui.state import ReviewKeys
+from journeymap.viz import PROJECTOR_SCALE
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]
@@ -323,3 +324,21 @@ def test_promoting_works_while_the_workshop_holds_the_lock(make_app: MakeApp, en
         revision = latest_revision(session=session, map_id=map_id)
     assert (revision.number, revision.author) == (2, "Local user")
     assert revision.journey_map.touchpoint("checkout").pain_points[-1] == "Card declined twice"
+
+
+def test_the_presenter_shows_large_type_for_a_projector_and_can_turn_it_off(make_app: MakeApp, engine: Engine) -> None:
+    _, _, code = _seed(engine)
+    at = _page(make_app, code=code, present="1")
+
+    def node_fonts() -> dict[str, tuple[str, int]]:
+        (graph,) = [el for el in at.get("component_instance") if el.proto.component_name == "streamlit_agraph.agraph"]  # type: ignore[attr-defined]
+        nodes = json.loads(json.loads(graph.proto.json_args)["data"])["nodes"]  # type: ignore[attr-defined]
+        return {n["id"]: (n["label"], n["font"]["size"]) for n in nodes if "font" in n}
+
+    large = node_fonts()
+    assert at.toggle(key=ReviewKeys.WS_PROJECTOR).value is True  # on by default: the presenter is projected
+    at.toggle(key=ReviewKeys.WS_PROJECTOR).set_value(False).run()
+    normal = node_fonts()
+    assert large.keys() == normal.keys() and large
+    assert all(large[k][1] == round(normal[k][1] * PROJECTOR_SCALE) for k in large)
+    assert all(len(large[k][0]) <= 18 for k in large if not large[k][0].endswith("]"))
