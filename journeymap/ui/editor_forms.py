@@ -648,7 +648,31 @@ def merge_editor_changes(rows: Sequence[dict[str, Any]], changes: dict[str, Any]
     return kept + [dict(added) for added in changes.get("added_rows", [])]
 
 
+def only_blank_rows_added(changes: dict[str, Any]) -> bool:
+    """Whether ``st.data_editor``'s changes are only new rows nothing has been typed into yet.
+
+    Clicking a table's empty last row adds a blank row at once; applied, it would be dropped (a row
+    needs a name) and the row would vanish before anything could be typed into it. Such a change
+    waits in the table until the row has content.
+
+    Examples
+    --------
+    >>> only_blank_rows_added({"edited_rows": {}, "deleted_rows": [], "added_rows": [{}]})
+    True
+    >>> only_blank_rows_added({"added_rows": [{"name": "Busy parent"}]})
+    False
+    >>> only_blank_rows_added({"edited_rows": {0: {"name": "A"}}, "added_rows": [{"name": None}]})
+    False
+    """
+    added = changes.get("added_rows", [])
+    if not added or changes.get("edited_rows") or changes.get("deleted_rows"):
+        return False
+    return all(not str(value if value is not None else "").strip() for row in added for value in row.values())
+
+
 def _on_table_edit(ctx: PageContext, part: TablePart, widget_key: str) -> None:
+    if only_blank_rows_added(st.session_state[widget_key]):
+        return  # a new row still being filled in: keep it in the table
     rows = merge_editor_changes(part_rows(working_map(), part), st.session_state[widget_key])
     run_edit(ctx, f"table-{part}", lambda m: editing.apply_table_edit(m, part, rows), f"Updated {part}.")
     # A new widget key drops the editor's pending changes, which are now part of the map.
