@@ -543,12 +543,23 @@ def _value_fields(
 def _new_touchpoints_choice(unmapped: list[str], scope: str) -> NewTouchpoints | None:
     """Whether to add the unmapped raw values to the map (an edit of the map: editors, map not locked)."""
     may_edit_map = can_edit(ctx.engine, map_id=map_id)
+    why_not = (
+        "Only an editor can add touchpoints to a map no workshop has locked."
+        if not may_edit_map
+        else "Every value of the activity column already names a touchpoint of the map: there is nothing to add."
+        if not unmapped
+        else "The map needs at least one stage and one channel first: add them in the Map editor."
+        if not journey_map.stages or not journey_map.channels
+        else None
+    )
     create = st.checkbox(
         f"Create touchpoints from data: add the {len(unmapped)} raw value(s) kept as they are to a new map revision",
         key=_k(OverlayKeys.M_CREATE, scope),
-        disabled=not unmapped or not journey_map.stages or not journey_map.channels or not may_edit_map,
-        help=None if may_edit_map else "Only an editor can add touchpoints to a map no workshop has locked.",
+        disabled=why_not is not None,
+        help=why_not or "A new revision of the map gets one touchpoint per value, in the stage and channel below.",
     )
+    if why_not is not None:
+        st.caption(md(why_not))  # said on the page, not only on hover
     if not create:
         return None
     s1, s2 = st.columns(2)
@@ -669,7 +680,8 @@ except UserInputError as exc:
 
 ds_scope = f"{dataset.id}_{map_id}"
 with filter_area:
-    st.subheader(f"3 · Overlay of {md(dataset.name)} on {md(journey_map.name)}")
+    # The column mapping (step 2) is done once the overlay shows, so the overlay is the second step on screen.
+    st.subheader(f"2 · Overlay of {md(dataset.name)} on {md(journey_map.name)}")
     first_day, last_day, attribute_values = cached_log_facts(
         dataset.content_hash, dataset.mapping_json, dataset.cache_path
     )

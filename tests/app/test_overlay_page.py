@@ -379,6 +379,26 @@ def test_demo_dataset_is_one_click(
     assert {"web-checkout", "pickup-counter", "wismo-call"} <= ids  # the retail template's touchpoints
     assert sum(1 for e in payload["edges"] if e["width"] > 1.0) > 10  # observed volumes drawn
     assert "heatmap" in _figures(at)
+    # The steps on screen are numbered as they appear: event data, then the overlay (no missing "2").
+    steps = [h.value.replace("\\", "") for h in at.main.subheader if " · " in h.value and h.value[0].isdigit()]
+    assert [step.split(" · ")[0] for step in steps] == ["1", "2"]
+    assert steps[1].startswith("2 · Overlay of retail_events.csv.gz on ")
+
+
+def test_create_touchpoints_from_data_says_why_it_is_off(
+    make_app: Callable[..., AppTest], support_map_id: int, events_csv: Path
+) -> None:
+    at = make_app(PAGE)
+    at.session_state[OverlayKeys.MAP_ID] = support_map_id
+    at.run()
+    at.text_input(key=OverlayKeys.PATH).input(str(events_csv))
+    at.button(key=OverlayKeys.PATH_SUBMIT).click()
+    at.run()
+    assert not at.exception, at.exception
+    create = _by_key_prefix(at.checkbox, OverlayKeys.M_CREATE)
+    reason = "Every value of the activity column already names a touchpoint of the map: there is nothing to add."
+    assert create.disabled and create.help == reason
+    assert reason in [c.value.replace("\\", "") for c in at.caption]  # on the page, not only on hover
 
 
 def test_ingest_report_and_channel_pair_listing(
