@@ -23,6 +23,8 @@ from journeymap.access import (
 )
 from journeymap.errors import UserInputError
 
+pytestmark = pytest.mark.real_scrypt  # the production parameters are what these tests check
+
 
 def test_right_password_verifies_and_wrong_ones_are_refused() -> None:
     stored = hash_password("correct horse battery")

@@ -34,6 +34,8 @@ from journeymap.store.access import (
     sign_in_retry_at,
 )
 
+pytestmark = pytest.mark.real_scrypt  # the production parameters are what these tests check
+
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 OLD_PARAMS = (2**14, 8, 1)
 
