@@ -110,8 +110,8 @@ def _by_key_prefix(elements: Any, prefix: str) -> Any:
     return found[0]
 
 
-def _open(make_app: Callable[..., AppTest], map_id: int, path: Path) -> AppTest:
-    """The page with the file read through the server-side path and the guessed mapping applied."""
+def _read(make_app: Callable[..., AppTest], map_id: int, path: Path) -> AppTest:
+    """The page at its column mapping step, the file read through the server-side path."""
     at = make_app(PAGE)
     at.session_state[OverlayKeys.MAP_ID] = map_id
     at.run()
@@ -119,6 +119,12 @@ def _open(make_app: Callable[..., AppTest], map_id: int, path: Path) -> AppTest:
     at.button(key=OverlayKeys.PATH_SUBMIT).click()
     at.run()
     assert not at.exception and not at.error
+    return at
+
+
+def _open(make_app: Callable[..., AppTest], map_id: int, path: Path) -> AppTest:
+    """The page with the file read through the server-side path and the guessed mapping applied."""
+    at = _read(make_app, map_id, path)
     _by_key_prefix(at.button, OverlayKeys.M_APPLY).click()
     at.run()
     assert not at.exception, at.exception
@@ -309,12 +315,7 @@ def test_create_touchpoints_from_data_adds_a_revision(
 ) -> None:
     path = tmp_path / "faq.csv"
     path.write_text(EVENTS + "c3,2024-05-01T11:20:00Z,web,Read FAQ,,regular\n", encoding="utf-8")
-    at = make_app(PAGE)
-    at.session_state[OverlayKeys.MAP_ID] = support_map_id
-    at.run()
-    at.text_input(key=OverlayKeys.PATH).input(str(path))
-    at.button(key=OverlayKeys.PATH_SUBMIT).click()
-    at.run()
+    at = _read(make_app, support_map_id, path)
     _by_key_prefix(at.checkbox, OverlayKeys.M_CREATE).check().run()
     _by_key_prefix(at.button, OverlayKeys.M_APPLY).click().run()
     assert not at.exception and not at.error
@@ -388,13 +389,7 @@ def test_demo_dataset_is_one_click(
 def test_create_touchpoints_from_data_says_why_it_is_off(
     make_app: Callable[..., AppTest], support_map_id: int, events_csv: Path
 ) -> None:
-    at = make_app(PAGE)
-    at.session_state[OverlayKeys.MAP_ID] = support_map_id
-    at.run()
-    at.text_input(key=OverlayKeys.PATH).input(str(events_csv))
-    at.button(key=OverlayKeys.PATH_SUBMIT).click()
-    at.run()
-    assert not at.exception, at.exception
+    at = _read(make_app, support_map_id, events_csv)
     create = _by_key_prefix(at.checkbox, OverlayKeys.M_CREATE)
     reason = "Every value of the activity column already names a touchpoint of the map: there is nothing to add."
     assert create.disabled and create.help == reason
