@@ -230,6 +230,7 @@ def _saved_dataset_section() -> None:
 
 if st.session_state.pop(OverlayKeys.DEMO_ON_ARRIVAL, False) and manages_data:
     _use_demo()  # asked for on the Start page
+    st.session_state[OverlayKeys.MAP_CHOICE] = st.session_state[OverlayKeys.MAP_ID]  # the picker shows the demo map
 
 with data_area:
     st.subheader("1 · Event data")

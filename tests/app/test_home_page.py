@@ -13,7 +13,7 @@ from journeymap.services import maps as map_services
 from journeymap.store import init_db, session_scope
 from journeymap.store.access import create_user
 from journeymap.templates import load_template
-from journeymap.ui.state import QueryParams, StateKeys
+from journeymap.ui.state import OverlayKeys, QueryParams, StateKeys
 
 MakeApp = Callable[..., AppTest]
 OWNER = Actor("Local user", Role.OWNER)
@@ -51,6 +51,8 @@ def test_the_overlay_job_computes_the_demo_overlay_on_arrival(make_app: MakeApp,
     assert at.title[0].value == "Overlay"
     (dataset,) = data_services.list_datasets(engine, OWNER)
     assert dataset.name == "retail_events.csv.gz"
+    # The map picker shows the map the demo overlays, not whichever map it showed before.
+    assert at.selectbox(key=OverlayKeys.MAP_CHOICE).value == dataset.map_id
     assert [m.label for m in at.metric][:2] == ["Journeys", "Customers"]  # the overlay is drawn, no second click
 
 
