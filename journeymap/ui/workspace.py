@@ -106,6 +106,19 @@ def ensure_open(ctx: PageContext, map_id: int) -> None:
         _set_working(map_id, latest.journey_map, latest.id, dirty=False)
 
 
+def _keep_draft(ctx: PageContext, base_revision_id: int, journey_map: JourneyMap) -> None:
+    """Store ``journey_map`` as this browser's draft of the open map, started from ``base_revision_id``."""
+    map_id, _ = _working_ids()
+    services.save_draft(
+        ctx.engine,
+        _actor_now(ctx),
+        map_id=map_id,
+        client_key=ctx.client_key,
+        base_revision_id=base_revision_id,
+        journey_map=journey_map,
+    )
+
+
 def accept_edit(ctx: PageContext, new_map: JourneyMap, section: str = "save") -> bool:
     """Make ``new_map`` the working copy and keep it as this browser's draft; ``False`` when refused.
 
@@ -114,16 +127,9 @@ def accept_edit(ctx: PageContext, new_map: JourneyMap, section: str = "save") ->
     refused and the working copy stays as it was. When only the database is unavailable the edit is
     kept on screen, with a warning.
     """
-    map_id, base = _working_ids()
+    _, base = _working_ids()
     try:
-        services.save_draft(
-            ctx.engine,
-            _actor_now(ctx),
-            map_id=map_id,
-            client_key=ctx.client_key,
-            base_revision_id=base,
-            journey_map=new_map,
-        )
+        _keep_draft(ctx, base, new_map)
     except DatabaseUnavailable as exc:
         flash(section, "warning", f"{exc} The edit is kept in this tab only until it can be saved.")
     except UserInputError as exc:
@@ -194,16 +200,8 @@ def rebase_on_latest(ctx: PageContext) -> None:
     latest = save_conflict()
     if latest is None:
         return
-    map_id, _ = _working_ids()
     try:
-        services.save_draft(
-            ctx.engine,
-            _actor_now(ctx),
-            map_id=map_id,
-            client_key=ctx.client_key,
-            base_revision_id=latest.id,
-            journey_map=working_map(),
-        )
+        _keep_draft(ctx, latest.id, working_map())
     except UserInputError as exc:
         flash("save", "error", str(exc))
         return
