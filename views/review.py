@@ -1,7 +1,10 @@
-"""Review: a saved map's history, restoring an old revision, comparing revisions or maps, and exports.
+"""Review: everything a manager reviews about a saved map, in one place.
 
-Members review every map; a session that opened a share link reviews that one map and exports its
-report, and nothing else; a visitor who is not signed in is asked to sign in or open their link.
+Its history and restoring an old revision, its comments and opportunity backlog, comparing revisions or
+maps, exports, and the read-only links that share it. Members review every map: viewers read and comment,
+editors also resolve, keep the backlog, restore and share. A session that opened a share link reviews that
+one map, reads its comments and backlog and exports its report, and nothing else; a visitor who is not
+signed in is asked to sign in or open their link.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from journeymap.store import Revision, RevisionInfo
 from journeymap.store.assessments import AssessmentInfo
 from journeymap.store.datasets import DatasetInfo
 from journeymap.store.reviews import CommentInfo, OpportunityInfo
-from journeymap.ui import StateKeys, flash, init_page, md, render_graph, show_flash
-from journeymap.ui.access import can_edit, current_actor
+from journeymap.ui import flash, init_page, md, render_graph, show_flash
+from journeymap.ui.access import can_edit, current_actor, show_access_flash
 from journeymap.ui.editor_forms import file_name_for
 from journeymap.ui.overlay_state import cached_log, cached_overlay, overlay_key
-from journeymap.ui.state import ReviewKeys
+from journeymap.ui.page import preselect_map
+from journeymap.ui.review_panels import comments_panel, opportunities_panel, share_links_panel
+from journeymap.ui.state import ReviewKeys, StateKeys
 from journeymap.viz import agraph_config_kwargs
 
 GRAPH_HEIGHT = 480
@@ -35,19 +40,27 @@ GRAPH_HEIGHT = 480
 
 ctx = init_page()
 st.title("Review")
-st.caption("Browse a saved map's history, restore an earlier revision, compare revisions or two maps, and export.")
+st.caption(
+    "A saved map's history, its comments and opportunities, comparing revisions or two maps, "
+    "reports to export, and read-only links to share it."
+)
 
+# Fixed placeholders, in the order shown: whatever fills one later never inserts anything above a graph.
 pick_area = st.container()
 history_area = st.container()
+comments_area = st.container()
+opportunities_area = st.container()
 compare_area = st.container()
 graphs_area = st.container()
 details_area = st.container()
 export_area = st.container()
+share_area = st.container()
 
 actor = ctx.actor
 if not (actor.can(Action.READ_WORKSPACE) or actor.map_scope is not None):
     with pick_area:
         show_flash("review")  # why a control drawn before a sign-out refused its write
+        show_access_flash()
         st.info("Sign in (in the sidebar) to review maps, or open the share link you were sent.")
     st.stop()
 try:
@@ -181,11 +194,9 @@ def _refuse_unlisted(requested: object) -> None:
 
 with pick_area:
     show_flash("review")
-    preferred = st.session_state.get(StateKeys.MAP_ID)
     picked = st.session_state.get(ReviewKeys.PICK_MAP)
-    _refuse_unlisted(picked if picked is not None else preferred)
-    if picked not in by_id:
-        st.session_state[ReviewKeys.PICK_MAP] = preferred if preferred in by_id else listed[0].id
+    _refuse_unlisted(picked if picked is not None else st.session_state.get(StateKeys.MAP_ID))
+    preselect_map(ReviewKeys.PICK_MAP, list(by_id))
     map_id = int(st.selectbox("Map to review", options=list(by_id), format_func=_map_label, key=ReviewKeys.PICK_MAP))
     try:
         history = _history(map_id)
@@ -193,6 +204,12 @@ with pick_area:
         st.error(md(str(exc)))
         st.stop()
     revisions = {r.id: r for r in history}
+    try:
+        latest_map: JourneyMap | None = _load(history[0].id).journey_map
+    except UserInputError:  # a damaged latest revision: the comparison says which, and an older one can be restored
+        latest_map = None
+    if latest_map is not None:
+        ctx.show_picked_map(map_id, latest_map)
 
 # --- history and restore ----------------------------------------------------------------------------------
 with history_area:
@@ -236,6 +253,17 @@ with history_area:
         on_click=_on_restore,
         args=(map_id, history[0].id, {r.id: r.number for r in history}),
     )
+
+# --- comments, opportunities and share links ----------------------------------------------------------------
+# Filled before the comparison and the export, which stop the page on a damaged revision; the share links
+# are still drawn last, beside the export.
+if latest_map is not None:  # comments and opportunities point at the latest revision's parts
+    with comments_area:
+        comments_panel(ctx.engine, map_id, latest_map)
+    with opportunities_area:
+        opportunities_panel(ctx.engine, map_id, latest_map)
+with share_area:
+    share_links_panel(ctx.engine, map_id)
 
 # --- compare --------------------------------------------------------------------------------------------
 with compare_area:

@@ -19,6 +19,7 @@ from journeymap.services import maps, reviews
 from journeymap.store.reviews import ItemKind, WorkshopItemInfo
 from journeymap.ui import FlashLevel, cached_graph, md, render_graph
 from journeymap.ui.access import access_sidebar, current_actor
+from journeymap.ui.page import preselect_map
 from journeymap.ui.resources import get_engine
 from journeymap.ui.state import ReviewKeys
 from journeymap.viz import for_projector
@@ -100,6 +101,7 @@ def _lobby() -> None:
         st.error(md(str(exc)))
         return
     if names:
+        preselect_map(ReviewKeys.WS_MAP, list(names))
         map_id = int(st.selectbox("Map", options=list(names), format_func=names.__getitem__, key=ReviewKeys.WS_MAP))
         st.text_input("Title (optional)", key=ReviewKeys.WS_TITLE, max_chars=200)
         st.button("Start workshop", key=ReviewKeys.WS_START, on_click=_on_start, args=(map_id,))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +19,7 @@ from journeymap.ui.resources import get_engine
 from journeymap.ui.state import QueryParams, StateKeys
 from journeymap.ui.text import md
 
-__all__ = ["FlashLevel", "PageContext", "flash", "init_page", "show_flash"]
+__all__ = ["FlashLevel", "PageContext", "flash", "init_page", "preselect_map", "show_flash"]
 
 FlashLevel = Literal["success", "info", "warning", "error"]
 # What secrets.token_urlsafe makes, with room to spare (drafts keep up to 200 characters).
@@ -42,6 +43,14 @@ class PageContext:
     def show_current_map(self, journey_map: JourneyMap, *, unsaved: bool) -> None:
         """Show ``journey_map`` in the sidebar as the current map."""
         _show_current_map(self.map_slot, journey_map, unsaved=unsaved)
+
+    def show_picked_map(self, map_id: int, saved: JourneyMap) -> None:
+        """Name in the sidebar the map a page shows from its own picker: ``saved``, its latest revision.
+
+        When that map is the one open in the editor, the sidebar already names it, with its unsaved edits.
+        """
+        if st.session_state.get(StateKeys.WORKING_MAP_ID) != map_id:
+            self.show_current_map(saved, unsaved=False)
 
 
 def _client_key() -> str:
@@ -91,6 +100,19 @@ def init_page() -> PageContext:
     client_key = _client_key()
     map_slot = _sidebar()
     return PageContext(engine=engine, client_key=client_key, map_slot=map_slot, actor=access_sidebar(engine))
+
+
+def preselect_map(key: str, options: Sequence[int]) -> None:
+    """Before the map picker of widget ``key`` is drawn: unless it holds one of ``options``, choose the open map.
+
+    The open map is the one the editor has open (:data:`StateKeys.MAP_ID`); when there is none, or it is
+    not among ``options``, the first option. A picker forgets its choice when the user leaves its page, so
+    every page a user comes to shows the map they are working on.
+    """
+    if st.session_state.get(key) in options or not options:
+        return
+    open_map = st.session_state.get(StateKeys.MAP_ID)
+    st.session_state[key] = open_map if open_map in options else options[0]
 
 
 def flash(section: str, level: FlashLevel, text: str) -> None:

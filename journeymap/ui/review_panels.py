@@ -1,4 +1,4 @@
-"""Review panels of one map (its comments and its opportunity backlog) and who is reviewing.
+"""Review panels of one map: its comments, its opportunity backlog and its read-only share links.
 
 Every read and write goes through :mod:`journeymap.services.reviews`; callbacks ask who is acting
 again when they run, since a sign-in can end between drawing a control and clicking it.
@@ -6,7 +6,7 @@ again when they run, since a sign-in can end between drawing a control and click
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -17,9 +17,18 @@ from journeymap.model import JourneyMap
 from journeymap.services import reviews
 from journeymap.store.reviews import OpportunityStatus, TargetKind, handoff_target, is_own_comment
 from journeymap.ui.access import current_actor, show_access_flash
+from journeymap.ui.navigation import share_url
 from journeymap.ui.state import ReviewKeys
+from journeymap.ui.text import md
 
-__all__ = ["comments_panel", "opportunities_panel"]
+__all__ = ["comments_panel", "opportunities_panel", "share_links_panel"]
+
+EXPIRY_CHOICES: dict[str, timedelta | None] = {
+    "Never": None,
+    "1 day": timedelta(days=1),
+    "7 days": timedelta(days=7),
+    "30 days": timedelta(days=30),
+}
 
 
 def _targets(journey_map: JourneyMap) -> dict[str, str]:
@@ -182,3 +191,54 @@ def opportunities_panel(engine: Engine, map_id: int, journey_map: JourneyMap) ->
         st.form_submit_button(
             "Add opportunity", key=ReviewKeys.OPP_SUBMIT, on_click=_on_opportunity, args=(engine, map_id)
         )
+
+
+def _on_revoke(engine: Engine, link_id: int) -> None:
+    try:
+        reviews.revoke_share_link(engine, current_actor(engine), link_id=link_id)
+    except UserInputError as exc:
+        st.session_state[ReviewKeys.FLASH] = ("error", str(exc))
+
+
+def share_links_panel(engine: Engine, map_id: int) -> None:
+    """Read-only links to a map: created (the token shown once) and revoked by those who may share it."""
+    actor = current_actor(engine)
+    if not actor.can(Action.SHARE):
+        return
+    st.subheader("Share this map read-only")
+    with st.form(key=ReviewKeys.SHARE_FORM, clear_on_submit=True):
+        st.text_input("Label (who the link is for)", key=ReviewKeys.SHARE_LABEL, max_chars=200)
+        st.selectbox("Expires after", options=list(EXPIRY_CHOICES), key=ReviewKeys.SHARE_EXPIRY)
+        created = st.form_submit_button("Create share link", key=ReviewKeys.SHARE_SUBMIT)
+    if created:
+        try:
+            new_token, _ = reviews.create_share_link(
+                engine,
+                current_actor(engine),
+                map_id=map_id,
+                label=str(st.session_state.get(ReviewKeys.SHARE_LABEL, "")),
+                expires_in=EXPIRY_CHOICES[str(st.session_state.get(ReviewKeys.SHARE_EXPIRY, "Never"))],
+            )
+        except UserInputError as exc:
+            st.error(md(str(exc)))
+        else:
+            st.success("Share link created. Copy it now: it is shown only once.")
+            st.code(share_url(new_token), language=None)
+    links = reviews.list_share_links(engine, actor, map_id=map_id)
+    st.markdown("**Links to this map**")
+    if not links:
+        st.caption("No share link yet.")
+    for link in links:
+        state = "revoked" if link.revoked_at else ("active" if link.is_active() else "expired")
+        cols = st.columns([4, 1])
+        expiry = f", expires {link.expires_at:%Y-%m-%d %H:%M} UTC" if link.expires_at else ""
+        cols[0].text(
+            f"{link.label or 'Unlabelled'} by {link.created_by}, {link.created_at:%Y-%m-%d %H:%M} UTC{expiry}: {state}"
+        )
+        if state == "active":
+            cols[1].button(
+                "Revoke",
+                key=f"{ReviewKeys.SHARE_REVOKE_PREFIX}_{link.id}",
+                on_click=_on_revoke,
+                args=(engine, link.id),
+            )

@@ -1,5 +1,6 @@
-"""Who sees what on the Review page: a share-link visitor reviews their one map only, a visitor who is not
-signed in sees no map, and a restore drawn before a sign-in ended writes nothing."""
+"""Who sees what on the Review page: a share-link visitor reviews their one map only and writes nothing, a
+viewer comments but keeps no backlog and shares nothing, a visitor who is not signed in sees no map, and a
+control drawn before a sign-in ended writes nothing."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from journeymap.access import Actor, Role
+from journeymap.services import reviews
 from journeymap.store import create_map, init_db, list_revisions, save_revision, session_scope
-from journeymap.store.access import create_user
+from journeymap.store.access import create_user, list_share_links
+from journeymap.store.reviews import TargetKind, list_comments, list_opportunities, review_counts
 from journeymap.ui.state import ReviewKeys, StateKeys
+from tests.app.signing import sign_in
 from tests.fixtures import bopis_map
 
 MakeApp = Callable[..., AppTest]
 PAGE = "views/review.py"
+EDITOR = Actor("Ana", Role.EDITOR)
 REFUSED = "Share link: share-link visitors may not read this map. Sign in with an account that may do this."
 
 
@@ -79,6 +85,56 @@ def test_share_link_visitor_reviews_only_the_shared_map(
     assert at.error == []
 
 
+def test_share_link_visitor_reads_the_shared_maps_comments_and_backlog_and_writes_none(
+    make_app: MakeApp, engine: Engine, two_maps: tuple[int, int]
+) -> None:
+    shared, private = two_maps
+    reviews.add_comment(engine, EDITOR, map_id=shared, body="Shared note")
+    reviews.add_comment(engine, EDITOR, map_id=private, body="Secret plan")
+    reviews.add_opportunity(engine, EDITOR, map_id=shared, title="Fix desk", touchpoint_id="pickup-desk")
+    reviews.create_share_link(engine, EDITOR, map_id=shared, label="Board")
+    at = _shared_session(make_app, engine, shared).run()
+    assert not at.exception, at.exception
+    texts = [t.value for t in at.text]
+    assert "The whole map · Ana: Shared note" in texts and not [t for t in texts if "Secret plan" in t]
+    assert "Fix desk · Pick-up desk · owner unassigned" in texts and "open" in texts  # the status, as text
+    keys = [w.key or "" for w in [*at.button, *at.selectbox, *at.text_area, *at.text_input]]
+    assert [k for k in keys if k.startswith(("jm_comment", "jm_opp", "jm_share"))] == []
+    assert "Share this map read-only" not in [h.value for h in at.subheader]
+    assert not [t for t in texts if t.startswith("Board by")]  # the links to the map are not listed either
+
+
+def test_viewer_comments_and_resolves_own_but_cannot_manage_the_backlog(
+    make_app: MakeApp, engine: Engine, two_maps: tuple[int, int]
+) -> None:
+    shared, _ = two_maps
+    _account(engine)
+    other = reviews.add_comment(engine, EDITOR, map_id=shared, body="Editor note")
+    reviews.add_opportunity(engine, EDITOR, map_id=shared, title="Fix desk", touchpoint_id="pickup-desk")
+    at = sign_in(make_app(PAGE), engine, "Bo", Role.VIEWER)
+    at.session_state[ReviewKeys.PICK_MAP] = shared
+    at.run()
+    at.selectbox(key=ReviewKeys.COMMENT_TARGET).set_value("touchpoint|pickup-desk")
+    at.text_area(key=ReviewKeys.COMMENT_BODY).set_value("Queue is long")
+    at.button(key=ReviewKeys.COMMENT_SUBMIT).click().run()
+    assert not at.exception, at.exception
+    with session_scope(engine) as session:
+        mine = list_comments(session=session, map_id=shared, target_kind=TargetKind.TOUCHPOINT)
+    assert [(c.author, c.target_id, c.body) for c in mine] == [("Bo", "pickup-desk", "Queue is long")]
+    assert "Touchpoint: Pick-up desk · Bo: Queue is long" in [t.value for t in at.text]
+    resolve_keys = [b.key for b in at.button if b.key and b.key.startswith(ReviewKeys.COMMENT_RESOLVE_PREFIX)]
+    assert resolve_keys == [f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{mine[0].id}"]  # not the editor's comment
+    assert f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{other.id}" not in resolve_keys
+    at.button(key=resolve_keys[0]).click().run()
+    with session_scope(engine) as session:
+        assert review_counts(session=session, map_id=shared).open_comments == 1
+    # The backlog is read-only for a viewer: no status selectbox, no form, no share links.
+    assert "Fix desk · Pick-up desk · owner unassigned" in [t.value for t in at.text]
+    assert [s.key for s in at.selectbox if s.key.startswith(("jm_opp", "jm_share"))] == []
+    assert ReviewKeys.OPP_SUBMIT not in [b.key for b in at.button]
+    assert ReviewKeys.SHARE_SUBMIT not in [b.key for b in at.button]
+
+
 @pytest.mark.parametrize("forced", [ReviewKeys.PICK_MAP, StateKeys.MAP_ID])
 def test_forcing_another_map_is_refused_with_a_message(
     make_app: MakeApp, engine: Engine, two_maps: tuple[int, int], forced: str
@@ -117,3 +173,45 @@ def test_a_restore_drawn_before_the_sign_in_ended_writes_nothing(
     ]
     with session_scope(engine) as session:
         assert [r.number for r in list_revisions(session=session, map_id=shared)] == [2, 1]
+
+
+CONTROLS = {
+    "add opportunity": (ReviewKeys.OPP_SUBMIT, "manage opportunities"),
+    "resolve comment": (f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_1", "comment"),  # a visitor may not even comment
+    "revoke share link": (f"{ReviewKeys.SHARE_REVOKE_PREFIX}_1", "manage share links"),
+    "add comment": (ReviewKeys.COMMENT_SUBMIT, "comment"),
+}
+
+
+@pytest.mark.parametrize("control", list(CONTROLS))
+def test_a_review_control_drawn_before_the_sign_in_ended_writes_nothing(
+    make_app: MakeApp, engine: Engine, two_maps: tuple[int, int], control: str
+) -> None:
+    shared, _ = two_maps
+    reviews.add_comment(engine, Actor("Vera", Role.VIEWER), map_id=shared, body="Viewer note")
+    reviews.create_share_link(engine, EDITOR, map_id=shared, label="Board")
+    at = make_app(PAGE).run()  # open local mode: the owner's controls are drawn
+    at.selectbox(key=ReviewKeys.PICK_MAP).set_value(shared).run()
+    at.text_input(key=ReviewKeys.OPP_TITLE).set_value("Sneaky")
+    at.text_area(key=ReviewKeys.COMMENT_BODY).set_value("Sneaky")
+    with session_scope(engine) as session:
+        before = (
+            list_comments(session=session, map_id=shared),
+            list_opportunities(session=session, map_id=shared),
+            list_share_links(session=session, map_id=shared),
+        )
+    _account(engine)  # open mode ends: this browser is now a visitor who is not signed in
+    key, action = CONTROLS[control]
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    assert _plain(at.error) == [
+        f"Guest: visitors who are not signed in may not {action}. Sign in with an account that may do this."
+    ]
+    assert _plain(at.info) == ["Sign in (in the sidebar) to review maps, or open the share link you were sent."]
+    with session_scope(engine) as session:
+        after = (
+            list_comments(session=session, map_id=shared),
+            list_opportunities(session=session, map_id=shared),
+            list_share_links(session=session, map_id=shared),
+        )
+    assert after == before

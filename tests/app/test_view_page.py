@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 from journeymap.access import Actor, Role
 from journeymap.services import reviews
 from journeymap.store import create_map, init_db, list_revisions, session_scope
-from journeymap.store.access import ShareLink, create_user, list_share_links, resolve_share_link, start_sign_in
-from journeymap.store.reviews import TargetKind, list_comments, list_opportunities, review_counts
+from journeymap.store.access import ShareLink, create_user, start_sign_in
+from journeymap.store.reviews import TargetKind
 from journeymap.ui.state import ReviewKeys
 from journeymap.ui.text import md
 from journeymap.viz import HEADER_PREFIX
@@ -142,25 +142,6 @@ def test_expired_and_unknown_links_show_a_message_and_no_map(make_app: MakeApp, 
     assert "this share link is not valid" in at.error[0].value and _graph_nodes(at) == []
 
 
-def test_editor_creates_a_share_link_that_opens_the_map(make_app: MakeApp, engine: Engine) -> None:
-    map_id, _ = _seed(engine)
-    at = make_app("views/view.py").run()  # open local mode: everyone is an editor
-    at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id)
-    at.text_input(key=ReviewKeys.SHARE_LABEL).set_value("Steering group")
-    at.selectbox(key=ReviewKeys.SHARE_EXPIRY).set_value("7 days")
-    at.button(key=ReviewKeys.SHARE_SUBMIT).click().run()
-    assert not at.exception
-    (shown,) = [c.value for c in at.code]
-    token = shown.split("share=", 1)[1]
-    with Session(engine) as session:
-        link = resolve_share_link(session=session, token=token)
-    assert (link.map_id, link.label, link.created_by) == (map_id, "Steering group", "Local user")
-    assert link.expires_at is not None and timedelta(days=6, hours=23) < link.expires_at - link.created_at
-    at.button(key=f"{ReviewKeys.SHARE_REVOKE_PREFIX}_{link.id}").click().run()
-    with Session(engine) as session:
-        assert [lk.revoked_by for lk in list_share_links(session=session, map_id=map_id)] == ["Local user", None]
-
-
 def test_without_a_token_guests_only_get_a_hint(make_app: MakeApp, engine: Engine) -> None:
     _seed(engine)
     _account(engine, "ana")
@@ -169,10 +150,17 @@ def test_without_a_token_guests_only_get_a_hint(make_app: MakeApp, engine: Engin
     assert [b.label for b in at.main.button] == [] and len(at.main.selectbox) == 0
 
 
+def _members_view(make_app: MakeApp) -> AppTest:
+    """The Shared map page without a token, reached through the app's navigation (it links to the Review page)."""
+    at = make_app("app.py")
+    at.switch_page("views/view.py")
+    return at.run()
+
+
 def test_sign_in_with_wrong_then_right_password(make_app: MakeApp, engine: Engine) -> None:
     _seed(engine)
     _account(engine, "ana", display_name="Ana")
-    at = make_app("views/view.py").run()
+    at = _members_view(make_app)
     at.text_input(key=ReviewKeys.SIGNIN_USER).set_value("ana")
     at.text_input(key=ReviewKeys.SIGNIN_PASSWORD).set_value("wrong horse")
     at.button(key=ReviewKeys.SIGNIN_SUBMIT).click().run()
@@ -182,67 +170,34 @@ def test_sign_in_with_wrong_then_right_password(make_app: MakeApp, engine: Engin
     at.text_input(key=ReviewKeys.SIGNIN_PASSWORD).set_value("correct horse")
     at.button(key=ReviewKeys.SIGNIN_SUBMIT).click().run()
     assert at.session_state[ReviewKeys.ACCOUNT]["role"] == "owner"
-    assert [t.value for t in at.title] == ["Review and share"]
-    assert at.button(key=ReviewKeys.SHARE_SUBMIT).label == "Create share link"
+    assert [t.value for t in at.title] == ["Shared map"]
+    assert _graph_nodes(at) == sorted(tp.id for tp in bopis_map().touchpoints)
 
 
-def _sign_in(at: AppTest, username: str, password: str = "correct horse") -> AppTest:
-    at.text_input(key=ReviewKeys.SIGNIN_USER).set_value(username)
-    at.text_input(key=ReviewKeys.SIGNIN_PASSWORD).set_value(password)
-    return at.button(key=ReviewKeys.SIGNIN_SUBMIT).click().run()
-
-
-def test_viewer_comments_and_resolves_own_but_cannot_manage_the_backlog(make_app: MakeApp, engine: Engine) -> None:
+def test_members_read_the_map_as_a_link_shows_it_and_are_sent_to_review_for_the_rest(
+    make_app: MakeApp, engine: Engine
+) -> None:
     map_id, _ = _seed(engine)
-    _account(engine, "ana", display_name="Ana")
-    _account(engine, "bo", display_name="Bo")
-    other = reviews.add_comment(engine, EDITOR, map_id=map_id, body="Editor note")
-    reviews.add_opportunity(engine, EDITOR, map_id=map_id, title="Fix desk", touchpoint_id="pickup-desk")
-    at = _sign_in(make_app("views/view.py").run(), "bo")
-    at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id).run()
-    at.selectbox(key=ReviewKeys.COMMENT_TARGET).set_value("touchpoint|pickup-desk")
-    at.text_area(key=ReviewKeys.COMMENT_BODY).set_value("Queue is long")
-    at.button(key=ReviewKeys.COMMENT_SUBMIT).click().run()
-    assert not at.exception
-    with Session(engine) as session:
-        mine = list_comments(session=session, map_id=map_id, target_kind=TargetKind.TOUCHPOINT)
-    assert [(c.author, c.target_id, c.body) for c in mine] == [("Bo", "pickup-desk", "Queue is long")]
-    assert "Touchpoint: Pick-up desk · Bo: Queue is long" in [t.value for t in at.text]
-    resolve_keys = [b.key for b in at.button if b.key and b.key.startswith(ReviewKeys.COMMENT_RESOLVE_PREFIX)]
-    assert resolve_keys == [f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{mine[0].id}"]  # not the editor's comment
-    assert f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_{other.id}" not in resolve_keys
-    at.button(key=resolve_keys[0]).click().run()
-    with Session(engine) as session:
-        assert review_counts(session=session, map_id=map_id).open_comments == 1
-    # The backlog is read-only for a viewer: no status selectbox, no form, no share links.
-    assert "Fix desk · Pick-up desk · owner unassigned" in [t.value for t in at.text]
-    assert [s.key for s in at.selectbox] == [ReviewKeys.REVIEW_MAP, ReviewKeys.COMMENT_TARGET]
-    assert ReviewKeys.OPP_SUBMIT not in [b.key for b in at.button]
-    assert ReviewKeys.SHARE_SUBMIT not in [b.key for b in at.button]
-
-
-def test_editor_keeps_the_opportunity_backlog(make_app: MakeApp, engine: Engine) -> None:
-    map_id, _ = _seed(engine)
-    at = make_app("views/view.py").run()  # open local mode
-    at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id).run()
-    at.text_input(key=ReviewKeys.OPP_TITLE).set_value("Show order at the desk")
-    at.selectbox(key=ReviewKeys.OPP_TOUCHPOINT).set_value("pickup-desk")
-    at.text_input(key=ReviewKeys.OPP_OWNER).set_value("Stores")
-    at.date_input(key=ReviewKeys.OPP_DUE).set_value(date(2027, 1, 15))
-    at.button(key=ReviewKeys.OPP_SUBMIT).click().run()
-    assert not at.exception
-    with Session(engine) as session:
-        (made,) = list_opportunities(session=session, map_id=map_id)
-    assert (made.title, made.touchpoint_id, made.owner, made.due, made.status.value) == (
-        "Show order at the desk",
-        "pickup-desk",
-        "Stores",
-        date(2027, 1, 15),
-        "open",
+    reviews.add_comment(engine, EDITOR, map_id=map_id, body="Why two apps?")
+    reviews.add_opportunity(engine, EDITOR, map_id=map_id, title="Hand order to desk", touchpoint_id="pickup-desk")
+    at = _members_view(make_app)  # open local mode: the owner
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Shared map"]
+    assert [h.value for h in at.subheader][0] == md(bopis_map().name)
+    (link,) = at.get("page_link")
+    assert (link.proto.label, link.proto.page) == (  # type: ignore[attr-defined]
+        "Comments, opportunities and share links: on the Review page",
+        "review",
     )
-    at.selectbox(key=f"{ReviewKeys.OPP_STATUS_PREFIX}_{made.id}").set_value("in progress").run()
-    with Session(engine) as session:
-        assert [o.status.value for o in list_opportunities(session=session, map_id=map_id)] == ["in progress"]
+    comments = next(df.value for df in at.dataframe if "Comment" in df.value.columns)
+    assert comments.to_dict("records") == [{"On": "the map", "Author": "Ana", "Comment": "Why two apps?"}]
+    backlog = next(df.value for df in at.dataframe if "Opportunity" in df.value.columns)
+    assert backlog[["Opportunity", "Touchpoint"]].to_dict("records") == [
+        {"Opportunity": "Hand order to desk", "Touchpoint": "Pick-up desk"}
+    ]
+    # Read-only even for the owner: the map picker is the page's only input (no comment, backlog or share form).
+    assert {kind: len(at.main.get(kind)) for kind in INPUT_WIDGETS if at.main.get(kind)} == {"selectbox": 1}
+    assert at.main.selectbox[0].key == ReviewKeys.REVIEW_MAP
 
 
 def _guarded_page() -> None:
@@ -334,56 +289,16 @@ def test_share_visitor_without_the_token_sees_only_the_shared_map(make_app: Make
     private = _second_map(engine)
     reviews.add_comment(engine, EDITOR, map_id=private, body="Secret plan")
     reviews.add_comment(engine, EDITOR, map_id=map_id, body="Shared note")
-    at = _view(make_app, share=token)
+    at = make_app("app.py")
+    at.query_params["share"] = token
+    at.switch_page("views/view.py").run()
     at.query_params.pop("share")
     at.session_state[ReviewKeys.REVIEW_MAP] = private  # forced: the page must not follow it
     at.run()
     assert not at.exception
-    assert [t.value for t in at.title] == ["Review and share"]
+    assert [t.value for t in at.title] == ["Shared map"]
     assert [h.value for h in at.subheader][0] == md(bopis_map().name)
     assert _graph_nodes(at) == sorted(tp.id for tp in bopis_map().touchpoints)
-    texts = [t.value for t in at.text]
-    assert "The whole map · Ana: Shared note" in texts
-    assert not [t for t in texts if "Secret plan" in t]
+    comments = next(df.value for df in at.dataframe if "Comment" in df.value.columns)
+    assert comments["Comment"].tolist() == ["Shared note"]
     assert {kind: len(at.main.get(kind)) for kind in INPUT_WIDGETS if at.main.get(kind)} == {}
-
-
-CONTROLS = {
-    "add opportunity": (ReviewKeys.OPP_SUBMIT, "manage opportunities"),
-    "resolve comment": (f"{ReviewKeys.COMMENT_RESOLVE_PREFIX}_1", "comment"),  # a visitor may not even comment
-    "revoke share link": (f"{ReviewKeys.SHARE_REVOKE_PREFIX}_1", "manage share links"),
-    "add comment": (ReviewKeys.COMMENT_SUBMIT, "comment"),
-}
-
-
-@pytest.mark.parametrize("control", list(CONTROLS))
-def test_a_control_drawn_before_the_sign_in_ended_writes_nothing(
-    make_app: MakeApp, engine: Engine, control: str
-) -> None:
-    map_id, _ = _seed(engine)
-    reviews.add_comment(engine, Actor("Vera", Role.VIEWER), map_id=map_id, body="Viewer note")
-    at = make_app("views/view.py").run()  # open local mode: the owner's controls are drawn
-    at.selectbox(key=ReviewKeys.REVIEW_MAP).set_value(map_id).run()
-    at.text_input(key=ReviewKeys.OPP_TITLE).set_value("Sneaky")
-    at.text_area(key=ReviewKeys.COMMENT_BODY).set_value("Sneaky")
-    with session_scope(engine) as session:
-        before = (
-            list_comments(session=session, map_id=map_id),
-            list_opportunities(session=session, map_id=map_id),
-            list_share_links(session=session, map_id=map_id),
-        )
-    _account(engine, "ana")  # open mode ends: this browser is now a visitor who is not signed in
-    key, action = CONTROLS[control]
-    at.button(key=key).click().run()
-    assert not at.exception
-    assert [e.value.replace("\\", "") for e in at.error] == [
-        f"Guest: visitors who are not signed in may not {action}. Sign in with an account that may do this."
-    ]
-    assert at.info[0].value.startswith("Open the share link you were sent")
-    with session_scope(engine) as session:
-        after = (
-            list_comments(session=session, map_id=map_id),
-            list_opportunities(session=session, map_id=map_id),
-            list_share_links(session=session, map_id=map_id),
-        )
-    assert after == before
