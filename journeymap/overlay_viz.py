@@ -34,7 +34,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 import polars as pl
 
-from journeymap.analysis.kpis import NO_GOAL
+from journeymap.analysis.kpis import COMPLETION_RATE_HELP, NO_GOAL
 from journeymap.analysis.silo import HEADLINE_THRESHOLDS
 from journeymap.csv_export import csv_bytes as _csv_bytes
 from journeymap.events._columnar import BitSetIndex, DistinctIndex, distinct_index
@@ -89,6 +89,7 @@ __all__ = [
     "journeys_behind",
     "kpi_strip",
     "mask_id",
+    "named_channel_mix",
     "node_size",
     "outcome_funnel",
     "overlay_graph",
@@ -330,7 +331,12 @@ def overlay_graph(
     shapes = {c.id: KIND_SHAPES.get(c.kind.value, "dot") for c in journey_map.channels}
     map_ids = {tp.id for tp in journey_map.touchpoints}
 
-    tp_rows = {str(r["touchpoint"]): r for r in touchpoints.to_dicts()}
+    channel_names = {c.id: c.name for c in journey_map.channels}
+    tp_names = {tp.id: tp.name for tp in journey_map.touchpoints}
+    tp_rows = {
+        str(r["touchpoint"]): {**r, "channel_mix": named_channel_mix(str(r.get("channel_mix") or ""), channel_names)}
+        for r in touchpoints.to_dicts()
+    }
     max_visits = max((float(r.get("visits") or 0) for r in tp_rows.values()), default=0.0)
 
     all_rows = {(str(r["source"]), str(r["target"])): r for r in transitions.to_dicts()}
@@ -367,7 +373,6 @@ def overlay_graph(
     positions = _layout(journey_map, extra)
 
     nodes: list[dict[str, Any]] = []
-    channel_names = {c.id: c.name for c in journey_map.channels}
     for tp in journey_map.touchpoints:
         nodes.append(
             _node(tp.id, tp.name, tp_rows.get(tp.id), colors.get(tp.channel, UNMAPPED_COLOR), positions[tp.id],
@@ -393,7 +398,7 @@ def overlay_graph(
             color = DESIGNED_UNOBSERVED_COLOR if score is None else score_color(score, score_bins)
         else:
             color = score_color(score, score_bins)
-        title = [f"{source} → {target}", f"observed: {count:,}"]
+        title = [f"{tp_names.get(source, source)} → {tp_names.get(target, target)}", f"observed: {count:,}"]
         if edge_row and edge_row.get("customers") is not None:
             title.append(f"customers: {int(edge_row['customers']):,}")
         title.append(f"designed, context carry: {carry[(source, target)]}" if is_designed else "not on the map")
@@ -1150,16 +1155,28 @@ def count_reach(stages: BitSetIndex | DistinctIndex, journeys: pl.DataFrame, jou
 def outcome_funnel(reach: pl.DataFrame, *, template: str = "plotly") -> go.Figure:
     """Plotly funnel of :func:`stage_reach` (finished journeys, those reaching each stage, then converting).
 
+    Every bar's share is of the first, the finished journeys; hovering a bar says what it counts, and the
+    converted bar's share is the completion rate (:data:`journeymap.analysis.kpis.COMPLETION_RATE_HELP`).
+
     Examples
     --------
-    >>> outcome_funnel(pl.DataFrame({"step": ["Look", "Converted"], "journeys": [5, 2]})).data[0].x
-    (5, 2)
+    >>> fig = outcome_funnel(pl.DataFrame({"step": ["Finished journeys", "Look", "Converted"], "journeys": [5, 4, 2]}))
+    >>> fig.data[0].x, fig.data[0].hovertext[1]
+    ((5, 4, 2), 'Finished journeys with an event in this stage')
     """
+    steps = tuple(reach["step"].to_list())
+    meaning = ["Finished journeys with an event in this stage"] * len(steps)
+    meaning[0] = "Journeys that are over: converted or abandoned (ongoing ones are left out)"
+    rate = COMPLETION_RATE_HELP[0].lower() + COMPLETION_RATE_HELP[1:]
+    meaning[-1] = f"Finished journeys that reached the goal.<br>This share is the completion rate: {rate}."
     fig = go.Figure(
         go.Funnel(
-            y=tuple(reach["step"].to_list()),
+            y=steps,
             x=tuple(int(v) for v in reach["journeys"].to_list()),
             textinfo="value+percent initial",
+            hovertext=meaning,
+            hovertemplate="<b>%{y}</b>: %{x:,} journeys, %{percentInitial:.0%} of the finished journeys"
+            "<br>%{hovertext}<extra></extra>",
             marker={"color": "#1f77b4"},
         )
     )
@@ -1339,7 +1356,7 @@ _KPI_LABELS = {
 _KPI_HELP = {
     "journeys": "Journeys cut from the events by the inactivity gap",
     "customers": "Customers after identity resolution",
-    "completion_rate": "Share of finished journeys that converted",
+    "completion_rate": f"{COMPLETION_RATE_HELP}. The funnel's Converted step (Flows tab) is the same share",
     "repeat_contact_rate": "Assisted contacts followed by another one within the repeat-contact window",
     "first_contact_resolution": "First-contact resolution: assisted contacts not followed by another one",
     "measured_integration_factor": (
@@ -1482,12 +1499,33 @@ def kpi_strip(kpis: Mapping[str, Any], *, has_goal: bool = True) -> list[KpiItem
     return items
 
 
+def named_channel_mix(mix: str, names: Mapping[str, str]) -> str:
+    """A touchpoint's ``channel_mix`` (``"web 80% · app 20%"``, see
+    :func:`journeymap.events.metrics.touchpoint_metrics`) with the channels by their names on the map.
+
+    Examples
+    --------
+    >>> named_channel_mix("web 80% · call center 20%", {"web": "Website"})
+    'Website 80% · call center 20%'
+    >>> named_channel_mix("", {"web": "Website"})
+    ''
+    """
+    if not mix:
+        return ""
+    shares = (part.rpartition(" ") for part in mix.split(_MIX_SEPARATOR))
+    return _MIX_SEPARATOR.join(f"{names.get(label, label)} {share}" for label, _, share in shares)
+
+
+_MIX_SEPARATOR = " · "
+
+
 def touchpoint_channels(
     journey_map: JourneyMap, touchpoints: pl.DataFrame, channel_names: Mapping[str, str] | None = None
 ) -> dict[str, tuple[str, str]]:
-    """Per touchpoint id: its designed channel (by name; empty off the map) and the channels its events recorded.
+    """Per touchpoint id: its designed channel and the channels its events recorded, by name.
 
-    The second value is the ``channel_mix`` of ``overlay.touchpoints`` (empty when not observed).
+    The second value is the ``channel_mix`` of ``overlay.touchpoints`` (:func:`named_channel_mix`; empty when
+    not observed); the first is empty off the map.
 
     Examples
     --------
@@ -1496,12 +1534,15 @@ def touchpoint_channels(
     ...     touchpoints=(Touchpoint(id="a", name="A", channel="web", stage="s"),))
     >>> tps = pl.DataFrame({"touchpoint": ["a", "faq"], "channel_mix": ["web 80% · app 20%", "web 100%"]})
     >>> touchpoint_channels(m, tps)
-    {'a': ('Website', 'web 80% · app 20%'), 'faq': ('', 'web 100%')}
+    {'a': ('Website', 'Website 80% · app 20%'), 'faq': ('', 'Website 100%')}
     """
     names = {c.id: c.name for c in journey_map.channels} | dict(channel_names or {})
     mix: dict[str, str] = {}
     if "channel_mix" in touchpoints.columns:
-        mix = {str(t): str(m or "") for t, m in touchpoints.select("touchpoint", "channel_mix").iter_rows()}
+        mix = {
+            str(t): named_channel_mix(str(m or ""), names)
+            for t, m in touchpoints.select("touchpoint", "channel_mix").iter_rows()
+        }
     out = {tp.id: (names.get(tp.channel, tp.channel), mix.get(tp.id, "")) for tp in journey_map.touchpoints}
     for label, seen in mix.items():
         out.setdefault(label, ("", seen))

@@ -147,7 +147,7 @@ with graph_area:
     selected = forms.selected_touchpoint(journey_map)
     layout = st.session_state.get(StateKeys.GRAPH_LAYOUT, "compact")
     nodes, edges, config = cached_graph(map_json, selected, GRAPH_HEIGHT, "lanes" if layout == "lanes" else "compact")
-    clicked = render_graph(nodes, edges, config, key=StateKeys.EDITOR_GRAPH)
+    clicked = render_graph(nodes, edges, config, key=forms.graph_key(StateKeys.EDITOR_GRAPH, nodes))
     if forms.take_graph_click(journey_map, clicked):
         st.rerun()
     st.radio(

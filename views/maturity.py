@@ -384,6 +384,22 @@ with evidence_tab:
             pd.DataFrame(rows, columns=["Dimension", "Indicator", "Value", "Suggests level"]),
             hide_index=True,
             key=MaturityKeys.EVIDENCE_TABLE,
+            column_config={
+                "Dimension": st.column_config.TextColumn(
+                    "Dimension", help="The maturity dimension the indicator speaks to."
+                ),
+                "Indicator": st.column_config.TextColumn(
+                    "Indicator", help="What was measured: on the map as designed, or in the event data overlaid on it."
+                ),
+                "Value": st.column_config.NumberColumn(
+                    "Value", format="%.3f", help="The indicator's value, a share from 0 (none) to 1 (all)."
+                ),
+                "Suggests level": st.column_config.NumberColumn(
+                    "Suggests level",
+                    help="The level the framework's thresholds give this value; a dimension's weakest indicator "
+                    "sets its evidence level.",
+                ),
+            },
         )
     else:
         st.info("No evidence yet: pick a map with handoffs, and an event dataset when one is loaded.")

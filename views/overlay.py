@@ -49,9 +49,11 @@ from journeymap.services.data import DEMO_EVENTS, NewTouchpoints, RawSource
 from journeymap.store import MappingInfo
 from journeymap.ui import EDITOR_PAGE, QueryParams, StateKeys, init_page, md, render_graph
 from journeymap.ui.access import can_edit, current_actor
+from journeymap.ui.labels import show_table
 from journeymap.ui.overlay_state import (
     SAMPLE_ROWS,
     FindingRef,
+    MappingForm,
     cached_behind,
     cached_guess,
     cached_label_counts,
@@ -286,6 +288,7 @@ except UserInputError as exc:  # a damaged map names its last readable revision;
         )
     st.stop()
 journey_map: JourneyMap = revision.journey_map
+ctx.show_picked_map(map_id, journey_map)
 tp_names = {tp.id: tp.name for tp in journey_map.touchpoints}
 channel_names = {c.id: c.name for c in journey_map.channels}
 
@@ -293,8 +296,9 @@ channel_names = {c.id: c.name for c in journey_map.channels}
 # --- mapping step: sections over one service call ------------------------------------------------
 
 
-def _index_of(value: str | None, options: list[str]) -> int:
-    return options.index(value) if value in options else 0
+def _option(value: str | None, options: list[str]) -> str:
+    """``value`` when it is one of ``options``, else the first option."""
+    return value if value in options else options[0]
 
 
 def _reason(where: DeltaGenerator, guess: MappingGuess | None, field: str) -> None:
@@ -326,8 +330,8 @@ def _starting_mapping(source: RawSource, saved: MappingInfo | None) -> tuple[Col
     return ColumnMapping.model_construct(**guess.values), guess
 
 
-def _preview(raw: pl.DataFrame, guess: MappingGuess | None, scope: str) -> None:
-    st.dataframe(raw.head(20).to_pandas(), hide_index=True, key=_k(OverlayKeys.M_PREFIX + "preview", scope))
+def _preview(raw: pl.DataFrame, guess: MappingGuess | None, form: MappingForm) -> None:
+    st.dataframe(raw.head(20).to_pandas(), hide_index=True, key=form.key(OverlayKeys.M_PREFIX + "preview"))
     if raw.height < SAMPLE_ROWS:
         st.caption(f"{raw.height:,} rows, {len(raw.columns)} columns.")
     else:
@@ -342,14 +346,15 @@ def _preview(raw: pl.DataFrame, guess: MappingGuess | None, scope: str) -> None:
                 st.caption(md(f"Not the {what}: '{refused.column}', {refused.reason}."))
 
 
-def _core_fields(base: ColumnMapping, guess: MappingGuess | None, columns: list[str], scope: str) -> dict[str, Any]:
+def _core_fields(
+    base: ColumnMapping, guess: MappingGuess | None, columns: list[str], form: MappingForm
+) -> dict[str, Any]:
     """Customer, time, activity (and its template) and channel."""
     c1, c2, c3 = st.columns(3)
     customer_ids = c1.multiselect(
         "Customer identifier column(s)",
         columns,
-        default=[c for c in base.customer_ids or [] if c in columns],
-        key=_k(OverlayKeys.M_CUSTOMER, scope),
+        key=form.kept(OverlayKeys.M_CUSTOMER, [c for c in base.customer_ids or [] if c in columns]),
         placeholder="Choose the customer (or case) id column",
         help="Events sharing any of these values are one customer (email, device id, loyalty id…).",
     )
@@ -357,15 +362,14 @@ def _core_fields(base: ColumnMapping, guess: MappingGuess | None, columns: list[
     timestamp = c2.selectbox(
         "Event time",
         columns,
-        index=columns.index(base.timestamp) if base.timestamp in columns else None,
-        key=_k(OverlayKeys.M_TIME, scope),
+        index=None,
+        key=form.kept(OverlayKeys.M_TIME, base.timestamp if base.timestamp in columns else None),
         placeholder="Choose the event time column",
     )
     _reason(c2, guess, "timestamp")
     timestamp_format = c2.text_input(
         "Time format (optional)",
-        value=base.timestamp_format or "",
-        key=_k(OverlayKeys.M_PREFIX + "time_format", scope),
+        key=form.kept(OverlayKeys.M_PREFIX + "time_format", base.timestamp_format or ""),
         placeholder="detected; e.g. %d-%b-%Y %H:%M",
         help="Only for times Journeymap cannot read by itself: strftime codes such as %d/%m/%Y %H:%M, "
         "or %s for epoch seconds. Leave empty to detect the format.",
@@ -373,8 +377,8 @@ def _core_fields(base: ColumnMapping, guess: MappingGuess | None, columns: list[
     touchpoint = c3.selectbox(
         "Activity / touchpoint",
         columns,
-        index=columns.index(base.touchpoint) if base.touchpoint in columns else None,
-        key=_k(OverlayKeys.M_TOUCHPOINT, scope),
+        index=None,
+        key=form.kept(OverlayKeys.M_TOUCHPOINT, base.touchpoint if base.touchpoint in columns else None),
         placeholder="Choose the activity column",
     )
     _reason(c3, guess, "touchpoint")
@@ -382,8 +386,7 @@ def _core_fields(base: ColumnMapping, guess: MappingGuess | None, columns: list[
     if template:
         template = c3.text_input(
             "Touchpoint label (template)",
-            value=template,
-            key=_k(OverlayKeys.M_PREFIX + "template", scope),
+            key=form.kept(OverlayKeys.M_PREFIX + "template", template),
             help="Raw columns in braces make each touchpoint's label; {event} is the activity column. "
             "Empty: the activity alone.",
         ).strip()
@@ -397,33 +400,33 @@ def _core_fields(base: ColumnMapping, guess: MappingGuess | None, columns: list[
 
 
 def _context_fields(
-    source: RawSource, base: ColumnMapping, guess: MappingGuess | None, columns: list[str], scope: str
+    source: RawSource, base: ColumnMapping, guess: MappingGuess | None, columns: list[str], form: MappingForm
 ) -> dict[str, Any]:
     """Channel, owner team, outcome and its converting values, case and what a journey is."""
     optional = [NO_COLUMN, *columns]
     c4, c5, c6 = st.columns(3)
     channel_options = [ONE_CHANNEL, *columns]
     channel = c4.selectbox(
-        "Channel", channel_options, index=_index_of(base.channel, channel_options), key=_k(OverlayKeys.M_CHANNEL, scope)
+        "Channel", channel_options, key=form.kept(OverlayKeys.M_CHANNEL, _option(base.channel, channel_options))
     )
     channel_constant = None
     if channel == ONE_CHANNEL:
+        constant_options = [c.id for c in journey_map.channels] or ["default"]
         channel_constant = c4.selectbox(
             "Channel of every event",
-            [c.id for c in journey_map.channels] or ["default"],
+            constant_options,
             format_func=lambda c: channel_names.get(c, c),
-            key=_k(OverlayKeys.M_CHANNEL_CONST, scope),
+            key=form.kept(OverlayKeys.M_CHANNEL_CONST, _option(base.channel_constant, constant_options)),
         )
     _reason(c4, guess, "channel")
     owner = c5.selectbox(
-        "Resource / owner team", optional, index=_index_of(base.owner, optional), key=_k(OverlayKeys.M_OWNER, scope)
+        "Resource / owner team", optional, key=form.kept(OverlayKeys.M_OWNER, _option(base.owner, optional))
     )
     _reason(c5, guess, "owner")
     outcome = c6.selectbox(
         "Outcome column (optional)",
         optional,
-        index=_index_of(base.outcome, optional),
-        key=_k(OverlayKeys.M_OUTCOME, scope),
+        key=form.kept(OverlayKeys.M_OUTCOME, _option(base.outcome, optional)),
     )
     conversion_values: list[str] = []
     if outcome != NO_COLUMN:
@@ -431,29 +434,27 @@ def _context_fields(
         conversion_values = c6.multiselect(
             "Values that mean converted",
             present,
-            default=[v for v in base.conversion_values if v in present],
-            key=_k(OverlayKeys.M_CONVERSION, scope + outcome),
+            key=form.kept(OverlayKeys.M_CONVERSION, [v for v in base.conversion_values if v in present], outcome),
         )
     j1, j2 = st.columns(2)
     case = j1.selectbox(
         "Case / ticket / order column (optional)",
         optional,
-        index=_index_of(base.case, optional),
-        key=_k(OverlayKeys.M_CASE, scope),
+        key=form.kept(OverlayKeys.M_CASE, _option(base.case, optional)),
         help="A case, ticket, order, session or application id. Each case can be one journey; without one, "
         "each customer's events are cut into journeys by an inactivity gap.",
     )
     _reason(j1, guess, "case")
     journeys_by = "gap"
     if case != NO_COLUMN:
+        by_case = base.case is None or base.journeys == "case"  # a case column chosen by hand makes the journeys
         journeys_by = str(
             j2.radio(
                 "Journeys",
                 list(JOURNEY_CHOICES),
-                index=0 if base.case is None or base.journeys == "case" else 1,
                 format_func=JOURNEY_CHOICES.__getitem__,
                 horizontal=True,
-                key=_k(OverlayKeys.M_JOURNEYS, scope),
+                key=form.kept(OverlayKeys.M_JOURNEYS, "case" if by_case else "gap"),
                 help="Cut by the gap, the overlay says how many cases the gap splits.",
             )
         )
@@ -468,20 +469,18 @@ def _context_fields(
     }
 
 
-def _extra_fields(base: ColumnMapping, columns: list[str], taken: set[str], scope: str) -> dict[str, Any]:
+def _extra_fields(base: ColumnMapping, columns: list[str], taken: set[str], form: MappingForm) -> dict[str, Any]:
     """Segment columns and what to do with repeated rows."""
     attributes = st.multiselect(
         "Segment / persona columns (become filters)",
         [c for c in columns if c not in taken],
-        default=[c for c in base.attributes if c in columns and c not in taken],
-        key=_k(OverlayKeys.M_ATTRIBUTES, scope),
+        key=form.kept(OverlayKeys.M_ATTRIBUTES, [c for c in base.attributes if c in columns and c not in taken]),
     )
     duplicates = st.selectbox(
         "Repeated rows",
         list(DUPLICATE_CHOICES),
-        index=list(DUPLICATE_CHOICES).index(base.duplicates),
         format_func=DUPLICATE_CHOICES.__getitem__,
-        key=_k(OverlayKeys.M_DUPLICATES, scope),
+        key=form.kept(OverlayKeys.M_DUPLICATES, base.duplicates),
         help="A row equal to an earlier one in every column of the file is a duplicate. Rows equal only in the "
         "mapped columns (two lines of one basket, two complaints of one day) are real events: kept by default, "
         "and counted in the ingest report.",
@@ -490,16 +489,25 @@ def _extra_fields(base: ColumnMapping, columns: list[str], taken: set[str], scop
 
 
 def _label_table(
-    counts: list[tuple[str, int]], current: dict[str, str], options: dict[str, str], column: str, key: str
+    form: MappingForm,
+    key: str,
+    counts: list[tuple[str, int]],
+    start: dict[str, str],
+    options: dict[str, str],
+    column: str,
 ) -> dict[str, str]:
-    """Raw value → id of the map, edited in a table of the raw values with their event counts."""
+    """Raw value → id of the map, edited in a table of the raw values with their event counts.
+
+    A value the table does not list (not in this file, or beyond its most frequent values) keeps its choice.
+    """
+    rows = form.table_rows(key, start)
     label_of = {v: k for k, v in options.items()}
     edited = st.data_editor(
         pd.DataFrame(
             {
                 "Raw value": [label for label, _ in counts],
                 "Events": [count for _, count in counts],
-                column: [label_of.get(current.get(label, label), KEEP_RAW) for label, _ in counts],
+                column: [label_of.get(rows.get(label, label), KEEP_RAW) for label, _ in counts],
             }
         ),
         hide_index=True,
@@ -507,15 +515,19 @@ def _label_table(
         column_config={column: st.column_config.SelectboxColumn(column, options=[KEEP_RAW, *options], required=True)},
         key=key,
     )
-    return {
-        str(row["Raw value"]): options[row[column]]
+    listed = {label for label, _ in counts}
+    chosen = {label: target for label, target in rows.items() if label not in listed}
+    chosen.update(
+        (str(row["Raw value"]), options[row[column]])
         for _, row in edited.iterrows()
         if row[column] in options and options[row[column]] != row["Raw value"]
-    }
+    )
+    form.keep_table(key, chosen)
+    return chosen
 
 
 def _value_fields(
-    source: RawSource, raw: pl.DataFrame, base: ColumnMapping, fields: dict[str, Any], scope: str
+    source: RawSource, raw: pl.DataFrame, base: ColumnMapping, fields: dict[str, Any], form: MappingForm
 ) -> tuple[dict[str, Any], list[str]]:
     """Raw activity values → touchpoints and raw channels → channels; also the raw labels left unmapped."""
     st.markdown("**Raw values → touchpoints of the map**")
@@ -528,20 +540,20 @@ def _value_fields(
     else:
         label_counts = cached_label_counts(source, touchpoint, 300)
     tp_option = {f"{tp.name} [{tp.id}]": tp.id for tp in journey_map.touchpoints}
-    value_key = _k(OverlayKeys.M_VALUES, f"{scope}{touchpoint}{template or ''}")
-    value_map = _label_table(label_counts, base.value_map, tp_option, "Touchpoint", value_key)
+    value_key = form.key(OverlayKeys.M_VALUES, f"{touchpoint}{template or ''}")
+    value_map = _label_table(form, value_key, label_counts, base.value_map, tp_option, "Touchpoint")
     channel_map: dict[str, str] = {}
     if fields["channel"] is not None:
         st.markdown("**Raw channels → channels of the map**")
         ch_option = {f"{c.name} [{c.id}]": c.id for c in journey_map.channels}
         counts = cached_label_counts(source, fields["channel"], 100)
-        channel_key = _k(OverlayKeys.M_CHANNELS, scope + fields["channel"])
-        channel_map = _label_table(counts, base.channel_map, ch_option, "Channel", channel_key)
+        channel_key = form.key(OverlayKeys.M_CHANNELS, fields["channel"])
+        channel_map = _label_table(form, channel_key, counts, base.channel_map, ch_option, "Channel")
     unmapped = [label for label, _ in label_counts if label not in value_map and label not in tp_names]
     return {"value_map": value_map, "channel_map": channel_map}, unmapped
 
 
-def _new_touchpoints_choice(unmapped: list[str], scope: str) -> NewTouchpoints | None:
+def _new_touchpoints_choice(unmapped: list[str], form: MappingForm) -> NewTouchpoints | None:
     """Whether to add the unmapped raw values to the map (an edit of the map: editors, map not locked)."""
     may_edit_map = can_edit(ctx.engine, map_id=map_id)
     why_not = (
@@ -555,7 +567,7 @@ def _new_touchpoints_choice(unmapped: list[str], scope: str) -> NewTouchpoints |
     )
     create = st.checkbox(
         f"Create touchpoints from data: add the {len(unmapped)} raw value(s) kept as they are to a new map revision",
-        key=_k(OverlayKeys.M_CREATE, scope),
+        key=form.kept(OverlayKeys.M_CREATE, False),
         disabled=why_not is not None,
         help=why_not or "A new revision of the map gets one touchpoint per value, in the stage and channel below.",
     )
@@ -568,18 +580,20 @@ def _new_touchpoints_choice(unmapped: list[str], scope: str) -> NewTouchpoints |
         "Stage of the new touchpoints",
         [s.id for s in journey_map.stages],
         format_func=lambda s: journey_map.stage(s).name,
-        key=_k(OverlayKeys.M_CREATE_STAGE, scope),
+        key=form.kept(OverlayKeys.M_CREATE_STAGE, journey_map.stages[0].id),
     )
     fallback = s2.selectbox(
         "Channel when the data names none of the map's channels",
         [c.id for c in journey_map.channels],
         format_func=lambda c: channel_names.get(c, c),
-        key=_k(OverlayKeys.M_CREATE_CHANNEL, scope),
+        key=form.kept(OverlayKeys.M_CREATE_CHANNEL, journey_map.channels[0].id),
     )
     return NewTouchpoints(tuple(unmapped), str(stage_id), str(fallback))
 
 
-def _apply(source: RawSource, values: dict[str, Any], create: NewTouchpoints | None, save_name: str) -> None:
+def _apply(
+    source: RawSource, values: dict[str, Any], create: NewTouchpoints | None, save_name: str, form: MappingForm
+) -> None:
     """Validate the form, then ingest and register through one service call; a refusal is a message."""
     ingest_bar = st.progress(0.0, text="Ingesting the events…")
 
@@ -603,6 +617,7 @@ def _apply(source: RawSource, values: dict[str, Any], create: NewTouchpoints | N
         st.error(md(str(exc)))
         return
     ingest_bar.empty()
+    form.forget()  # applied and saved: a next reading of this file starts from the saved mapping
     st.session_state[OverlayKeys.INGEST_REPORT] = list(applied.report)
     st.session_state[OverlayKeys.DATASET_ID] = applied.dataset_id
     st.session_state[OverlayKeys.SOURCE] = None
@@ -610,7 +625,7 @@ def _apply(source: RawSource, values: dict[str, Any], create: NewTouchpoints | N
 
 
 def _mapping_step(source: RawSource) -> None:
-    scope = f"{source.content_hash[:12]}_{map_id}"
+    form = MappingForm.open(f"{source.content_hash[:12]}_{map_id}")
     st.subheader(f"2 · Map the columns of {md(source.name)}")
     try:
         raw = cached_raw(source)
@@ -619,17 +634,16 @@ def _mapping_step(source: RawSource) -> None:
         st.error(md(str(exc)))
         return
     base, guess = _starting_mapping(source, saved)
-    _preview(raw, guess, scope)
+    _preview(raw, guess, form)
     columns = list(raw.columns)
-    core = _core_fields(base, guess, columns, scope)
-    context = _context_fields(source, base, guess, columns, scope)
-    extra = _extra_fields(base, columns, {*core["customer_ids"], core["timestamp"], core["touchpoint"]}, scope)
-    labels, unmapped = _value_fields(source, raw, base, core | context, scope)
-    create = _new_touchpoints_choice(unmapped, scope)
+    core = _core_fields(base, guess, columns, form)
+    context = _context_fields(source, base, guess, columns, form)
+    extra = _extra_fields(base, columns, {*core["customer_ids"], core["timestamp"], core["touchpoint"]}, form)
+    labels, unmapped = _value_fields(source, raw, base, core | context, form)
+    create = _new_touchpoints_choice(unmapped, form)
     save_name = st.text_input(
         "Save this mapping as (reused for the next file with the same columns)",
-        value=saved.name if saved else source.name.split(".")[0],
-        key=_k(OverlayKeys.M_SAVE_NAME, scope),
+        key=form.kept(OverlayKeys.M_SAVE_NAME, saved.name if saved else source.name.split(".")[0]),
         max_chars=200,
     )
     chosen = {"customer column": core["customer_ids"], "event time": core["timestamp"], "activity": core["touchpoint"]}
@@ -638,10 +652,12 @@ def _mapping_step(source: RawSource) -> None:
     if missing:
         b2.caption(f"Choose the {' and the '.join(missing)} to compute the overlay.")
     if b1.button(
-        "Apply and compute the overlay", type="primary", key=_k(OverlayKeys.M_APPLY, scope), disabled=bool(missing)
+        "Apply and compute the overlay", type="primary", key=form.key(OverlayKeys.M_APPLY), disabled=bool(missing)
     ):
-        _apply(source, {**base.model_dump(warnings=False), **core, **context, **extra, **labels}, create, save_name)
-    if b2.button("Cancel", key=_k(OverlayKeys.M_CANCEL, scope)):
+        values = {**base.model_dump(warnings=False), **core, **context, **extra, **labels}
+        _apply(source, values, create, save_name, form)
+    if b2.button("Cancel", key=form.key(OverlayKeys.M_CANCEL)):
+        form.forget()
         st.session_state[OverlayKeys.SOURCE] = None
         st.rerun()
 
@@ -899,32 +915,15 @@ with board_area:
         pl.Series("designed_channel", [tp_channels.get(i, ("", ""))[0] for i in board_tps], dtype=pl.String),
         pl.Series("seen_in", [tp_channels.get(i, ("", ""))[1] for i in board_tps], dtype=pl.String),
     )
-    shown = board.select(
-        "kind", "item", "score", "customers_affected", "finding", "dropoff", "repeat", "wait", "context_loss",
-        "designed_channel", "seen_in",
-    ).to_pandas()  # fmt: skip
-    st.dataframe(
-        shown,
-        hide_index=True,
+    show_table(
+        board.select(
+            "kind", "item", "score", "customers_affected", "finding", "dropoff", "repeat", "wait", "context_loss",
+            "designed_channel", "seen_in",
+        ),
+        key=_k(OverlayKeys.BOARD, ds_scope),
         on_select=_board_selected,
         selection_mode="single-row",
-        key=_k(OverlayKeys.BOARD, ds_scope),
-        column_config={
-            "kind": st.column_config.TextColumn("Kind", width="small"),
-            "item": st.column_config.TextColumn("Touchpoint / transition"),
-            "score": st.column_config.NumberColumn("Score", format="%.2f"),
-            "dropoff": st.column_config.NumberColumn("Drop-off", format="%.2f"),
-            "repeat": st.column_config.NumberColumn("Repeat", format="%.2f"),
-            "wait": st.column_config.NumberColumn("Wait", format="%.2f"),
-            "context_loss": st.column_config.NumberColumn("Context loss", format="%.2f"),
-            "customers_affected": st.column_config.NumberColumn("Customers", format="%d"),
-            "finding": st.column_config.TextColumn("Finding", width="large"),
-            "designed_channel": st.column_config.TextColumn("Designed channel"),
-            "seen_in": st.column_config.TextColumn(
-                "Seen in", help="Channels the touchpoint's events recorded, share of its visits"
-            ),
-        },
-    )
+    )  # fmt: skip
     st.selectbox(
         "Finding to inspect",
         top_refs,
@@ -946,15 +945,16 @@ with drill_area:
         if journey_ids:
             timeline = cached_timeline(okey, tuple(journey_ids), not unmask, _overlay=overlay, _names=tp_names)
             order = [c.id for c in journey_map.channels]
+            named_timeline = timeline.with_columns(pl.col("channel").replace(channel_names))
             st.plotly_chart(
                 journey_timeline(
-                    timeline.with_columns(pl.col("channel").replace(channel_names)),
+                    named_timeline,
                     channel_order=[channel_names.get(c, c) for c in order],
                     title=f"{len(journey_ids)} sample journeys behind this finding",
                 ),
                 key=OverlayKeys.TIMELINE,
             )
-            st.dataframe(timeline.to_pandas(), hide_index=True, key=_k(OverlayKeys.TIMELINE, "_table"))
+            show_table(named_timeline, key=_k(OverlayKeys.TIMELINE, "_table"))
         else:
             st.info("No journey in the filtered data goes through this item.")
     else:
@@ -969,46 +969,12 @@ SILO_ROW_COLUMNS = [
 ]  # fmt: skip
 
 
-def _rate(label: str, help_text: str) -> Any:
-    return st.column_config.NumberColumn(label, format="percent", help=help_text)
-
-
-SIGN_COLUMNS: dict[str, Any] = {
-    "context_loss_score": st.column_config.NumberColumn(
-        "Context-loss score", format="%.2f", help="Weighted signs of lost context, 0 (none) to 1"
-    ),
-    "repeat_step_rate": _rate("Repeat step", "Moves after which the customer repeats a step already done"),
-    "reidentify_rate": _rate("Re-identify", "Moves after which the customer has to identify again"),
-    "bounce_back_rate": _rate("Bounce back", "Moves after which the customer goes back to the first channel"),
-    "repeat_contact_rate": _rate("Repeat contact", "Moves followed by another assisted contact soon"),
-    "abandon_rate": _rate("Abandon", "Moves after which the journey ends unconverted"),
-}
-
-
-def _pair_columns(kind: Literal["channel", "team"]) -> dict[str, Any]:
-    source, target = pair_ends(kind)
-    return {
-        source: st.column_config.TextColumn(f"From {kind}"),
-        target: st.column_config.TextColumn(f"To {kind}"),
-        "count": st.column_config.NumberColumn("Moves", format="localized"),
-        "customers": st.column_config.NumberColumn("Customers", format="localized"),
-        "journeys": st.column_config.NumberColumn("Journeys", format="localized"),
-        "ping_pong": st.column_config.NumberColumn(
-            "Ping-pong", format="localized", help=f"Moves that return to a {kind} the journey had already left"
-        ),
-        "median_wait_s": st.column_config.NumberColumn(
-            "Median wait", format="duration", help="Median time between the two events of the move"
-        ),
-        **SIGN_COLUMNS,
-    }
-
-
 def _pair_listing(
     table: pl.DataFrame, search: str, kind: Literal["channel", "team"], *, keys: tuple[str, str], file_name: str
 ) -> None:
     """Every pair of one kind: the rows matching the search, how many of all are shown, and all as CSV."""
     shown = filter_rows(table, search, pair_ends(kind))
-    st.dataframe(shown.to_pandas(), hide_index=True, column_config=_pair_columns(kind), key=_k(keys[0], ds_scope))
+    show_table(shown, key=_k(keys[0], ds_scope))
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
     c1.caption(f"{shown.height:,} of {table.height:,} {kind} pairs shown.")
     c2.download_button(
@@ -1070,20 +1036,10 @@ def _channel_section(metric: HeatmapMetric) -> None:
         rows = overlay.silo_handoffs.filter(
             (pl.col("source_channel") == pair[0]) & (pl.col("target_channel") == pair[1])
         ).sort("count", descending=True)
-        st.dataframe(
-            rows.select([c for c in SILO_ROW_COLUMNS if c in rows.columns]).to_pandas(),
-            hide_index=True,
-            column_config={
-                "source": st.column_config.TextColumn("From touchpoint"),
-                "target": st.column_config.TextColumn("To touchpoint"),
-                "count": st.column_config.NumberColumn("Moves", format="localized"),
-                "customers": st.column_config.NumberColumn("Customers", format="localized"),
-                "channel_switches": st.column_config.NumberColumn("Channel switches", format="localized"),
-                "team_handoffs": st.column_config.NumberColumn("Team handoffs", format="localized"),
-                "declared_carry": st.column_config.TextColumn("Declared carry"),
-                "finding": st.column_config.TextColumn("Finding", width="large"),
-                **SIGN_COLUMNS,
-            },
+        show_table(
+            rows.select([c for c in SILO_ROW_COLUMNS if c in rows.columns]).with_columns(
+                pl.col("source", "target").cast(pl.String).replace(tp_names)
+            ),
             key=_k(OverlayKeys.HEATMAP, "_pairs"),
         )
 
@@ -1117,23 +1073,7 @@ def _team_section(metric: HeatmapMetric) -> None:
         st.markdown("**Per team**")
         teams = team_table(overlay.teams)
         teams_shown = filter_rows(teams, search, ["team"])
-        st.dataframe(
-            teams_shown.to_pandas(),
-            hide_index=True,
-            column_config={
-                "team": st.column_config.TextColumn("Team"),
-                "events": st.column_config.NumberColumn("Events", format="localized"),
-                "handoffs_in": st.column_config.NumberColumn("Handoffs in", format="localized"),
-                "handoffs_out": st.column_config.NumberColumn("Handoffs out", format="localized"),
-                "ping_pong_in": st.column_config.NumberColumn(
-                    "Ping-pong in", format="localized", help="Handoffs in that return the journey to this team"
-                ),
-                "median_wait_after_handoff_s": st.column_config.NumberColumn(
-                    "Median wait after a handoff", format="duration"
-                ),
-            },
-            key=_k(OverlayKeys.TEAMS_TABLE, ds_scope),
-        )
+        show_table(teams_shown, key=_k(OverlayKeys.TEAMS_TABLE, ds_scope))
         t1, t2 = st.columns([3, 1], vertical_alignment="center")
         t1.caption(f"{teams_shown.height:,} of {teams.height:,} teams shown.")
         t2.download_button(
@@ -1157,24 +1097,7 @@ def _designed_section() -> None:
         f"context-loss score measured on the moves along it. {contradicted} of {table.height} contradict "
         "their declaration."
     )
-    st.dataframe(
-        table.to_pandas(),
-        hide_index=True,
-        column_config={
-            "from": st.column_config.TextColumn("From"),
-            "to": st.column_config.TextColumn("To"),
-            "declared_carry": st.column_config.TextColumn("Declared carry", help="Context carry the map declares"),
-            "context_loss_score": st.column_config.NumberColumn(
-                "Measured loss", format="%.2f", help="Context-loss score measured on the moves along it, 0 to 1"
-            ),
-            "verdict": st.column_config.TextColumn("Verdict", width="large"),
-            "crossing": st.column_config.TextColumn("Crosses"),
-            "moves": st.column_config.NumberColumn("Moves", format="localized"),
-            "channel_switches": st.column_config.NumberColumn("Channel switches", format="localized"),
-            "team_handoffs": st.column_config.NumberColumn("Team handoffs", format="localized"),
-        },
-        key=_k(OverlayKeys.DESIGNED_TABLE, ds_scope),
-    )
+    show_table(table, key=_k(OverlayKeys.DESIGNED_TABLE, ds_scope))
 
 
 with tabs_area:

@@ -332,16 +332,20 @@ with details_area:
     st.subheader("Differences")
     tp_tab, tr_tab, handoff_tab, part_tab = st.tabs(["Touchpoints", "Transitions", "Handoffs", "Stages and channels"])
     with tp_tab:
+        # Touchpoints by name and channel name (two of one name are told apart by their channel), never by id.
+        old_map, new_map = old_rev.journey_map, new_rev.journey_map
+        old_channel = {tp.id: old_map.channel(tp.channel).name for tp in old_map.touchpoints}
+        new_channel = {tp.id: new_map.channel(tp.channel).name for tp in new_map.touchpoints}
         _table(
             "Touchpoints added, removed or changed",
             "touchpoints",
-            [{"Change": "added", "Touchpoint": tp.name, "Id": tp.id, "Field": "", "Older": "", "Newer": ""}
-             for tp in diff.touchpoints_added]
-            + [{"Change": "removed", "Touchpoint": tp.name, "Id": tp.id, "Field": "", "Older": "", "Newer": ""}
-               for tp in diff.touchpoints_removed]
-            + [{"Change": "changed", "Touchpoint": c.name, "Id": c.new_id, "Field": f.field, "Older": f.old,
-                "Newer": f.new} for c in diff.touchpoints_changed for f in c.changes],
-            ["Change", "Touchpoint", "Id", "Field", "Older", "Newer"],
+            [{"Change": "added", "Touchpoint": tp.name, "Channel": new_channel[tp.id], "Field": "", "Older": "",
+              "Newer": ""} for tp in diff.touchpoints_added]
+            + [{"Change": "removed", "Touchpoint": tp.name, "Channel": old_channel[tp.id], "Field": "", "Older": "",
+                "Newer": ""} for tp in diff.touchpoints_removed]
+            + [{"Change": "changed", "Touchpoint": c.name, "Channel": new_channel[c.new_id], "Field": f.field,
+                "Older": f.old, "Newer": f.new} for c in diff.touchpoints_changed for f in c.changes],
+            ["Change", "Touchpoint", "Channel", "Field", "Older", "Newer"],
         )  # fmt: skip
     with tr_tab:
         _table(

@@ -50,10 +50,15 @@ from journeymap.events.log import EventLog
 from journeymap.events.settings import OverlaySettings
 from journeymap.model import JourneyMap
 
-__all__ = ["NO_GOAL", "JourneyKpis", "contact_flags", "journey_kpis", "kpis_of"]
+__all__ = ["COMPLETION_RATE_HELP", "NO_GOAL", "JourneyKpis", "contact_flags", "journey_kpis", "kpis_of"]
 
 NO_GOAL = "n/a — set a goal"
 """How the completion rate reads when the journeys have no goal."""
+
+COMPLETION_RATE_HELP = (
+    "Converted journeys out of the finished ones (converted or abandoned); ongoing journeys are left out"
+)
+"""The completion rate in words, wherever it is shown: the KPI and the funnel's converted step say the same."""
 
 
 @dataclass(frozen=True)

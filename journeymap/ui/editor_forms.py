@@ -52,6 +52,7 @@ __all__ = [
     "channel_form",
     "conflict_panel",
     "file_name_for",
+    "graph_key",
     "handoff_frame",
     "legend",
     "merge_editor_changes",
@@ -111,6 +112,30 @@ def selected_touchpoint(journey_map: JourneyMap) -> str | None:
     chosen = st.session_state.get(StateKeys.SELECTED_NODE)
     ids = {tp.id for tp in journey_map.touchpoints}
     return chosen if chosen in ids else None
+
+
+def graph_key(base: str, nodes: Sequence[dict[str, Any]]) -> str:
+    """The graph component's key: the same while the drawing keeps its extent, a new one when it grows or shrinks.
+
+    vis-network fits the drawing into its canvas once, when the component is created; later updates
+    keep the view, so a stage or a lane added at the edge would be drawn outside it. A new key makes a
+    new component, which fits the whole drawing again. Edits inside the extent (a rename, a selection,
+    a node moved within the columns) keep the key, and the view the user may have zoomed.
+
+    Examples
+    --------
+    >>> graph_key("g", [{"x": 0, "y": 0}, {"x": 180, "y": 90}])
+    'g_0_0_180_90'
+    >>> graph_key("g", [{"x": 0, "y": 0}, {"x": 180, "y": 90, "label": "Renamed"}, {"x": 90, "y": 0}])
+    'g_0_0_180_90'
+    >>> graph_key("g", [])
+    'g'
+    """
+    xs = [round(float(n["x"])) for n in nodes if "x" in n]
+    ys = [round(float(n["y"])) for n in nodes if "y" in n]
+    if not xs or not ys:
+        return base
+    return _key(base, min(xs), min(ys), max(xs), max(ys))
 
 
 def take_graph_click(journey_map: JourneyMap, clicked: str | None) -> bool:

@@ -10,7 +10,7 @@ shared read-only so a rerun never copies millions of rows). Nothing here opens t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ __all__ = [
     "DEMO_EVENTS",
     "SAMPLE_ROWS",
     "FindingRef",
+    "MappingForm",
     "RawSource",
     "cached_behind",
     "cached_guess",
@@ -99,6 +100,72 @@ class FindingRef:
         """The findings of a friction ranking (:func:`journeymap.analysis.friction.rank_friction`), in its order."""
         return [cls(str(kind), str(source), None if target is None else str(target))
                 for kind, source, target in friction.select("kind", "source", "target").iter_rows()]  # fmt: skip
+
+
+@dataclass
+class MappingForm:
+    """The choices of the column-mapping form for one file on one map, kept apart from the form's widgets.
+
+    Streamlit forgets a widget's value in a run that does not draw it (a visit to another page is
+    one) and draws it again with its default: the saved mapping or the guess, not what the user
+    chose. So every field takes its value from here when it is drawn anew (:meth:`kept`), and each
+    value table its rows (:meth:`table_rows`). One form at a time, for one ``scope`` (the file's
+    content and the map): another file or map starts a new form. Applying or cancelling the
+    mapping :meth:`forget` it, so the next reading of a file starts from its saved mapping or the guess.
+    """
+
+    scope: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, tuple[dict[str, str], dict[str, str]]] = field(default_factory=dict)
+    """Per value table: the choices its rows were drawn with, and the choices made since."""
+
+    @classmethod
+    def open(cls, scope: str) -> MappingForm:
+        """The form of ``scope``: the one kept in the session, or a new one (which replaces another scope's)."""
+        form = st.session_state.get(OverlayKeys.M_FORM)
+        if not isinstance(form, cls) or form.scope != scope:
+            form = cls(scope)
+            st.session_state[OverlayKeys.M_FORM] = form
+        return form
+
+    def key(self, base: str, part: str = "") -> str:
+        """A widget key of this form: ``base``, the scope, then ``part`` (the column the widget is about)."""
+        return f"{base}{self.scope}{part}"
+
+    def kept(self, base: str, initial: Any, part: str = "") -> str:
+        """The key of a field's widget, with the field's value in session state: as the user left it, or ``initial``.
+
+        The widget is then drawn with this key and no default of its own.
+        """
+        key = self.key(base, part)
+        if key in st.session_state:
+            self.fields[key] = st.session_state[key]
+        else:
+            st.session_state[key] = self.fields.setdefault(key, initial)
+        return key
+
+    def table_rows(self, key: str, start: dict[str, str]) -> dict[str, str]:
+        """The raw value → id choices a value table's rows are drawn with; ``start`` for a new table.
+
+        ``st.data_editor`` reports edits by row position on the rows it was first drawn with, so
+        they stay the same while its widget lives; a table drawn anew shows the choices last
+        recorded with :meth:`keep_table`.
+        """
+        rows, chosen = self.tables.get(key, (start, start))
+        if key not in st.session_state:
+            rows = chosen
+        self.tables[key] = (rows, chosen)
+        return rows
+
+    def keep_table(self, key: str, chosen: dict[str, str]) -> None:
+        """Record a value table's choices, its rows' edits applied (after :meth:`table_rows`)."""
+        self.tables[key] = (self.tables[key][0], chosen)
+
+    def forget(self) -> None:
+        """Drop the form and its widgets' values."""
+        for key in [*self.fields, *self.tables]:
+            st.session_state.pop(key, None)
+        st.session_state.pop(OverlayKeys.M_FORM, None)
 
 
 def release_upload(upload: Any, widget_key: str) -> None:

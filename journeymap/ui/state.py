@@ -243,6 +243,7 @@ class OverlayKeys:
     MAP_CHOICE = "jm_ov_map_choice"
 
     # Mapping step.
+    M_FORM = "jm_ov_m_form"
     M_PREFIX = "jm_ov_m_"
     M_CUSTOMER = "jm_ov_m_customer"
     M_TIME = "jm_ov_m_time"

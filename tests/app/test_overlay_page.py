@@ -198,7 +198,7 @@ def test_path_input_to_overlay_shows_kpis_graph_board_and_heatmap(
     assert heatmap["z"] == [[None, 3, 1], [None, None, 2], [None, None, None]]  # None: nobody moved that way
 
     pairs = frame(at, "source", "target", "count")
-    assert pairs.iloc[0][["source", "target", "count"]].tolist() == ["browse", "ask", 3]
+    assert pairs.iloc[0][["source", "target", "count"]].tolist() == ["Browse", "Ask in chat", 3]  # names, not ids
     assert round(float(pairs.iloc[0]["context_loss_score"]), 3) == 0.233
 
     sankey = _figures(at)["sankey"]["data"][0]
@@ -407,7 +407,7 @@ def test_ingest_report_and_channel_pair_listing(
 
     _by_key_prefix(at.selectbox, OverlayKeys.PAIR_CHOICE).set_value(("chat", "phone")).run()
     pairs = frame(at, "source", "target", "count")
-    assert pairs[["source", "target", "count", "customers"]].values.tolist() == [["ask", "call", 2, 2]]
+    assert pairs[["source", "target", "count", "customers"]].values.tolist() == [["Ask in chat", "Call", 2, 2]]
 
 
 def test_clicking_a_graph_node_opens_its_finding(
@@ -719,10 +719,11 @@ def test_team_handoffs_kpis_tables_and_designed_evidence(
     assert round(float(browse_ask["context_loss_score"]), 3) == 0.1
     assert browse_ask["verdict"] == "Consistent with the declared context carry."
 
-    # Ask's events: 3 in chat, 1 on the website.
+    # Ask's events: 3 in chat, 1 on the website (channels by their names on the map).
     asks = raw.filter(pl.col("activity") == "ask")["channel"].value_counts(sort=True)
-    mix = " · ".join(f"{c} {n / asks['count'].sum():.0%}" for c, n in asks.iter_rows())
-    assert mix == "chat 75% · web 25%"
+    names = {c.id: c.name for c in support_map().channels}
+    mix = " · ".join(f"{names[c]} {n / asks['count'].sum():.0%}" for c, n in asks.iter_rows())
+    assert mix == "Chat 75% · Website 25%"
     ask = next(n for n in graph_payload(at)["nodes"] if n["id"] == "ask")
     assert "designed channel: Chat" in ask["title"] and f"seen in: {mix}" in ask["title"]
     board = _by_key_prefix(at.dataframe, OverlayKeys.BOARD).value

@@ -136,7 +136,11 @@ def test_compares_revision_1_with_2_by_default(make_app: MakeApp, two_revisions:
     assert "Channel 'Chat' added" in summary
     assert "no longer a silo handoff \\(carry none → full\\)" in summary
     touchpoints = table(at, "touchpoints")
-    assert touchpoints[["Change", "Id"]].values.tolist() == [["added", "chat-help"], ["removed", "curbside"]]
+    assert touchpoints[["Change", "Touchpoint", "Channel"]].values.tolist() == [
+        ["added", "Chat help", "Chat"],
+        ["removed", "Curbside hand-over", "Store"],
+    ]
+    assert "Id" not in touchpoints.columns  # names, not ids
     handoffs = table(at, "handoffs")
     assert handoffs.values.tolist() == [["Ready-for-pickup notice", "Pick-up desk", "none", "full", "no longer"]]
     transitions = table(at, "transitions")

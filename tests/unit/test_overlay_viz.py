@@ -420,14 +420,14 @@ def test_touchpoint_channels_put_the_observed_mix_beside_the_design() -> None:
     tps = pl.DataFrame({"touchpoint": ["ask", "faq"], "channel_mix": ["chat 75% · web 25%", "web 100%"]})
     assert touchpoint_channels(chat_phone_map(), tps) == {
         "browse": ("Website", ""),
-        "ask": ("Chat", "chat 75% · web 25%"),
+        "ask": ("Chat", "Chat 75% · Website 25%"),
         "call": ("Phone", ""),
-        "faq": ("", "web 100%"),
+        "faq": ("", "Website 100%"),
     }
     nodes, _ = overlay_graph(chat_phone_map(), tps.with_columns(visits=pl.lit(3)), pl.DataFrame(
         schema={"source": pl.String, "target": pl.String, "count": pl.Int64, "designed": pl.Boolean}))  # fmt: skip
     ask = next(n for n in nodes if n["id"] == "ask")
-    assert "designed channel: Chat" in ask["title"] and "seen in: chat 75% · web 25%" in ask["title"]
+    assert "designed channel: Chat" in ask["title"] and "seen in: Chat 75% · Website 25%" in ask["title"]
 
 
 @pytest.mark.parametrize(
