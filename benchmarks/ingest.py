@@ -6,6 +6,7 @@ Usage::
     python benchmarks/ingest.py --target-bytes 2_000_000_000         # a ~2 GB CSV
     python benchmarks/ingest.py --events 10_000_000 --format parquet
     python benchmarks/ingest.py --events 1_000_000 --profile         # pyinstrument report of the run
+    python benchmarks/ingest.py --events 10_000_000 --identifiers codes   # identifiers read as dictionary codes
 
 The raw export is made once by the seeded generator
 (:func:`journeymap.events.synth.generate_events`) for the ``retail-bopis`` template and kept in
@@ -13,7 +14,10 @@ The raw export is made once by the seeded generator
 timed. The measurement then runs in a fresh Python process, so its peak resident set size
 (``resource.getrusage``) is that of reading and ingesting alone: interpreter and imports, the
 read of the mapped columns, each ingest phase (validation, mapping, identity, encode/sort) and
-:func:`journeymap.events.ingest.save_log`.
+:func:`journeymap.events.ingest.save_log`. The export is read as ``journeymap overlay`` reads it
+(``read_mapped(..., identifiers_as_text=True)``); ``--identifiers codes`` reads identifiers as
+dictionary codes instead, as ``read_mapped`` does by default. Ingest overlaps some phases on the
+two cores (times are parsed while labels are encoded): the phase marks follow its progress calls.
 """
 
 from __future__ import annotations
@@ -45,6 +49,12 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile of the ingest")
+    parser.add_argument(
+        "--identifiers",
+        choices=("text", "codes"),
+        default="text",
+        help="read identifier columns as text (the command line) or as dictionary codes (read_mapped's default)",
+    )
     parser.add_argument("--measure", default=None, help=argparse.SUPPRESS)  # the fresh measuring process
     return parser.parse_args()
 
@@ -61,7 +71,7 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # kilobytes on Linux
 
 
-def _generate(events: int, target_bytes: int | None, fmt: str, seed: int) -> Path:
+def generate_export(events: int, target_bytes: int | None, fmt: str, seed: int) -> Path:
     """The raw export (and ``<name>.mapping.json``) in /tmp, generated when missing."""
     from journeymap.events.synth import generate_events
     from journeymap.templates import load_template
@@ -99,7 +109,7 @@ def _generate(events: int, target_bytes: int | None, fmt: str, seed: int) -> Pat
     return path
 
 
-def _measure(path: Path, profile: bool) -> None:
+def _measure(path: Path, profile: bool, identifiers_as_text: bool) -> None:
     t_start = time.perf_counter()
     marks: list[tuple[str, float, float]] = []
 
@@ -121,7 +131,7 @@ def _measure(path: Path, profile: bool) -> None:
 
         profiler = Profiler(interval=0.01)
         profiler.start()
-    raw = read_mapped(path, mapping)
+    raw = read_mapped(path, mapping, identifiers_as_text=identifiers_as_text)
     hashed = "__row_hash" in raw.columns  # the other columns, parsed into one hash per row (exact duplicates)
     rows_read, columns_read = raw.height, raw.width - hashed
     mark(f"read ({columns_read} mapped columns of the file{' + row hash' if hashed else ''})")
@@ -168,10 +178,11 @@ def _measure(path: Path, profile: bool) -> None:
 def main() -> None:
     args = _parse_args()
     if args.measure:
-        _measure(Path(args.measure), args.profile)
+        _measure(Path(args.measure), args.profile, args.identifiers == "text")
         return
-    path = _generate(args.events, args.target_bytes, args.format, args.seed)
-    command = [sys.executable, __file__, "--measure", str(path), *(["--profile"] if args.profile else [])]
+    path = generate_export(args.events, args.target_bytes, args.format, args.seed)
+    command = [sys.executable, __file__, "--measure", str(path), "--identifiers", args.identifiers]
+    command += ["--profile"] if args.profile else []
     subprocess.run(command, check=True)
 
 

@@ -75,9 +75,9 @@ def _seed_database(db: Path, export: Path) -> None:
 
 def main() -> None:
     args = _parse_args()
-    from ingest import _generate  # benchmarks/ingest.py: the same generated export
+    from ingest import generate_export  # benchmarks/ingest.py: the same generated export
 
-    export = _generate(0, args.target_bytes, "csv", args.seed)
+    export = generate_export(0, args.target_bytes, "csv", args.seed)
     size = export.stat().st_size
     workdir = Path(tempfile.mkdtemp(prefix="journeymap_large_upload_"))
     _seed_database(workdir / "journeymap.db", export)

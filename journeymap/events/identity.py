@@ -5,6 +5,10 @@ an event carrying several values links them. Customers are the connected compone
 that graph, computed on integer-encoded values with vectorised min-label propagation and
 pointer jumping (no Python loop over events; the number of rounds grows with the
 logarithm of the longest identifier chain).
+
+:func:`resolve_keys` works on one 64-bit key per identifier value (a dictionary code, or the
+hash ingest takes of an identifier read as text) and names each customer by the row it first
+appears on; :func:`resolve_identities` encodes raw identifier columns and numbers the customers.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-__all__ = ["IdentityReport", "resolve_identities"]
+__all__ = ["Customers", "IdentityReport", "resolve_identities", "resolve_keys"]
 
 
 @dataclass(frozen=True)
@@ -79,32 +83,15 @@ def _densify(codes: pl.Series) -> pl.Series:
     return out.scatter(codes.is_not_null().arg_true(), dense)
 
 
-def _node_codes(column: pl.Series) -> tuple[pl.Series, int, int]:
-    """Node codes of one identifier column (nulls stay null), the size of their range, and the distinct values."""
+def _node_codes(column: pl.Series) -> pl.Series:
+    """Codes below 2**32 of one identifier column's values (nulls stay null)."""
     if column.dtype in _UNSIGNED:
         valid = column.drop_nulls()
         if valid.len() == 0:
-            return column.cast(pl.UInt32), 0, 0
-        top = int(valid.max())  # type: ignore[arg-type]
-        if top < 4 * column.len() + 1024:
-            # Codes from ingest are already small: unused codes only become isolated nodes.
-            return column, top + 1, valid.n_unique()
-    codes = _encode(column)
-    count = int(codes.max() + 1) if codes.null_count() < codes.len() else 0  # type: ignore[operator]
-    return codes, count, count
-
-
-def _edges(first: pl.Series, node_columns: list[pl.Series], n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct links between each row's first node and its other nodes."""
-    parts = [pl.DataFrame({"a": first, "b": col}).drop_nulls() for col in node_columns]
-    edges = pl.concat(parts).filter(pl.col("a") != pl.col("b"))
-    del parts
-    if n_nodes < 2**31:
-        # One integer per edge: a distinct pass over one column instead of over two.
-        packed = (edges.get_column("a") * n_nodes + edges.get_column("b")).unique().to_numpy()
-        return packed // n_nodes, packed % n_nodes
-    edges = edges.unique()
-    return edges.get_column("a").to_numpy(), edges.get_column("b").to_numpy()
+            return column.cast(pl.UInt32)
+        if int(valid.max()) < 4 * column.len() + 1024:  # type: ignore[arg-type]
+            return column  # codes from ingest are already small
+    return _encode(column)
 
 
 def _components(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -125,6 +112,141 @@ def _components(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         if np.array_equal(new, labels):
             return labels
         labels = new
+
+
+@dataclass(frozen=True)
+class Customers:
+    """Customers resolved from identifier keys: see :func:`resolve_keys`."""
+
+    first_row: pl.Series
+    report: IdentityReport
+
+
+def _first_is_id(keys: Sequence[pl.Series], n_ids: int, has_first: pl.Series) -> np.ndarray:
+    """Per row with a key: whether its first key is an identifier (any identifier column holds one)."""
+    if n_ids == len(keys):
+        return np.ones(int(has_first.sum()), dtype=bool)
+    is_id = pl.select(pl.any_horizontal(pl.lit(k).is_not_null() for k in keys[:n_ids])).to_series()
+    return is_id.filter(has_first).to_numpy()
+
+
+def resolve_keys(keys: Sequence[pl.Series], *, identifiers: Sequence[str] = (), links: int = 0) -> Customers:
+    """Join rows that share any identifier key into customers, each named by the row it first appears on.
+
+    Parameters
+    ----------
+    keys:
+        One ``UInt64`` key per row and identifier column (null when the row has none): equal keys are
+        the same identifier value, and a key appears in one column only. The last ``links`` columns
+        link rows (a session, a case) without being identifiers themselves.
+    identifiers:
+        The identifier columns' names, for the report.
+
+    Returns
+    -------
+    Customers
+        ``first_row`` (UInt32): per row, the position of the first row of its customer (null for a
+        row without any key), so customers in order of first appearance are the distinct values of
+        ``first_row`` in increasing order; and the report.
+
+    Notes
+    -----
+    The distinct keys are numbered by one sort of all of them (a sort of 64-bit integers runs on
+    every core; no hash table of keys is built); each row's first key is linked to its other keys,
+    the distinct links are the graph's edges, and everything after that is array arithmetic on
+    node numbers.
+
+    Examples
+    --------
+    >>> k = [pl.Series([1, 1, None, 3], dtype=pl.UInt64), pl.Series([None, 7, 7, None], dtype=pl.UInt64)]
+    >>> found = resolve_keys(k, identifiers=["email", "device"])
+    >>> found.first_row.to_list(), found.report.customers, found.report.stitched_events
+    ([0, 0, 0, 3], 2, 3)
+    """
+    n_ids = len(keys) - links
+    n = keys[0].len() if keys else 0
+    first = pl.select(pl.coalesce(pl.lit(k) for k in keys)).to_series() if keys else pl.Series([], dtype=pl.UInt64)
+    has_first = first.is_not_null()
+    rows = has_first.arg_true().to_numpy()  # the rows with a key, in order
+    m = rows.size
+    # Every other key of a row links it to the row's first key: (position among ``rows``, key).
+    position = np.cumsum(has_first.to_numpy(), dtype=np.int64) - 1 if m < n else None
+    linked_at: list[np.ndarray] = []
+    linked_keys: list[np.ndarray] = [first.drop_nulls().to_numpy()]
+    linked_is_id: list[bool] = []
+    for i, column in enumerate(keys[1:], start=1):
+        linked = (column.is_not_null() & (column != first)).fill_null(False)
+        at = linked.arg_true().to_numpy()
+        linked_at.append(at if position is None else position[at])
+        linked_keys.append(column.filter(linked).to_numpy())
+        linked_is_id.append(i < n_ids)
+    del position, first
+    # Nodes: the distinct keys, numbered in key order by one sort of all of them.
+    every = np.concatenate(linked_keys).astype(np.uint64, copy=False)
+    sizes = [k.size for k in linked_keys]
+    del linked_keys
+    order = pl.Series(every).arg_sort().to_numpy()
+    ordered = every[order]
+    del every
+    change = np.empty(ordered.size, dtype=bool)
+    change[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=change[1:])
+    del ordered
+    node_of_ordered = np.cumsum(change, dtype=np.int32) - 1
+    del change
+    node = np.empty(order.size, dtype=np.int32)
+    node[order] = node_of_ordered
+    n_nodes = int(node_of_ordered[-1]) + 1 if node.size else 0
+    # A node's first row: the least row among its entries as a first key (a node's entries are adjacent).
+    entry = order < m
+    entry_node = node_of_ordered[entry]
+    entry_row = rows[order[entry]]
+    del order, node_of_ordered, entry
+    node_first = np.full(n_nodes, n, dtype=np.int64)
+    if entry_node.size:
+        starts = np.flatnonzero(np.r_[True, entry_node[1:] != entry_node[:-1]])
+        node_first[entry_node[starts]] = np.minimum.reduceat(entry_row, starts)
+    del entry_node, entry_row
+    first_node = node[:m]
+    bounds = np.cumsum(sizes)
+    is_id = np.zeros(n_nodes, dtype=bool)
+    is_id[first_node[_first_is_id(keys, n_ids, has_first)]] = True
+    src_parts, dst_parts = [], []
+    for at, start, stop, identifier in zip(linked_at, bounds[:-1], bounds[1:], linked_is_id, strict=True):
+        src_parts.append(first_node[at])
+        dst_parts.append(node[start:stop])
+        if identifier:
+            is_id[node[start:stop]] = True
+    del linked_at
+    src = np.concatenate(src_parts) if src_parts else np.zeros(0, dtype=np.int32)
+    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, dtype=np.int32)
+    del src_parts, dst_parts
+    # Distinct links only: one integer per link, deduplicated by a sort.
+    packed = pl.Series((src.astype(np.uint64) << np.uint64(32)) | dst.astype(np.uint64)).unique().to_numpy()
+    del src, dst
+    labels = _components(
+        n_nodes, (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    )
+    del packed
+    customer_first = np.full(n_nodes, n, dtype=np.int64)
+    np.minimum.at(customer_first, labels, node_first)
+    component = labels[first_node]
+    del node, first_node
+    events_per = np.bincount(component, minlength=n_nodes)
+    # Each identifier value belongs to one customer: stitching is counted on the values.
+    stitched = np.bincount(labels, weights=is_id, minlength=n_nodes) > 1
+    first_row = pl.Series("first_row", customer_first[component], dtype=pl.UInt32)
+    if m < n:
+        first_row = pl.Series("first_row", [None] * n, dtype=pl.UInt32).scatter(rows, first_row)
+    report = IdentityReport(
+        identifiers=tuple(identifiers),
+        events=m,
+        customers=int(np.count_nonzero(events_per)),
+        identifier_values=int(is_id.sum()),
+        stitched_customers=int(np.count_nonzero(stitched)),
+        stitched_events=int(events_per[stitched].sum()),
+    )
+    return Customers(first_row, report)
 
 
 def resolve_identities(
@@ -159,51 +281,9 @@ def resolve_identities(
     ([0, 0, 0], 1, 1.0)
     """
     columns = [*id_columns, *link_columns]
-    n = frame.height
-    if len(columns) == 1:
-        # One identifier: the customer is the identifier value; no graph is needed.
-        customer = _encode(frame.get_column(columns[0])).alias("customer")
-        valid = customer.drop_nulls()
-        customers = int(valid.max() + 1) if valid.len() else 0  # type: ignore[operator]
-        return customer, IdentityReport(tuple(id_columns), valid.len(), customers, customers, 0, 0)
-    node_cols: list[pl.Series] = []
-    offset = 0
-    id_nodes = 0
-    id_values = 0
+    keys: list[pl.Series] = []
     for i, name in enumerate(columns):
-        codes, count, distinct = _node_codes(frame.get_column(name))
-        node_cols.append((codes.cast(pl.Int64) + offset).alias(f"n{i}"))
-        offset += count
-        if i < len(id_columns):
-            id_nodes = offset
-            id_values += distinct
-    if offset == 0:
-        empty = pl.Series("customer", [None] * n, dtype=pl.UInt32)
-        return empty, IdentityReport(tuple(id_columns), 0, 0, 0, 0, 0)
-    nodes = pl.DataFrame(node_cols)
-    del node_cols
-    first = nodes.select(pl.coalesce(pl.all()).alias("first")).get_column("first")
-    edges = _edges(first, [nodes.get_column(f"n{i}") for i in range(len(columns))], offset)
-    del nodes
-    labels = _components(offset, *edges)
-    del edges
-    has_first = first.is_not_null()
-    root = pl.Series("root", labels[first.fill_null(0).to_numpy()])
-    if not bool(has_first.all()):
-        root = pl.select(pl.when(has_first).then(root)).to_series()
-    customer = _densify(root).alias("customer")
-    # Stitching: customers known under more than one identifier value (link columns excluded). Each
-    # identifier value belongs to exactly one customer, so this is counted on the values, not the rows.
-    values_per_root = np.bincount(labels[:id_nodes], minlength=offset) if id_nodes else np.zeros(offset, np.int64)
-    stitched_root = values_per_root > 1
-    valid_roots = root.drop_nulls().to_numpy()
-    events = valid_roots.size
-    report = IdentityReport(
-        identifiers=tuple(id_columns),
-        events=events,
-        customers=int(customer.max()) + 1 if events else 0,  # type: ignore[arg-type]
-        identifier_values=id_values,
-        stitched_customers=int(stitched_root.sum()),
-        stitched_events=int(stitched_root[valid_roots].sum()),
-    )
-    return customer, report
+        # Column number in the high bits: the same text in two columns is two values.
+        keys.append(_node_codes(frame.get_column(name)).cast(pl.UInt64) + pl.Series([i << 32], dtype=pl.UInt64))
+    found = resolve_keys(keys, identifiers=id_columns, links=len(link_columns))
+    return _densify(found.first_row).alias("customer"), found.report

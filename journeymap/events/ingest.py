@@ -24,7 +24,8 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from journeymap.errors import UserInputError
-from journeymap.events.identity import IdentityReport, resolve_identities
+from journeymap.events.identity import IdentityReport, resolve_keys
 from journeymap.events.log import EVENT_SCHEMA, EventLog
 from journeymap.events.mapping import ColumnMapping
 from journeymap.events.read import ROW_HASH, read_events
@@ -281,7 +282,7 @@ def parse_timestamps(
 
 def _label(expr: pl.Expr) -> pl.Expr:
     text = expr.cast(pl.String).str.strip_chars()
-    return pl.when(text.str.len_chars() == 0).then(None).otherwise(text)
+    return pl.when(text.str.len_bytes() == 0).then(None).otherwise(text)
 
 
 def _template_expr(mapping: ColumnMapping) -> pl.Expr:
@@ -366,6 +367,9 @@ def _dictionary(column: pl.Series) -> _Dictionary:
     return _Dictionary(codes, values)
 
 
+_LOOKUP_LIMIT = 1 << 24
+
+
 def _combinations(dictionaries: list[_Dictionary], names: list[str]) -> tuple[pl.DataFrame, pl.Series]:
     """The distinct combinations of codes (``__combo`` and one column per name) and each row's combination."""
     sizes = [d.values.len() + 1 for d in dictionaries]  # one more code for null
@@ -376,7 +380,14 @@ def _combinations(dictionaries: list[_Dictionary], names: list[str]) -> tuple[pl
             key *= size
             key += d.codes.fill_null(size - 1).cast(pl.Int64).to_numpy()
         distinct = np.sort(pl.Series(key).unique().to_numpy())
-        combo = pl.Series("__combo", np.searchsorted(distinct, key).astype(np.uint32))
+        top = int(distinct[-1]) if distinct.size else 0
+        if top < _LOOKUP_LIMIT:
+            # Few possible keys: a lookup table is one gather instead of a binary search per row.
+            lookup = np.zeros(top + 1, dtype=np.uint32)
+            lookup[distinct] = np.arange(distinct.size, dtype=np.uint32)
+            combo = pl.Series("__combo", lookup[key])
+        else:
+            combo = pl.Series("__combo", np.searchsorted(distinct, key).astype(np.uint32))
         del key
         columns: dict[str, np.ndarray] = {}
         rest = distinct.copy()
@@ -394,6 +405,22 @@ def _combinations(dictionaries: list[_Dictionary], names: list[str]) -> tuple[pl
     combos = keys.unique().with_row_index("__combo")
     joined = keys.join(combos, on=names, how="left", nulls_equal=True, maintain_order="left")
     return combos, joined.get_column("__combo").rechunk()
+
+
+def _number(column: pl.Series) -> pl.Series:
+    """A raw number column as Float64 (null where the text is no number).
+
+    Text read as dictionary codes is parsed once per distinct value.
+
+    Examples
+    --------
+    >>> _number(pl.Series(["1.5", None, "x", "1.5"], dtype=pl.Categorical)).to_list()
+    [1.5, None, None, 1.5]
+    """
+    if column.dtype != pl.Categorical:
+        return column.cast(pl.Float64, strict=False)
+    dictionary = _dictionary(column)
+    return dictionary.values.cast(pl.Float64, strict=False).gather(dictionary.codes).alias(column.name)
 
 
 def _present_text(column: pl.Series) -> pl.Series:
@@ -445,9 +472,12 @@ def ingest(
 
     Notes
     -----
-    Text columns are dictionary-encoded first; trimming, label mapping, templates, rules and
+    Label columns are dictionary-encoded first; trimming, label mapping, templates, rules and
     owners are computed once per distinct combination of label values, and only integer codes
-    travel through the millions of rows.
+    travel through the millions of rows. Identifiers need no dictionary: each value becomes one
+    64-bit key (its label code, or a hash of its trimmed text when it was read as text), and the
+    customers resolved from the keys are numbered and sorted by one sort of packed integers. The
+    times are parsed on one core while the labels and identifiers are encoded on the other.
 
     A mapped case column becomes the integer ``case`` column, numbered in order of each case's
     first event, and links identifiers (the events of a case belong to one customer, as those of
@@ -473,49 +503,28 @@ def ingest(
     n = raw.height
     rows = pl.int_range(1, n + 1, dtype=pl.UInt32, eager=True).alias("__row")
 
-    report_phase("timestamps")
-    raw_ts = raw.get_column(mapping.timestamp)
-    ts = parse_timestamps(raw_ts, fmt=mapping.timestamp_format, timezone=mapping.timezone, source=source, rows=rows)
-    ts_present = _present_text(raw_ts)
-
-    report_phase("labels")
     id_names = [*mapping.customer_ids, *(c for c in (mapping.session, mapping.case) if c is not None)]
-    combo_cols = list(
-        dict.fromkeys(
-            c
-            for c in (mapping.channel, mapping.touchpoint, *mapping.template_columns(), mapping.owner, mapping.outcome)
-            if c is not None
-        )
-    )
-    label_cols = list(dict.fromkeys([*id_names, *combo_cols, *mapping.attributes]))
-    dictionaries = {c: _dictionary(raw.get_column(c)) for c in label_cols}
-    if combo_cols:
-        combos, combo = _combinations([dictionaries[c] for c in combo_cols], combo_cols)
-        decoded = combos.select(
-            "__combo",
-            *(
-                dictionaries[c].values.gather(combos.get_column(c)).alias(c)
-                if dictionaries[c].values.len()
-                else pl.repeat(None, combos.height, dtype=pl.String, eager=True).alias(c)
-                for c in combo_cols
-            ),
-        )
-    else:
-        decoded = pl.DataFrame({"__combo": [0]}, schema={"__combo": pl.UInt32})
-        combo = pl.repeat(0, n, dtype=pl.UInt32, eager=True)
-    table = _label_table(decoded, mapping, journey_map)
+    report_phase("timestamps")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Times are parsed on one core while labels and identifiers are encoded on the other.
+        parsing = pool.submit(_parse_times, raw.get_column(mapping.timestamp), mapping, source, rows)
+        try:
+            report_phase("labels")
+            dictionaries, combo_cols, combo, table = _labels(raw, mapping, journey_map)
+            keys = _identifier_keys(raw, id_names, dictionaries)
+        finally:
+            ts, ts_present = parsing.result()  # an error in the times is reported first, as they come first
 
     report_phase("validate")
-    label_codes = {c: dictionaries[c].label_codes() for c in id_names}
-    id_codes = [label_codes[c].alias(f"__id{i}") for i, c in enumerate(mapping.customer_ids)]
+    id_keys = [keys[c].alias(f"__id{i}") for i, c in enumerate(mapping.customer_ids)]
     # A session, and a case, link identifiers: all events of one belong to one customer.
     for name, col in (("__session", mapping.session), ("__case_link", mapping.case)):
         if col is not None and col not in mapping.customer_ids and col != mapping.session:
-            id_codes.append(label_codes[col].alias(name))
-    id_cols = [s.name for s in id_codes]
-    case_codes = [label_codes[mapping.case].alias("__case")] if mapping.case is not None else []
+            id_keys.append(keys[col].alias(name))
+    id_cols = [s.name for s in id_keys]
+    case_codes = [dictionaries[mapping.case].label_codes().alias("__case")] if mapping.case is not None else []
     by_case = mapping.journeys == "case" and mapping.case is not None
-    work = pl.DataFrame([rows, ts.alias("__ts"), combo.alias("__combo"), *id_codes, *case_codes])
+    work = pl.DataFrame([rows, ts.alias("__ts"), combo.alias("__combo"), *id_keys, *case_codes])
     no_touchpoint = table.get_column("__touchpoint").is_null().gather(combo)
     reasons: list[tuple[str, pl.Series | pl.Expr]] = [
         ("empty timestamp", ~ts_present),
@@ -532,7 +541,12 @@ def ingest(
     reason_col = work.select(reason_expr.alias("__reason")).to_series()
     del ts_present, no_touchpoint
     valid = reason_col.is_null()
-    exact_mask, mapped_mask = _duplicates(raw, mapping, dictionaries, ts, valid)
+    # Equal rows have equal codes, keys and times: one hash over them finds the candidates.
+    covered = {mapping.timestamp, *combo_cols, *id_names, *mapping.attributes}
+    cheap = [ts, combo, *keys.values(), *(dictionaries[a].codes for a in mapping.attributes)]
+    cheap += [raw.get_column(c) for c in mapping.columns() if c not in covered]
+    exact_mask, mapped_mask = _duplicates(raw, mapping.columns(), cheap, valid)
+    del cheap
     duplicates, mapped_duplicates = int(exact_mask.sum()), int(mapped_mask.sum())
     drops = (
         (exact_mask, duplicates, mapping.duplicates != "keep"),
@@ -550,8 +564,15 @@ def ingest(
     notes = _duplicate_notes(raw, mapping, rows, valid, exact_mask, mapped_mask)
     keep = reason_col.is_null()
     del reason_col, exact_mask, mapped_mask
-    kept = work.filter(keep)
-    del work
+    # Each event's first identifier column (for its customer's raw identifier, see _customer_ids).
+    n_ids = len(mapping.customer_ids)
+    first_id = work.select(
+        pl.coalesce(
+            pl.when(pl.col(c).is_not_null()).then(pl.lit(i, dtype=pl.UInt8)) for i, c in enumerate(id_cols[:n_ids])
+        )
+    ).to_series()
+    kept = work.with_columns(first_id.alias("__first_id")).filter(keep)
+    del work, keys, id_keys, first_id, ts, combo  # what is left is in ``kept``
     if kept.height == 0:
         detail = "; ".join(f"{reason}: {count:,} (rows {', '.join(map(str, ex))})" for reason, count, ex in excluded)
         raise UserInputError(
@@ -586,9 +607,11 @@ def ingest(
         )
 
     report_phase("identity")
-    n_ids = len(mapping.customer_ids)
-    customer, identity = resolve_identities(kept.select(id_cols), id_cols[:n_ids], link_columns=id_cols[n_ids:])
-    identity = replace(identity, identifiers=tuple(mapping.customer_ids))
+    found = resolve_keys(
+        [kept.get_column(c) for c in id_cols], identifiers=mapping.customer_ids, links=len(id_cols) - n_ids
+    )
+    identity = found.report
+    kept = kept.drop(id_cols)
 
     report_phase("encode")
     used = table.filter(pl.col("__n") > 0)
@@ -602,58 +625,51 @@ def ingest(
         "__converted",
         "__identified",
     )
-    n_kept = kept.height
-    kept_rows = keep.arg_true() if n_kept < n else None
+    position, customer = _customer_order(found.first_row, kept.get_column("__ts"))
+    del found
+    if by_case:
+        # Customers as numbered above, then each customer's cases together: sorted below.
+        in_kept_order = np.empty_like(customer)
+        in_kept_order[position] = customer
+        position, customer = np.arange(kept.height), in_kept_order
+    take = pl.Series(position)
+    sorted_kept = kept.select("__ts", "__row", "__combo", "__first_id").gather(take)
+    # Raw rows of the events in their final order: every raw column is gathered once.
+    source_rows = (keep.arg_true().gather(take) if kept.height < n else take).to_numpy()
+    pick = pl.Series(source_rows)
 
-    def kept_raw(col: str) -> pl.Series:
-        series = raw.get_column(col)
-        return series.gather(kept_rows) if kept_rows is not None else series
-
-    def number(col: str | None, name: str) -> pl.Series:
-        if col is None:
-            return pl.repeat(None, n_kept, dtype=pl.Float64, eager=True).alias(name)
-        return kept_raw(col).cast(pl.Float64, strict=False).alias(name)
-
-    attributes: list[pl.Series] = []
-    for a in mapping.attributes:
-        dictionary = dictionaries[a]
-        codes_kept = dictionary.codes.gather(kept_rows) if kept_rows is not None else dictionary.codes
-        attributes.append(dictionary.labels().cast(pl.Categorical).gather(codes_kept).alias(f"attr_{a}"))
-    identifiers = [dictionaries[c] for c in mapping.customer_ids]
-
-    def present(col: str) -> pl.Expr:
-        # An identifier cell holding only spaces is no identifier (its label code is null).
-        codes = pl.lit(dictionaries[col].codes)
-        if label_codes[col].null_count() == dictionaries[col].codes.null_count():
-            return codes
-        return pl.when(pl.lit(label_codes[col]).is_not_null()).then(codes)
-
-    # Each event's first identifier, as (identifier column << 32 | dictionary code).
-    first_id = pl.select(
-        pl.coalesce(
-            present(c).cast(pl.UInt64) + pl.lit(i << 32, dtype=pl.UInt64) for i, c in enumerate(mapping.customer_ids)
-        ).alias("__first_id")
-    ).to_series()
-    if kept_rows is not None:
-        first_id = first_id.gather(kept_rows)
-    events = pl.DataFrame(
-        [
-            customer,
-            kept.get_column("__ts").alias("ts"),
-            kept.get_column("__row").alias("seq"),
-            *(codes.get_column(c).gather(kept_combo).alias(name) for c, name in _CODE_COLUMNS),
-            number(mapping.value, "value"),
-            number(mapping.sentiment, "sentiment"),
-            *attributes,
-            first_id,
-            *([_chronological(kept.get_column("__case"), kept.get_column("__ts"))] if case_codes else []),
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Each customer's raw identifier is looked up on one core while the other columns are gathered.
+        identifiers = [raw.get_column(c) for c in mapping.customer_ids]
+        naming = pool.submit(_customer_ids, customer, sorted_kept.get_column("__first_id"), source_rows, identifiers)
+        event_combo = sorted_kept.get_column("__combo")
+        columns = [
+            pl.Series("customer", customer, dtype=pl.UInt32),
+            sorted_kept.get_column("__ts").alias("ts"),
+            sorted_kept.get_column("__row").alias("seq"),
+            *(codes.get_column(c).gather(event_combo).alias(name) for c, name in _CODE_COLUMNS),
+            *(
+                _number(raw.get_column(col).gather(pick)).alias(name)
+                if col is not None
+                else pl.repeat(None, pick.len(), dtype=pl.Float64, eager=True).alias(name)
+                for col, name in ((mapping.value, "value"), (mapping.sentiment, "sentiment"))
+            ),
+            *(
+                dictionaries[a]
+                .labels()
+                .cast(pl.Categorical)
+                .gather(dictionaries[a].codes.gather(pick))
+                .alias(f"attr_{a}")
+                for a in mapping.attributes
+            ),
+            *([_chronological(kept.get_column("__case"), kept.get_column("__ts")).gather(take)] if case_codes else []),
         ]
-    )
-    del kept, attributes, first_id
-    # Each customer's events stay together; with case journeys each case's events are together
-    # inside them (cases in order of their first event), else the customer's events are in time order.
-    events = events.sort(["customer", "case", "ts", "seq"] if by_case else ["customer", "ts", "seq"])
-    events = events.with_columns(_customer_ids(events.select("customer", "__first_id"), identifiers)).drop("__first_id")
+        events = pl.DataFrame([*columns, naming.result()])
+    del kept, sorted_kept, columns, take, pick, source_rows
+    if by_case:
+        # Each customer's events stay together, each case's events together inside them (cases in
+        # order of their first event).
+        events = events.sort(["customer", "case", "ts", "seq"])
     same = pl.col("customer") == pl.col("customer").shift(1)
     if by_case:
         same = same & (pl.col("case") == pl.col("case").shift(1))
@@ -686,6 +702,49 @@ def ingest(
     return log, report, identity
 
 
+def _parse_times(
+    raw_ts: pl.Series, mapping: ColumnMapping, source: str, rows: pl.Series
+) -> tuple[pl.Series, pl.Series]:
+    """The parsed times and where the raw time cell holds something (an empty cell is not an unparsable one)."""
+    ts = parse_timestamps(raw_ts, fmt=mapping.timestamp_format, timezone=mapping.timezone, source=source, rows=rows)
+    return ts, _present_text(raw_ts)
+
+
+def _labels(
+    raw: pl.DataFrame, mapping: ColumnMapping, journey_map: JourneyMap | None
+) -> tuple[dict[str, _Dictionary], list[str], pl.Series, pl.DataFrame]:
+    """Dictionaries of the attribute and case columns, the label columns of combinations, each row's
+    combination and the label table (channel, touchpoint, owner, conversion, identification) of every
+    combination."""
+    n = raw.height
+    combo_cols = list(
+        dict.fromkeys(
+            c
+            for c in (mapping.channel, mapping.touchpoint, *mapping.template_columns(), mapping.owner, mapping.outcome)
+            if c is not None
+        )
+    )
+    # Dictionary codes where labels are looked up or kept; identifiers need only one key per value.
+    coded = [*combo_cols, *mapping.attributes, *([mapping.case] if mapping.case is not None else [])]
+    dictionaries = {c: _dictionary(raw.get_column(c)) for c in dict.fromkeys(coded)}
+    if combo_cols:
+        combos, combo = _combinations([dictionaries[c] for c in combo_cols], combo_cols)
+        decoded = combos.select(
+            "__combo",
+            *(
+                dictionaries[c].values.gather(combos.get_column(c)).alias(c)
+                if dictionaries[c].values.len()
+                else pl.repeat(None, combos.height, dtype=pl.String, eager=True).alias(c)
+                for c in combo_cols
+            ),
+        )
+    else:
+        decoded = pl.DataFrame({"__combo": [0]}, schema={"__combo": pl.UInt32})
+        combo = pl.repeat(0, n, dtype=pl.UInt32, eager=True)
+    later = {c: d for c, d in dictionaries.items() if c in mapping.attributes or c == mapping.case}
+    return later, combo_cols, combo, _label_table(decoded, mapping, journey_map)
+
+
 _CODE_COLUMNS = (
     ("__touchpoint", "touchpoint"),
     ("__channel", "channel"),
@@ -695,31 +754,95 @@ _CODE_COLUMNS = (
 )
 
 
-def _customer_ids(sorted_ids: pl.DataFrame, identifiers: list[_Dictionary]) -> pl.Series:
+def _customer_ids(
+    customer: np.ndarray, first_id: pl.Series, source_rows: np.ndarray, identifiers: list[pl.Series]
+) -> pl.Series:
     """Per event, one raw identifier of its customer (``customer_id``, Categorical).
 
-    ``sorted_ids`` holds ``customer`` and ``__first_id`` (identifier column << 32 | code), sorted
-    by customer and time. A customer's identifier is the first identifier of its earliest event
-    that has one (events linked only by a session or a case carry none; a customer with none at
-    all gets null); only one value per customer is turned into text.
+    The events are in their final order (by customer and time): ``customer`` is each one's customer,
+    ``first_id`` the first identifier column holding a value on it (null when only a session or a
+    case links it) and ``source_rows`` its row in the raw ``identifiers``. A customer's identifier
+    is the first identifier of its earliest event that has one (a customer with none gets null);
+    only one value per customer is turned into text.
     """
-    customer = sorted_ids.get_column("customer").to_numpy()
     if customer.size == 0:
         return pl.Series("customer_id", [], dtype=pl.Categorical)
-    with_id = sorted_ids
-    if sorted_ids.get_column("__first_id").null_count():
-        with_id = sorted_ids.filter(pl.col("__first_id").is_not_null())
-    owner = with_id.get_column("customer").to_numpy()
+    has = first_id.is_not_null().to_numpy()
+    owner = customer[has]
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if owner.size else np.zeros(0, dtype=np.int64)
-    packed = with_id.get_column("__first_id").to_numpy()[starts]
-    column, code = packed >> np.uint64(32), packed & np.uint64(0xFFFFFFFF)
+    column = first_id.drop_nulls().to_numpy()[starts]
+    rows = source_rows[has][starts]
     labels = pl.Series("customer_id", [None] * int(customer.max() + 1), dtype=pl.String)
-    for i, dictionary in enumerate(identifiers):
+    for i, raw in enumerate(identifiers):
         mine = np.flatnonzero(column == i)
-        values = dictionary.values.gather(pl.Series(code[mine].astype(np.int64)))
+        values = raw.gather(pl.Series(rows[mine])).cast(pl.String)
         trimmed = pl.DataFrame({"v": values}).select(_label(pl.col("v"))).to_series()
         labels = labels.scatter(owner[starts[mine]], trimmed)
     return labels.cast(pl.Categorical).gather(pl.Series(customer)).alias("customer_id")
+
+
+def _customer_order(first_row: pl.Series, ts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The events sorted by customer, time and row, and the customer code of each, from one sort of 64-bit keys.
+
+    ``first_row`` names each event's customer by the position of its first event (see
+    :func:`~journeymap.events.identity.resolve_keys`), so customers numbered in order of first
+    appearance are its distinct values in increasing order. Each key packs that position with
+    the event's rank by (time, position); when the events are in time order already (an export
+    sorted by time) the rank is the position itself. Returns the positions in sorted order and
+    each sorted event's customer code (0, 1, ...).
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> ts = pl.Series([datetime(2024, 1, d) for d in (3, 1, 2, 1)]).dt.replace_time_zone("UTC")
+    >>> position, customer = _customer_order(pl.Series([0, 1, 0, 1], dtype=pl.UInt32), ts)
+    >>> position.tolist(), customer.tolist()
+    ([2, 0, 1, 3], [0, 0, 1, 1])
+    """
+    n = first_row.len()
+    micros = ts.dt.epoch("us").to_numpy()
+    by_time: np.ndarray | None = None
+    rank = np.arange(n, dtype=np.uint64)
+    if n > 1 and not bool(np.all(micros[1:] >= micros[:-1])):
+        by_time = np.argsort(micros, kind="stable")
+        rank[by_time] = np.arange(n, dtype=np.uint64)
+    packed = (first_row.to_numpy().astype(np.uint64) << np.uint64(32)) | rank
+    del rank
+    packed = pl.Series(packed).sort().to_numpy()  # Polars sorts 64-bit integers on every core
+    position = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    if by_time is not None:
+        position = by_time[position]
+    owner = packed >> np.uint64(32)
+    starts = np.flatnonzero(owner[1:] != owner[:-1]) + 1
+    sizes = np.diff(np.r_[0, starts, n])
+    return position, np.repeat(np.arange(sizes.size, dtype=np.uint32), sizes)
+
+
+def _identifier_keys(raw: pl.DataFrame, names: list[str], dictionaries: dict[str, _Dictionary]) -> dict[str, pl.Series]:
+    """One ``UInt64`` key per row of each identifier column: equal for equal trimmed labels, null when empty.
+
+    A column read as categories keys by its label code; a text column by a 64-bit hash of the
+    trimmed label, all columns hashed in one parallel pass (no dictionary of the values is built).
+    Each column has its own key space, so the same text in two columns is two identifiers. Two
+    different values of one column sharing a hash (for two million values, a chance of about one
+    in ten million) would be taken as one.
+    """
+    distinct = list(dict.fromkeys(names))
+    text = {c for c in distinct if raw.schema[c] != pl.Categorical}
+    hashed = raw.select(
+        pl.when(trimmed.str.len_bytes() > 0).then(trimmed.hash(seed=i + 1)).alias(c)
+        for i, c in enumerate(distinct)
+        if c in text
+        for trimmed in (pl.col(c).cast(pl.String).str.strip_chars(),)
+    )
+    keys: dict[str, pl.Series] = {}
+    for i, c in enumerate(distinct):
+        if c in text:
+            keys[c] = hashed.get_column(c)
+        else:
+            dictionary = dictionaries.get(c) or _dictionary(raw.get_column(c))
+            keys[c] = dictionary.label_codes().cast(pl.UInt64) + pl.Series([i << 32], dtype=pl.UInt64)
+    return keys
 
 
 def _chronological(case: pl.Series, ts: pl.Series) -> pl.Series:
@@ -800,46 +923,35 @@ def _label_table(decoded: pl.DataFrame, mapping: ColumnMapping, journey_map: Jou
 
 
 def _duplicates(
-    raw: pl.DataFrame,
-    mapping: ColumnMapping,
-    dictionaries: dict[str, _Dictionary],
-    ts: pl.Series,
-    valid: pl.Series,
+    raw: pl.DataFrame, columns: list[str], cheap: list[pl.Series], valid: pl.Series
 ) -> tuple[pl.Series, pl.Series]:
     """Valid rows equal to an earlier valid row in every column of the file (exact duplicates), and in
     every mapped raw column but not in all (the two masks never overlap).
 
-    Candidates are found on integer codes and parsed times (equal raw text gives equal codes and
-    times); only candidate rows are compared on the raw time text, then on the rest of the row: the
-    :data:`~journeymap.events.read.ROW_HASH` read with the file, else the other columns of ``raw``
-    (``raw`` holding only mapped columns, those are the whole row). Two rows equal in every mapped
-    column whose other columns differ but hash equally (a 64-bit collision) would count as exact.
+    Candidates are the valid rows whose hash over ``cheap`` repeats: codes, keys and parsed times
+    that are equal whenever the raw ``columns`` are. Only candidate rows are compared on the raw
+    ``columns``, then on the rest of the row: the :data:`~journeymap.events.read.ROW_HASH` read
+    with the file, else the other columns of ``raw`` (``raw`` holding only mapped columns, those are
+    the whole row). Two rows equal in every mapped column whose other columns differ but hash
+    equally (a 64-bit collision) would count as exact.
     """
-
-    def key(col: str, cheap: bool) -> pl.Series:
-        if col in dictionaries:
-            return dictionaries[col].codes.alias(col)
-        if cheap and col == mapping.timestamp:
-            return ts.alias(col)
-        return raw.get_column(col)
-
-    columns = mapping.columns()
-    # One 64-bit hash per row over the cheap keys: equal rows hash equally, so rows whose hash is
-    # not repeated are certainly not duplicates; a collision only adds a candidate.
+    # Rows whose hash is not repeated are certainly not duplicates; a collision only adds a candidate.
     combined = np.zeros(valid.len(), dtype=np.uint64)
-    for col in columns:
-        part = key(col, True).hash(seed=7).to_numpy()
-        combined *= np.uint64(0x100000001B3)
-        combined ^= part
-    hashed = pl.Series("__hash", combined)
-    candidates = valid & hashed.is_duplicated()
-    del combined, hashed
-    flag = valid.alias("__valid")
+    for part in cheap:
+        if part.dtype == pl.String or part.dtype == pl.Categorical:
+            part = part.hash(seed=7)
+        combined ^= part.to_physical().fill_null(0).cast(pl.UInt64, wrap_numerical=True).to_numpy()
+        combined *= np.uint64(0x100000001B3)  # a multiplication by an odd number keeps different values apart
+    ordered = pl.Series(combined).sort().to_numpy()  # a sort of 64-bit integers: cheaper than a hash table
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    candidates = valid & pl.Series(combined).is_in(pl.Series(repeated).implode())
+    del combined
     found = candidates.arg_true()
     none = pl.repeat(False, valid.len(), dtype=pl.Boolean, eager=True).alias("__dup")
     if found.len() == 0:
         return none, none.clone()
-    mapped = pl.DataFrame([flag, *(key(c, False) for c in columns)])[found]
+    mapped = pl.DataFrame([valid.alias("__valid"), *(raw.get_column(c) for c in columns)])[found]
     first_mapped = mapped.select(pl.struct(pl.all()).is_first_distinct()).to_series()
     rest = [c for c in raw.columns if c not in set(columns)]
     whole = pl.concat([mapped, raw.select(rest)[found]], how="horizontal") if rest else mapped
@@ -870,7 +982,7 @@ def _duplicate_notes(
         return notes
     value = ""
     if mapping.value is not None:
-        amounts = raw.get_column(mapping.value).cast(pl.Float64, strict=False).fill_nan(None)
+        amounts = _number(raw.get_column(mapping.value)).fill_nan(None)
         total = amounts.filter(valid).abs().sum()
         if total:
             share = float(amounts.filter(mapped).abs().sum()) / float(total)
@@ -922,6 +1034,7 @@ def read_mapped(
     progress: Callable[[float], None] | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    identifiers_as_text: bool = False,
 ) -> pl.DataFrame:
     """Read what ``mapping`` uses from a raw export, at the least memory :func:`ingest` can start from.
 
@@ -932,6 +1045,13 @@ def read_mapped(
     :data:`~journeymap.events.read.ROW_HASH`, a hash of the whole row that tells exact duplicates
     from rows equal in the mapped columns only.
 
+    With ``identifiers_as_text`` the customer identifier and session columns stay text: building
+    a dictionary of hundreds of thousands of identifier values while reading is most of the read's
+    cost, and :func:`ingest` only needs a key per value, which it hashes from the text in one
+    parallel pass (at 10M events: several seconds less). The value and sentiment columns are then
+    read as dictionary codes: a text column costs 16 bytes a row even where it is empty, and these
+    few distinct numbers in mostly empty cells pay for part of the identifiers' text.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -940,8 +1060,10 @@ def read_mapped(
     >>> read_mapped(p, ColumnMapping(customer_ids=["id"], timestamp="ts", touchpoint="ev")).schema
     Schema([('id', Categorical), ('ts', String), ('ev', Categorical), ('__row_hash', UInt64)])
     """
-    numbers = {mapping.timestamp, mapping.value, mapping.sentiment}
-    labels = [c for c in mapping.columns() if c not in numbers]
+    text = {mapping.timestamp, mapping.value, mapping.sentiment}
+    if identifiers_as_text:
+        text = {mapping.timestamp, *mapping.customer_ids, mapping.session} - {mapping.case}
+    labels = [c for c in mapping.columns() if c not in text]
     return read_events(
         path,
         fmt=fmt,

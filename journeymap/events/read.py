@@ -316,13 +316,21 @@ def _chunks(p: Path, report: Callable[[float], None]) -> Iterator[bytes]:
 
 
 class _LineGuard:
-    """Tracks the current line length across chunks; refuses over-long lines."""
+    """Tracks the current line length across chunks; refuses over-long lines.
 
-    def __init__(self, name: str, limit: int) -> None:
-        self.name = name
+    Newlines are counted only with ``count_lines`` (a sample that stops after its rows): counting
+    those of a 1 GB export takes longer than reading it, so the number of a refused line is found
+    by reading the file again up to it, a cost paid only on failure.
+    """
+
+    def __init__(self, path: Path, limit: int, *, count_lines: bool = False) -> None:
+        self.path = path
         self.limit = limit
-        self.line = 1
-        self.run = 0
+        self.count_lines = count_lines
+        self.line = 1  # the current line's number, kept only when counting
+        self.run = 0  # bytes of the current line so far
+        self.fed = 0  # bytes fed so far
+        self.line_start = 0  # offset of the current line's first byte
 
     def feed(self, chunk: bytes) -> None:
         # Chunks are never longer than the limit, so an over-long line always crosses a chunk
@@ -330,27 +338,43 @@ class _LineGuard:
         first = chunk.find(b"\n")
         if first < 0:
             self.run += len(chunk)
+            self.fed += len(chunk)
             self._check()
             return
         self.run += first
         self._check()
-        self.line += chunk.count(b"\n")
-        self.run = len(chunk) - chunk.rfind(b"\n") - 1
+        if self.count_lines:
+            self.line += chunk.count(b"\n")
+        last = chunk.rfind(b"\n")
+        self.line_start = self.fed + last + 1
+        self.run = len(chunk) - last - 1
+        self.fed += len(chunk)
         self._check()
 
     def _check(self) -> None:
         if self.run > self.limit:
+            line = self.line if self.count_lines else self._line_at(self.line_start)
             raise UserInputError(
                 f"line is longer than {self.limit:,} bytes; a single event cannot be that long",
-                source=self.name,
-                location=f"line {self.line}",
+                source=self.path.name,
+                location=f"line {line}",
                 hint="The file is probably not an event export, or a field holds a whole document: "
                 "remove that field and export again.",
             )
 
+    def _line_at(self, offset: int) -> int:
+        """The number of the line that starts at byte ``offset`` of the (decompressed) file."""
+        lines, seen = 1, 0
+        for chunk in _chunks(self.path, _no_progress):
+            if seen + len(chunk) >= offset:
+                return lines + chunk.count(b"\n", 0, offset - seen)
+            lines += chunk.count(b"\n")
+            seen += len(chunk)
+        return lines
+
 
 def _scan_lines(p: Path, report: Callable[[float], None], limit: int, rows: int | None = None) -> None:
-    guard = _LineGuard(p.name, limit)
+    guard = _LineGuard(p, limit, count_lines=rows is not None)
     for chunk in _chunks(p, report):
         for start in range(0, len(chunk), limit):
             guard.feed(chunk[start : start + limit])
@@ -757,7 +781,7 @@ def _read_xes(p: Path, report: Callable[[float], None], limit: int) -> pl.DataFr
     parser.buffer_text = False
     parser.StartElementHandler = state.start
     parser.EndElementHandler = state.end
-    guard = _LineGuard(p.name, limit)
+    guard = _LineGuard(p, limit)
     try:
         for chunk in _chunks(p, report):
             for start in range(0, len(chunk), limit):
