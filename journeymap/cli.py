@@ -29,6 +29,7 @@ from journeymap.errors import UserInputError
 if TYPE_CHECKING:
     import polars as pl
 
+    from journeymap.analysis.whatif import EvidenceShift, WhatIf
     from journeymap.events.goals import Goals
     from journeymap.events.log import EventLog
     from journeymap.events.mapping import ColumnMapping, MappingGuess
@@ -136,7 +137,7 @@ def _load_events(
             raise UserInputError("file not found", source=str(mapping_path), hint="Check the --mapping path.")
         mapping = mapping_from_json(mapping_path.read_bytes(), source=mapping_path.name)
         note = ""
-        # Only the mapped columns, labels as dictionary codes: the least memory ingest can start from.
+        # Only the mapped columns; labels as dictionary codes, identifiers as text that ingest hashes.
         raw = read_mapped(
             path,
             mapping,
@@ -144,6 +145,7 @@ def _load_events(
             encoding=args.encoding,
             delimiter=args.delimiter,
             fmt=args.fmt,
+            identifiers_as_text=True,
         )
     else:
         raw = read_events(
@@ -304,7 +306,8 @@ def _journey_notes(
     return lines, bool(parts)
 
 
-def _cmd_overlay(args: argparse.Namespace) -> int:
+def _overlay_of(args: argparse.Namespace) -> tuple[Overlay, JourneyMap | None, str, list[str], bool]:
+    """The overlay the reading options describe: it, the map, the ingest report, the journey notes, whether a goal."""
     from journeymap.events.goals import final_touchpoints
     from journeymap.events.overlay import compute_overlay
     from journeymap.events.settings import OverlaySettings
@@ -321,6 +324,11 @@ def _cmd_overlay(args: argparse.Namespace) -> int:
         settings = replace(settings, gap=parse_duration(args.gap))
     overlay = compute_overlay(log, journey_map, settings)
     notes, has_goal = _journey_notes(overlay, mapping, goal_touchpoints, outcome_values)
+    return overlay, journey_map, report, notes, has_goal
+
+
+def _cmd_overlay(args: argparse.Namespace) -> int:
+    overlay, _map, report, notes, has_goal = _overlay_of(args)
     summary = _summary(overlay, has_goal=has_goal, notes=notes)
     out = Path(args.out)
     written = _write_frames(
@@ -330,6 +338,117 @@ def _cmd_overlay(args: argparse.Namespace) -> int:
     print(summary)
     print(f"wrote {len(written)} files to {out}/")
     return 0
+
+
+def _cmd_what_if(args: argparse.Namespace) -> int:
+    from journeymap.analysis.whatif import Fix, shift_evidence, what_if
+
+    if args.draws < 1:
+        raise UserInputError(f"is {args.draws}", source="--draws", hint="Take at least one draw (200 is usual).")
+    overlay, journey_map, report, notes, _has_goal = _overlay_of(args)
+    fixes = [Fix.parse(text, journey_map, overlay.prepared.log) for text in args.fix or ()]
+    result = what_if(overlay.prepared, fixes, journey_map, keep=overlay.keep, draws=args.draws, seed=args.seed)
+    print(report)
+    print("\n".join(notes))
+    if fixes:
+        print("\n".join(_what_if_lines(result)))
+        shift = shift_evidence(overlay, fixes, journey_map)
+        print("\n".join(_evidence_lines(shift)))
+    print("\n".join(_ranking_lines(result, args.top)))
+    if not fixes:
+        print('choose handoffs with --fix "FROM->TO" (repeatable) to see what fixing them would change')
+    return 0
+
+
+def _what_if_lines(result: WhatIf) -> list[str]:
+    """The graph re-run's KPIs, then each fix's estimate, each with its assumptions and crossings."""
+    from journeymap.analysis.whatif import MIN_CROSSINGS, format_change, format_value
+
+    rerun = result.rerun
+    lines = [
+        "",
+        f"What if the context travelled across: {'; '.join(fix.label for fix in rerun.fixes)}",
+        f"Journey KPIs: the journey graph re-run over {rerun.journeys:,} journeys that are over, "
+        f"{rerun.fixed_crossings:,} lost crossings fixed",
+        f"  {'KPI':<38}{'observed':>10}{'predicted':>11}  {'95% interval':<18}change (95% interval)",
+    ]
+    for kpi in rerun.kpis:
+        low, high = (format_value(bound, kpi.unit) for bound in kpi.interval)
+        change = format_change(kpi.predicted - kpi.observed, kpi.unit)
+        change_low, change_high = (format_change(bound, kpi.unit) for bound in kpi.change_interval)
+        lines.append(
+            f"  {kpi.label:<38}{format_value(kpi.observed, kpi.unit):>10}{format_value(kpi.predicted, kpi.unit):>11}"
+            f"  {f'{low} to {high}':<18}{change} ({change_low} to {change_high})"
+        )
+    lines.append("  assumptions:")
+    lines.extend(f"    - {text}" for text in rerun.assumptions)
+    for estimate in result.estimates:
+        lines += [
+            "",
+            f"{estimate.fix.label}: {estimate.crossings:,} crossings, {estimate.lost:,} lost the context, "
+            f"{estimate.kept:,} kept it; {estimate.customers_affected:,} customers affected",
+        ]
+        for outcome in estimate.outcomes:
+            compared = f"{outcome.kept_crossings:,} kept and {outcome.lost_crossings:,} lost crossings compared"
+            if not outcome.enough or outcome.effect is None or outcome.interval is None:
+                lines.append(f"  {outcome.label}: not enough evidence ({compared}; {MIN_CROSSINGS} of each needed)")
+                continue
+            low, high = (format_change(bound, outcome.unit) for bound in outcome.interval)
+            lines.append(
+                f"  {outcome.label}: kept {format_value(outcome.kept_mean, outcome.unit)}, "
+                f"lost {format_value(outcome.lost_mean, outcome.unit)}; effect of keeping it "
+                f"{format_change(outcome.effect, outcome.unit)} (95% {low} to {high}); "
+                f"{format_value(outcome.observed, outcome.unit)} observed, "
+                f"{format_value(outcome.predicted, outcome.unit)} predicted ({compared})"
+            )
+        lines.append("  assumptions:")
+        lines.extend(f"    - {text}" for text in estimate.assumptions)
+    return lines
+
+
+def _evidence_lines(shift: EvidenceShift) -> list[str]:
+    """The maturity evidence the fixes would move."""
+    if shift.kept_share_before is None or shift.kept_share_after is None:
+        return ["", "Context carried across channels: not measured (no channel switch in these events)"]
+    lines = [
+        "",
+        f"Context carried across channels: {shift.kept_share_before:.1%} of channel switches kept it, "
+        f"{shift.kept_share_after:.1%} with the fixes",
+    ]
+    lines.extend(f"  {change.message}" for change in shift.changes)
+    lines.extend(f"  ({text})" for text in shift.assumptions)
+    return lines
+
+
+def _ranking_lines(result: WhatIf, top: int) -> list[str]:
+    """The candidate handoffs, best predicted gain first."""
+    from journeymap.analysis.whatif import MIN_CROSSINGS, format_change
+
+    ranking = result.ranking
+    kpi, unit = ("completion", "share") if result.has_goal else ("effort", "events")
+    gain_word = "customers completing" if result.has_goal else "events saved"
+    graph_word = "completed journeys" if result.has_goal else "events saved"
+    lines = [
+        "",
+        f"Handoffs ranked by predicted gain = customers affected × effect on {kpi} "
+        f"({ranking.height:,} with enough crossings; the journey graph re-run's gain beside it):",
+    ]
+    for rank, row in enumerate(ranking.head(top).iter_rows(named=True), 1):
+        if row["gain"] is None:
+            estimate = f"{row['customers_affected']:,} customers affected, not enough evidence for an effect"
+        else:
+            estimate = (
+                f"{row['customers_affected']:,} customers × {format_change(row['effect'], unit)} = "
+                f"{row['gain'] + 0.0:+,.1f} {gain_word}"
+            )
+        graph = "" if row["graph_gain"] is None else f"; graph re-run {row['graph_gain'] + 0.0:+,.1f} {graph_word}"
+        lost = f"{row['lost']:,} of {row['crossings']:,} crossings lost the context"
+        lines.append(f"  {rank:>2}. {row['label']}: {lost}; {estimate}{graph}")
+    if ranking.height == 0:
+        lines.append(
+            f"  none: no handoff has {MIN_CROSSINGS} crossings that lost the context and {MIN_CROSSINGS} that kept it"
+        )
+    return lines
 
 
 def _guess(raw: pl.DataFrame, path: Path, args: argparse.Namespace, journey_map: JourneyMap | None) -> MappingGuess:
@@ -371,15 +490,11 @@ def _add_read_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--delimiter", default=None, help="CSV delimiter (default: sniffed)")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="journeymap", description="Journey maps, event overlays and silo handoffs.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    overlay = commands.add_parser("overlay", help="overlay an event export on a journey map and write every table")
+def _add_overlay_options(overlay: argparse.ArgumentParser) -> None:
+    """What reads an export into an overlay: the file options, the map, the mapping, journeys and goals."""
     _add_read_options(overlay)
     overlay.add_argument("--map", default=None, help="journey map JSON (exported from Journeymap)")
     overlay.add_argument("--mapping", default=None, help="column mapping JSON (default: guessed)")
-    overlay.add_argument("--out", default="overlay", help="output directory (default: ./overlay)")
-    overlay.add_argument("--format", choices=["parquet", "csv", "json"], default="parquet", help="output file format")
     overlay.add_argument(
         "--gap",
         default=None,
@@ -403,7 +518,32 @@ def _parser() -> argparse.ArgumentParser:
         "drop-mapped also rows equal in every mapped column only; keep keeps all "
         "(default: the mapping's choice, else drop-exact)",
     )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="journeymap", description="Journey maps, event overlays and silo handoffs.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    overlay = commands.add_parser("overlay", help="overlay an event export on a journey map and write every table")
+    _add_overlay_options(overlay)
+    overlay.add_argument("--out", default="overlay", help="output directory (default: ./overlay)")
+    overlay.add_argument("--format", choices=["parquet", "csv", "json"], default="parquet", help="output file format")
     overlay.set_defaults(run=_cmd_overlay)
+    what_if = commands.add_parser(
+        "what-if", help="predict what keeping the context across handoffs would change, with 95%% intervals"
+    )
+    _add_overlay_options(what_if)
+    what_if.add_argument(
+        "--fix",
+        action="append",
+        default=None,
+        metavar="FROM->TO",
+        help="a handoff whose context is to travel (repeatable): two touchpoints (ids or names) of a transition, "
+        "else two channels, else two teams. Without --fix, the handoffs are ranked",
+    )
+    what_if.add_argument("--draws", type=int, default=200, help="draws behind each interval (default 200)")
+    what_if.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    what_if.add_argument("--top", type=int, default=10, help="ranked handoffs to print (default 10)")
+    what_if.set_defaults(run=_cmd_what_if)
     mapping = commands.add_parser("mapping", help="column mappings")
     mapping_commands = mapping.add_subparsers(dest="mapping_command", required=True)
     guess = mapping_commands.add_parser("guess", help="print a guessed column mapping as JSON")

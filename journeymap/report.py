@@ -3,8 +3,9 @@
 :func:`build_report` gathers what a reviewer reads into a :class:`Report`: the key figures,
 the journey graph, the structural analysis (handoffs, dead ends, unreachable touchpoints,
 empty stages), the designed silo handoffs and the silo handoff matrix, and, when given, what
-the event data showed (journey KPIs, observed silo handoffs, the friction board), the
-maturity radar, open opportunities and review comments.
+the event data showed (journey KPIs, observed silo handoffs, the friction board), what keeping
+the context across chosen handoffs is predicted to change (:func:`journeymap.analysis.whatif.what_if`),
+the maturity radar, open opportunities and review comments.
 
 Renderers
 ---------
@@ -72,6 +73,7 @@ import kaleido
 import plotly.graph_objects as go
 
 from journeymap.analysis.kpis import NO_GOAL
+from journeymap.analysis.whatif import MIN_CROSSINGS, FixEstimate, GraphRerun, WhatIf, format_change, format_value
 from journeymap.compare import key_figures
 from journeymap.config import settings
 from journeymap.errors import UserInputError
@@ -93,6 +95,7 @@ from journeymap.viz import (
 __all__ = [
     "FRICTION_TOP_N",
     "SWITCH_TOP_N",
+    "WHAT_IF_TOP_N",
     "AssessmentSummary",
     "Report",
     "ReportFigure",
@@ -104,12 +107,17 @@ __all__ = [
     "render_pdf",
     "render_png_graph",
     "render_static_html",
+    "what_if_kpi_rows",
+    "what_if_outcome_rows",
+    "what_if_ranking_rows",
 ]
 
 FRICTION_TOP_N = 10
 """Rows of the friction board in a report."""
 SWITCH_TOP_N = 10
 """Rows of the channel-switch and team-handoff tables in a report."""
+WHAT_IF_TOP_N = 10
+"""Rows of the what-if ranking of handoffs in a report."""
 
 _PDF_TIMEOUT_S = 120
 _SYMBOLS = {"digital": "circle", "physical": "square", "assisted": "diamond", "messaging": "triangle-up"}
@@ -440,6 +448,154 @@ def _overlay_tables(overlay: Any, names: Mapping[str, str], channel_names: Mappi
     return [kpi_table, *switch_tables, friction_table, silo_table]
 
 
+def what_if_kpi_rows(rerun: GraphRerun) -> list[dict[str, str]]:
+    """The journey graph re-run's KPIs as they read: observed, predicted with its 95% interval, the change with its.
+
+    Keys: ``kpi``, ``observed``, ``predicted``, ``predicted_interval``, ``change``.
+    """
+    rows = []
+    for kpi in rerun.kpis:
+        low, high = (format_value(bound, kpi.unit) for bound in kpi.interval)
+        change_low, change_high = (format_change(bound, kpi.unit) for bound in kpi.change_interval)
+        rows.append(
+            {
+                "kpi": kpi.label,
+                "observed": format_value(kpi.observed, kpi.unit),
+                "predicted": format_value(kpi.predicted, kpi.unit),
+                "predicted_interval": f"{low} to {high}",
+                "change": f"{format_change(kpi.predicted - kpi.observed, kpi.unit)} ({change_low} to {change_high})",
+            }
+        )
+    return rows
+
+
+def what_if_outcome_rows(estimate: FixEstimate) -> list[dict[str, str]]:
+    """One fix's outcomes as they read: kept vs lost, the effect of keeping the context, observed vs predicted.
+
+    Keys: ``outcome``, ``kept_value``, ``lost_value``, ``effect`` (with its 95% interval, or "not enough
+    evidence"), ``observed``, ``predicted``, ``compared``.
+    """
+    rows = []
+    for outcome in estimate.outcomes:
+        if outcome.effect is None or outcome.interval is None:
+            effect = f"not enough evidence ({MIN_CROSSINGS} kept and {MIN_CROSSINGS} lost crossings needed)"
+        else:
+            low, high = (format_change(bound, outcome.unit) for bound in outcome.interval)
+            effect = f"{format_change(outcome.effect, outcome.unit)} ({low} to {high})"
+        rows.append(
+            {
+                "outcome": outcome.label,
+                "kept_value": format_value(outcome.kept_mean, outcome.unit),
+                "lost_value": format_value(outcome.lost_mean, outcome.unit),
+                "effect": effect,
+                "observed": format_value(outcome.observed, outcome.unit),
+                "predicted": format_value(outcome.predicted, outcome.unit),
+                "compared": f"{outcome.kept_crossings:,} kept, {outcome.lost_crossings:,} lost",
+            }
+        )
+    return rows
+
+
+def what_if_ranking_rows(ranking: Any, *, has_goal: bool, limit: int | None = None) -> list[dict[str, Any]]:
+    """The ranking of handoffs (:func:`journeymap.analysis.whatif.rank_handoffs`) as it reads, the first ``limit``.
+
+    Keys, best read first: ``handoff``, ``predicted_gain``, ``kpi_effect`` (text: on completion, or on effort
+    without a goal), ``customers_losing_context``, ``lost_crossings``, ``crossings``, ``graph_gain`` (the gains
+    are numbers or ``None``).
+    """
+    unit = "share" if has_goal else "events"
+    return [
+        {
+            "handoff": row["label"],
+            "predicted_gain": row["gain"],
+            "kpi_effect": "not enough evidence" if row["effect"] is None else format_change(row["effect"], unit),
+            "customers_losing_context": row["customers_affected"],
+            "lost_crossings": row["lost"],
+            "crossings": row["crossings"],
+            "graph_gain": row["graph_gain"],
+        }
+        for row in _records(ranking, limit)
+    ]
+
+
+def _what_if_tables(result: WhatIf) -> list[Table]:
+    rerun = result.rerun
+    fixed = "; ".join(fix.label for fix in rerun.fixes)
+    kpis = Table(
+        "what_if_kpis",
+        f"What if the context travelled across: {fixed}",
+        ("KPI", "Observed", "Predicted", "95% interval", "Change (95% interval)"),
+        tuple(tuple(row.values()) for row in what_if_kpi_rows(rerun)),
+        rerun.assumptions[0] if rerun.assumptions else "No journey KPI could be predicted.",
+        f"The journey graph re-run over {rerun.journeys:,} journeys that are over, with {rerun.fixed_crossings:,} "
+        "crossings that lost the context sent to the context kept.",
+    )
+    fixes = Table(
+        "what_if_fixes",
+        "What if: the estimate per handoff, from its observed crossings",
+        (
+            "Handoff",
+            "Crossings (lost / kept)",
+            "Outcome",
+            "Kept",
+            "Lost",
+            "Effect of keeping it (95% interval)",
+            "Observed",
+            "Predicted",
+            "Crossings compared",
+        ),
+        tuple(
+            (estimate.fix.label, f"{estimate.lost:,} / {estimate.kept:,}", *row.values())
+            for estimate in result.estimates
+            for row in what_if_outcome_rows(estimate)
+        ),
+        "No handoff was chosen.",
+        "Crossings that kept the context compared with those that lost it, within strata; 'not enough evidence' "
+        f"below {MIN_CROSSINGS} compared crossings of each.",
+    )
+    assumptions = Table(
+        "what_if_assumptions",
+        "What if: the assumptions behind each prediction",
+        ("Applies to", "Assumption"),
+        (
+            *(("Journey graph re-run", text) for text in rerun.assumptions),
+            *((estimate.fix.label, text) for estimate in result.estimates for text in estimate.assumptions),
+        ),
+    )
+    gain = "customers completing" if result.has_goal else "events saved"
+    ranking = Table(
+        "what_if_ranking",
+        f"What if: handoffs ranked by predicted gain (top {WHAT_IF_TOP_N})",
+        (
+            "Rank",
+            "Handoff",
+            "Crossings lost / all",
+            "Customers affected",
+            "Effect",
+            f"Predicted gain ({gain})",
+            "Journey graph re-run gain",
+        ),
+        tuple(
+            (
+                str(rank),
+                row["handoff"],
+                f"{row['lost_crossings']:,} / {row['crossings']:,}",
+                f"{row['customers_losing_context']:,}",
+                row["kpi_effect"],
+                "–" if row["predicted_gain"] is None else f"{row['predicted_gain'] + 0.0:+,.1f}",
+                "–" if row["graph_gain"] is None else f"{row['graph_gain'] + 0.0:+,.1f}",
+            )
+            for rank, row in enumerate(
+                what_if_ranking_rows(result.ranking, has_goal=result.has_goal, limit=WHAT_IF_TOP_N), start=1
+            )
+        ),
+        f"No handoff has {MIN_CROSSINGS} crossings that lost the context and {MIN_CROSSINGS} that kept it.",
+        "Predicted gain = customers affected (with a crossing that lost the context) × effect on "
+        + ("completion." if result.has_goal else "effort (events to the end)."),
+    )
+    return [kpis, fixes, assumptions, ranking]
+
+
 def _assessment_parts(assessment: Any) -> list[Table | ReportFigure]:
     from journeymap.maturity.figures import radar_figure
 
@@ -560,11 +716,14 @@ def build_report(
     *,
     revision: RevisionInfo | None,
     overlay: Any = None,
+    what_if: WhatIf | None = None,
     assessment: Any = None,
     opportunities: Iterable[Any] | None = None,
     comments: Iterable[Any] | None = None,
 ) -> Report:
     """Gather a map's review report; optional parts are left out when not given (see the module docs).
+
+    ``what_if`` is shown after the overlay when it fixes at least one handoff.
 
     Examples
     --------
@@ -613,6 +772,8 @@ def build_report(
     sections += rest
     if overlay is not None:
         sections += _overlay_tables(overlay, names, {c.id: c.name for c in journey_map.channels})
+    if what_if is not None and what_if.rerun.fixes:
+        sections += _what_if_tables(what_if)
     if assessment is not None:
         sections += _assessment_parts(assessment)
     if opportunities is not None:

@@ -35,8 +35,9 @@ from journeymap.services import maturity
 from journeymap.store.assessments import AssessmentInfo
 from journeymap.ui import flash, init_page, md, show_flash
 from journeymap.ui.access import current_actor
-from journeymap.ui.overlay_state import cached_log, cached_overlay
+from journeymap.ui.overlay_state import cached_log, cached_overlay, overlay_key
 from journeymap.ui.state import MaturityKeys
+from journeymap.ui.whatif_panel import chosen_fixes, evidence_shift_section
 
 NOT_ANSWERED = 0
 DONT_KNOW = -1
@@ -353,13 +354,14 @@ with evidence_tab:
                     assert dataset is not None
                     revision = inputs.revision
                     log = cached_log(dataset.content_hash, dataset.mapping_json, dataset.cache_path)
+                    settings = default_settings(revision.journey_map)
                     overlay = cached_overlay(
                         log,
                         content_hash=dataset.content_hash,
                         mapping_json=dataset.mapping_json,
                         revision_id=revision.id,
                         journey_map=revision.journey_map,
-                        settings=default_settings(revision.journey_map),
+                        settings=settings,
                     )
                 except UserInputError as exc:
                     st.error(md(str(exc)))
@@ -367,6 +369,15 @@ with evidence_tab:
                     evidence = combine_evidence(
                         evidence, evidence_from_overlay(overlay, stitching_rate=dataset.stitching_rate)
                     )
+                    fixes = chosen_fixes(int(evidence_map))
+                    if fixes:  # the Overlay page's What if panel has handoffs chosen for this map
+                        evidence_shift_section(
+                            overlay,
+                            key=overlay_key(dataset.content_hash, dataset.mapping_json, revision.id, settings),
+                            fixes=fixes,
+                            journey_map=revision.journey_map,
+                            framework=framework,
+                        )
 evidence_scores: tuple[DimensionEvidence, ...] = score_evidence(framework, evidence)
 with evidence_tab:
     rows = [

@@ -71,6 +71,7 @@ from journeymap.ui.overlay_state import (
     release_upload,
 )
 from journeymap.ui.state import OverlayKeys
+from journeymap.ui.whatif_panel import what_if_section
 
 GRAPH_HEIGHT = 560
 VIEWS = {"both": "Designed + observed", "designed": "Designed only", "observed": "Observed only"}
@@ -108,6 +109,7 @@ graph_area = st.container()
 board_area = st.container()
 drill_area = st.container()
 tabs_area = st.container()
+whatif_area = st.container()
 
 
 def _k(base: str, scope: object) -> str:
@@ -1134,3 +1136,17 @@ with tabs_area:
         )
         reach = cached_reach(okey, pkey, _overlay=overlay, _journey_map=journey_map)
         st.plotly_chart(outcome_funnel(reach), key=OverlayKeys.FUNNEL)
+
+# --- what if -----------------------------------------------------------------------------------
+
+with whatif_area:
+    what_if_section(
+        overlay,
+        key=okey,
+        engine=ctx.engine,
+        journey_map=journey_map,
+        map_id=map_id,
+        revision_id=revision.id,
+        scope=ds_scope,
+        finding=chosen_finding,
+    )

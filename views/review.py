@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from journeymap.access import Action
+from journeymap.analysis.whatif import WhatIf
 from journeymap.compare import KEY_FIGURES, MapDiff, diff_graph_elements, diff_maps, diff_summary
 from journeymap.errors import UserInputError
 from journeymap.events.goals import default_settings
@@ -33,6 +34,7 @@ from journeymap.ui.overlay_state import cached_log, cached_overlay, overlay_key
 from journeymap.ui.page import preselect_map
 from journeymap.ui.review_panels import comments_panel, opportunities_panel, share_links_panel
 from journeymap.ui.state import ReviewKeys, StateKeys
+from journeymap.ui.whatif_panel import cached_what_if, chosen_fixes
 from journeymap.viz import agraph_config_kwargs
 
 GRAPH_HEIGHT = 480
@@ -113,11 +115,13 @@ def _report(
     backlog: tuple[tuple[str, ...], tuple[str, ...]],
     overlay: Overlay | None = None,
     assessment: AssessmentSummary | None = None,
+    what_if: WhatIf | None = None,
 ) -> Any:
     return build_report(
         map_from_json(map_json),
         revision=RevisionInfo.model_validate_json(revision_json),
         overlay=overlay,
+        what_if=what_if,
         assessment=assessment,
         opportunities=[OpportunityInfo.model_validate_json(text) for text in backlog[0]],
         comments=[CommentInfo.model_validate_json(text) for text in backlog[1]],
@@ -129,13 +133,14 @@ def _pdf(
     map_json: str,
     revision_json: str,
     backlog: tuple[tuple[str, ...], tuple[str, ...]],
-    extras: tuple[str | None, int | None],
+    extras: tuple[str | None, int | None, tuple[str, ...]],
     *,
     _overlay: Overlay | None,
     _assessment: AssessmentSummary | None,
+    _what_if: WhatIf | None = None,
 ) -> bytes:
-    del extras  # the overlay key and the assessment id: what the unhashed overlay and assessment are
-    return render_pdf(_report(map_json, revision_json, backlog, _overlay, _assessment))
+    del extras  # the overlay key, the assessment id and the what-if fixes: what the unhashed arguments are
+    return render_pdf(_report(map_json, revision_json, backlog, _overlay, _assessment, _what_if))
 
 
 def _export_overlay(
@@ -449,12 +454,26 @@ with export_area:
                 "(default overlay settings)."
             )
         )
-    extras = (overlay_cache_key, chosen_assessment if export_assessment is not None else None)
+    # The handoffs chosen in the Overlay page's What if panel for this map, predicted on the exported overlay.
+    fixes = chosen_fixes(map_id) if export_overlay is not None else ()
+    export_what_if = None
+    if fixes and export_overlay is not None and overlay_cache_key:
+        export_what_if = cached_what_if(overlay_cache_key, fixes, overlay=export_overlay, journey_map=export_map)
+        st.caption(
+            md(f"Reports include what keeping the context would change across: {'; '.join(f.label for f in fixes)}.")
+        )
+    extras = (
+        overlay_cache_key,
+        chosen_assessment if export_assessment is not None else None,
+        tuple(f"{f.kind}:{f.source}->{f.target}" for f in fixes),
+    )
 
     def _html_report() -> str:
         # Runs when the button is clicked (on a worker thread): plain functions only.
         return render_html(
-            _report(export_json, export_info.model_dump_json(), backlog, export_overlay, export_assessment)
+            _report(
+                export_json, export_info.model_dump_json(), backlog, export_overlay, export_assessment, export_what_if
+            )
         )
 
     try:
@@ -498,6 +517,7 @@ with export_area:
                             extras,
                             _overlay=export_overlay,
                             _assessment=export_assessment,
+                            _what_if=export_what_if,
                         )
                         if state_key == ReviewKeys.PDF_FOR
                         else _png(export_json)

@@ -27,7 +27,10 @@ identification in a journey, and again — re-identification — with probabilit
 * :class:`HandoffPlant` — on a designed handoff ``source → target``, after the switch the
   customer identifies again (``reidentify``), is sent back to redo the source step one to
   two and a half days later (``repeat_step``), returns to the source step within hours
-  (``bounce_back``), or gives up right there (``abandon``);
+  (``bounce_back``), or gives up right there (``abandon``); ``lost_abandon`` plants an *effect* of
+  lost context: the extra chance that a customer who lost it there (identified again at the
+  target, or was sent back) gives up after their next step, so that estimates of what lost
+  context costs can be checked;
 * ``dropoffs`` — extra probability that journeys end (unconverted) at a touchpoint;
 * ``waits`` — factor on the time to the next event after a touchpoint;
 * ``loops`` — probability that a touchpoint is done again right away;
@@ -125,7 +128,15 @@ _B = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class HandoffPlant:
-    """Elevated signs of lost context on one designed handoff ``source → target`` (probabilities)."""
+    """Elevated signs of lost context on one designed handoff ``source → target`` (probabilities).
+
+    ``lost_abandon`` is an effect of the loss rather than a sign of it: the probability that a
+    customer who lost context at the handoff (identified again at the target after having
+    identified before, or was sent back by ``repeat_step``/``bounce_back``) ends the journey
+    right after their next step (the step after the target, or the one they were sent back to),
+    unless that step reaches a final touchpoint. It is drawn from a random stream of its own, so
+    a plant without it generates exactly the export it did before the field existed.
+    """
 
     source: str
     target: str
@@ -133,6 +144,7 @@ class HandoffPlant:
     repeat_step: float = 0.0
     bounce_back: float = 0.0
     abandon: float = 0.0
+    lost_abandon: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -177,10 +189,11 @@ class _Model:
     stage: _I64  # per touchpoint: position of its stage
     wait_factor: _F64
     plant_index: _I64  # (n, n): index into plant arrays or -1
-    plant_rates: _F64  # (plants, 4): reidentify, repeat_step, bounce_back, abandon
+    plant_rates: _F64  # (plants, 5): reidentify, repeat_step, bounce_back, abandon, lost_abandon
 
 
 _KINDS = list(ChannelKind)
+_PLANT_RATES = ("reidentify", "repeat_step", "bounce_back", "abandon", "lost_abandon")
 
 
 def _index(journey_map: JourneyMap, touchpoint: str, what: str) -> int:
@@ -256,12 +269,12 @@ def _build_model(journey_map: JourneyMap, plants: Plants) -> _Model:
     for touchpoint, factor in plants.waits:
         wait[_index(journey_map, touchpoint, "waits")] = factor
     plant_index = np.full((n, n), -1, dtype=np.int64)
-    rates = np.zeros((max(len(plants.handoffs), 1), 4))
+    rates = np.zeros((max(len(plants.handoffs), 1), len(_PLANT_RATES)))
     for k, h in enumerate(plants.handoffs):
         s, t = _index(journey_map, h.source, "handoffs"), _index(journey_map, h.target, "handoffs")
         plant_index[s, t] = k
         what = f"handoff {h.source} → {h.target}"
-        rates[k] = [_probability(getattr(h, f), what) for f in ("reidentify", "repeat_step", "bounce_back", "abandon")]
+        rates[k] = [_probability(getattr(h, f), what) for f in _PLANT_RATES]
         if rates[k, 2] + rates[k, 1] + rates[k, 3] > 1.0:
             raise UserInputError(
                 "has repeat_step + bounce_back + abandon above 1",
@@ -297,8 +310,12 @@ class _Walk:
     end_t: _I64
 
 
-def _walk(model: _Model, rng: np.random.Generator, n_journeys: int) -> _Walk:
-    """Simulate all journeys at once; times are seconds from each journey's start."""
+def _walk(model: _Model, rng: np.random.Generator, n_journeys: int, effect_rng: np.random.Generator) -> _Walk:
+    """Simulate all journeys at once; times are seconds from each journey's start.
+
+    ``effect_rng`` draws only the planted effects of lost context (``lost_abandon``), so that
+    ``rng``'s stream, and the export, do not change when none is planted.
+    """
     n = model.n
     flat = (model.cum + np.arange(n)[:, None]).ravel()
     same_median = np.array([SAME_CHANNEL_MEDIAN[k] for k in _KINDS], dtype=np.float64)
@@ -308,6 +325,8 @@ def _walk(model: _Model, rng: np.random.Generator, n_journeys: int) -> _Walk:
     has_id = model.requires_id[cur].copy()
     forced = np.full(n_journeys, -1, dtype=np.int64)
     forced_kind = np.zeros(n_journeys, dtype=np.int8)
+    quit_after_next = np.zeros(n_journeys, dtype=bool)
+    lost_effect = bool((model.plant_rates[:, 4] > 0).any())
     out_j, out_tp, out_t = [np.arange(n_journeys)], [cur.copy()], [t.copy()]
     out_id, out_in, out_pl = [has_id.copy()], [has_id.copy()], [np.zeros(n_journeys, dtype=bool)]
     active = ~model.final[cur]
@@ -374,7 +393,14 @@ def _walk(model: _Model, rng: np.random.Generator, n_journeys: int) -> _Walk:
         cur[idx] = nxt
         if visited is not None:
             visited[idx] |= np.uint64(1) << nxt.astype(np.uint64)
-        active[idx[abandon | model.final[nxt]]] = False
+        stop = abandon | model.final[nxt]
+        if lost_effect:
+            # Customers who lost the context at the last step give up after this one.
+            stop |= quit_after_next[idx]
+            quit_after_next[idx] = False
+            lost = planted & ~abandon & ((prior & identified) | back)
+            quit_after_next[idx[lost & (effect_rng.random(idx.size) < rates[:, 4])]] = True
+        active[idx[stop]] = False
     return _Walk(
         journey=np.concatenate(out_j),
         touchpoint=np.concatenate(out_tp),
@@ -483,7 +509,7 @@ def generate_events(
     # Journeys per customer, then the walk of every journey at once.
     per_customer = 1 + rng.poisson(MEAN_EXTRA_JOURNEYS, customers)
     owner = np.repeat(np.arange(customers, dtype=np.int64), per_customer)
-    walk = _walk(model, rng, owner.size)
+    walk = _walk(model, rng, owner.size, np.random.default_rng((seed, 1)))
 
     # Journey start times: a customer's journeys follow each other, separated by gaps.
     step = walk.end_t + MIN_JOURNEY_GAP + rng.exponential(MEAN_EXTRA_GAP, owner.size).astype(np.int64)

@@ -22,8 +22,10 @@ __all__ = [
     "Disagreement",
     "DimensionEvidence",
     "Evidence",
+    "EvidenceChange",
     "IndicatorLevel",
     "combine_evidence",
+    "compare_evidence",
     "find_disagreements",
     "score_evidence",
 ]
@@ -143,6 +145,64 @@ def score_evidence(framework: Framework, evidence: Evidence) -> tuple[DimensionE
         )
         result.append(DimensionEvidence(dimension_id=dim.id, name=dim.name, indicators=levels))
     return tuple(result)
+
+
+@dataclass(frozen=True)
+class EvidenceChange:
+    """One indicator of one dimension whose value differs between two evidence sets (before → after)."""
+
+    dimension_id: str
+    name: str
+    indicator: str
+    before: float
+    after: float
+    level_before: int
+    level_after: int
+
+    @property
+    def label(self) -> str:
+        """The indicator as it reads in a sentence."""
+        return INDICATOR_LABELS.get(self.indicator, self.indicator)
+
+    @property
+    def message(self) -> str:
+        """The change in one sentence.
+
+        Examples
+        --------
+        >>> EvidenceChange("data_integration", "Data integration", "measured_integration_factor",
+        ...                0.62, 0.81, 4, 5).message
+        'Data integration: measured integration factor 0.62 → 0.81 (evidence level 4 → 5)'
+        """
+        return (
+            f"{self.name}: {self.label} {_number(self.before)} → {_number(self.after)} "
+            f"(evidence level {self.level_before} → {self.level_after})"
+        )
+
+
+def compare_evidence(framework: Framework, before: Evidence, after: Evidence) -> tuple[EvidenceChange, ...]:
+    """Every indicator known in both evidence sets whose value changes, on each dimension that uses it.
+
+    Examples
+    --------
+    >>> from journeymap.maturity.framework import load_builtin_framework
+    >>> changes = compare_evidence(load_builtin_framework(), Evidence(context_loss_score=0.3, silo_handoff_share=0.2),
+    ...                            Evidence(context_loss_score=0.2, silo_handoff_share=0.2))
+    >>> [(c.dimension_id, c.level_before, c.level_after) for c in changes]
+    [('data_integration', 3, 4), ('channel_switching', 3, 4)]
+    """
+    was = {(d.dimension_id, i.indicator): i for d in score_evidence(framework, before) for i in d.indicators}
+    changes = []
+    for dim in score_evidence(framework, after):
+        for now in dim.indicators:
+            old = was.get((dim.dimension_id, now.indicator))
+            if old is not None and old.value != now.value:
+                changes.append(
+                    EvidenceChange(
+                        dim.dimension_id, dim.name, now.indicator, old.value, now.value, old.level, now.level
+                    )
+                )
+    return tuple(changes)
 
 
 @dataclass(frozen=True)

@@ -35,16 +35,17 @@ journeymap.access.PermissionDenied: Vera: viewers may not edit maps. Ask an edit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
 from journeymap.access import Action, Actor, PermissionDenied
+from journeymap.analysis.whatif import Fix
 from journeymap.errors import UserInputError
 from journeymap.maturity import current_levels, score_dimensions
-from journeymap.model import JourneyMap, map_from_json
+from journeymap.model import ContextCarry, JourneyMap, map_from_json
 from journeymap.services._core import service
 from journeymap.store import maps as store
 from journeymap.store.assessments import AssessmentInfo, get_framework, list_answers, list_assessments
@@ -74,6 +75,8 @@ __all__ = [
     "restore_revision",
     "save_draft",
     "save_revision",
+    "save_to_be_map",
+    "to_be_map",
     "workspace_overview",
 ]
 
@@ -227,6 +230,93 @@ def restore_revision(
         map_id=map_id,
         revision_id=revision_id,
         author=actor.name,
+        base_revision_id=base_revision_id,
+    )
+
+
+def to_be_map(journey_map: JourneyMap, fixes: Sequence[Fix]) -> tuple[JourneyMap, int]:
+    """The map with the context carry of the fixed handoffs' designed transitions set to ``full``.
+
+    A transition fix sets its own designed transition; a channel (team) fix every designed transition from a
+    touchpoint of the first channel (team) to one of the second — a touchpoint's team is its owner, else its
+    channel's owner team, compared ignoring case. Returns the new map and how many transitions it changed;
+    a fix without any designed transition is refused, naming it.
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint, Transition
+    >>> m = JourneyMap(
+    ...     name="Returns",
+    ...     stages=(Stage(id="s", name="Service"),),
+    ...     channels=(Channel(id="web", name="Website"), Channel(id="call", name="Call center")),
+    ...     touchpoints=(
+    ...         Touchpoint(id="form", name="Return form", channel="web", stage="s"),
+    ...         Touchpoint(id="phone", name="Return call", channel="call", stage="s"),
+    ...     ),
+    ...     transitions=(Transition(source="form", target="phone", context_carry="none"),),
+    ... )
+    >>> fixed, changed = to_be_map(m, [Fix("channel", "web", "call")])
+    >>> [t.context_carry.value for t in fixed.transitions], changed
+    (['full'], 1)
+    >>> to_be_map(m, [Fix("channel", "call", "web", "Call center → Website (channel switch)")])
+    Traceback (most recent call last):
+    ...
+    journeymap.errors.UserInputError: handoff Call center → Website (channel switch): the map designs no \
+transition across it, so there is no context carry to set. Add the transition in the map editor first, or \
+leave this handoff out.
+    """
+    channel_of = {tp.id: tp.channel for tp in journey_map.touchpoints}
+    owner_team = {c.id: c.owner_team for c in journey_map.channels}
+    team_of = {tp.id: (tp.owner or owner_team.get(tp.channel, "")).casefold() for tp in journey_map.touchpoints}
+
+    def crosses(fix: Fix, source: str, target: str) -> bool:
+        if fix.kind == "transition":
+            return (source, target) == (fix.source, fix.target)
+        if fix.kind == "channel":
+            return (channel_of.get(source), channel_of.get(target)) == (fix.source, fix.target)
+        return (team_of.get(source), team_of.get(target)) == (fix.source.casefold(), fix.target.casefold())
+
+    chosen: set[int] = set()
+    for fix in fixes:
+        found = {i for i, tr in enumerate(journey_map.transitions) if crosses(fix, tr.source, tr.target)}
+        if not found:
+            raise UserInputError(
+                "the map designs no transition across it, so there is no context carry to set",
+                source=f"handoff {fix.label}",
+                hint="Add the transition in the map editor first, or leave this handoff out.",
+            )
+        chosen |= found
+    transitions = tuple(
+        tr.model_copy(update={"context_carry": ContextCarry.FULL}) if i in chosen else tr
+        for i, tr in enumerate(journey_map.transitions)
+    )
+    return journey_map.model_copy(update={"transitions": transitions}), len(chosen)
+
+
+@service(Action.EDIT_MAP, map_arg="map_id")
+def save_to_be_map(
+    session: Session, actor: Actor, *, map_id: int, base_revision_id: int, fixes: Sequence[Fix]
+) -> Revision:
+    """Save the to-be map: ``base_revision_id``'s map with the fixed handoffs' context carry set to ``full``.
+
+    The new revision goes on top of ``base_revision_id`` (the revision the prediction was made on), so a newer
+    revision saved meanwhile refuses it (:class:`journeymap.store.StaleRevisionError`); its message names
+    the fixes. See :func:`to_be_map` for which transitions change and when a fix is refused.
+    """
+    if not fixes:
+        raise UserInputError("choose at least one handoff to fix", source="Save as to-be map")
+    base = store.get_revision(session=session, revision_id=base_revision_id)
+    if base.map_id != map_id:
+        raise UserInputError("is not a revision of this map", source=f"revision {base_revision_id}")
+    journey_map, changed = to_be_map(base.journey_map, fixes)
+    plural = "transition" if changed == 1 else "transitions"
+    return store.save_revision(
+        session=session,
+        map_id=map_id,
+        journey_map=journey_map,
+        author=actor.name,
+        message=f"To-be map: context carried in full across {'; '.join(fix.label for fix in fixes)} "
+        f"({changed} designed {plural} set to full)",
         base_revision_id=base_revision_id,
     )
 

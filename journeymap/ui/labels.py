@@ -20,7 +20,7 @@ import streamlit as st
 
 __all__ = ["COLUMNS", "ColumnWords", "column_config", "for_display", "show_table"]
 
-Kind = Literal["text", "count", "rate", "score", "component", "duration", "time"]
+Kind = Literal["text", "count", "rate", "score", "whole", "component", "duration", "time"]
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,55 @@ COLUMNS: Mapping[str, ColumnWords] = {
     "ts": ColumnWords("Time", "When the event happened (UTC).", "time"),
     "touchpoint": ColumnWords("Touchpoint", "Touchpoint of the event, by its name on the map."),
     "channel": ColumnWords("Channel", "Channel the event was recorded in."),
+    # what if the context travelled across some handoffs
+    "kpi": ColumnWords("KPI", "A journey KPI over the journeys that are over."),
+    "observed": ColumnWords("Observed", "As measured in the event data."),
+    "predicted": ColumnWords("Predicted", "With the context kept across the chosen handoffs."),
+    "predicted_interval": ColumnWords(
+        "95% interval", "Where the predicted value lies with 95% confidence, from draws of the journey graph."
+    ),
+    "change": ColumnWords(
+        "Change (95% interval)", "Predicted minus observed (percentage points for shares), with its 95% interval."
+    ),
+    "outcome": ColumnWords("Outcome", "What followed each crossing of the handoff."),
+    "kept_value": ColumnWords("Context kept", "Mean after the crossings where the context was kept."),
+    "lost_value": ColumnWords(
+        "Context lost", "Mean after the crossings where the customer re-identified, repeated a step or bounced back."
+    ),
+    "effect": ColumnWords(
+        "Effect of keeping it",
+        "Kept minus lost, compared within strata (source touchpoint, segment, channels and identification before), "
+        "with its 95% bootstrap interval; 'not enough evidence' when too few crossings could be compared.",
+    ),
+    "compared": ColumnWords("Crossings compared", "Crossings that kept and that lost the context, compared."),
+    "handoff": ColumnWords("Handoff", "A designed transition, or a channel or team pair observed in the events."),
+    "crossings": ColumnWords(
+        "Crossings", "Moves of this handoff whose two events were in different channels or teams.", "count"
+    ),
+    "lost_crossings": ColumnWords(
+        "Lost the context",
+        "Crossings after which the customer re-identified, repeated a step or bounced back.",
+        "count",
+    ),
+    "customers_losing_context": ColumnWords(
+        "Customers affected", "Customers with at least one crossing of this handoff that lost the context.", "count"
+    ),
+    "kpi_effect": ColumnWords(
+        "Effect",
+        "Effect of keeping the context on completion (percentage points), or on effort (events to the end) when no "
+        "goal is chosen; 'not enough evidence' when too few crossings could be compared.",
+    ),
+    "predicted_gain": ColumnWords(
+        "Predicted gain",
+        "Customers affected × effect: customers more completing (with a goal), or events saved (without one).",
+        "whole",
+    ),
+    "graph_gain": ColumnWords(
+        "Journey graph gain",
+        "The same gain from the journey graph re-run with this handoff alone fixed: completed journeys more (with a "
+        "goal), or events saved (without one).",
+        "whole",
+    ),
 }
 """Words for every column an overlay table shows, by contract column name."""
 
@@ -147,6 +196,7 @@ _WIDE = frozenset({"finding", "verdict"})
 _NUMBER_FORMATS: Mapping[Kind, Any] = {
     "rate": "%.0f%%",
     "score": "%.2f",
+    "whole": "%.0f",
     "component": "%.2f",
     "count": "localized",
     "duration": "duration",

@@ -300,6 +300,16 @@ class OverlayKeys:
     DRILL_UNMASK = "jm_ov_drill_unmask"
     TIMELINE = "jm_ov_timeline"
 
+    # What if: the chosen handoffs per map id (a choice the Review and Maturity pages read too), and widgets.
+    WHATIF_FIXES = "jm_ov_whatif_fixes"
+    WHATIF_PICK = "jm_ov_whatif_pick"
+    WHATIF_ADD = "jm_ov_whatif_add"
+    WHATIF_KPIS = "jm_ov_whatif_kpis"
+    WHATIF_OUTCOMES = "jm_ov_whatif_outcomes"
+    WHATIF_RANKING = "jm_ov_whatif_ranking"
+    WHATIF_SAVE = "jm_ov_whatif_save"
+    WHATIF_NOTICE = "jm_ov_whatif_notice"
+
 
 class MaturityKeys:
     """Session-state, widget and URL keys of this page (all prefixed so no other page can collide)."""

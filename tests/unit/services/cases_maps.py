@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from journeymap.access import Actor
+from journeymap.analysis.whatif import Fix
 from journeymap.model import map_to_json
 from journeymap.services import maps
 from journeymap.store import MapSummary, Revision
@@ -162,6 +163,23 @@ CASES = [
         ),
         EDITORS,
         check=_saved_by_an_editor("Restored revision 1", number=2, name="Returns"),
+    ),
+    Case(
+        "maps.save_to_be_map",
+        lambda w, a: maps.save_to_be_map(
+            w.engine,
+            a,
+            map_id=w.shared_map,
+            base_revision_id=w.ids["shared_revision"],
+            fixes=[Fix("channel", "web", "call", "Website → Call center (channel switch)")],
+        ),
+        EDITORS,
+        check=_saved_by_an_editor(
+            "To-be map: context carried in full across Website → Call center (channel switch) "
+            "(1 designed transition set to full)",
+            number=2,
+            name="Returns",
+        ),
     ),
     Case("maps.archive_map", _map_call("archive_map", "other_map"), EDITORS, check=_archived),
     Case(

@@ -9,8 +9,9 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from journeymap.access import PermissionDenied
+from journeymap.analysis.whatif import Fix
 from journeymap.errors import UserInputError
-from journeymap.model import map_to_json
+from journeymap.model import Channel, ContextCarry, JourneyMap, Stage, Touchpoint, Transition, map_to_json
 from journeymap.services import MapLocked, maps
 from journeymap.store import StaleRevisionError
 from journeymap.store import maps as store
@@ -214,3 +215,104 @@ def test_a_refused_create_or_import_names_the_field_and_writes_nothing(
         create(world)
     assert str(refused.value).startswith(message)
     assert world.rows() == before
+
+
+def _carry_map() -> JourneyMap:
+    """Web (Digital), call center (Care) and app (Digital); the cart → help line → app loop, all partial or none."""
+    return JourneyMap(
+        name="Carry",
+        stages=(Stage(id="buy", name="Buy"),),
+        channels=(
+            Channel(id="web", name="Website", owner_team="Digital"),
+            Channel(id="call", name="Call center", owner_team="Care"),
+            Channel(id="app", name="App", owner_team="Digital"),
+        ),
+        touchpoints=(
+            Touchpoint(id="cart", name="Cart", channel="web", stage="buy"),
+            Touchpoint(id="faq", name="FAQ", channel="web", stage="buy"),
+            Touchpoint(id="help", name="Help line", channel="call", stage="buy"),
+            Touchpoint(id="back", name="Call back", channel="call", stage="buy", owner="Billing"),
+            Touchpoint(id="track", name="Tracking", channel="app", stage="buy"),
+        ),
+        transitions=(
+            Transition(source="cart", target="help", context_carry=ContextCarry.NONE),
+            Transition(source="faq", target="help", context_carry=ContextCarry.PARTIAL),
+            Transition(source="cart", target="back", context_carry=ContextCarry.NONE),
+            Transition(source="help", target="track", context_carry=ContextCarry.NONE),
+            Transition(source="cart", target="faq", context_carry=ContextCarry.PARTIAL),
+        ),
+    )
+
+
+def _carries(journey_map: JourneyMap) -> list[tuple[str, str, str]]:
+    return [(t.source, t.target, t.context_carry.value) for t in journey_map.transitions]
+
+
+@pytest.mark.parametrize(
+    ("fixes", "carries", "message"),
+    [
+        (
+            [Fix("channel", "web", "call", "Website → Call center (channel switch)")],
+            ["full", "full", "full", "none", "partial"],
+            "Website → Call center (channel switch) (3 designed transitions set to full)",
+        ),
+        (  # the team of "back" is its own owner, Billing: only cart → help crosses Digital → Care
+            [Fix("team", "digital", "CARE", "digital → CARE (team handoff)")],
+            ["full", "full", "none", "none", "partial"],
+            "digital → CARE (team handoff) (2 designed transitions set to full)",
+        ),
+        (
+            [
+                Fix("transition", "help", "track", "Help line → Tracking"),
+                Fix("transition", "cart", "faq", "Cart → FAQ"),
+            ],
+            ["none", "partial", "none", "full", "full"],
+            "Help line → Tracking; Cart → FAQ (2 designed transitions set to full)",
+        ),
+    ],
+)
+def test_the_to_be_map_carries_the_context_in_full_across_exactly_the_fixed_handoffs(
+    world: World, fixes: list[Fix], carries: list[str], message: str
+) -> None:
+    editor = world.actors["editor"]
+    first = maps.import_new_map(world.engine, editor, content=map_to_json(_carry_map()).encode(), file_name="c.json")
+    saved = maps.save_to_be_map(world.engine, editor, map_id=first.map_id, base_revision_id=first.id, fixes=fixes)
+    stored = maps.latest_revision(world.engine, editor, map_id=first.map_id)
+    assert (stored.id, stored.number, stored.message) == (
+        saved.id,
+        2,
+        f"To-be map: context carried in full across {message}",
+    )
+    assert _carries(stored.journey_map) == [
+        (t.source, t.target, c) for t, c in zip(_carry_map().transitions, carries, strict=True)
+    ]
+    assert stored.journey_map.model_copy(update={"transitions": _carry_map().transitions}) == _carry_map()
+
+
+def test_a_to_be_map_is_refused_without_a_designed_transition_or_on_a_stale_revision(world: World) -> None:
+    editor = world.actors["editor"]
+    first = maps.import_new_map(world.engine, editor, content=map_to_json(_carry_map()).encode(), file_name="c.json")
+    before = world.rows()
+    with pytest.raises(UserInputError) as refused:
+        maps.save_to_be_map(
+            world.engine,
+            editor,
+            map_id=first.map_id,
+            base_revision_id=first.id,
+            fixes=[
+                Fix("channel", "web", "call", "Website → Call center (channel switch)"),
+                Fix("channel", "app", "web", "App → Website (channel switch)"),
+            ],
+        )
+    assert str(refused.value) == (
+        "handoff App → Website (channel switch): the map designs no transition across it, so there is no context "
+        "carry to set. Add the transition in the map editor first, or leave this handoff out."
+    )
+    assert world.rows() == before  # the first fix alone would have saved: nothing is written
+    fix = [Fix("transition", "cart", "faq", "Cart → FAQ")]
+    maps.save_to_be_map(world.engine, editor, map_id=first.map_id, base_revision_id=first.id, fixes=fix)
+    after_one = world.rows()
+    assert after_one != before
+    with pytest.raises(StaleRevisionError):
+        maps.save_to_be_map(world.engine, editor, map_id=first.map_id, base_revision_id=first.id, fixes=fix)
+    assert world.rows() == after_one
