@@ -14,7 +14,7 @@ install:
 
 run: install
 	@echo "Starting Journeymap on the demo workspace: open http://localhost:$(PORT) (Ctrl+C stops it)."
-	$(PYTHON) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(PYTHON) launch.py --server.port $(PORT) --browser.gatherUsageStats false
 
 # Development tools, the browser for end-to-end tests and a PostgreSQL server for the store tests.
 dev:
@@ -32,8 +32,9 @@ lint:
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m mypy
 
+# One worker per core; the browser tests share one worker (one server and browser at a time).
 test: dev lint
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n auto --dist loadgroup
 
 benchmarks:
 	$(PYTHON) benchmarks/overlay.py --events 1000000
