@@ -32,9 +32,11 @@ lint:
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m mypy
 
-# One worker per core; the browser tests share one worker (one server and browser at a time).
+# Everything but the browser on one worker per core, then the browser tests alone, one after the other
+# (a real server and Chromium, timed by what a person waits for, need the machine to themselves).
 test: dev lint
-	$(PYTHON) -m pytest -q -n auto --dist loadgroup
+	$(PYTHON) -m pytest -q -n auto -m "not browser"
+	$(PYTHON) -m pytest -q -m browser tests/browser
 
 benchmarks:
 	$(PYTHON) benchmarks/overlay.py --events 1000000

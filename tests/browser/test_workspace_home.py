@@ -20,11 +20,16 @@ HOME_COLUMNS = ("Open comments", "Open opportunities", "Friction headline")
 
 
 def _demo_headline() -> str:
-    """The top friction finding of the demo dataset on its map, computed here from the stored log."""
+    """The top friction finding of the demo map's newest dataset, computed here from the stored log.
+
+    The table shows the newest dataset registered for each map: the demo file's, or one another browser test
+    registered on the same map since.
+    """
     engine = make_engine()
     with session_scope(engine) as session:
-        # The newest dataset of the demo file (other browser tests may have registered theirs since).
-        dataset = next(d for d in list_datasets(session=session) if d.source_filename == DEMO_EVENTS.name)
+        datasets = list_datasets(session=session)  # newest first
+        demo_map = next(d.map_id for d in datasets if d.source_filename == DEMO_EVENTS.name)
+        dataset = next(d for d in datasets if d.map_id == demo_map)
         assert dataset.map_id is not None
         journey_map = latest_revision(session=session, map_id=dataset.map_id).journey_map
     return str(compute_overlay(load_log(dataset.cache_path), journey_map, OverlaySettings()).friction["finding"][0])
