@@ -14,7 +14,7 @@ install:
 
 run: install
 	@echo "Starting Journeymap on the demo workspace: open http://localhost:$(PORT) (Ctrl+C stops it)."
-	$(PYTHON) launch.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(PYTHON) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
 # Development tools, the browser for end-to-end tests and a PostgreSQL server for the store tests.
 dev:

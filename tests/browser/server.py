@@ -72,12 +72,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(db: Path, *, root: Path = ROOT) -> Iterator[Server]:
-    """Start the app in ``root`` as ``make run`` does, on a free port with ``db`` as its database, until the block ends.
+def serve(db: Path, entry: Path | str = "app.py", *, root: Path = ROOT) -> Iterator[Server]:
+    """Run ``streamlit run <entry>`` in ``root`` on a free port with ``db`` as its database, until the block ends.
 
     Its output goes to ``streamlit-<port>.log`` beside the database. ``root`` is this checkout unless a
-    benchmark serves another one (an earlier release, to compare with; one without the launcher runs
-    ``streamlit run app.py``).
+    benchmark serves another one (an earlier release, to compare with).
     """
     port = _free_port()
     # "File on the server" reads only under its data roots: the repository's test data and this test
@@ -88,9 +87,8 @@ def serve(db: Path, *, root: Path = ROOT) -> Iterator[Server]:
     if root != ROOT:
         env["PYTHONPATH"] = str(root)  # that checkout's package, not the one installed from this one
     with (db.parent / f"streamlit-{port}.log").open("wb") as log:
-        launcher = ["launch.py"] if (root / "launch.py").exists() else ["-m", "streamlit", "run", "app.py"]
         process = subprocess.Popen(
-            [sys.executable, *launcher, "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", str(entry), "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
              "--browser.gatherUsageStats", "false"],
             cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
