@@ -62,10 +62,11 @@ after the fixes; :func:`what_if` gives it all at once.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -1079,6 +1080,22 @@ _KPIS = (
 )
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _one_blas_thread(work: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``work`` on one BLAS thread: its solves are small, and threads fighting for two cores cost 100 times."""
+
+    @functools.wraps(work)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return work(*args, **kwargs)
+
+    return run
+
+
+@_one_blas_thread
 def _solve(chain: _Chain, to: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Solve the chain whose classes go to ``to``, for every KPI of :data:`_KPIS` (columns).
 
@@ -1087,11 +1104,6 @@ def _solve(chain: _Chain, to: IntArray) -> tuple[FloatArray, FloatArray, FloatAr
     KPIs per journey, their gradient per class of moves (``v[from] * (value[to] + reward)``, ``v = s N``,
     ``value = N g``) and per start state (``value``), and each class's probability.
     """
-    with threadpool_limits(limits=1, user_api="blas"):  # small solves: threads fighting for 2 cores cost 100x
-        return _solve_alone(chain, to)
-
-
-def _solve_alone(chain: _Chain, to: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     n = chain.states
     totals = np.bincount(chain.source, weights=chain.count, minlength=n)
     prob = chain.count / totals[chain.source]
@@ -1151,7 +1163,7 @@ def rerun_journey_graph(
     starts[:, visited] = rng.gamma(np.broadcast_to(chain.starts[visited], (draws, int(visited.sum()))))
     start_step = starts / starts.sum(axis=1, keepdims=True) - chain.starts / chain.starts.sum()
     levels = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
-    with threadpool_limits(limits=1, user_api="blas"):  # as in _solve
+    with threadpool_limits(limits=1, user_api="blas"):  # as in _one_blas_thread
         low, high = np.quantile(step @ gradient_fixed + start_step @ start_fixed, levels, axis=0)
         change = step @ (gradient_fixed - gradient_as_is) + start_step @ (start_fixed - start_as_is)
     change_low, change_high = np.quantile(change, levels, axis=0)
@@ -1358,6 +1370,7 @@ def rank_handoffs(
     return frame.sort(["gain", "lost", "label"], descending=[True, True, False], nulls_last=True)
 
 
+@_one_blas_thread
 def _graph_gains(
     prepared: PreparedOverlay,
     crossings: _Crossings,
@@ -1378,20 +1391,6 @@ def _graph_gains(
     chain = _fit_chain(prepared, crossings, keep)
     if chain.journeys == 0:
         return np.full(n_groups, np.nan)
-    with threadpool_limits(limits=1, user_api="blas"):  # as in _solve
-        return _gains_alone(chain, prepared, crossings, rows, group, lost, wanted, n_groups)
-
-
-def _gains_alone(
-    chain: _Chain,
-    prepared: PreparedOverlay,
-    crossings: _Crossings,
-    rows: IntArray,
-    group: IntArray,
-    lost: Mask,
-    wanted: IntArray,
-    n_groups: int,
-) -> FloatArray:
     n, width = chain.states, chain.states + 2
     totals = _sums(chain.source, chain.count, n)
     p = _sums(chain.source * width + chain.to_as_is, chain.count, n * width).reshape(n, width) / totals[:, None]
