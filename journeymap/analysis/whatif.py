@@ -79,7 +79,7 @@ from journeymap.errors import UserInputError
 from journeymap.events._columnar import dense_codes
 from journeymap.events.journeys import MOVE_BITS
 from journeymap.events.log import EventLog
-from journeymap.model import JourneyMap
+from journeymap.model import ContextCarry, JourneyMap
 
 if TYPE_CHECKING:
     from journeymap.events.overlay import Overlay, PreparedOverlay
@@ -92,8 +92,8 @@ __all__ = [
     "LOST_SIGNS",
     "MIN_CROSSINGS",
     "MIX_CAP",
-    "RANK_GRAPH_LIMIT",
     "RANKING_SCHEMA",
+    "RANK_GRAPH_LIMIT",
     "EvidenceShift",
     "Fix",
     "FixEstimate",
@@ -107,6 +107,7 @@ __all__ = [
     "rank_handoffs",
     "rerun_journey_graph",
     "shift_evidence",
+    "to_be_map",
     "what_if",
 ]
 
@@ -228,6 +229,65 @@ of the map or the events. Touchpoints: call, cart; channels: phone, web; teams: 
         'Sales → Care (team handoff)'
         """
         return cls(kind, source, target, _label(kind, source, target, journey_map))
+
+
+def to_be_map(journey_map: JourneyMap, fixes: Sequence[Fix]) -> tuple[JourneyMap, int]:
+    """The map with the context carry of the fixed handoffs' designed transitions set to ``full``.
+
+    A transition fix sets its own designed transition; a channel (team) fix every designed transition from a
+    touchpoint of the first channel (team) to one of the second — a touchpoint's team is its owner, else its
+    channel's owner team, compared ignoring case. Returns the new map and how many transitions it changed;
+    a fix without any designed transition is refused, naming it.
+
+    Examples
+    --------
+    >>> from journeymap.model import Channel, Stage, Touchpoint, Transition
+    >>> m = JourneyMap(
+    ...     name="Returns",
+    ...     stages=(Stage(id="s", name="Service"),),
+    ...     channels=(Channel(id="web", name="Website"), Channel(id="call", name="Call center")),
+    ...     touchpoints=(
+    ...         Touchpoint(id="form", name="Return form", channel="web", stage="s"),
+    ...         Touchpoint(id="phone", name="Return call", channel="call", stage="s"),
+    ...     ),
+    ...     transitions=(Transition(source="form", target="phone", context_carry="none"),),
+    ... )
+    >>> fixed, changed = to_be_map(m, [Fix("channel", "web", "call")])
+    >>> [t.context_carry.value for t in fixed.transitions], changed
+    (['full'], 1)
+    >>> to_be_map(m, [Fix("channel", "call", "web", "Call center → Website (channel switch)")])
+    Traceback (most recent call last):
+    ...
+    journeymap.errors.UserInputError: handoff Call center → Website (channel switch): the map designs no \
+transition across it, so there is no context carry to set. Add the transition in the map editor first, or \
+leave this handoff out.
+    """
+    channel_of = {tp.id: tp.channel for tp in journey_map.touchpoints}
+    owner_team = {c.id: c.owner_team for c in journey_map.channels}
+    team_of = {tp.id: (tp.owner or owner_team.get(tp.channel, "")).casefold() for tp in journey_map.touchpoints}
+
+    def crosses(fix: Fix, source: str, target: str) -> bool:
+        if fix.kind == "transition":
+            return (source, target) == (fix.source, fix.target)
+        if fix.kind == "channel":
+            return (channel_of.get(source), channel_of.get(target)) == (fix.source, fix.target)
+        return (team_of.get(source), team_of.get(target)) == (fix.source.casefold(), fix.target.casefold())
+
+    chosen: set[int] = set()
+    for fix in fixes:
+        found = {i for i, tr in enumerate(journey_map.transitions) if crosses(fix, tr.source, tr.target)}
+        if not found:
+            raise UserInputError(
+                "the map designs no transition across it, so there is no context carry to set",
+                source=f"handoff {fix.label}",
+                hint="Add the transition in the map editor first, or leave this handoff out.",
+            )
+        chosen |= found
+    transitions = tuple(
+        tr.model_copy(update={"context_carry": ContextCarry.FULL}) if i in chosen else tr
+        for i, tr in enumerate(journey_map.transitions)
+    )
+    return journey_map.model_copy(update={"transitions": transitions}), len(chosen)
 
 
 def _choices(journey_map: JourneyMap | None, log: EventLog) -> dict[FixKind, dict[str, str]]:

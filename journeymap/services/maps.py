@@ -42,10 +42,10 @@ from typing import Any
 from sqlmodel import Session
 
 from journeymap.access import Action, Actor, PermissionDenied
-from journeymap.analysis.whatif import Fix
+from journeymap.analysis.whatif import Fix, to_be_map
 from journeymap.errors import UserInputError
 from journeymap.maturity import current_levels, score_dimensions
-from journeymap.model import ContextCarry, JourneyMap, map_from_json
+from journeymap.model import JourneyMap, map_from_json
 from journeymap.services._core import service
 from journeymap.store import maps as store
 from journeymap.store.assessments import AssessmentInfo, get_framework, list_answers, list_assessments
@@ -76,7 +76,6 @@ __all__ = [
     "save_draft",
     "save_revision",
     "save_to_be_map",
-    "to_be_map",
     "workspace_overview",
 ]
 
@@ -232,65 +231,6 @@ def restore_revision(
         author=actor.name,
         base_revision_id=base_revision_id,
     )
-
-
-def to_be_map(journey_map: JourneyMap, fixes: Sequence[Fix]) -> tuple[JourneyMap, int]:
-    """The map with the context carry of the fixed handoffs' designed transitions set to ``full``.
-
-    A transition fix sets its own designed transition; a channel (team) fix every designed transition from a
-    touchpoint of the first channel (team) to one of the second — a touchpoint's team is its owner, else its
-    channel's owner team, compared ignoring case. Returns the new map and how many transitions it changed;
-    a fix without any designed transition is refused, naming it.
-
-    Examples
-    --------
-    >>> from journeymap.model import Channel, Stage, Touchpoint, Transition
-    >>> m = JourneyMap(
-    ...     name="Returns",
-    ...     stages=(Stage(id="s", name="Service"),),
-    ...     channels=(Channel(id="web", name="Website"), Channel(id="call", name="Call center")),
-    ...     touchpoints=(
-    ...         Touchpoint(id="form", name="Return form", channel="web", stage="s"),
-    ...         Touchpoint(id="phone", name="Return call", channel="call", stage="s"),
-    ...     ),
-    ...     transitions=(Transition(source="form", target="phone", context_carry="none"),),
-    ... )
-    >>> fixed, changed = to_be_map(m, [Fix("channel", "web", "call")])
-    >>> [t.context_carry.value for t in fixed.transitions], changed
-    (['full'], 1)
-    >>> to_be_map(m, [Fix("channel", "call", "web", "Call center → Website (channel switch)")])
-    Traceback (most recent call last):
-    ...
-    journeymap.errors.UserInputError: handoff Call center → Website (channel switch): the map designs no \
-transition across it, so there is no context carry to set. Add the transition in the map editor first, or \
-leave this handoff out.
-    """
-    channel_of = {tp.id: tp.channel for tp in journey_map.touchpoints}
-    owner_team = {c.id: c.owner_team for c in journey_map.channels}
-    team_of = {tp.id: (tp.owner or owner_team.get(tp.channel, "")).casefold() for tp in journey_map.touchpoints}
-
-    def crosses(fix: Fix, source: str, target: str) -> bool:
-        if fix.kind == "transition":
-            return (source, target) == (fix.source, fix.target)
-        if fix.kind == "channel":
-            return (channel_of.get(source), channel_of.get(target)) == (fix.source, fix.target)
-        return (team_of.get(source), team_of.get(target)) == (fix.source.casefold(), fix.target.casefold())
-
-    chosen: set[int] = set()
-    for fix in fixes:
-        found = {i for i, tr in enumerate(journey_map.transitions) if crosses(fix, tr.source, tr.target)}
-        if not found:
-            raise UserInputError(
-                "the map designs no transition across it, so there is no context carry to set",
-                source=f"handoff {fix.label}",
-                hint="Add the transition in the map editor first, or leave this handoff out.",
-            )
-        chosen |= found
-    transitions = tuple(
-        tr.model_copy(update={"context_carry": ContextCarry.FULL}) if i in chosen else tr
-        for i, tr in enumerate(journey_map.transitions)
-    )
-    return journey_map.model_copy(update={"transitions": transitions}), len(chosen)
 
 
 @service(Action.EDIT_MAP, map_arg="map_id")
